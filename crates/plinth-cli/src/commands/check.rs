@@ -1,0 +1,67 @@
+//! `plinth check PATH`: a dry run that executes no plugin code.
+
+use clap::Args;
+use plinth_host::LoadOptions;
+use plinth_manifest::Manifest;
+use plinth_manifest::diagnostic::{Diagnostic, Severity};
+use serde_json::json;
+
+use crate::commands::load_target;
+use crate::context::Context;
+use crate::output::{Outcome, fail};
+
+/// Validate a plugin without running it: manifest, runtime kind, component, imports,
+/// exported world and version, digest.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Plugin directory, plugin.toml or .wasm component.
+    path: String,
+}
+
+impl CheckArgs {
+    pub fn run(self, ctx: &Context) -> Outcome {
+        let printer = &ctx.printer;
+        let host = match ctx.host(None) {
+            Ok(host) => host,
+            Err(e) => {
+                use plinth_manifest::diagnostic::ToDiagnostic;
+                return fail(printer, e.to_diagnostic(), Outcome::Failed);
+            }
+        };
+        // Manifest warnings (unknown keys) are reported even when the rest passes.
+        let path = std::path::Path::new(&self.path);
+        let is_wasm = path.extension().is_some_and(|e| e == "wasm");
+        let mut diagnostics: Vec<Diagnostic> = Vec::new();
+        if !is_wasm
+            && path.exists()
+            && let Ok(parsed) = Manifest::load(path)
+        {
+            diagnostics.extend(parsed.warnings);
+        }
+        let loaded = load_target(&host, &self.path, LoadOptions::default());
+        let plugin_id = loaded.as_ref().ok().map(|p| p.id().to_string());
+        if let Err(diagnostic) = &loaded {
+            diagnostics.push(diagnostic.clone());
+        }
+        let ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
+        if printer.json {
+            printer.json_doc(&json!({
+                "ok": ok,
+                "plugin": plugin_id,
+                "digest": loaded.as_ref().ok().map(|p| p.digest().to_string()),
+                "diagnostics": diagnostics,
+            }));
+        } else {
+            printer.diagnostics_text(&diagnostics);
+            if let Ok(plugin) = &loaded {
+                printer.line(format!(
+                    "ok: {} ({}) — component valid, imports supported, {} export(s)",
+                    plugin.id(),
+                    plugin.digest(),
+                    plugin.exports().iter().count()
+                ));
+            }
+        }
+        if ok { Outcome::Ok } else { Outcome::Failed }
+    }
+}

@@ -1,0 +1,117 @@
+//! What every command shares: global flags, the home directory, the host configuration.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{ArgAction, Args};
+use plinth_host::log::{LogLevel, LogRecord, LogSource};
+use plinth_host::{Host, HostConfig, Limits};
+use plinth_manifest::diagnostic::{Code, Diagnostic};
+
+use crate::output::{Outcome, Printer, fail};
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Plinth's home directory [default: $XDG_DATA_HOME/plinth or ~/.local/share/plinth].
+    #[arg(long, global = true, env = "PLINTH_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Machine-readable output: one JSON document on stdout, diagnostics included.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: plugin debug logs, and host tracing with -vv.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug)]
+pub struct Context {
+    pub home: PathBuf,
+    pub config: HostConfig,
+    pub printer: Printer,
+    pub verbose: u8,
+}
+
+fn default_home() -> PathBuf {
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(data).join("plinth");
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".local/share/plinth")
+}
+
+impl Context {
+    pub fn new(args: GlobalArgs) -> Result<Context, Outcome> {
+        let printer = Printer {
+            json: args.json,
+            quiet: args.quiet,
+        };
+        init_tracing(args.verbose);
+        let home = args.home.unwrap_or_else(default_home);
+        let config = HostConfig::load(&home.join("config.toml")).map_err(|e| {
+            fail(
+                &printer,
+                Diagnostic::new(Code::InvalidManifest, e.to_string())
+                    .with_hint("fix the host configuration file or remove it to use defaults"),
+                Outcome::Failed,
+            )
+        })?;
+        Ok(Context {
+            home,
+            config,
+            printer,
+            verbose: args.verbose,
+        })
+    }
+
+    /// A host with the configured limits (optionally replaced), compile cache under
+    /// `<home>/cache`, and plugin logs on stderr.
+    pub fn host(&self, limits: Option<Limits>) -> Result<Host, plinth_host::HostError> {
+        let min_level = match (self.printer.quiet, self.verbose) {
+            (true, _) => LogLevel::Error,
+            (false, 0) => LogLevel::Info,
+            (false, _) => LogLevel::Trace,
+        };
+        let sink = Arc::new(move |record: &LogRecord| {
+            if record.level < min_level {
+                return;
+            }
+            let level = match record.source {
+                LogSource::Stdout | LogSource::Stderr => "",
+                _ => match record.level {
+                    LogLevel::Trace => "trace: ",
+                    LogLevel::Debug => "debug: ",
+                    LogLevel::Info => "",
+                    LogLevel::Warn => "warning: ",
+                    LogLevel::Error => "error: ",
+                },
+            };
+            eprintln!("[{}] {level}{}", record.plugin, record.message);
+        });
+        let mut builder = self
+            .config
+            .host_builder()
+            .cache_dir(self.home.join("cache"))
+            .log_sink(sink);
+        if let Some(limits) = limits {
+            builder = builder.limits(limits);
+        }
+        builder.build()
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let filter = match verbose {
+        0 | 1 => "error",
+        2 => "plinth=debug,plinth_host=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PLINTH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

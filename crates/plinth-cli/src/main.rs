@@ -1,0 +1,53 @@
+//! `plinth`: run, inspect and author WebAssembly component plugins.
+
+mod commands;
+mod context;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::context::GlobalArgs;
+
+/// Run, inspect and author sandboxed WebAssembly component plugins.
+#[derive(Debug, Parser)]
+#[command(name = "plinth", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Check(commands::check::CheckArgs),
+    Call(commands::call::CallArgs),
+    Show(commands::show::ShowArgs),
+    New(commands::new::NewArgs),
+    Build(commands::build::BuildArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (2).
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let ctx = match context::Context::new(cli.global) {
+        Ok(ctx) => ctx,
+        Err(outcome) => return outcome.exit_code(),
+    };
+    let outcome = match cli.command {
+        Command::Check(args) => args.run(&ctx),
+        Command::Call(args) => args.run(&ctx),
+        Command::Show(args) => args.run(&ctx),
+        Command::New(args) => args.run(&ctx),
+        Command::Build(args) => args.run(&ctx),
+    };
+    outcome.exit_code()
+}

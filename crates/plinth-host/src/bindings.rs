@@ -1,0 +1,30 @@
+//! Bindings for Plinth's own WIT, generated once here (STYLE §3).
+//!
+//! `tool` is generated first and owns the `plinth:host` interfaces; `plugin` reuses them.
+
+#![allow(missing_docs)]
+
+/// The `plinth:plugin/tool@0.1.0` world.
+pub mod tool {
+    wasmtime::component::bindgen!({
+        path: "../../wit/plinth-plugin@0.1.0",
+        world: "plinth:plugin/tool",
+        exports: { default: async },
+    });
+}
+
+/// The `plinth:plugin/plugin@0.1.0` world.
+pub mod plugin {
+    wasmtime::component::bindgen!({
+        path: "../../wit/plinth-plugin@0.1.0",
+        world: "plinth:plugin/plugin",
+        exports: { default: async },
+        with: {
+            "plinth:host/log@0.1.0": super::tool::plinth::host::log,
+            "plinth:host/config@0.1.0": super::tool::plinth::host::config,
+            "plinth:plugin/lifecycle@0.1.0": super::tool::exports::plinth::plugin::lifecycle,
+        },
+    });
+}
+
+pub use tool::plinth::host::{config, log};

@@ -1,0 +1,98 @@
+//! The host configuration file, `<home>/config.toml` (DESIGN §3).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::engine::EngineSettings;
+use crate::limits::Limits;
+
+/// `[paths]`: where plugins live.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Paths {
+    /// The user plugin directory (default `<home>/plugins`).
+    pub user_dir: Option<PathBuf>,
+    /// The system plugin directory (read-only to Plinth).
+    pub system_dir: Option<PathBuf>,
+}
+
+/// The whole host configuration.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct HostConfig {
+    /// Per-call limits.
+    pub limits: Limits,
+    /// Engine-wide settings (pooling).
+    pub engine: EngineSettings,
+    /// Plugin directories.
+    pub paths: Paths,
+    /// Directory names grants may use, mapped to host paths.
+    pub dirs: BTreeMap<String, PathBuf>,
+}
+
+/// The configuration file could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+impl HostConfig {
+    /// Reads `path`; a missing file is the default configuration.
+    pub fn load(path: &Path) -> Result<HostConfig, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HostConfig::default()),
+            Err(e) => {
+                return Err(ConfigError {
+                    path: path.into(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        toml::from_str(&text).map_err(|e| ConfigError {
+            path: path.into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// A [`crate::HostBuilder`] with these limits and engine settings.
+    pub fn host_builder(&self) -> crate::HostBuilder {
+        crate::Host::builder()
+            .limits(self.limits)
+            .engine_settings(self.engine)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_limits_and_dirs() {
+        let config: HostConfig = toml::from_str(
+            r#"
+            [limits]
+            fuel_units = 10
+            wall_timeout_ms = 20
+            [dirs]
+            waves = "/home/user/waves"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.limits.fuel_units, 10);
+        assert_eq!(config.limits.wall_timeout_ms, 20);
+        assert_eq!(config.limits.mem_bytes, crate::limits::DEFAULT_MEMORY_BYTES);
+        assert_eq!(config.dirs["waves"], PathBuf::from("/home/user/waves"));
+    }
+
+    #[test]
+    fn unknown_limit_is_an_error() {
+        assert!(toml::from_str::<HostConfig>("[limits]\nfuel = 1").is_err());
+    }
+}

@@ -1,0 +1,287 @@
+//! Errors of the host, each naming the stage that failed and mapping to one diagnostic
+//! code (DESIGN §6).
+
+use std::path::PathBuf;
+
+use plinth_manifest::ManifestError;
+use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
+
+/// Building a host or loading a plugin failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The Wasmtime engine or linker could not be set up.
+    #[error("could not set up the engine: {0}")]
+    Engine(String),
+    /// The manifest is missing or invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The component file could not be read.
+    #[error("{}: cannot read the component: {source}", path.display())]
+    Io {
+        /// The component file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are a core WebAssembly module.
+    #[error("{plugin}: this is a core WebAssembly module, not a component")]
+    NotAComponent {
+        /// Plugin id.
+        plugin: String,
+    },
+    /// The bytes are not WebAssembly at all.
+    #[error("{plugin}: the file is not WebAssembly (no `\\0asm` header)")]
+    NotWasm {
+        /// Plugin id.
+        plugin: String,
+    },
+    /// The component imports interfaces the host does not provide.
+    #[error("{plugin}: imports {}, which this host does not provide", interfaces.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "))]
+    UnsupportedHostApi {
+        /// Plugin id.
+        plugin: String,
+        /// The unknown import names.
+        interfaces: Vec<String>,
+    },
+    /// An import's type differs from the host's interface of that name.
+    #[error("{plugin}: an import does not match the host's interface: {reason}")]
+    ImportMismatch {
+        /// Plugin id.
+        plugin: String,
+        /// Wasmtime's explanation.
+        reason: String,
+    },
+    /// Compilation failed (invalid component).
+    #[error("the component failed to validate or compile: {0}")]
+    Compile(String),
+    /// `runtime.api` names a Plinth API version this host does not serve.
+    #[error("{plugin}: targets Plinth API {api}, this host serves {served}")]
+    RuntimeMismatch {
+        /// Plugin id.
+        plugin: String,
+        /// The version the manifest names.
+        api: String,
+        /// The versions the host serves.
+        served: String,
+    },
+    /// The component does not export what its declared world requires, or exports a
+    /// different version than `runtime.api`.
+    #[error("{plugin}: {reason}")]
+    WorldMismatch {
+        /// Plugin id.
+        plugin: String,
+        /// What is missing or different.
+        reason: String,
+        /// `version-mismatch` when only the version differs.
+        code: Code,
+    },
+    /// Instantiation (start functions included) trapped or hit a limit.
+    #[error(transparent)]
+    Instantiate(#[from] crate::CallError),
+    /// The sync API was called from inside a tokio runtime.
+    #[error("the blocking API was called from inside an async runtime; use the `_async` method")]
+    InsideRuntime,
+}
+
+impl ToDiagnostic for HostError {
+    fn to_diagnostic(&self) -> Diagnostic {
+        let (code, plugin, hint): (Code, Option<&str>, Option<String>) = match self {
+            HostError::Manifest(error) => return error.to_diagnostic(),
+            HostError::Instantiate(error) => return error.to_diagnostic(),
+            HostError::Engine(_) => (Code::Trap, None, None),
+            HostError::Io { .. } => (
+                Code::MissingPackage,
+                None,
+                Some("check `runtime.component` in plugin.toml, or run `plinth build`".into()),
+            ),
+            HostError::NotAComponent { plugin } => (
+                Code::NotAComponent,
+                Some(plugin),
+                Some(
+                    "Plinth runs WebAssembly components only: build for `wasm32-wasip2` \
+                     (`plinth build`) or wrap the module with `wasm-tools component new`"
+                        .into(),
+                ),
+            ),
+            HostError::NotWasm { plugin } => (
+                Code::NotAComponent,
+                Some(plugin),
+                Some("point `runtime.component` at a `.wasm` component".into()),
+            ),
+            HostError::UnsupportedHostApi { plugin, .. } => (
+                Code::UnsupportedHostApi,
+                Some(plugin),
+                Some(
+                    "build the plugin against interfaces this host serves (`plinth show` \
+                     lists its imports); WASI p2 and plinth:host@0.1 are available"
+                        .into(),
+                ),
+            ),
+            HostError::ImportMismatch { plugin, .. } => (
+                Code::UnsupportedHostApi,
+                Some(plugin),
+                Some("rebuild the plugin against this host's WIT".into()),
+            ),
+            HostError::Compile(_) => (
+                Code::NotAComponent,
+                None,
+                Some("the file is not a valid component; rebuild it".into()),
+            ),
+            HostError::RuntimeMismatch { plugin, served, .. } => (
+                Code::RuntimeMismatch,
+                Some(plugin),
+                Some(format!("set `runtime.api` to one of: {served}")),
+            ),
+            HostError::WorldMismatch { plugin, code, .. } => (
+                *code,
+                Some(plugin),
+                Some("make `runtime.world` and `runtime.api` match what the component exports (`plinth show`)".into()),
+            ),
+            HostError::InsideRuntime => (Code::BadArgument, None, None),
+        };
+        let mut diagnostic = Diagnostic::new(code, self.to_string());
+        if let Some(plugin) = plugin {
+            diagnostic = diagnostic.with_plugin(plugin);
+        }
+        if let Some(hint) = hint {
+            diagnostic = diagnostic.with_hint(hint);
+        }
+        diagnostic
+    }
+}
+
+/// What went wrong in a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallFailure {
+    /// No export of that name, or several.
+    UnknownExport {
+        /// Exports that could have been meant (all of them when none matched).
+        candidates: Vec<String>,
+    },
+    /// An argument does not fit the export's parameter types.
+    BadArgument {
+        /// Why.
+        reason: String,
+    },
+    /// The fuel budget ran out.
+    FuelExhausted {
+        /// The budget.
+        fuel: u64,
+    },
+    /// Memory growth beyond the limit was refused.
+    MemoryLimit {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The wall clock ran out.
+    Timeout {
+        /// The limit in milliseconds.
+        ms: u64,
+    },
+    /// The wasm stack limit was hit.
+    StackOverflow,
+    /// Any other trap, a guest panic included.
+    Trap {
+        /// Wasmtime's trap message.
+        message: String,
+        /// The last line the guest wrote to stderr (a panic message, usually).
+        guest_message: Option<String>,
+    },
+}
+
+/// A call (or an instantiation) failed. The host is unharmed; the instance is dropped and
+/// the next call gets a fresh one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{plugin}: {export}: {}", describe(failure))]
+pub struct CallError {
+    /// Plugin id.
+    pub plugin: String,
+    /// The export called (`instantiate` for instantiation).
+    pub export: String,
+    /// What happened.
+    pub failure: CallFailure,
+}
+
+fn describe(failure: &CallFailure) -> String {
+    match failure {
+        CallFailure::UnknownExport { candidates } if candidates.is_empty() => {
+            "no such export (the component exports no functions)".into()
+        }
+        CallFailure::UnknownExport { candidates } => {
+            format!(
+                "no single export matches; candidates: {}",
+                candidates.join(", ")
+            )
+        }
+        CallFailure::BadArgument { reason } => reason.clone(),
+        CallFailure::FuelExhausted { fuel } => format!("ran out of fuel ({fuel} units)"),
+        CallFailure::MemoryLimit { limit } => {
+            format!("memory limit of {} MiB reached", limit / (1024 * 1024))
+        }
+        CallFailure::Timeout { ms } => format!("timed out after {ms} ms"),
+        CallFailure::StackOverflow => "wasm stack overflow".into(),
+        CallFailure::Trap {
+            message,
+            guest_message: Some(guest),
+        } => format!("trapped: {message} (guest said: {guest})"),
+        CallFailure::Trap { message, .. } => format!("trapped: {message}"),
+    }
+}
+
+impl CallError {
+    /// The diagnostic code of this failure.
+    pub fn code(&self) -> Code {
+        match self.failure {
+            CallFailure::UnknownExport { .. } => Code::UnknownExport,
+            CallFailure::BadArgument { .. } => Code::BadArgument,
+            CallFailure::FuelExhausted { .. } => Code::FuelExhausted,
+            CallFailure::MemoryLimit { .. } => Code::MemoryLimit,
+            CallFailure::Timeout { .. } => Code::Timeout,
+            CallFailure::StackOverflow => Code::StackOverflow,
+            CallFailure::Trap { .. } => Code::Trap,
+        }
+    }
+
+    /// Whether the guest trapped or hit a limit (exit code 3), as opposed to a usage error.
+    pub fn is_guest_failure(&self) -> bool {
+        !matches!(
+            self.failure,
+            CallFailure::UnknownExport { .. } | CallFailure::BadArgument { .. }
+        )
+    }
+
+    fn hint(&self) -> String {
+        match &self.failure {
+            CallFailure::UnknownExport { .. } => {
+                "name an export as `func`, `iface#func` or `ns:pkg/iface@version#func` (`plinth show` lists them)".into()
+            }
+            CallFailure::BadArgument { .. } => {
+                "pass one JSON value per parameter, shaped as DESIGN §7 maps WIT types".into()
+            }
+            CallFailure::FuelExhausted { .. } => {
+                "the plugin ran too long; raise `[limits] fuel_units` in the host config or `--fuel`".into()
+            }
+            CallFailure::MemoryLimit { .. } => {
+                "raise `[limits] mem_bytes` in the host config or `--memory-mib`".into()
+            }
+            CallFailure::Timeout { .. } => {
+                "raise `[limits] wall_timeout_ms` in the host config or `--timeout-ms`".into()
+            }
+            CallFailure::StackOverflow => {
+                "the plugin recursed too deeply; the stack limit is host-wide (`[limits] max_stack_bytes`)".into()
+            }
+            CallFailure::Trap { .. } => {
+                "the plugin failed; its log (`-v`) has what it printed".into()
+            }
+        }
+    }
+}
+
+impl ToDiagnostic for CallError {
+    fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::new(self.code(), self.to_string())
+            .with_plugin(self.plugin.clone())
+            .with_hint(self.hint())
+    }
+}

@@ -1,0 +1,225 @@
+//! The catalog of a component's exported functions, read from its type at load time, and
+//! the name resolution of DESIGN §7 (`run`, `iface#func`, `ns:pkg/iface@version#func`).
+
+use wasmtime::Engine;
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::component::{Component, ComponentExportIndex, Type};
+
+/// One exported function.
+#[derive(Clone)]
+pub struct ExportedFunc {
+    /// The exporting interface instance (`plinth:plugin/tool@0.1.0`), none at world level.
+    pub interface: Option<String>,
+    /// The function's name inside it.
+    pub name: String,
+    pub(crate) index: ComponentExportIndex,
+    pub(crate) ty: ComponentFunc,
+}
+
+impl std::fmt::Debug for ExportedFunc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportedFunc")
+            .field("name", &self.qualified_name())
+            .finish()
+    }
+}
+
+impl ExportedFunc {
+    /// `iface#func` with the interface's full name, or just the name at world level.
+    pub fn qualified_name(&self) -> String {
+        match &self.interface {
+            Some(interface) => format!("{interface}#{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Parameter names and types.
+    pub fn params(&self) -> impl ExactSizeIterator<Item = (&str, Type)> + '_ {
+        self.ty.params()
+    }
+
+    /// Result types (zero or one).
+    pub fn results(&self) -> impl ExactSizeIterator<Item = Type> + '_ {
+        self.ty.results()
+    }
+
+    /// A WIT-like signature for people: `count(text: string) -> u32`.
+    pub fn signature(&self) -> String {
+        let params: Vec<String> = self
+            .params()
+            .map(|(name, ty)| format!("{name}: {}", crate::json::type_name(&ty)))
+            .collect();
+        let results: Vec<String> = self
+            .results()
+            .map(|ty| crate::json::type_name(&ty))
+            .collect();
+        let mut sig = format!("{}({})", self.qualified_name(), params.join(", "));
+        if !results.is_empty() {
+            sig.push_str(&format!(" -> {}", results.join(", ")));
+        }
+        sig
+    }
+}
+
+/// All exported functions of a component.
+#[derive(Debug, Clone, Default)]
+pub struct Exports {
+    funcs: Vec<ExportedFunc>,
+}
+
+/// Splits `ns:pkg/iface@1.2.3` into (`ns:pkg/iface`, `iface`, version).
+fn split_interface(name: &str) -> (&str, &str, Option<semver::Version>) {
+    let (path, version) = match name.split_once('@') {
+        Some((path, version)) => (path, semver::Version::parse(version).ok()),
+        None => (name, None),
+    };
+    let short = path.rsplit_once('/').map_or(path, |(_, iface)| iface);
+    (path, short, version)
+}
+
+/// Versions match the way Wasmtime's linker matches them: same major, or for 0.x the
+/// same minor.
+fn compatible(wanted: &semver::Version, have: &semver::Version) -> bool {
+    if wanted.major != have.major {
+        return false;
+    }
+    wanted.major != 0 || wanted.minor == have.minor
+}
+
+impl Exports {
+    /// Reads the catalog from a compiled component.
+    pub(crate) fn of(component: &Component, engine: &Engine) -> Self {
+        let mut funcs = Vec::new();
+        let ty = component.component_type();
+        for (name, export) in ty.exports(engine) {
+            match export.ty {
+                ComponentItem::ComponentFunc(func) => {
+                    if let Some(index) = component.get_export_index(None, name) {
+                        funcs.push(ExportedFunc {
+                            interface: None,
+                            name: name.to_string(),
+                            index,
+                            ty: func,
+                        });
+                    }
+                }
+                ComponentItem::ComponentInstance(instance) => {
+                    let Some(instance_index) = component.get_export_index(None, name) else {
+                        continue;
+                    };
+                    for (func_name, item) in instance.exports(engine) {
+                        let ComponentItem::ComponentFunc(func) = item.ty else {
+                            continue;
+                        };
+                        if let Some(index) =
+                            component.get_export_index(Some(&instance_index), func_name)
+                        {
+                            funcs.push(ExportedFunc {
+                                interface: Some(name.to_string()),
+                                name: func_name.to_string(),
+                                index,
+                                ty: func,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Self { funcs }
+    }
+
+    /// Every exported function.
+    pub fn iter(&self) -> impl Iterator<Item = &ExportedFunc> {
+        self.funcs.iter()
+    }
+
+    /// Names of the exported interface instances, in order, without duplicates.
+    pub fn interfaces(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for name in self.funcs.iter().filter_map(|f| f.interface.as_deref()) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// Resolves an export name. `Err` carries the candidates: the functions that
+    /// matched (when several did) or all of them (when none did).
+    pub fn resolve(&self, query: &str) -> Result<&ExportedFunc, Vec<String>> {
+        let matches: Vec<&ExportedFunc> = match query.split_once('#') {
+            Some((iface, func)) => {
+                let (wanted_path, wanted_short, wanted_version) = split_interface(iface);
+                let qualified = wanted_path.contains('/');
+                self.funcs
+                    .iter()
+                    .filter(|f| f.name == func)
+                    .filter(|f| {
+                        let Some(interface) = &f.interface else {
+                            return false;
+                        };
+                        let (path, short, version) = split_interface(interface);
+                        let name_ok = if qualified {
+                            path == wanted_path
+                        } else {
+                            short == wanted_short
+                        };
+                        let version_ok = match (&wanted_version, &version) {
+                            (Some(wanted), Some(have)) => compatible(wanted, have),
+                            (Some(_), None) => false,
+                            (None, _) => true,
+                        };
+                        name_ok && version_ok
+                    })
+                    .collect()
+            }
+            None => {
+                let world_level: Vec<&ExportedFunc> = self
+                    .funcs
+                    .iter()
+                    .filter(|f| f.interface.is_none() && f.name == query)
+                    .collect();
+                if world_level.is_empty() {
+                    // A bare name may also mean an interface function, when only one
+                    // interface has it (`run` for `plinth:plugin/command#run`).
+                    self.funcs.iter().filter(|f| f.name == query).collect()
+                } else {
+                    world_level
+                }
+            }
+        };
+        match matches.as_slice() {
+            [one] => Ok(one),
+            [] => Err(self
+                .funcs
+                .iter()
+                .map(ExportedFunc::qualified_name)
+                .collect()),
+            several => Err(several.iter().map(|f| f.qualified_name()).collect()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_compatibility_follows_semver_tracks() {
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        assert!(compatible(&v("0.1.0"), &v("0.1.9")));
+        assert!(!compatible(&v("0.1.0"), &v("0.2.0")));
+        assert!(compatible(&v("1.0.0"), &v("1.4.0")));
+        assert!(!compatible(&v("1.0.0"), &v("2.0.0")));
+    }
+
+    #[test]
+    fn interface_names_split() {
+        let (path, short, version) = split_interface("plinth:plugin/tool@0.1.0");
+        assert_eq!(path, "plinth:plugin/tool");
+        assert_eq!(short, "tool");
+        assert_eq!(version.unwrap().to_string(), "0.1.0");
+        assert_eq!(split_interface("tool").1, "tool");
+    }
+}

@@ -1,0 +1,277 @@
+//! [`Host`]: the shared engine, linker, compile cache, default limits and the runtime
+//! behind the blocking API.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use plinth_manifest::Manifest;
+use plinth_manifest::digest::Digest;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use crate::cache::CompileCache;
+use crate::engine::{EngineSettings, shared_engine};
+use crate::error::HostError;
+use crate::limits::Limits;
+use crate::log::{LogSink, tracing_sink};
+use crate::plugin::{LoadOptions, Plugin, Source};
+use crate::state::StoreState;
+
+/// Builds a [`Host`].
+#[derive(Clone)]
+pub struct HostBuilder {
+    limits: Limits,
+    engine: EngineSettings,
+    cache_dir: Option<PathBuf>,
+    log_sink: LogSink,
+}
+
+impl std::fmt::Debug for HostBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostBuilder")
+            .field("limits", &self.limits)
+            .field("engine", &self.engine)
+            .field("cache_dir", &self.cache_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for HostBuilder {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            engine: EngineSettings::default(),
+            cache_dir: None,
+            log_sink: tracing_sink(),
+        }
+    }
+}
+
+impl HostBuilder {
+    /// The limits every plugin runs under (a manifest may lower them).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.engine.max_stack_bytes = limits.max_stack_bytes;
+        self.engine.pooled_memory_bytes = self.engine.pooled_memory_bytes.max(limits.mem_bytes);
+        self.limits = limits;
+        self
+    }
+
+    /// Engine-wide settings (pooling). The stack limit comes from [`Self::limits`].
+    pub fn engine_settings(mut self, settings: EngineSettings) -> Self {
+        let stack = self.engine.max_stack_bytes;
+        self.engine = EngineSettings {
+            max_stack_bytes: stack,
+            pooled_memory_bytes: settings.pooled_memory_bytes.max(self.limits.mem_bytes),
+            ..settings
+        };
+        self
+    }
+
+    /// Keeps compiled components in `dir` (created 0700), so later processes skip
+    /// compilation. Safe to delete at any time.
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Where plugin log records go. Defaults to `tracing` (target `plinth::plugin`).
+    pub fn log_sink(mut self, sink: LogSink) -> Self {
+        self.log_sink = sink;
+        self
+    }
+
+    /// Builds the host. The Engine is shared with every other host of this process that
+    /// uses the same engine settings.
+    pub fn build(self) -> Result<Host, HostError> {
+        let engine = shared_engine(&self.engine)?;
+        let linker = crate::linker::build(&engine)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("plinth-host")
+            .enable_time()
+            .build()
+            .map_err(|e| HostError::Engine(format!("starting the host runtime: {e}")))?;
+        Ok(Host {
+            inner: Arc::new(HostInner {
+                cache: CompileCache::new(&engine, self.cache_dir),
+                engine,
+                linker,
+                limits: self.limits,
+                log_sink: self.log_sink,
+                runtime,
+            }),
+        })
+    }
+}
+
+pub(crate) struct HostInner {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<StoreState>,
+    pub(crate) cache: CompileCache,
+    pub(crate) limits: Limits,
+    pub(crate) log_sink: LogSink,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl HostInner {
+    /// Runs `future` to completion for the blocking API; refuses (never panics) when
+    /// the caller is itself inside a tokio runtime.
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> Option<F::Output> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return None;
+        }
+        Some(self.runtime.block_on(future))
+    }
+}
+
+/// A plugin host: load plugins, then call them.
+///
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Host {
+    pub(crate) inner: Arc<HostInner>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// A builder with default limits, no disk cache and logs into `tracing`.
+    pub fn builder() -> HostBuilder {
+        HostBuilder::default()
+    }
+
+    /// A host with default settings.
+    pub fn new() -> Result<Host, HostError> {
+        Self::builder().build()
+    }
+
+    /// The host's limits.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Loads a plugin with no grants and no settings from a plugin directory, a
+    /// `plugin.toml`, or a bare `.wasm` component.
+    pub fn load(&self, path: impl AsRef<Path>) -> Result<Plugin, HostError> {
+        self.load_with(path, LoadOptions::default())
+    }
+
+    /// Loads a plugin from a path with grants, settings and limits.
+    pub fn load_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: LoadOptions,
+    ) -> Result<Plugin, HostError> {
+        let path = path.as_ref();
+        let is_wasm = path.extension().is_some_and(|e| e == "wasm") && path.is_file();
+        if is_wasm {
+            let bytes = read(path)?;
+            let id = id_from_file_name(path);
+            return Plugin::load(self, Source::Bare { id }, &bytes, options);
+        }
+        let parsed = Manifest::load(path)?;
+        for warning in &parsed.warnings {
+            tracing::warn!(target: "plinth::manifest", "{warning}");
+        }
+        let manifest = parsed.manifest;
+        let component = manifest.component_path();
+        let bytes = read(&component)?;
+        manifest.verify_digest(&bytes)?;
+        Plugin::load(self, Source::Manifest(Box::new(manifest)), &bytes, options)
+    }
+
+    /// Loads a component from bytes under the id `id`, with no manifest.
+    pub fn load_bytes(
+        &self,
+        id: &str,
+        bytes: &[u8],
+        options: LoadOptions,
+    ) -> Result<Plugin, HostError> {
+        Plugin::load(self, Source::Bare { id: id.to_string() }, bytes, options)
+    }
+
+    /// Reads a component's imports and exports from its type without linking or running
+    /// it (what `plinth show` prints). Compiles through the cache.
+    pub fn inspect(&self, bytes: &[u8]) -> Result<Inspection, HostError> {
+        crate::plugin::check_header(bytes, "component")?;
+        let digest = Digest::of(bytes);
+        let engine = &self.inner.engine;
+        let (component, _) = self.inner.cache.get_or_compile(engine, bytes, &digest)?;
+        let imports = component
+            .component_type()
+            .imports(engine)
+            .map(|(name, _)| ImportInfo {
+                name: name.to_string(),
+                provided: crate::linker::provides(name),
+            })
+            .collect();
+        let exports = crate::exports::Exports::of(&component, engine);
+        Ok(Inspection {
+            digest,
+            imports,
+            exports,
+        })
+    }
+
+    /// The content digest of `bytes` as the cache keys it.
+    pub fn digest(bytes: &[u8]) -> Digest {
+        Digest::of(bytes)
+    }
+}
+
+/// A component's type, as [`Host::inspect`] reads it.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    /// sha256 of the bytes.
+    pub digest: Digest,
+    /// Imported interfaces and whether this host provides each.
+    pub imports: Vec<ImportInfo>,
+    /// Exported functions.
+    pub exports: crate::exports::Exports,
+}
+
+/// One import of a component.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportInfo {
+    /// `wasi:cli/stdout@0.2.6`.
+    pub name: String,
+    /// Whether this host provides it.
+    pub provided: bool,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, HostError> {
+    std::fs::read(path).map_err(|source| HostError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A plugin id for a bare component: its file stem, lowercased, other characters → `-`.
+fn id_from_file_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let id: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if id.is_empty() {
+        "component".into()
+    } else {
+        id
+    }
+}

@@ -1,0 +1,78 @@
+//! The Plinth runtime: run untrusted WebAssembly components as plugins, each under fuel,
+//! memory, wall-clock and stack limits, with capabilities granted one by one.
+//!
+//! One [`Host`] compiles each component once (in memory and, with
+//! [`HostBuilder::cache_dir`], on disk), checks its imports against what the host
+//! provides, and pre-instantiates it. Every call then runs in a fresh instance; a trap,
+//! a panic or a limit hit comes back as a [`CallError`] with a diagnostic code, and the
+//! next call starts clean.
+//!
+//! ```no_run
+//! use plinth_host::{Host, Limits, LoadOptions};
+//! use plinth_manifest::grant::Grant;
+//! use serde_json::json;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Stack Composer's `load_plugin(path)` + `call_plugin("run", ["hello"])`, in one line:
+//! let said = Host::new()?.load("examples/hello")?.call_json("run", &[json!(["hello"])])?;
+//! assert_eq!(said, json!({"ok": "Hello, hello!"}));
+//!
+//! // With limits, grants and settings, and a typed call:
+//! let host = Host::builder()
+//!     .limits(Limits::default().with_fuel(10_000_000).with_timeout_ms(500))
+//!     .cache_dir("/tmp/plinth-cache")
+//!     .build()?;
+//! let plugin = host.load_with(
+//!     "examples/hello",
+//!     LoadOptions::default()
+//!         .with_grants([Grant::Log, Grant::Config])
+//!         .with_settings(json!({"greeting": "Hi"})),
+//! )?;
+//! let (greeting,): (Result<String, String>,) =
+//!     plugin.call("run", (vec!["Ada".to_string()],))?;
+//! println!("{greeting:?}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The async API (`call_json_async`, `call_async`) runs on the caller's tokio runtime;
+//! the blocking API runs on the host's own and refuses to run inside another runtime.
+
+#![deny(missing_docs)]
+#![deny(clippy::unwrap_used)]
+
+mod bindings;
+mod cache;
+mod call;
+mod capture;
+mod config;
+mod engine;
+mod error;
+mod exports;
+mod host;
+mod host_api;
+pub mod json;
+mod limits;
+mod linker;
+pub mod log;
+mod plugin;
+mod state;
+mod world;
+
+pub use cache::CacheOutcome;
+pub use config::{ConfigError, HostConfig, Paths};
+pub use engine::EngineSettings;
+pub use error::{CallError, CallFailure, HostError};
+pub use exports::{ExportedFunc, Exports};
+pub use host::{Host, HostBuilder, ImportInfo, Inspection};
+pub use limits::Limits;
+pub use plinth_manifest as manifest;
+pub use plugin::{LoadOptions, Plugin, SERVED_API_VERSIONS};
+pub use world::WORLDS;
+
+/// Bindings of Plinth's own WIT, for embedders that call plugins through them.
+pub mod wit {
+    pub use crate::bindings::plugin::Plugin as PluginWorld;
+    pub use crate::bindings::tool::Tool as ToolWorld;
+    pub use crate::bindings::tool::exports::plinth::plugin::tools::{ToolError, ToolInfo};
+}

@@ -1,0 +1,79 @@
+//! Plugin log records: what guests write through `plinth:host/log` and what they print.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// Severity of a plugin log record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Very detailed.
+    Trace,
+    /// Debugging detail.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something looks wrong.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// Where a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSource {
+    /// The `plinth:host/log` interface.
+    Api,
+    /// A line the guest printed to stdout.
+    Stdout,
+    /// A line the guest printed to stderr.
+    Stderr,
+    /// The host, about the plugin (a missing grant, dropped records).
+    Host,
+}
+
+/// One record of a plugin's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogRecord {
+    /// Plugin id.
+    pub plugin: String,
+    /// Severity.
+    pub level: LogLevel,
+    /// Origin.
+    pub source: LogSource,
+    /// Text.
+    pub message: String,
+}
+
+/// Receives every plugin log record; set with [`crate::HostBuilder::log_sink`].
+pub type LogSink = Arc<dyn Fn(&LogRecord) + Send + Sync>;
+
+/// The default sink: each record becomes a `tracing` event (target `plinth::plugin`)
+/// carrying the plugin id.
+pub fn tracing_sink() -> LogSink {
+    Arc::new(|record: &LogRecord| {
+        let plugin = record.plugin.as_str();
+        let source = match record.source {
+            LogSource::Api => "log",
+            LogSource::Stdout => "stdout",
+            LogSource::Stderr => "stderr",
+            LogSource::Host => "host",
+        };
+        let message = record.message.as_str();
+        match record.level {
+            LogLevel::Trace => {
+                tracing::trace!(target: "plinth::plugin", plugin, source, "{message}")
+            }
+            LogLevel::Debug => {
+                tracing::debug!(target: "plinth::plugin", plugin, source, "{message}")
+            }
+            LogLevel::Info => tracing::info!(target: "plinth::plugin", plugin, source, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "plinth::plugin", plugin, source, "{message}"),
+            LogLevel::Error => {
+                tracing::error!(target: "plinth::plugin", plugin, source, "{message}")
+            }
+        }
+    })
+}

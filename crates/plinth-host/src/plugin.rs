@@ -1,0 +1,244 @@
+//! A loaded [`Plugin`]: compiled, import-checked and pre-instantiated, ready to call.
+
+use std::sync::Arc;
+
+use plinth_manifest::Manifest;
+use plinth_manifest::digest::Digest;
+use plinth_manifest::grant::{Grant, GrantSet};
+use wasmtime::component::{Component, InstancePre};
+
+use crate::cache::CacheOutcome;
+use crate::error::HostError;
+use crate::exports::Exports;
+use crate::host::{Host, HostInner};
+use crate::limits::Limits;
+use crate::state::{PluginContext, StoreState};
+
+/// Plinth WIT versions this host serves.
+pub const SERVED_API_VERSIONS: &[&str] = &["0.1.0"];
+
+/// What a plugin gets besides its component: grants, settings, limits.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Grants the host gives. For a plugin with a manifest only the ones its manifest
+    /// requests take effect; a bare component gets them as given.
+    pub grants: Vec<Grant>,
+    /// Settings, a JSON object (`null` means none).
+    pub settings: serde_json::Value,
+    /// Limits for this plugin; capped by the host's, then lowered by the manifest.
+    pub limits: Option<Limits>,
+}
+
+impl LoadOptions {
+    /// Options granting `grants`.
+    pub fn with_grants(mut self, grants: impl IntoIterator<Item = Grant>) -> Self {
+        self.grants.extend(grants);
+        self
+    }
+
+    /// Options with `settings`.
+    pub fn with_settings(mut self, settings: serde_json::Value) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Options with per-plugin `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+}
+
+pub(crate) enum Source {
+    Manifest(Box<Manifest>),
+    Bare { id: String },
+}
+
+/// A loaded plugin. Cheap to clone; each call runs in a fresh instance.
+#[derive(Clone)]
+pub struct Plugin {
+    pub(crate) inner: Arc<PluginInner>,
+}
+
+pub(crate) struct PluginInner {
+    pub(crate) host: Arc<HostInner>,
+    pub(crate) ctx: Arc<PluginContext>,
+    pub(crate) manifest: Option<Manifest>,
+    pub(crate) component: Component,
+    pub(crate) pre: InstancePre<StoreState>,
+    pub(crate) exports: Exports,
+    pub(crate) digest: Digest,
+    pub(crate) cache: CacheOutcome,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("id", &self.id())
+            .field("digest", &self.inner.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The component header: `\0asm`, then version and layer. Layer 1 is a component.
+pub(crate) fn check_header(bytes: &[u8], plugin: &str) -> Result<(), HostError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(HostError::NotWasm {
+            plugin: plugin.into(),
+        });
+    }
+    if bytes[6..8] == [0, 0] {
+        return Err(HostError::NotAComponent {
+            plugin: plugin.into(),
+        });
+    }
+    Ok(())
+}
+
+impl Plugin {
+    pub(crate) fn load(
+        host: &Host,
+        source: Source,
+        bytes: &[u8],
+        options: LoadOptions,
+    ) -> Result<Plugin, HostError> {
+        let host = &host.inner;
+        let (id, manifest) = match source {
+            Source::Manifest(manifest) => (manifest.plugin.id.to_string(), Some(*manifest)),
+            Source::Bare { id } => (id, None),
+        };
+        let _span = tracing::info_span!("plugin.load", plugin = %id).entered();
+        check_header(bytes, &id)?;
+        if let Some(manifest) = &manifest {
+            check_api(manifest, &id)?;
+        }
+
+        let digest = Digest::of(bytes);
+        let (component, cache) = host.cache.get_or_compile(&host.engine, bytes, &digest)?;
+        let unsupported = crate::linker::unsupported_imports(&component, &host.engine);
+        if !unsupported.is_empty() {
+            return Err(HostError::UnsupportedHostApi {
+                plugin: id,
+                interfaces: unsupported,
+            });
+        }
+        let pre =
+            host.linker
+                .instantiate_pre(&component)
+                .map_err(|e| HostError::ImportMismatch {
+                    plugin: id.clone(),
+                    reason: format!("{e:#}"),
+                })?;
+        let exports = Exports::of(&component, &host.engine);
+        if let Some(manifest) = &manifest {
+            crate::world::check(manifest, &pre, &exports, &id)?;
+        }
+
+        let granted = GrantSet::from_iter(options.grants);
+        let grants = match &manifest {
+            Some(manifest) => GrantSet::effective(&manifest.requested_grants(), &granted),
+            None => granted,
+        };
+        let mut limits = options
+            .limits
+            .map_or(host.limits, |l| l.capped_by(&host.limits));
+        if let Some(manifest) = &manifest {
+            limits = limits.lowered_by(&manifest.limits);
+        }
+        let settings = match options.settings {
+            serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+            other => other,
+        };
+        let ctx = Arc::new(PluginContext {
+            settings_json: settings.to_string(),
+            settings,
+            id,
+            grants,
+            limits,
+            log_sink: host.log_sink.clone(),
+        });
+        tracing::debug!(plugin = %ctx.id, ?cache, %digest, "plugin loaded");
+        Ok(Plugin {
+            inner: Arc::new(PluginInner {
+                host: host.clone(),
+                ctx,
+                manifest,
+                component,
+                pre,
+                exports,
+                digest,
+                cache,
+            }),
+        })
+    }
+
+    /// The plugin id.
+    pub fn id(&self) -> &str {
+        &self.inner.ctx.id
+    }
+
+    /// The manifest, for a plugin loaded from one.
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.inner.manifest.as_ref()
+    }
+
+    /// The exported functions.
+    pub fn exports(&self) -> &Exports {
+        &self.inner.exports
+    }
+
+    /// The sha256 of the component bytes.
+    pub fn digest(&self) -> &Digest {
+        &self.inner.digest
+    }
+
+    /// Where the compiled code came from: compiled now, the disk cache, or memory.
+    pub fn cache_outcome(&self) -> CacheOutcome {
+        self.inner.cache
+    }
+
+    /// The limits each call runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.ctx.limits
+    }
+
+    /// The effective grants (host grants the manifest requested).
+    pub fn grants(&self) -> &GrantSet {
+        &self.inner.ctx.grants
+    }
+
+    /// The compiled component, for embedders that need its type.
+    pub fn component(&self) -> &Component {
+        &self.inner.component
+    }
+
+    /// Names of the component's imports.
+    pub fn imports(&self) -> Vec<String> {
+        self.inner
+            .component
+            .component_type()
+            .imports(&self.inner.host.engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+}
+
+/// `runtime.api` must be a version this host serves.
+fn check_api(manifest: &Manifest, id: &str) -> Result<(), HostError> {
+    let Some(api) = &manifest.runtime.api else {
+        return Ok(());
+    };
+    let served = SERVED_API_VERSIONS
+        .iter()
+        .filter_map(|v| semver::Version::parse(v).ok())
+        .any(|v| v.major == api.major && v.minor == api.minor && v.major == 0);
+    if served {
+        Ok(())
+    } else {
+        Err(HostError::RuntimeMismatch {
+            plugin: id.into(),
+            api: api.to_string(),
+            served: SERVED_API_VERSIONS.join(", "),
+        })
+    }
+}

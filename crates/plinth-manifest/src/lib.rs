@@ -1,0 +1,53 @@
+//! The `plugin.toml` model of Plinth: parse and validate manifests, parse and intersect
+//! grants, and the coded diagnostics every Plinth crate reports through.
+//!
+//! This crate is pure Rust and touches no WebAssembly: reading a manifest never compiles or
+//! runs a plugin, which is what lets discovery stay a read-only inventory.
+//!
+//! ```
+//! use std::path::Path;
+//! use plinth_manifest::{Code, GrantSet, Manifest};
+//!
+//! let text = r#"
+//! [plugin]
+//! id = "example.hello"
+//! version = "0.1.0"
+//! homepage = "https://example.org"   # not a known key: a warning, not an error
+//!
+//! [runtime]
+//! kind = "wasm-component"
+//! component = "hello.wasm"
+//!
+//! [capabilities]
+//! log = true
+//! http = { allow = ["*.example.com"] }
+//! "#;
+//!
+//! let parsed = Manifest::parse(text, Path::new("plugins/hello/plugin.toml"))?;
+//! let manifest = &parsed.manifest;
+//! assert_eq!(manifest.plugin.id.as_str(), "example.hello");
+//! assert_eq!(manifest.component_path(), Path::new("plugins/hello/hello.wasm"));
+//! assert_eq!(parsed.warnings[0].code, Code::UnknownKey);
+//!
+//! // Access is two-sided: only what the manifest requested *and* the operator granted.
+//! let granted = GrantSet::parse_all(["log", "http:api.example.com", "kv"])?;
+//! let effective = GrantSet::effective(&manifest.requested_grants(), &granted);
+//! let names: Vec<String> = effective.iter().map(|g| g.to_string()).collect();
+//! assert_eq!(names, ["log", "http:api.example.com"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+#![deny(clippy::unwrap_used)]
+
+pub mod diagnostic;
+pub mod digest;
+pub mod grant;
+pub mod manifest;
+
+pub use diagnostic::{Code, Diagnostic, Severity, ToDiagnostic};
+pub use digest::Digest;
+pub use grant::{Grant, GrantError, GrantSet};
+pub use manifest::{
+    Capabilities, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError, Parsed, PluginId,
+    PluginIdError, PluginMeta, Runtime, SettingsDecl, ToolDecl,
+};

@@ -1,0 +1,230 @@
+//! The `plugin.toml` model (DESIGN §3.1): parse, validate, and the questions the host asks of
+//! a manifest (where is the component, does it match its digest, what does it request).
+
+mod capabilities;
+mod error;
+mod id;
+mod reader;
+mod sections;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::digest::Digest;
+use crate::grant::Grant;
+pub use capabilities::Capabilities;
+pub use error::ManifestError;
+pub use id::{PluginId, PluginIdError};
+use reader::{Ctx, Section};
+
+/// The manifest's file name inside a plugin directory.
+pub const MANIFEST_FILE: &str = "plugin.toml";
+
+/// A validated `plugin.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    /// `[plugin]`: identity and metadata.
+    pub plugin: PluginMeta,
+    /// `[runtime]`: the component to run.
+    pub runtime: Runtime,
+    /// `[capabilities]`: what the plugin asks for.
+    pub capabilities: Capabilities,
+    /// `[limits]`: per-plugin reductions of the host's limits.
+    pub limits: LimitOverrides,
+    /// `[settings]`, when present.
+    pub settings: Option<SettingsDecl>,
+    /// `[[tools]]`: declared tools, names unique.
+    pub tools: Vec<ToolDecl>,
+    /// The directory holding the manifest; the component and schema paths resolve against it.
+    pub dir: PathBuf,
+}
+
+/// `[plugin]`: who the plugin is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginMeta {
+    /// The plugin id (required).
+    pub id: PluginId,
+    /// The plugin's version (required, semver).
+    pub version: semver::Version,
+    /// A display name.
+    pub name: Option<String>,
+    /// A one-line description.
+    pub description: Option<String>,
+    /// An SPDX licence expression, as written.
+    pub license: Option<String>,
+    /// Authors, as written.
+    pub authors: Vec<String>,
+}
+
+/// `[runtime]`: the component and how it is pinned. `kind` is not stored: it can only be
+/// `"wasm-component"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Runtime {
+    /// The component path relative to [`Manifest::dir`], in normal form (no `.` or `..`).
+    pub component: PathBuf,
+    /// The Plinth WIT version the plugin targets, if declared.
+    pub api: Option<semver::Version>,
+    /// The `plinth:plugin` world it implements, if declared.
+    pub world: Option<String>,
+    /// A pin of the component bytes, if declared.
+    pub digest: Option<Digest>,
+}
+
+/// `[limits]`: values a manifest may use to lower the host's limits (never raise them; the
+/// host enforces that, since only it knows its own limits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LimitOverrides {
+    /// Fuel per call.
+    pub fuel_units: Option<u64>,
+    /// Memory per instance, in bytes.
+    pub mem_bytes: Option<u64>,
+    /// Wall clock per call, in milliseconds.
+    pub wall_timeout_ms: Option<u64>,
+}
+
+/// `[settings]`: how the plugin's settings are described.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SettingsDecl {
+    /// A JSON Schema file relative to [`Manifest::dir`].
+    pub schema: Option<PathBuf>,
+}
+
+/// One `[[tools]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolDecl {
+    /// The tool's name, unique in the manifest.
+    pub name: String,
+    /// What the tool does.
+    pub description: Option<String>,
+    /// A JSON Schema file for its input, relative to [`Manifest::dir`].
+    pub input_schema: Option<PathBuf>,
+}
+
+/// A parsed manifest and the warnings (e.g. `unknown-key`) found on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Non-fatal findings, each naming the plugin.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Manifest {
+    /// Parses and validates manifest text. `file` is used only in messages and to set
+    /// [`Manifest::dir`] (its parent directory); nothing is read from disk.
+    pub fn parse(text: &str, file: &Path) -> Result<Parsed, ManifestError> {
+        let table: toml::Table = text.parse().map_err(|e| syntax_error(text, file, &e))?;
+        let mut ctx = Ctx::new(file);
+        let mut root = Section::new(String::new(), &table);
+
+        let mut runtime_section = root.table(&ctx, "runtime")?;
+        if let Some(runtime) = runtime_section.as_mut() {
+            sections::check_runtime_kind(&ctx, runtime)?;
+        }
+        let plugin = sections::plugin_meta(&mut ctx, &mut root)?;
+        let Some(runtime_section) = runtime_section else {
+            return Err(ctx.invalid(
+                "runtime",
+                "required table is missing: add [runtime] with kind = \"wasm-component\" and component = \"<file>.wasm\"",
+            ));
+        };
+        let runtime = sections::runtime(&mut ctx, runtime_section)?;
+        let capabilities = capabilities::parse(&mut ctx, &mut root)?;
+        let limits = sections::limits(&mut ctx, &mut root)?;
+        let settings = sections::settings(&mut ctx, &mut root)?;
+        let tools = sections::tools(&mut ctx, &mut root)?;
+        root.finish(&mut ctx);
+
+        let id = plugin.id.as_str().to_owned();
+        let warnings = ctx
+            .warnings
+            .into_iter()
+            .map(|w| w.with_plugin(id.clone()))
+            .collect();
+        let dir = match file.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let manifest = Manifest {
+            plugin,
+            runtime,
+            capabilities,
+            limits,
+            settings,
+            tools,
+            dir,
+        };
+        Ok(Parsed { manifest, warnings })
+    }
+
+    /// Reads and parses a manifest. `path` is a `plugin.toml` file or a directory holding
+    /// one. Reads nothing but the manifest (DESIGN §1.2: discovery is a read-only inventory).
+    pub fn load(path: &Path) -> Result<Parsed, ManifestError> {
+        let file = if path.is_dir() {
+            path.join(MANIFEST_FILE)
+        } else {
+            path.to_path_buf()
+        };
+        let text = match fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Err(ManifestError::Missing { path: file });
+            }
+            Err(source) => return Err(ManifestError::Io { path: file, source }),
+        };
+        Manifest::parse(&text, &file)
+    }
+
+    /// The plugin id.
+    pub fn id(&self) -> &PluginId {
+        &self.plugin.id
+    }
+
+    /// Where the component file is: [`Runtime::component`] joined to [`Manifest::dir`].
+    pub fn component_path(&self) -> PathBuf {
+        self.dir.join(&self.runtime.component)
+    }
+
+    /// Checks component bytes against the pinned `runtime.digest`; always succeeds when no
+    /// digest is pinned.
+    pub fn verify_digest(&self, bytes: &[u8]) -> Result<(), ManifestError> {
+        let Some(expected) = self.runtime.digest else {
+            return Ok(());
+        };
+        let actual = Digest::of(bytes);
+        if actual == expected {
+            Ok(())
+        } else {
+            Err(ManifestError::DigestMismatch { expected, actual })
+        }
+    }
+
+    /// One [`Grant`] per requested capability item, in manifest order, without duplicates.
+    pub fn requested_grants(&self) -> Vec<Grant> {
+        self.capabilities.requested_grants()
+    }
+}
+
+/// Maps a TOML parse error to a 1-based line and column (in characters) of the file.
+fn syntax_error(text: &str, file: &Path, error: &toml::de::Error) -> ManifestError {
+    let offset = error.span().map_or(0, |span| span.start);
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    ManifestError::Syntax {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message: error.message().trim().to_owned(),
+    }
+}
