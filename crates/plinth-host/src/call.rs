@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use tracing::Instrument;
-use wasmtime::component::{ComponentNamedList, Instance, Lift, Lower, Val};
+use wasmtime::component::{ComponentExportIndex, ComponentNamedList, Instance, Lift, Lower, Val};
 use wasmtime::{Store, Trap};
 
 use crate::engine::ticks_for;
@@ -15,8 +15,61 @@ use crate::log::{LogLevel, LogSource};
 use crate::plugin::Plugin;
 use crate::state::StoreState;
 
+/// Where a failure happened.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stage {
+    Instantiate,
+    Call,
+}
+
+/// A dynamic call, its arguments converted and its export resolved up front.
+pub(crate) struct DynamicCall {
+    pub(crate) params: Vec<Val>,
+    pub(crate) result_count: usize,
+    pub(crate) index: ComponentExportIndex,
+    pub(crate) name: String,
+}
+
+impl DynamicCall {
+    pub(crate) async fn run(
+        &self,
+        store: &mut Store<StoreState>,
+        instance: Instance,
+    ) -> wasmtime::Result<Vec<Val>> {
+        let func = instance
+            .get_func(&mut *store, self.index)
+            .ok_or_else(|| wasmtime::format_err!("export `{}` vanished", self.name))?;
+        let mut results = vec![Val::Bool(false); self.result_count];
+        func.call_async(&mut *store, &self.params, &mut results)
+            .await?;
+        Ok(results)
+    }
+
+    pub(crate) fn result(results: &[Val]) -> Value {
+        results.first().map_or(Value::Null, json::from_val)
+    }
+}
+
+/// A typed call; `Ok(Err(reason))` when the Rust types do not fit the export.
+pub(crate) async fn typed_call<P, R>(
+    store: &mut Store<StoreState>,
+    instance: Instance,
+    index: ComponentExportIndex,
+    params: P,
+) -> wasmtime::Result<Result<R, String>>
+where
+    P: ComponentNamedList + Lower + Send + Sync + 'static,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    let typed = match instance.get_typed_func::<P, R>(&mut *store, index) {
+        Ok(typed) => typed,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    Ok(Ok(typed.call_async(&mut *store, params).await?))
+}
+
 impl Plugin {
-    fn error(&self, export: &str, failure: CallFailure) -> CallError {
+    pub(crate) fn error(&self, export: &str, failure: CallFailure) -> CallError {
         CallError {
             plugin: self.id().to_string(),
             export: export.to_string(),
@@ -58,62 +111,39 @@ impl Plugin {
     }
 
     /// Calls `export` with JSON arguments (one per parameter) and returns the result as
-    /// JSON (`null` for a function without result). Runs on the caller's tokio runtime,
-    /// which needs its time driver enabled.
+    /// JSON (`null` for a function without result), in a fresh instance. Runs on the
+    /// caller's tokio runtime, which needs its time driver enabled.
     pub async fn call_json_async(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
-        let func = self.export(export)?.clone();
-        let params = self.params_from_json(&func, args)?;
-        let result_count = func.results().len();
-        let index = func.index;
+        let call = self.prepare_json(export, args)?;
         let results = self
-            .with_instance(&func.qualified_name(), async |store, instance| {
-                let f = instance
-                    .get_func(&mut *store, index)
-                    .ok_or_else(|| wasmtime::format_err!("export vanished"))?;
-                let mut results = vec![Val::Bool(false); result_count];
-                f.call_async(&mut *store, &params, &mut results).await?;
-                Ok(results)
+            .with_instance(&call.name, async |store, instance| {
+                call.run(store, instance).await
             })
             .await?;
-        Ok(results.first().map_or(Value::Null, json::from_val))
+        Ok(DynamicCall::result(&results))
     }
 
     /// Blocking [`Self::call_json_async`], on the host's own runtime. From inside a tokio
     /// runtime it returns a `bad-argument` error instead of blocking.
     pub fn call_json(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
-        self.inner
-            .host
-            .block_on(self.call_json_async(export, args))
-            .unwrap_or_else(|| Err(self.inside_runtime(export)))
+        self.block_on(export, self.call_json_async(export, args))
     }
 
-    /// Calls `export` with typed Rust values: `P` and `R` are tuples of the parameter and
-    /// result types (`(String,)`, `(u32,)`).
+    /// Calls `export` with typed Rust values in a fresh instance: `P` and `R` are tuples
+    /// of the parameter and result types (`(String,)`, `(u32,)`).
     pub async fn call_async<P, R>(&self, export: &str, params: P) -> Result<R, CallError>
     where
         P: ComponentNamedList + Lower + Send + Sync + 'static,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
         let func = self.export(export)?;
-        let index = func.index;
-        let name = func.qualified_name();
+        let (index, name) = (func.index, func.qualified_name());
         let typed = self
             .with_instance(&name, async |store, instance| {
-                let typed = match instance.get_typed_func::<P, R>(&mut *store, index) {
-                    Ok(typed) => typed,
-                    Err(e) => return Ok(Err(e.to_string())),
-                };
-                Ok(Ok(typed.call_async(&mut *store, params).await?))
+                typed_call(store, instance, index, params).await
             })
             .await?;
-        typed.map_err(|reason| {
-            self.error(
-                &name,
-                CallFailure::BadArgument {
-                    reason: format!("the Rust types do not match the export's signature: {reason}"),
-                },
-            )
-        })
+        typed.map_err(|reason| self.signature_mismatch(&name, reason))
     }
 
     /// Blocking [`Self::call_async`].
@@ -122,9 +152,41 @@ impl Plugin {
         P: ComponentNamedList + Lower + Send + Sync + 'static,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
+        self.block_on(export, self.call_async(export, params))
+    }
+
+    pub(crate) fn prepare_json(
+        &self,
+        export: &str,
+        args: &[Value],
+    ) -> Result<DynamicCall, CallError> {
+        let func = self.export(export)?;
+        Ok(DynamicCall {
+            params: self.params_from_json(func, args)?,
+            result_count: func.results().len(),
+            index: func.index,
+            name: func.qualified_name(),
+        })
+    }
+
+    pub(crate) fn signature_mismatch(&self, export: &str, reason: String) -> CallError {
+        self.error(
+            export,
+            CallFailure::BadArgument {
+                reason: format!("the Rust types do not match the export's signature: {reason}"),
+            },
+        )
+    }
+
+    /// Runs `future` on the host's runtime for the blocking API.
+    pub(crate) fn block_on<T>(
+        &self,
+        export: &str,
+        future: impl std::future::Future<Output = Result<T, CallError>>,
+    ) -> Result<T, CallError> {
         self.inner
             .host
-            .block_on(self.call_async(export, params))
+            .block_on(future)
             .unwrap_or_else(|| Err(self.inside_runtime(export)))
     }
 
@@ -137,17 +199,21 @@ impl Plugin {
         )
     }
 
-    /// A Store with this plugin's limits armed.
-    fn new_store(&self) -> Store<StoreState> {
+    /// A new Store for one instance's life, with the memory limiter installed.
+    pub(crate) fn new_store(&self) -> Store<StoreState> {
         let ctx = self.inner.ctx.clone();
         let mut store = Store::new(&self.inner.host.engine, StoreState::new(ctx));
-        let limits = self.inner.ctx.limits;
         store.limiter(|state| &mut state.limiter);
-        // A fresh Store has no fuel; this cannot fail with fuel enabled on the engine.
-        let _ = store.set_fuel(limits.fuel_units);
-        store.set_epoch_deadline(ticks_for(limits.wall_timeout()));
         store.epoch_deadline_trap();
         store
+    }
+
+    /// Gives `store` a full fuel budget and a fresh epoch deadline for one call.
+    pub(crate) fn arm(&self, store: &mut Store<StoreState>) {
+        let limits = &self.inner.ctx.limits;
+        // Cannot fail: fuel is enabled on every Plinth engine.
+        let _ = store.set_fuel(limits.fuel_units);
+        store.set_epoch_deadline(ticks_for(limits.wall_timeout()));
     }
 
     /// Instantiates in a fresh Store and runs `body` on the instance, all under the
@@ -159,17 +225,30 @@ impl Plugin {
     ) -> Result<T, CallError> {
         let span = tracing::debug_span!("plugin.call", plugin = %self.id(), export);
         let mut store = self.new_store();
-        let timeout = self.inner.ctx.limits.wall_timeout();
+        self.arm(&mut store);
         let pre = &self.inner.pre;
-        let outcome = tokio::time::timeout(timeout, async {
+        let outcome = tokio::time::timeout(self.inner.ctx.limits.wall_timeout(), async {
             let instance = pre
                 .instantiate_async(&mut store)
                 .await
-                .map_err(|e| (true, e))?;
-            body(&mut store, instance).await.map_err(|e| (false, e))
+                .map_err(|e| (Stage::Instantiate, e))?;
+            body(&mut store, instance)
+                .await
+                .map_err(|e| (Stage::Call, e))
         })
         .instrument(span)
         .await;
+        self.settle(&mut store, export, outcome)
+    }
+
+    /// Everything after a call: the plugin's output into its log, grant reports, and the
+    /// outcome turned into a value or a classified [`CallError`].
+    pub(crate) fn settle<T>(
+        &self,
+        store: &mut Store<StoreState>,
+        export: &str,
+        outcome: Result<Result<T, (Stage, wasmtime::Error)>, tokio::time::error::Elapsed>,
+    ) -> Result<T, CallError> {
         let fuel_used = self
             .inner
             .ctx
@@ -194,11 +273,10 @@ impl Plugin {
                     ms: self.inner.ctx.limits.wall_timeout_ms,
                 },
             )),
-            Ok(Err((in_instantiation, error))) => {
-                let label = if in_instantiation {
-                    "instantiate"
-                } else {
-                    export
+            Ok(Err((stage, error))) => {
+                let label = match stage {
+                    Stage::Instantiate => "instantiate",
+                    Stage::Call => export,
                 };
                 let failure = self.classify(&error, store.data(), guest_message);
                 if matches!(failure, CallFailure::Trap { .. }) {

@@ -23,7 +23,10 @@ fn types() -> &'static Plugin {
 
 fn echo(func: &str, value: Value) -> Value {
     types()
-        .call_json(&format!("test:types/echo#{func}"), std::slice::from_ref(&value))
+        .call_json(
+            &format!("test:types/echo#{func}"),
+            std::slice::from_ref(&value),
+        )
         .unwrap_or_else(|e| panic!("{func}({value}): {e}"))
 }
 
