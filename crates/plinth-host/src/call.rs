@@ -307,14 +307,20 @@ impl Plugin {
                 ms: limits.wall_timeout_ms,
             },
             Some(Trap::StackOverflow) => CallFailure::StackOverflow,
-            _ => CallFailure::Trap {
-                message: error
-                    .chain()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join(": "),
+            Some(trap) => CallFailure::Trap {
+                message: trap.to_string(),
                 guest_message,
             },
+            None => {
+                // The full chain (with the wasm backtrace) goes to the debug log; the
+                // diagnostic keeps the root cause's first line.
+                tracing::debug!(plugin = %self.id(), "call failed: {error:?}");
+                let root = error.root_cause().to_string();
+                CallFailure::Trap {
+                    message: root.lines().next().unwrap_or_default().to_string(),
+                    guest_message,
+                }
+            }
         }
     }
 

@@ -257,7 +257,7 @@ impl CallError {
                 "name an export as `func`, `iface#func` or `ns:pkg/iface@version#func` (`plinth show` lists them)".into()
             }
             CallFailure::BadArgument { .. } => {
-                "pass one JSON value per parameter, shaped as DESIGN §7 maps WIT types".into()
+                "pass one JSON value per parameter; `plinth show` lists the parameter types".into()
             }
             CallFailure::FuelExhausted { .. } => {
                 "the plugin ran too long; raise `[limits] fuel_units` in the host config or `--fuel`".into()

@@ -22,7 +22,9 @@ impl From<log::Level> for LogLevel {
 
 /// The hint a `missing-grant` carries: the command an operator runs to grant it.
 pub(crate) fn grant_hint(plugin: &str, grant: &Grant) -> String {
-    format!("grant it with `plinth grant {plugin} {grant}` (the manifest must request it too)")
+    format!(
+        "grant `{grant}` to {plugin} (e.g. `plinth call --grant {grant} …`); its manifest must request it too"
+    )
 }
 
 impl log::Host for StoreState {

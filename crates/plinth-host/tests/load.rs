@@ -216,8 +216,9 @@ fn ungranted_log_is_dropped_and_reported() {
     plugin.call_json("run", &[json!(["x"])]).unwrap();
     let records = common::records_of("example.quiet");
     assert!(
-        records.iter().any(|r| r.message.contains("missing-grant")
-            && r.message.contains("plinth grant example.quiet log")),
+        records
+            .iter()
+            .any(|r| r.message.contains("missing-grant") && r.message.contains("--grant log")),
         "{records:?}"
     );
 }

@@ -37,7 +37,7 @@ fn config_is_served_only_with_the_grant() {
     let denied = pdk_plugin("cfg-denied", &[], settings);
     let error = run(&denied, &["config"]);
     let text = error["err"].as_str().unwrap();
-    assert!(text.contains("plinth grant cfg-denied config"), "{text}");
+    assert!(text.contains("grant `config` to cfg-denied"), "{text}");
 }
 
 #[test]

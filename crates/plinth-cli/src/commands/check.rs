@@ -39,7 +39,10 @@ impl CheckArgs {
             diagnostics.extend(parsed.warnings);
         }
         let loaded = load_target(&host, &self.path, LoadOptions::default());
-        let plugin_id = loaded.as_ref().ok().map(|p| p.id().to_string());
+        let plugin_id = match &loaded {
+            Ok(plugin) => Some(plugin.id().to_string()),
+            Err(diagnostic) => diagnostic.plugin.clone(),
+        };
         if let Err(diagnostic) = &loaded {
             diagnostics.push(diagnostic.clone());
         }

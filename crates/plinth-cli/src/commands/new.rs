@@ -36,10 +36,32 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value = "tool")]
     kind: Kind,
     /// A Plinth checkout whose `crates/plinth-pdk` the project uses [default: the
-    /// checkout this binary was built from].
+    /// checkout this binary was built from, or `--vendor-pdk` when it is gone].
     #[arg(long, value_name = "DIR")]
     pdk_path: Option<PathBuf>,
+    /// Write a copy of the PDK and the WIT embedded in this binary into the project
+    /// (`vendor/plinth-pdk/`, `wit/`) instead of using a checkout.
+    #[arg(long, conflicts_with = "pdk_path")]
+    vendor_pdk: bool,
 }
+
+/// Where the new project's `plinth-pdk` comes from.
+#[derive(Debug)]
+enum Pdk {
+    /// `crates/plinth-pdk` of a Plinth checkout, by absolute path.
+    Checkout(PathBuf),
+    /// The copies embedded in this binary, written into the project.
+    Vendored,
+}
+
+/// Where a vendored PDK goes in the project. Its build.rs reads the WIT from `../../wit`,
+/// which is then the project's `wit/`, where the vendored WIT goes.
+const VENDORED_PDK: &str = "vendor/plinth-pdk";
+const VENDORED_WIT: &str = "wit";
+
+/// The arguments of `plinth call TARGET ...` that work with each template (after TARGET).
+const CALL_TOOL: &str = r#"call '"word_count"' '"{\"text\": \"one two three\"}"'"#;
+const CALL_PLUGIN: &str = r#"run '["you"]'"#;
 
 mod templates {
     pub const CARGO_TOML: &str = include_str!("../../templates/rust/Cargo.toml.tmpl");
@@ -48,6 +70,11 @@ mod templates {
     pub const PLUGIN_TOML: &str = include_str!("../../templates/rust/plugin.toml.tmpl");
     pub const README: &str = include_str!("../../templates/rust/README.md.tmpl");
     pub const GITIGNORE: &str = include_str!("../../templates/rust/.gitignore");
+}
+
+/// The PDK's sources (`PDK`) and the repository's WIT (`WIT`), as (relative path, text).
+mod vendored {
+    include!(concat!(env!("OUT_DIR"), "/vendored.rs"));
 }
 
 fn valid_name(name: &str) -> bool {
@@ -92,57 +119,83 @@ impl NewArgs {
                 "choose another name or remove the directory",
             );
         }
-        let pdk = match self
-            .pdk_path
-            .map(|p| p.join("crates/plinth-pdk"))
-            .or_else(default_pdk)
-        {
-            Some(pdk) if pdk.join("Cargo.toml").is_file() => pdk,
-            _ => {
+        let pdk = if self.vendor_pdk {
+            Pdk::Vendored
+        } else if let Some(checkout) = &self.pdk_path {
+            let pdk = checkout.join("crates/plinth-pdk");
+            if !pdk.join("Cargo.toml").is_file() {
                 return fail(
                     printer,
                     Diagnostic::new(
                         Code::MissingPackage,
-                        "no Plinth checkout with crates/plinth-pdk found".to_string(),
+                        format!("{} has no crates/plinth-pdk", checkout.display()),
                     )
-                    .with_hint("pass `--pdk-path DIR` pointing at a Plinth checkout"),
+                    .with_hint(
+                        "pass the root of a Plinth checkout, or `--vendor-pdk` to use the PDK \
+                         embedded in plinth",
+                    ),
                     Outcome::Failed,
                 );
             }
+            // Absolute: the project's Cargo.toml reads the path relative to itself.
+            Pdk::Checkout(
+                pdk.canonicalize()
+                    .or_else(|_| std::path::absolute(&pdk))
+                    .unwrap_or(pdk),
+            )
+        } else {
+            default_pdk().map_or(Pdk::Vendored, Pdk::Checkout)
         };
         let Lang::Rust = self.lang;
         let crate_name = name.replace('-', "_");
-        let pdk_dependency = format!(
-            "plinth-pdk = {{ path = {} }}",
-            toml_string(&pdk.to_string_lossy())
-        );
+        let pdk_path = match &pdk {
+            Pdk::Checkout(path) => path.to_string_lossy().into_owned(),
+            Pdk::Vendored => VENDORED_PDK.to_string(),
+        };
+        let pdk_dependency = format!("plinth-pdk = {{ path = {} }}", toml_string(&pdk_path));
+        let pdk_note = match &pdk {
+            Pdk::Checkout(path) => format!(
+                "`plinth-pdk` is used from the Plinth checkout at `{}`.",
+                path.display()
+            ),
+            Pdk::Vendored => format!(
+                "`{VENDORED_PDK}/` and `{VENDORED_WIT}/` are copies of `plinth-pdk` and the Plinth \
+                 WIT written by `plinth new`;\nthe PDK's build script reads the WIT from `{VENDORED_WIT}/`."
+            ),
+        };
+        let (world, call_args) = match self.kind {
+            Kind::Tool => ("tool", CALL_TOOL),
+            Kind::Plugin => ("plugin", CALL_PLUGIN),
+        };
         let fill = |template: &str| {
             template
                 .replace("{{name}}", &name)
                 .replace("{{crate_name}}", &crate_name)
                 .replace("{{id}}", &name)
                 .replace("{{pdk_dependency}}", &pdk_dependency)
+                .replace("{{pdk_note}}", &pdk_note)
+                .replace("{{world}}", world)
+                .replace("{{call_example}}", call_args)
         };
         let lib = match self.kind {
             Kind::Tool => templates::LIB_TOOL,
             Kind::Plugin => templates::LIB_PLUGIN,
         };
-        let files = [
-            ("Cargo.toml", fill(templates::CARGO_TOML)),
-            ("src/lib.rs", fill(lib)),
-            (
-                "plugin.toml",
-                fill(templates::PLUGIN_TOML).replace(
-                    "{{world}}",
-                    match self.kind {
-                        Kind::Tool => "tool",
-                        Kind::Plugin => "plugin",
-                    },
-                ),
-            ),
-            ("README.md", fill(templates::README)),
-            (".gitignore", templates::GITIGNORE.to_string()),
+        let mut files = vec![
+            ("Cargo.toml".to_string(), fill(templates::CARGO_TOML)),
+            ("src/lib.rs".to_string(), fill(lib)),
+            ("plugin.toml".to_string(), fill(templates::PLUGIN_TOML)),
+            ("README.md".to_string(), fill(templates::README)),
+            (".gitignore".to_string(), templates::GITIGNORE.to_string()),
         ];
+        if let Pdk::Vendored = pdk {
+            let copies = |folder: &'static str, list: &'static [(&str, &str)]| {
+                list.iter()
+                    .map(move |(path, text)| (format!("{folder}/{path}"), text.to_string()))
+            };
+            files.extend(copies(VENDORED_PDK, vendored::PDK));
+            files.extend(copies(VENDORED_WIT, vendored::WIT));
+        }
         if let Err(e) = write_project(&dir, &files) {
             return fail(
                 printer,
@@ -153,14 +206,21 @@ impl NewArgs {
                 Outcome::Failed,
             );
         }
+        let target = shell_word(&dir.to_string_lossy());
+        let next = format!("plinth build {target} && plinth call {target} {call_args}");
         if printer.json {
-            printer.json_doc(&json!({ "created": dir, "name": name }));
+            printer.json_doc(&json!({
+                "created": dir,
+                "name": name,
+                "pdk": pdk_path,
+                "next": next,
+            }));
         } else {
-            printer.line(format!("created {}", dir.display()));
             printer.line(format!(
-                "next: cd {} && plinth build && plinth call . --help",
+                "created {} (plinth-pdk: {pdk_path})",
                 dir.display()
             ));
+            printer.line(format!("next: {next}"));
         }
         Outcome::Ok
     }
@@ -168,7 +228,7 @@ impl NewArgs {
 
 /// Writes all files into a temp directory beside `dir`, then renames it into place, so
 /// a failure leaves nothing half-made.
-fn write_project(dir: &Path, files: &[(&str, String)]) -> std::io::Result<()> {
+fn write_project(dir: &Path, files: &[(String, String)]) -> std::io::Result<()> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -183,10 +243,22 @@ fn write_project(dir: &Path, files: &[(&str, String)]) -> std::io::Result<()> {
         }
         std::fs::write(target, content)?;
     }
-    let temp = temp.keep();
-    std::fs::rename(&temp, dir)
+    // On failure the temp directory is dropped, and removed.
+    std::fs::rename(temp.path(), dir)?;
+    let _ = temp.keep();
+    Ok(())
 }
 
 fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `word` as one shell word: as is when it holds only safe characters, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./+=:@%,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }

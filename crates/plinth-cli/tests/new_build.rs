@@ -1,0 +1,309 @@
+//! `plinth new`, `plinth build` and `plinth call` end to end, with the real binary in temp
+//! directories (`--home` and `CARGO_TARGET_DIR` included, so nothing is left behind).
+//!
+//! Building a new project compiles wit-bindgen for wasm32-wasip2; both kinds of project are
+//! built in one test, sequentially, into one target directory, so they share that work.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const PLINTH: &str = env!("CARGO_BIN_EXE_plinth");
+
+/// A temp root holding the plinth home, the cargo target dir and the projects.
+struct Root {
+    dir: tempfile::TempDir,
+}
+
+impl Root {
+    fn new() -> Root {
+        Root {
+            dir: tempfile::Builder::new()
+                .prefix("plinth-new-build")
+                .tempdir()
+                .expect("temp dir"),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+
+    fn target(&self) -> PathBuf {
+        self.path().join("target")
+    }
+
+    /// Runs `plinth --home <root>/home ARGS` in `cwd`.
+    fn plinth(&self, cwd: &Path, args: &[&str]) -> Output {
+        Command::new(PLINTH)
+            .arg("--home")
+            .arg(self.home())
+            .args(args)
+            .current_dir(cwd)
+            .env("CARGO_TARGET_DIR", self.target())
+            .env_remove("PLINTH_HOME")
+            .output()
+            .expect("run plinth")
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[track_caller]
+fn assert_success(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what}: {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The `next: ...` hint `plinth new` printed.
+fn next_hint(output: &Output) -> String {
+    stdout(output)
+        .lines()
+        .find_map(|line| line.strip_prefix("next: "))
+        .unwrap_or_else(|| panic!("no `next:` line in {:?}", stdout(output)))
+        .to_string()
+}
+
+/// Runs the hint in a shell, with this `plinth` first on PATH and the root's home.
+#[cfg(unix)]
+fn run_hint(root: &Root, hint: &str) -> Output {
+    let bin_dir = Path::new(PLINTH).parent().expect("binary dir");
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    Command::new("sh")
+        .args(["-c", hint])
+        .current_dir(root.path())
+        .env("PATH", path)
+        .env("PLINTH_HOME", root.home())
+        .env("CARGO_TARGET_DIR", root.target())
+        .output()
+        .expect("run sh")
+}
+
+/// Every file under `dir`, recursively (skipping `skip`).
+fn files(dir: &Path, skip: &[&str], out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        if skip.iter().any(|s| path.ends_with(s)) {
+            continue;
+        }
+        if path.is_dir() {
+            files(&path, skip, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn new_build_call_tool_with_checkout_and_plugin_vendored() {
+    let root = Root::new();
+    let started = std::time::Instant::now();
+
+    // (a) a tool provider with the default PDK: the checkout this binary was built from.
+    let created = root.plinth(root.path(), &["new", "x", "--kind", "tool"]);
+    assert_success(&created, "plinth new x --kind tool");
+    let checkout_pdk = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plinth-pdk")
+        .canonicalize()
+        .expect("the checkout's PDK");
+    let cargo_toml = std::fs::read_to_string(root.path().join("x/Cargo.toml")).unwrap();
+    assert!(
+        cargo_toml.contains(&format!(
+            "plinth-pdk = {{ path = \"{}\" }}",
+            checkout_pdk.display()
+        )),
+        "{cargo_toml}"
+    );
+    assert!(!root.path().join("x/vendor").exists());
+    let hint = next_hint(&created);
+    assert_eq!(
+        hint,
+        r#"plinth build x && plinth call x call '"word_count"' '"{\"text\": \"one two three\"}"'"#
+    );
+
+    let built = root.plinth(root.path(), &["build", "x"]);
+    assert_success(&built, "plinth build x");
+    assert!(root.path().join("x/x.wasm").is_file());
+    eprintln!("tool project built in {:?}", started.elapsed());
+
+    let called = root.plinth(
+        root.path(),
+        &[
+            "call",
+            "x",
+            "call",
+            r#""word_count""#,
+            r#""{\"text\": \"a b c\"}""#,
+        ],
+    );
+    assert_success(&called, "plinth call x call word_count");
+    assert_eq!(stdout(&called), "{\"ok\":\"{\\\"words\\\":3}\"}\n");
+
+    let called = root.plinth(
+        root.path(),
+        &[
+            "--json",
+            "call",
+            "x",
+            "plinth:plugin/tools#call",
+            r#""word_count""#,
+            r#""{\"text\": \"one two\"}""#,
+        ],
+    );
+    assert_success(&called, "plinth --json call x");
+    let doc: Value = serde_json::from_str(&stdout(&called)).expect("JSON");
+    assert_eq!(doc["result"]["ok"], r#"{"words":2}"#);
+
+    #[cfg(unix)]
+    {
+        let ran = run_hint(&root, &hint);
+        assert_success(&ran, &hint);
+        // `plinth build` printed its line first.
+        assert_eq!(
+            stdout(&ran).lines().last(),
+            Some("{\"ok\":\"{\\\"words\\\":3}\"}")
+        );
+    }
+
+    // (b) a command plugin with the PDK and WIT written into the project, as on a machine
+    // without a checkout; built from inside the project directory.
+    let started = std::time::Instant::now();
+    let created = root.plinth(
+        root.path(),
+        &["new", "y", "--kind", "plugin", "--vendor-pdk"],
+    );
+    assert_success(&created, "plinth new y --kind plugin --vendor-pdk");
+    let project = root.path().join("y");
+    let cargo_toml = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    assert!(
+        cargo_toml.contains(r#"plinth-pdk = { path = "vendor/plinth-pdk" }"#),
+        "{cargo_toml}"
+    );
+    assert!(project.join("vendor/plinth-pdk/build.rs").is_file());
+    let deps = project.join("wit/plinth-plugin@0.1.0/deps/plinth-host");
+    assert!(!deps.is_symlink() && deps.join("log.wit").is_file());
+    // Nothing in the project points back into the checkout.
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    let mut written = Vec::new();
+    files(&project, &[], &mut written);
+    for file in &written {
+        assert!(!file.is_symlink(), "{} is a symlink", file.display());
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(
+            !text.contains(&checkout.display().to_string()),
+            "{} names the checkout",
+            file.display()
+        );
+    }
+    let hint = next_hint(&created);
+    assert_eq!(hint, r#"plinth build y && plinth call y run '["you"]'"#);
+
+    let built = root.plinth(&project, &["build"]);
+    assert_success(&built, "plinth build (in y)");
+    assert!(project.join("y.wasm").is_file());
+    eprintln!("vendored plugin project built in {:?}", started.elapsed());
+    // The vendored PDK was compiled, not the checkout's.
+    let lock = std::fs::read_to_string(project.join("Cargo.lock")).unwrap();
+    assert!(lock.contains("name = \"plinth-pdk\""), "{lock}");
+
+    let called = root.plinth(root.path(), &["call", "y", "run", r#"["you"]"#]);
+    assert_success(&called, "plinth call y run");
+    assert_eq!(stdout(&called), "{\"ok\":\"Hello, you!\"}\n");
+
+    #[cfg(unix)]
+    {
+        let ran = run_hint(&root, &hint);
+        assert_success(&ran, &hint);
+        // `plinth build` printed its line first.
+        assert_eq!(
+            stdout(&ran).lines().last(),
+            Some("{\"ok\":\"Hello, you!\"}")
+        );
+    }
+}
+
+/// The single diagnostic of a `--json` failure.
+#[track_caller]
+fn diagnostic(output: &Output, exit: i32) -> Value {
+    assert_eq!(
+        output.status.code(),
+        Some(exit),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_str(&stdout(output)).expect("one JSON document");
+    let diagnostics = doc["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(diagnostics.len(), 1, "{doc}");
+    diagnostics[0].clone()
+}
+
+#[test]
+fn new_refuses_an_existing_directory_and_an_invalid_name() {
+    let root = Root::new();
+    std::fs::create_dir(root.path().join("taken")).unwrap();
+    std::fs::write(root.path().join("taken/keep.txt"), "mine").unwrap();
+    let refused = root.plinth(root.path(), &["--json", "new", "taken"]);
+    let d = diagnostic(&refused, 2);
+    assert_eq!(d["code"], "bad-argument", "{d}");
+    assert!(
+        d["message"].as_str().unwrap().contains("already exists"),
+        "{d}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("taken/keep.txt")).unwrap(),
+        "mine"
+    );
+
+    for bad in ["Bad", "1st", "has space", "dot.ted", ""] {
+        let refused = root.plinth(root.path(), &["--json", "new", bad, "--vendor-pdk"]);
+        let d = diagnostic(&refused, 2);
+        assert_eq!(d["code"], "bad-argument", "{bad:?}: {d}");
+    }
+
+    // Nothing was written besides the directory made above (no half-made project).
+    let names: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "home")
+        .collect();
+    assert_eq!(names, ["taken"]);
+}
+
+#[test]
+fn build_needs_a_cargo_package() {
+    let root = Root::new();
+    // A plugin directory with a manifest but no Cargo.toml.
+    let created = root.plinth(root.path(), &["new", "z", "--vendor-pdk"]);
+    assert_success(&created, "plinth new z");
+    std::fs::remove_file(root.path().join("z/Cargo.toml")).unwrap();
+    let failed = root.plinth(root.path(), &["--json", "build", "z"]);
+    let d = diagnostic(&failed, 1);
+    assert_eq!(d["code"], "missing-package", "{d}");
+    assert!(d["message"].as_str().unwrap().contains("Cargo.toml"), "{d}");
+
+    // An empty directory: no plugin.toml either.
+    std::fs::create_dir(root.path().join("empty")).unwrap();
+    let failed = root.plinth(&root.path().join("empty"), &["--json", "build"]);
+    let d = diagnostic(&failed, 1);
+    assert_eq!(d["code"], "missing-package", "{d}");
+    assert!(!root.target().exists(), "cargo ran");
+}
