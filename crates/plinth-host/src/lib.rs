@@ -7,30 +7,37 @@
 //! a panic or a limit hit comes back as a [`CallError`] with a diagnostic code, and the
 //! next call starts clean.
 //!
-//! ```no_run
+//! ```
 //! use plinth_host::{Host, Limits, LoadOptions};
 //! use plinth_manifest::grant::Grant;
 //! use serde_json::json;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let hello = test_programs::HELLO; // examples/hello, built for wasm32-wasip2
 //! // Stack Composer's `load_plugin(path)` + `call_plugin("run", ["hello"])`, in one line:
-//! let said = Host::new()?.load("examples/hello")?.call_json("run", &[json!(["hello"])])?;
+//! let said = Host::new()?.load(hello)?.call_json("run", &[json!(["hello"])])?;
 //! assert_eq!(said, json!({"ok": "Hello, hello!"}));
 //!
-//! // With limits, grants and settings, and a typed call:
+//! // With limits, a compile cache, grants and settings, and a typed call:
+//! # let cache = tempfile::tempdir()?;
 //! let host = Host::builder()
 //!     .limits(Limits::default().with_fuel(10_000_000).with_timeout_ms(500))
-//!     .cache_dir("/tmp/plinth-cache")
+//!     .cache_dir(cache.path())
 //!     .build()?;
 //! let plugin = host.load_with(
-//!     "examples/hello",
+//!     hello,
 //!     LoadOptions::default()
 //!         .with_grants([Grant::Log, Grant::Config])
 //!         .with_settings(json!({"greeting": "Hi"})),
 //! )?;
 //! let (greeting,): (Result<String, String>,) =
 //!     plugin.call("run", (vec!["Ada".to_string()],))?;
-//! println!("{greeting:?}");
+//! assert_eq!(greeting, Ok("Hello, Ada!".to_string()));
+//!
+//! // A long-lived instance keeps state between calls; `on-load` receives the settings.
+//! let mut instance = plugin.instantiate()?;
+//! instance.call_json("on-load", &[json!(r#"{"greeting":"Hi"}"#)])?;
+//! assert_eq!(instance.call_json("run", &[json!(["Ada"])])?, json!({"ok": "Hi, Ada!"}));
 //! # Ok(())
 //! # }
 //! ```
