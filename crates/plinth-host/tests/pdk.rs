@@ -74,7 +74,11 @@ fn a_live_instance_keeps_state_and_a_fresh_one_does_not() {
     assert_eq!(state["changes"], json!(1));
     assert_eq!(live.instantiations(), 1);
 
-    // Per-call instances start from scratch every time.
+    // Per-call instances start from scratch every time, also when the pool reuses a
+    // memory slot that an earlier instance wrote to.
+    for _ in 0..3 {
+        plugin.call_json("on-load", &[json!("{\"k\":1}")]).unwrap();
+    }
     let fresh = run(&plugin, &["state"]);
     let fresh: Value = serde_json::from_str(fresh["ok"].as_str().unwrap()).unwrap();
     assert_eq!(fresh["loads"], json!(0));
