@@ -79,9 +79,6 @@ pub enum HostError {
     /// Instantiation (start functions included) trapped or hit a limit.
     #[error(transparent)]
     Instantiate(#[from] crate::CallError),
-    /// The sync API was called from inside a tokio runtime.
-    #[error("the blocking API was called from inside an async runtime; use the `_async` method")]
-    InsideRuntime,
 }
 
 impl ToDiagnostic for HostError {
@@ -138,7 +135,6 @@ impl ToDiagnostic for HostError {
                 Some(plugin),
                 Some("make `runtime.world` and `runtime.api` match what the component exports (`plinth show`)".into()),
             ),
-            HostError::InsideRuntime => (Code::BadArgument, None, None),
         };
         let mut diagnostic = Diagnostic::new(code, self.to_string());
         if let Some(plugin) = plugin {

@@ -173,7 +173,8 @@ impl Host {
         if is_wasm {
             let bytes = read(path)?;
             let id = id_from_file_name(path);
-            return Plugin::load(self, Source::Bare { id }, &bytes, options);
+            let digest = Digest::of(&bytes);
+            return Plugin::load(self, Source::Bare { id }, &bytes, digest, options);
         }
         let parsed = Manifest::load(path)?;
         for warning in &parsed.warnings {
@@ -182,8 +183,16 @@ impl Host {
         let manifest = parsed.manifest;
         let component = manifest.component_path();
         let bytes = read(&component)?;
-        manifest.verify_digest(&bytes)?;
-        Plugin::load(self, Source::Manifest(Box::new(manifest)), &bytes, options)
+        // Hashed once: the digest pin, the compile cache and `Plugin::digest` share it.
+        let digest = Digest::of(&bytes);
+        manifest.check_digest(&digest)?;
+        Plugin::load(
+            self,
+            Source::Manifest(Box::new(manifest)),
+            &bytes,
+            digest,
+            options,
+        )
     }
 
     /// Loads a component from bytes under the id `id`, with no manifest.
@@ -193,7 +202,14 @@ impl Host {
         bytes: &[u8],
         options: LoadOptions,
     ) -> Result<Plugin, HostError> {
-        Plugin::load(self, Source::Bare { id: id.to_string() }, bytes, options)
+        let digest = Digest::of(bytes);
+        Plugin::load(
+            self,
+            Source::Bare { id: id.to_string() },
+            bytes,
+            digest,
+            options,
+        )
     }
 
     /// Reads a component's imports and exports from its type without linking or running
@@ -217,11 +233,6 @@ impl Host {
             imports,
             exports,
         })
-    }
-
-    /// The content digest of `bytes` as the cache keys it.
-    pub fn digest(bytes: &[u8]) -> Digest {
-        Digest::of(bytes)
     }
 }
 

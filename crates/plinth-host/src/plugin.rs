@@ -100,6 +100,7 @@ impl Plugin {
         host: &Host,
         source: Source,
         bytes: &[u8],
+        digest: Digest,
         options: LoadOptions,
     ) -> Result<Plugin, HostError> {
         let host = &host.inner;
@@ -113,7 +114,6 @@ impl Plugin {
             check_api(manifest, &id)?;
         }
 
-        let digest = Digest::of(bytes);
         let (component, cache) = host.cache.get_or_compile(&host.engine, bytes, &digest)?;
         let unsupported = crate::linker::unsupported_imports(&component, &host.engine);
         if !unsupported.is_empty() {

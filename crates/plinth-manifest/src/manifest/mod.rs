@@ -197,10 +197,18 @@ impl Manifest {
     /// Checks component bytes against the pinned `runtime.digest`; always succeeds when no
     /// digest is pinned.
     pub fn verify_digest(&self, bytes: &[u8]) -> Result<(), ManifestError> {
+        if self.runtime.digest.is_none() {
+            return Ok(());
+        }
+        self.check_digest(&Digest::of(bytes))
+    }
+
+    /// Like [`Manifest::verify_digest`], for a caller that already hashed the bytes.
+    pub fn check_digest(&self, actual: &Digest) -> Result<(), ManifestError> {
         let Some(expected) = self.runtime.digest else {
             return Ok(());
         };
-        let actual = Digest::of(bytes);
+        let actual = *actual;
         if actual == expected {
             Ok(())
         } else {
