@@ -1,9 +1,16 @@
 //! Calling a plugin: a fresh Store and instance per call under fuel, memory, epoch and
 //! wall-clock limits, with every failure turned into a [`CallError`].
 
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
 use serde_json::Value;
 use tracing::Instrument;
-use wasmtime::component::{ComponentExportIndex, ComponentNamedList, Instance, Lift, Lower, Val};
+use wasmtime::component::{
+    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, Val,
+};
 use wasmtime::{Store, Trap};
 
 use crate::engine::ticks_for;
@@ -22,15 +29,59 @@ pub(crate) enum Stage {
     Call,
 }
 
+/// The wall clock of a call (or an instantiation) ran out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Elapsed;
+
+/// What a call under limits came to: its value, a failure at a stage, or the wall clock.
+pub(crate) type Outcome<T> = Result<Result<T, (Stage, wasmtime::Error)>, Elapsed>;
+
+/// Runs `work` under the wall clock `limit` (DESIGN §5, §9).
+///
+/// The guest's own code is bounded by the epoch deadline armed with the same limit; the
+/// timer is for a guest blocked in an async host import, where epochs cannot reach it.
+/// So the first poll runs without one: a call that never waits on a host import
+/// completes inside it and pays for no timer. Only when `work` is pending is a tokio
+/// timer armed, for the deadline counted from the start of the call.
+pub(crate) async fn within_wall_clock<F: Future>(
+    limit: Duration,
+    work: F,
+) -> Result<F::Output, Elapsed> {
+    let started = tokio::time::Instant::now();
+    let mut work = pin!(work);
+    let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
+    if let Poll::Ready(output) = first {
+        return Ok(output);
+    }
+    match started.checked_add(limit) {
+        Some(deadline) => tokio::time::timeout_at(deadline, work)
+            .await
+            .map_err(|_| Elapsed),
+        // A limit past the end of time: no timer can fire.
+        None => Ok(work.await),
+    }
+}
+
+/// Runs `work` inside `span`, or bare when `span` is disabled (no subscriber wants
+/// it): the common case then pays for no span bookkeeping on every poll.
+pub(crate) async fn traced<F: Future>(span: tracing::Span, work: F) -> F::Output {
+    if span.is_disabled() {
+        work.await
+    } else {
+        work.instrument(span).await
+    }
+}
+
 /// A dynamic call, its arguments converted and its export resolved up front.
 pub(crate) struct DynamicCall {
     pub(crate) params: Vec<Val>,
     pub(crate) result_count: usize,
     pub(crate) index: ComponentExportIndex,
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
 }
 
 impl DynamicCall {
+    /// Looks the function up in `instance` and calls it.
     pub(crate) async fn run(
         &self,
         store: &mut Store<StoreState>,
@@ -39,6 +90,15 @@ impl DynamicCall {
         let func = instance
             .get_func(&mut *store, self.index)
             .ok_or_else(|| wasmtime::format_err!("export `{}` vanished", self.name))?;
+        self.run_func(store, func).await
+    }
+
+    /// Calls `func`, this call's export, already looked up.
+    pub(crate) async fn run_func(
+        &self,
+        store: &mut Store<StoreState>,
+        func: Func,
+    ) -> wasmtime::Result<Vec<Val>> {
         let mut results = vec![Val::Bool(false); self.result_count];
         func.call_async(&mut *store, &self.params, &mut results)
             .await?;
@@ -86,26 +146,23 @@ impl Plugin {
 
     /// Converts JSON arguments to the parameter values of `func`.
     fn params_from_json(&self, func: &ExportedFunc, args: &[Value]) -> Result<Vec<Val>, CallError> {
-        let name = func.qualified_name();
-        let bad = |reason: String| self.error(&name, CallFailure::BadArgument { reason });
-        let params: Vec<_> = func.params().collect();
-        if params.len() != args.len() {
+        let name = &*func.qualified;
+        let bad = |reason: String| self.error(name, CallFailure::BadArgument { reason });
+        if func.params().len() != args.len() {
             return Err(bad(format!(
                 "expected {} argument(s) ({}), got {}",
-                params.len(),
-                params
-                    .iter()
-                    .map(|(n, t)| format!("{n}: {}", json::type_name(t)))
+                func.params().len(),
+                func.params()
+                    .map(|(n, t)| format!("{n}: {}", json::type_name(&t)))
                     .collect::<Vec<_>>()
                     .join(", "),
                 args.len()
             )));
         }
-        params
-            .iter()
+        func.params()
             .zip(args)
             .map(|((param, ty), arg)| {
-                json::to_val(arg, ty).map_err(|m| bad(format!("parameter `{param}`: {m}")))
+                json::to_val(arg, &ty).map_err(|m| bad(format!("parameter `{param}`: {m}")))
             })
             .collect()
     }
@@ -137,13 +194,13 @@ impl Plugin {
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
         let func = self.export(export)?;
-        let (index, name) = (func.index, func.qualified_name());
+        let (index, name) = (func.index, &*func.qualified);
         let typed = self
-            .with_instance(&name, async |store, instance| {
+            .with_instance(name, async |store, instance| {
                 typed_call(store, instance, index, params).await
             })
             .await?;
-        typed.map_err(|reason| self.signature_mismatch(&name, reason))
+        typed.map_err(|reason| self.signature_mismatch(name, reason))
     }
 
     /// Blocking [`Self::call_async`].
@@ -165,7 +222,7 @@ impl Plugin {
             params: self.params_from_json(func, args)?,
             result_count: func.results().len(),
             index: func.index,
-            name: func.qualified_name(),
+            name: func.qualified.clone(),
         })
     }
 
@@ -227,7 +284,7 @@ impl Plugin {
         let mut store = self.new_store();
         self.arm(&mut store);
         let pre = &self.inner.pre;
-        let outcome = tokio::time::timeout(self.inner.ctx.limits.wall_timeout(), async {
+        let work = within_wall_clock(self.inner.ctx.limits.wall_timeout(), async {
             let instance = pre
                 .instantiate_async(&mut store)
                 .await
@@ -235,9 +292,8 @@ impl Plugin {
             body(&mut store, instance)
                 .await
                 .map_err(|e| (Stage::Call, e))
-        })
-        .instrument(span)
-        .await;
+        });
+        let outcome = traced(span, work).await;
         self.settle(&mut store, export, outcome)
     }
 
@@ -247,7 +303,7 @@ impl Plugin {
         &self,
         store: &mut Store<StoreState>,
         export: &str,
-        outcome: Result<Result<T, (Stage, wasmtime::Error)>, tokio::time::error::Elapsed>,
+        outcome: Outcome<T>,
     ) -> Result<T, CallError> {
         let fuel_used = self
             .inner
@@ -339,5 +395,59 @@ impl Plugin {
         if state.logs_dropped > 0 {
             tracing::warn!(plugin = %self.id(), dropped = state.logs_dropped, "log records over the per-call cap were dropped");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime(time: bool) -> tokio::runtime::Runtime {
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        if time {
+            builder.enable_time();
+        }
+        builder.build().unwrap()
+    }
+
+    #[test]
+    fn work_done_in_the_first_poll_needs_no_timer() {
+        // No time driver: arming a tokio timer here would panic.
+        let rt = runtime(false);
+        let out = rt.block_on(within_wall_clock(Duration::from_millis(1), async { 7 }));
+        assert_eq!(out.unwrap(), 7);
+    }
+
+    #[test]
+    fn pending_work_times_out_counting_from_the_start() {
+        let rt = runtime(true);
+        let limit = Duration::from_millis(400);
+        let started = std::time::Instant::now();
+        let out = rt.block_on(within_wall_clock(limit, async {
+            // Guest code running before it blocks in a host import: 300 ms of the 400.
+            std::thread::sleep(Duration::from_millis(300));
+            std::future::pending::<()>().await
+        }));
+        let took = started.elapsed();
+        assert!(out.is_err());
+        assert!(took >= limit, "{took:?}");
+        // Counted from the start, the timer fires about 100 ms after the block; counted
+        // from the block it would be 400 ms (700 ms in all).
+        assert!(took < Duration::from_millis(650), "{took:?}");
+    }
+
+    #[test]
+    fn pending_work_that_finishes_in_time_is_kept() {
+        let rt = runtime(true);
+        let out = rt.block_on(within_wall_clock(Duration::MAX, async {
+            tokio::task::yield_now().await;
+            "done"
+        }));
+        assert_eq!(out.unwrap(), "done");
+        let out = rt.block_on(within_wall_clock(Duration::from_secs(5), async {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            "slept"
+        }));
+        assert_eq!(out.unwrap(), "slept");
     }
 }

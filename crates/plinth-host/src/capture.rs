@@ -2,6 +2,7 @@
 //! to a cap and silently drops the rest, so printing can neither fail nor exhaust the host.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -20,6 +21,9 @@ struct Buffer {
 pub(crate) struct CapturePipe {
     cap: usize,
     buffer: Arc<Mutex<Buffer>>,
+    /// Set by every write, cleared by [`Self::take`]: a call that printed nothing (the
+    /// usual case) is flushed without taking the lock.
+    written: Arc<AtomicBool>,
 }
 
 impl CapturePipe {
@@ -27,6 +31,7 @@ impl CapturePipe {
         Self {
             cap,
             buffer: Arc::default(),
+            written: Arc::default(),
         }
     }
 
@@ -36,10 +41,14 @@ impl CapturePipe {
         let kept = room.min(bytes.len());
         buffer.kept.extend_from_slice(&bytes[..kept]);
         buffer.dropped += (bytes.len() - kept) as u64;
+        self.written.store(true, Ordering::Release);
     }
 
     /// Takes what was captured so far: the text and the number of bytes dropped.
     pub(crate) fn take(&self) -> (String, u64) {
+        if !self.written.swap(false, Ordering::Acquire) {
+            return (String::new(), 0);
+        }
         let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
         let text = String::from_utf8_lossy(&buffer.kept).into_owned();
         buffer.kept.clear();
@@ -114,6 +123,10 @@ mod tests {
         pipe.write(Bytes::from_static(b"abcdef")).unwrap();
         pipe.write(Bytes::from_static(b"gh")).unwrap();
         assert_eq!(pipe.take(), ("abcd".to_string(), 4));
+        assert_eq!(pipe.take(), (String::new(), 0));
+        pipe.write(Bytes::from_static(b"ij")).unwrap();
+        assert_eq!(pipe.take(), ("ij".to_string(), 0));
+        pipe.write(Bytes::new()).unwrap();
         assert_eq!(pipe.take(), (String::new(), 0));
     }
 }

@@ -1,6 +1,8 @@
 //! The catalog of a component's exported functions, read from its type at load time, and
 //! the name resolution of DESIGN §7 (`run`, `iface#func`, `ns:pkg/iface@version#func`).
 
+use std::sync::Arc;
+
 use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, ComponentExportIndex, Type};
@@ -14,6 +16,9 @@ pub struct ExportedFunc {
     pub name: String,
     pub(crate) index: ComponentExportIndex,
     pub(crate) ty: ComponentFunc,
+    /// [`Self::qualified_name`], built once at load: calls clone this instead of
+    /// formatting a new `String` each time.
+    pub(crate) qualified: Arc<str>,
 }
 
 impl std::fmt::Debug for ExportedFunc {
@@ -25,12 +30,28 @@ impl std::fmt::Debug for ExportedFunc {
 }
 
 impl ExportedFunc {
+    fn new(
+        interface: Option<String>,
+        name: String,
+        index: ComponentExportIndex,
+        ty: ComponentFunc,
+    ) -> Self {
+        let qualified = match &interface {
+            Some(interface) => format!("{interface}#{name}").into(),
+            None => name.as_str().into(),
+        };
+        Self {
+            interface,
+            name,
+            index,
+            ty,
+            qualified,
+        }
+    }
+
     /// `iface#func` with the interface's full name, or just the name at world level.
     pub fn qualified_name(&self) -> String {
-        match &self.interface {
-            Some(interface) => format!("{interface}#{}", self.name),
-            None => self.name.clone(),
-        }
+        self.qualified.to_string()
     }
 
     /// Parameter names and types.
@@ -65,6 +86,10 @@ impl ExportedFunc {
 #[derive(Debug, Clone, Default)]
 pub struct Exports {
     funcs: Vec<ExportedFunc>,
+    /// Names that [`Exports::resolve`] answers with exactly one function, checked once at
+    /// load (each function's qualified name, `iface#func` and bare name, when unambiguous),
+    /// with that function's position: a call by one of these names skips the general scan.
+    known: Vec<(Box<str>, usize)>,
 }
 
 /// Splits `ns:pkg/iface@1.2.3` into (`ns:pkg/iface`, `iface`, version).
@@ -95,12 +120,7 @@ impl Exports {
             match export.ty {
                 ComponentItem::ComponentFunc(func) => {
                     if let Some(index) = component.get_export_index(None, name) {
-                        funcs.push(ExportedFunc {
-                            interface: None,
-                            name: name.to_string(),
-                            index,
-                            ty: func,
-                        });
+                        funcs.push(ExportedFunc::new(None, name.to_string(), index, func));
                     }
                 }
                 ComponentItem::ComponentInstance(instance) => {
@@ -114,19 +134,45 @@ impl Exports {
                         if let Some(index) =
                             component.get_export_index(Some(&instance_index), func_name)
                         {
-                            funcs.push(ExportedFunc {
-                                interface: Some(name.to_string()),
-                                name: func_name.to_string(),
+                            funcs.push(ExportedFunc::new(
+                                Some(name.to_string()),
+                                func_name.to_string(),
                                 index,
-                                ty: func,
-                            });
+                                func,
+                            ));
                         }
                     }
                 }
                 _ => {}
             }
         }
-        Self { funcs }
+        Self::from_funcs(funcs)
+    }
+
+    /// The catalog of `funcs`, with the names calls usually use resolved up front.
+    fn from_funcs(funcs: Vec<ExportedFunc>) -> Self {
+        let mut exports = Self {
+            funcs,
+            known: Vec::new(),
+        };
+        let mut known: Vec<(Box<str>, usize)> = Vec::new();
+        for (position, func) in exports.funcs.iter().enumerate() {
+            let mut names = vec![func.qualified.to_string(), func.name.clone()];
+            if let Some(interface) = &func.interface {
+                let (_, short, _) = split_interface(interface);
+                names.push(format!("{short}#{}", func.name));
+            }
+            for name in names {
+                let resolves_here = exports
+                    .scan(&name)
+                    .is_ok_and(|found| std::ptr::eq(found, func));
+                if resolves_here && !known.iter().any(|(k, _)| **k == *name) {
+                    known.push((name.into_boxed_str(), position));
+                }
+            }
+        }
+        exports.known = known;
+        exports
     }
 
     /// Every exported function.
@@ -148,6 +194,15 @@ impl Exports {
     /// Resolves an export name. `Err` carries the candidates: the functions that
     /// matched (when several did) or all of them (when none did).
     pub fn resolve(&self, query: &str) -> Result<&ExportedFunc, Vec<String>> {
+        let known = self.known.iter().find(|(name, _)| **name == *query);
+        if let Some(func) = known.and_then(|(_, position)| self.funcs.get(*position)) {
+            return Ok(func);
+        }
+        self.scan(query)
+    }
+
+    /// The general resolution of DESIGN §7: every function, every name form.
+    fn scan(&self, query: &str) -> Result<&ExportedFunc, Vec<String>> {
         let matches: Vec<&ExportedFunc> = match query.split_once('#') {
             Some((iface, func)) => {
                 let (wanted_path, wanted_short, wanted_version) = split_interface(iface);

@@ -1,12 +1,15 @@
 //! [`PluginInstance`]: a long-lived instance for warm calls and plugins that keep state.
 
-use serde_json::Value;
-use tracing::Instrument;
-use wasmtime::Store;
-use wasmtime::component::{ComponentNamedList, Instance, Lift, Lower};
+use std::any::{Any, TypeId};
 
-use crate::call::{DynamicCall, Stage, typed_call};
-use crate::error::CallError;
+use serde_json::Value;
+use wasmtime::Store;
+use wasmtime::component::{
+    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, TypedFunc,
+};
+
+use crate::call::{DynamicCall, Stage, traced, within_wall_clock};
+use crate::error::{CallError, CallFailure};
 use crate::plugin::Plugin;
 use crate::state::StoreState;
 
@@ -17,8 +20,56 @@ use crate::state::StoreState;
 /// next call instantiates a fresh one, so a failure never leaks into later calls.
 pub struct PluginInstance {
     plugin: Plugin,
-    live: Option<(Store<StoreState>, Instance)>,
+    live: Option<Live>,
     instantiations: u64,
+}
+
+/// The Store and instance of a [`PluginInstance`], with the functions already looked up
+/// in it: a warm call then skips the export lookup and the signature check.
+struct Live {
+    store: Store<StoreState>,
+    instance: Instance,
+    /// Typed functions, by export and Rust signature (`TypeId` of `(P, R)`), each a
+    /// boxed `TypedFunc<P, R>`: the signature was checked once, when it was added.
+    typed: Vec<(ComponentExportIndex, TypeId, Box<dyn Any + Send + Sync>)>,
+    /// Untyped functions for dynamic (JSON) calls, by export.
+    funcs: Vec<(ComponentExportIndex, Func)>,
+}
+
+impl Live {
+    /// The typed function of export `index`, checked against `(P, R)` once per instance;
+    /// `Err(reason)` when the Rust types do not fit the export.
+    fn typed<P, R>(&mut self, index: ComponentExportIndex) -> Result<TypedFunc<P, R>, String>
+    where
+        P: ComponentNamedList + Lower + Send + Sync + 'static,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        let signature = TypeId::of::<(P, R)>();
+        let cached = self
+            .typed
+            .iter()
+            .find(|(i, s, _)| *i == index && *s == signature)
+            .and_then(|(_, _, func)| func.downcast_ref::<TypedFunc<P, R>>());
+        if let Some(func) = cached {
+            return Ok(*func);
+        }
+        let func = self
+            .instance
+            .get_typed_func::<P, R>(&mut self.store, index)
+            .map_err(|e| e.to_string())?;
+        self.typed.push((index, signature, Box::new(func)));
+        Ok(func)
+    }
+
+    /// The function of export `index`, for a dynamic call.
+    fn func(&mut self, index: ComponentExportIndex) -> Option<Func> {
+        if let Some((_, func)) = self.funcs.iter().find(|(i, _)| *i == index) {
+            return Some(*func);
+        }
+        let func = self.instance.get_func(&mut self.store, index)?;
+        self.funcs.push((index, func));
+        Some(func)
+    }
 }
 
 impl std::fmt::Debug for PluginInstance {
@@ -49,6 +100,73 @@ impl Plugin {
     }
 }
 
+/// Instantiates `plugin` under its limits when `live` holds no instance.
+async fn ensure_live<'a>(
+    plugin: &Plugin,
+    live: &'a mut Option<Live>,
+    instantiations: &mut u64,
+) -> Result<&'a mut Live, CallError> {
+    if live.is_none() {
+        let mut store = plugin.new_store();
+        plugin.arm(&mut store);
+        let pre = &plugin.inner.pre;
+        let outcome = within_wall_clock(plugin.limits().wall_timeout(), async {
+            pre.instantiate_async(&mut store)
+                .await
+                .map_err(|e| (Stage::Instantiate, e))
+        })
+        .await;
+        let instance = plugin.settle(&mut store, "instantiate", outcome)?;
+        *instantiations += 1;
+        *live = Some(Live {
+            store,
+            instance,
+            typed: Vec::new(),
+            funcs: Vec::new(),
+        });
+    }
+    live.as_mut().ok_or_else(|| {
+        plugin.error(
+            "instantiate",
+            CallFailure::Trap {
+                message: "no live instance".into(),
+                guest_message: None,
+            },
+        )
+    })
+}
+
+/// Runs `body` on the live instance under a fresh budget and the wall clock; drops the
+/// instance when the call fails, so the next call starts from a fresh one.
+async fn run_live<T>(
+    plugin: &Plugin,
+    live: &mut Option<Live>,
+    export: &str,
+    body: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<T>,
+) -> Result<T, CallError> {
+    let Some(current) = live.as_mut() else {
+        return Err(plugin.error(
+            export,
+            CallFailure::Trap {
+                message: "no live instance".into(),
+                guest_message: None,
+            },
+        ));
+    };
+    let store = &mut current.store;
+    plugin.arm(store);
+    let span = tracing::debug_span!("plugin.call", plugin = %plugin.id(), export);
+    let work = within_wall_clock(plugin.limits().wall_timeout(), async {
+        body(&mut *store).await.map_err(|e| (Stage::Call, e))
+    });
+    let outcome = traced(span, work).await;
+    let result = plugin.settle(store, export, outcome);
+    if result.is_err() {
+        *live = None;
+    }
+    result
+}
+
 impl PluginInstance {
     /// The plugin this is an instance of.
     pub fn plugin(&self) -> &Plugin {
@@ -61,56 +179,8 @@ impl PluginInstance {
     }
 
     async fn ensure_live(&mut self) -> Result<(), CallError> {
-        if self.live.is_some() {
-            return Ok(());
-        }
-        let plugin = &self.plugin;
-        let mut store = plugin.new_store();
-        plugin.arm(&mut store);
-        let pre = &plugin.inner.pre;
-        let outcome = tokio::time::timeout(plugin.limits().wall_timeout(), async {
-            pre.instantiate_async(&mut store)
-                .await
-                .map_err(|e| (Stage::Instantiate, e))
-        })
-        .await;
-        let instance = plugin.settle(&mut store, "instantiate", outcome)?;
-        self.instantiations += 1;
-        self.live = Some((store, instance));
+        ensure_live(&self.plugin, &mut self.live, &mut self.instantiations).await?;
         Ok(())
-    }
-
-    /// Runs `body` on the live instance under a fresh budget; drops the instance when
-    /// the call fails.
-    async fn with_live<T>(
-        &mut self,
-        export: &str,
-        body: impl AsyncFnOnce(&mut Store<StoreState>, Instance) -> wasmtime::Result<T>,
-    ) -> Result<T, CallError> {
-        self.ensure_live().await?;
-        let Some((mut store, instance)) = self.live.take() else {
-            return Err(self.plugin.error(
-                export,
-                crate::error::CallFailure::Trap {
-                    message: "no live instance".into(),
-                    guest_message: None,
-                },
-            ));
-        };
-        self.plugin.arm(&mut store);
-        let span = tracing::debug_span!("plugin.call", plugin = %self.plugin.id(), export);
-        let outcome = tokio::time::timeout(self.plugin.limits().wall_timeout(), async {
-            body(&mut store, instance)
-                .await
-                .map_err(|e| (Stage::Call, e))
-        })
-        .instrument(span)
-        .await;
-        let result = self.plugin.settle(&mut store, export, outcome);
-        if result.is_ok() {
-            self.live = Some((store, instance));
-        }
-        result
     }
 
     /// [`Plugin::call_json_async`] on this instance.
@@ -119,19 +189,23 @@ impl PluginInstance {
         export: &str,
         args: &[Value],
     ) -> Result<Value, CallError> {
-        let call = self.plugin.prepare_json(export, args)?;
-        let results = self
-            .with_live(&call.name, async |store, instance| {
-                call.run(store, instance).await
-            })
-            .await?;
-        Ok(DynamicCall::result(&results))
+        let Self {
+            plugin,
+            live,
+            instantiations,
+        } = self;
+        call_json_on(plugin, live, instantiations, export, args).await
     }
 
     /// Blocking [`Self::call_json_async`].
     pub fn call_json(&mut self, export: &str, args: &[Value]) -> Result<Value, CallError> {
-        let plugin = self.plugin.clone();
-        plugin.block_on(export, self.call_json_async(export, args))
+        let Self {
+            plugin,
+            live,
+            instantiations,
+        } = self;
+        let call = call_json_on(plugin, live, instantiations, export, args);
+        plugin.block_on(export, call)
     }
 
     /// [`Plugin::call_async`] on this instance.
@@ -140,14 +214,12 @@ impl PluginInstance {
         P: ComponentNamedList + Lower + Send + Sync + 'static,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
-        let func = self.plugin.export(export)?;
-        let (index, name) = (func.index, func.qualified_name());
-        let typed = self
-            .with_live(&name, async |store, instance| {
-                typed_call(store, instance, index, params).await
-            })
-            .await?;
-        typed.map_err(|reason| self.plugin.signature_mismatch(&name, reason))
+        let Self {
+            plugin,
+            live,
+            instantiations,
+        } = self;
+        call_on(plugin, live, instantiations, export, params).await
     }
 
     /// Blocking [`Self::call_async`].
@@ -156,7 +228,56 @@ impl PluginInstance {
         P: ComponentNamedList + Lower + Send + Sync + 'static,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
-        let plugin = self.plugin.clone();
-        plugin.block_on(export, self.call_async(export, params))
+        let Self {
+            plugin,
+            live,
+            instantiations,
+        } = self;
+        let call = call_on(plugin, live, instantiations, export, params);
+        plugin.block_on(export, call)
     }
+}
+
+/// A typed call on the live instance (made first if there is none).
+async fn call_on<P, R>(
+    plugin: &Plugin,
+    live: &mut Option<Live>,
+    instantiations: &mut u64,
+    export: &str,
+    params: P,
+) -> Result<R, CallError>
+where
+    P: ComponentNamedList + Lower + Send + Sync + 'static,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    let func = plugin.export(export)?;
+    let name = &*func.qualified;
+    let typed = ensure_live(plugin, live, instantiations)
+        .await?
+        .typed::<P, R>(func.index)
+        .map_err(|reason| plugin.signature_mismatch(name, reason))?;
+    run_live(plugin, live, name, async |store| {
+        typed.call_async(store, params).await
+    })
+    .await
+}
+
+/// A dynamic (JSON) call on the live instance (made first if there is none).
+async fn call_json_on(
+    plugin: &Plugin,
+    live: &mut Option<Live>,
+    instantiations: &mut u64,
+    export: &str,
+    args: &[Value],
+) -> Result<Value, CallError> {
+    let call = plugin.prepare_json(export, args)?;
+    let func = ensure_live(plugin, live, instantiations)
+        .await?
+        .func(call.index);
+    let results = run_live(plugin, live, &call.name, async |store| match func {
+        Some(func) => call.run_func(store, func).await,
+        None => Err(wasmtime::format_err!("export `{}` vanished", call.name)),
+    })
+    .await?;
+    Ok(DynamicCall::result(&results))
 }

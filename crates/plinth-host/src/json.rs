@@ -36,10 +36,11 @@ fn mismatch(reason: impl Into<String>) -> Mismatch {
     }
 }
 
-/// Prefixes the location of a nested mismatch with the step into it.
-fn within(step: String) -> impl FnOnce(Mismatch) -> Mismatch {
+/// Prefixes the location of a nested mismatch with the step into it. The step is only
+/// formatted on a mismatch: a list converted without error allocates nothing per element.
+fn within(step: impl FnOnce() -> String) -> impl FnOnce(Mismatch) -> Mismatch {
     move |mut m| {
-        m.path = format!("{step}{}", m.path);
+        m.path = format!("{}{}", step(), m.path);
         m
     }
 }
@@ -169,7 +170,7 @@ pub fn to_val(value: &Value, ty: &Type) -> Converted {
                 let v = map
                     .get(field.name)
                     .ok_or_else(|| mismatch(format!("missing field `{}`", field.name)))?;
-                let val = to_val(v, &field.ty).map_err(within(format!(".{}", field.name)))?;
+                let val = to_val(v, &field.ty).map_err(within(|| format!(".{}", field.name)))?;
                 fields.push((field.name.to_string(), val));
             }
             if let Some(extra) = map
@@ -198,7 +199,7 @@ pub fn to_val(value: &Value, ty: &Type) -> Converted {
             }
             let mut vals = Vec::with_capacity(items.len());
             for (i, (item, t)) in items.iter().zip(&types).enumerate() {
-                vals.push(to_val(item, t).map_err(within(format!("[{i}]")))?);
+                vals.push(to_val(item, t).map_err(within(|| format!("[{i}]")))?);
             }
             Val::Tuple(vals)
         }
@@ -308,7 +309,7 @@ fn elements(items: &[Value], elem: &Type) -> Result<Vec<Val>, Mismatch> {
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| to_val(item, elem).map_err(within(format!("[{i}]"))))
+        .map(|(i, item)| to_val(item, elem).map_err(within(|| format!("[{i}]"))))
         .collect()
 }
 
@@ -339,7 +340,7 @@ fn case_payload(
             kind_of(other)
         ))),
         (Some(t), v) => Ok(Some(Box::new(
-            to_val(v, t).map_err(within(format!(".{case}")))?,
+            to_val(v, t).map_err(within(|| format!(".{case}")))?,
         ))),
     }
 }

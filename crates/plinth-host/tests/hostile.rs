@@ -179,6 +179,42 @@ fn guest_blocked_in_a_host_import_times_out() {
 }
 
 #[test]
+fn live_instance_blocked_in_a_host_import_times_out() {
+    // Warm calls arm no timer until the call waits on the host (docs/design/0006): the
+    // wall clock must still stop a guest that blocks in an import, typed or dynamic.
+    let plugin = common::host()
+        .load_bytes(
+            "sleepy-live",
+            &common::bytes(test_programs::SLEEPY),
+            LoadOptions::default().with_limits(small().with_timeout_ms(200)),
+        )
+        .unwrap();
+    let mut live = plugin.instantiate().unwrap();
+    assert_eq!(live.call_json("ok", &[]).unwrap(), json!("ok"));
+
+    let started = Instant::now();
+    let error = live
+        .call::<(u64,), ()>("test:sleepy/sleep#sleep-ms", (60_000,))
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Timeout);
+    let error = live
+        .call_json("test:sleepy/sleep#sleep-ms", &[json!(60_000)])
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // Each timed-out instance was dropped; the next call gets a fresh one.
+    assert_eq!(live.call::<(), (String,)>("ok", ()).unwrap().0, "ok");
+    assert_eq!(live.instantiations(), 3);
+    // A short sleep within the limit still completes on the live instance.
+    live.call::<(u64,), ()>("sleep-ms", (1,)).unwrap();
+    assert_eq!(live.instantiations(), 3);
+}
+
+#[test]
 fn one_plugins_failure_does_not_touch_another() {
     let victim = hostile("victim", small());
     let attacker = hostile("attacker", small().with_fuel(10_000_000));
