@@ -1,7 +1,7 @@
 //! Calling a plugin: a fresh Store and instance per call under fuel, memory, epoch and
 //! wall-clock limits, with every failure turned into a [`CallError`].
 
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -13,7 +13,6 @@ use wasmtime::component::{
 };
 use wasmtime::{Store, Trap};
 
-use crate::engine::ticks_for;
 use crate::error::{CallError, CallFailure};
 use crate::exports::ExportedFunc;
 use crate::host_api::grant_hint;
@@ -36,39 +35,40 @@ pub(crate) struct Elapsed;
 /// What a call under limits came to: its value, a failure at a stage, or the wall clock.
 pub(crate) type Outcome<T> = Result<Result<T, (Stage, wasmtime::Error)>, Elapsed>;
 
-/// Runs `work` under the wall clock `limit` (DESIGN §5, §9).
+/// Runs `work` under the wall clock `limit` (DESIGN §5, §9), inside `span`.
 ///
 /// The guest's own code is bounded by the epoch deadline armed with the same limit; the
 /// timer is for a guest blocked in an async host import, where epochs cannot reach it.
 /// So the first poll runs without one: a call that never waits on a host import
 /// completes inside it and pays for no timer. Only when `work` is pending is a tokio
 /// timer armed, for the deadline counted from the start of the call.
+///
+/// `work` comes pinned by the caller: an `async fn` keeps a future passed by value twice
+/// in its own state (the argument and the local it is awaited from), and every warm call
+/// would copy those bytes around.
 pub(crate) async fn within_wall_clock<F: Future>(
     limit: Duration,
-    work: F,
+    span: &tracing::Span,
+    mut work: Pin<&mut F>,
 ) -> Result<F::Output, Elapsed> {
     let started = tokio::time::Instant::now();
-    let mut work = pin!(work);
-    let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
+    let first = std::future::poll_fn(|cx| {
+        let _entered = span.enter();
+        Poll::Ready(work.as_mut().poll(cx))
+    })
+    .await;
     if let Poll::Ready(output) = first {
         return Ok(output);
     }
     match started.checked_add(limit) {
-        Some(deadline) => tokio::time::timeout_at(deadline, work)
-            .await
-            .map_err(|_| Elapsed),
+        // Boxed: the timer is rare, and would make every call's future larger.
+        Some(deadline) => {
+            Box::pin(tokio::time::timeout_at(deadline, work).instrument(span.clone()))
+                .await
+                .map_err(|_| Elapsed)
+        }
         // A limit past the end of time: no timer can fire.
-        None => Ok(work.await),
-    }
-}
-
-/// Runs `work` inside `span`, or bare when `span` is disabled (no subscriber wants
-/// it): the common case then pays for no span bookkeeping on every poll.
-pub(crate) async fn traced<F: Future>(span: tracing::Span, work: F) -> F::Output {
-    if span.is_disabled() {
-        work.await
-    } else {
-        work.instrument(span).await
+        None => Ok(work.instrument(span.clone()).await),
     }
 }
 
@@ -183,7 +183,7 @@ impl Plugin {
     /// Blocking [`Self::call_json_async`], on the host's own runtime. From inside a tokio
     /// runtime it returns a `bad-argument` error instead of blocking.
     pub fn call_json(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
-        self.block_on(export, self.call_json_async(export, args))
+        self.block_on(export, pin!(self.call_json_async(export, args)))
     }
 
     /// Calls `export` with typed Rust values in a fresh instance: `P` and `R` are tuples
@@ -209,7 +209,7 @@ impl Plugin {
         P: ComponentNamedList + Lower + Send + Sync + 'static,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
-        self.block_on(export, self.call_async(export, params))
+        self.block_on(export, pin!(self.call_async(export, params)))
     }
 
     pub(crate) fn prepare_json(
@@ -235,7 +235,8 @@ impl Plugin {
         )
     }
 
-    /// Runs `future` on the host's runtime for the blocking API.
+    /// Runs `future` on the host's runtime for the blocking API. Callers pass it pinned
+    /// (`pin!`), so the call's future is not copied on its way to the runtime.
     pub(crate) fn block_on<T>(
         &self,
         export: &str,
@@ -270,7 +271,7 @@ impl Plugin {
         let limits = &self.inner.ctx.limits;
         // Cannot fail: fuel is enabled on every Plinth engine.
         let _ = store.set_fuel(limits.fuel_units);
-        store.set_epoch_deadline(ticks_for(limits.wall_timeout()));
+        store.set_epoch_deadline(self.inner.deadline_ticks);
     }
 
     /// Instantiates in a fresh Store and runs `body` on the instance, all under the
@@ -284,16 +285,18 @@ impl Plugin {
         let mut store = self.new_store();
         self.arm(&mut store);
         let pre = &self.inner.pre;
-        let work = within_wall_clock(self.inner.ctx.limits.wall_timeout(), async {
-            let instance = pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| (Stage::Instantiate, e))?;
-            body(&mut store, instance)
-                .await
-                .map_err(|e| (Stage::Call, e))
-        });
-        let outcome = traced(span, work).await;
+        let outcome = {
+            let work = pin!(async {
+                let instance = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(|e| (Stage::Instantiate, e))?;
+                body(&mut store, instance)
+                    .await
+                    .map_err(|e| (Stage::Call, e))
+            });
+            within_wall_clock(self.inner.ctx.limits.wall_timeout(), &span, work).await
+        };
         self.settle(&mut store, export, outcome)
     }
 
@@ -382,6 +385,9 @@ impl Plugin {
 
     /// Tells the log what the call did without permission and what it lost.
     fn report_after_call(&self, state: &mut StoreState) {
+        if state.missing_grants.is_empty() && state.logs_dropped == 0 {
+            return;
+        }
         let missing = std::mem::take(&mut state.missing_grants);
         for grant in missing {
             let message = format!(
@@ -414,7 +420,11 @@ mod tests {
     fn work_done_in_the_first_poll_needs_no_timer() {
         // No time driver: arming a tokio timer here would panic.
         let rt = runtime(false);
-        let out = rt.block_on(within_wall_clock(Duration::from_millis(1), async { 7 }));
+        let out = rt.block_on(within_wall_clock(
+            Duration::from_millis(1),
+            &tracing::Span::none(),
+            pin!(async { 7 }),
+        ));
         assert_eq!(out.unwrap(), 7);
     }
 
@@ -423,11 +433,12 @@ mod tests {
         let rt = runtime(true);
         let limit = Duration::from_millis(400);
         let started = std::time::Instant::now();
-        let out = rt.block_on(within_wall_clock(limit, async {
+        let work = pin!(async {
             // Guest code running before it blocks in a host import: 300 ms of the 400.
             std::thread::sleep(Duration::from_millis(300));
             std::future::pending::<()>().await
-        }));
+        });
+        let out = rt.block_on(within_wall_clock(limit, &tracing::Span::none(), work));
         let took = started.elapsed();
         assert!(out.is_err());
         assert!(took >= limit, "{took:?}");
@@ -439,15 +450,25 @@ mod tests {
     #[test]
     fn pending_work_that_finishes_in_time_is_kept() {
         let rt = runtime(true);
-        let out = rt.block_on(within_wall_clock(Duration::MAX, async {
+        let work = pin!(async {
             tokio::task::yield_now().await;
             "done"
-        }));
+        });
+        let out = rt.block_on(within_wall_clock(
+            Duration::MAX,
+            &tracing::Span::none(),
+            work,
+        ));
         assert_eq!(out.unwrap(), "done");
-        let out = rt.block_on(within_wall_clock(Duration::from_secs(5), async {
+        let work = pin!(async {
             tokio::time::sleep(Duration::from_millis(1)).await;
             "slept"
-        }));
+        });
+        let out = rt.block_on(within_wall_clock(
+            Duration::from_secs(5),
+            &tracing::Span::none(),
+            work,
+        ));
         assert_eq!(out.unwrap(), "slept");
     }
 }

@@ -1,6 +1,7 @@
 //! [`PluginInstance`]: a long-lived instance for warm calls and plugins that keep state.
 
 use std::any::{Any, TypeId};
+use std::pin::pin;
 
 use serde_json::Value;
 use wasmtime::Store;
@@ -8,7 +9,7 @@ use wasmtime::component::{
     ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, TypedFunc,
 };
 
-use crate::call::{DynamicCall, Stage, traced, within_wall_clock};
+use crate::call::{DynamicCall, Stage, within_wall_clock};
 use crate::error::{CallError, CallFailure};
 use crate::plugin::Plugin;
 use crate::state::StoreState;
@@ -96,34 +97,21 @@ impl Plugin {
 
     /// Blocking [`Self::instantiate_async`].
     pub fn instantiate(&self) -> Result<PluginInstance, CallError> {
-        self.block_on("instantiate", self.instantiate_async())
+        self.block_on("instantiate", pin!(self.instantiate_async()))
     }
 }
 
-/// Instantiates `plugin` under its limits when `live` holds no instance.
+/// The live instance, instantiated first (under the plugin's limits) when there is none.
 async fn ensure_live<'a>(
     plugin: &Plugin,
     live: &'a mut Option<Live>,
     instantiations: &mut u64,
 ) -> Result<&'a mut Live, CallError> {
     if live.is_none() {
-        let mut store = plugin.new_store();
-        plugin.arm(&mut store);
-        let pre = &plugin.inner.pre;
-        let outcome = within_wall_clock(plugin.limits().wall_timeout(), async {
-            pre.instantiate_async(&mut store)
-                .await
-                .map_err(|e| (Stage::Instantiate, e))
-        })
-        .await;
-        let instance = plugin.settle(&mut store, "instantiate", outcome)?;
+        // Boxed: instantiation is the rare path, and its future is large; inline, it would
+        // be part of (and copied with) every warm call's future.
+        *live = Some(Box::pin(instantiate(plugin)).await?);
         *instantiations += 1;
-        *live = Some(Live {
-            store,
-            instance,
-            typed: Vec::new(),
-            funcs: Vec::new(),
-        });
     }
     live.as_mut().ok_or_else(|| {
         plugin.error(
@@ -133,6 +121,29 @@ async fn ensure_live<'a>(
                 guest_message: None,
             },
         )
+    })
+}
+
+/// A new Store and instance of `plugin`, under its limits (start functions run here).
+async fn instantiate(plugin: &Plugin) -> Result<Live, CallError> {
+    let mut store = plugin.new_store();
+    plugin.arm(&mut store);
+    let pre = &plugin.inner.pre;
+    let span = tracing::debug_span!("plugin.instantiate", plugin = %plugin.id());
+    let outcome = {
+        let work = pin!(async {
+            pre.instantiate_async(&mut store)
+                .await
+                .map_err(|e| (Stage::Instantiate, e))
+        });
+        within_wall_clock(plugin.limits().wall_timeout(), &span, work).await
+    };
+    let instance = plugin.settle(&mut store, "instantiate", outcome)?;
+    Ok(Live {
+        store,
+        instance,
+        typed: Vec::new(),
+        funcs: Vec::new(),
     })
 }
 
@@ -156,10 +167,10 @@ async fn run_live<T>(
     let store = &mut current.store;
     plugin.arm(store);
     let span = tracing::debug_span!("plugin.call", plugin = %plugin.id(), export);
-    let work = within_wall_clock(plugin.limits().wall_timeout(), async {
-        body(&mut *store).await.map_err(|e| (Stage::Call, e))
-    });
-    let outcome = traced(span, work).await;
+    let outcome = {
+        let work = pin!(async { body(&mut *store).await.map_err(|e| (Stage::Call, e)) });
+        within_wall_clock(plugin.limits().wall_timeout(), &span, work).await
+    };
     let result = plugin.settle(store, export, outcome);
     if result.is_err() {
         *live = None;
@@ -204,7 +215,7 @@ impl PluginInstance {
             live,
             instantiations,
         } = self;
-        let call = call_json_on(plugin, live, instantiations, export, args);
+        let call = pin!(call_json_on(plugin, live, instantiations, export, args));
         plugin.block_on(export, call)
     }
 
@@ -233,7 +244,7 @@ impl PluginInstance {
             live,
             instantiations,
         } = self;
-        let call = call_on(plugin, live, instantiations, export, params);
+        let call = pin!(call_on(plugin, live, instantiations, export, params));
         plugin.block_on(export, call)
     }
 }

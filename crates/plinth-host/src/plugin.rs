@@ -69,6 +69,8 @@ pub(crate) struct PluginInner {
     pub(crate) exports: Exports,
     pub(crate) digest: Digest,
     pub(crate) cache: CacheOutcome,
+    /// The epoch deadline each call is armed with: the wall clock in epoch ticks.
+    pub(crate) deadline_ticks: u64,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -161,6 +163,7 @@ impl Plugin {
         Ok(Plugin {
             inner: Arc::new(PluginInner {
                 host: host.clone(),
+                deadline_ticks: crate::engine::ticks_for(limits.wall_timeout()),
                 ctx,
                 manifest,
                 component,

@@ -103,10 +103,13 @@ impl StoreState {
     /// returns the last stderr line (a panic message, usually).
     pub(crate) fn flush_output(&mut self) -> Option<String> {
         let (out, out_dropped) = self.stdout.take();
+        let (err, err_dropped) = self.stderr.take();
+        if out.is_empty() && err.is_empty() && out_dropped + err_dropped == 0 {
+            return None;
+        }
         for line in out.lines() {
             self.log(LogLevel::Info, LogSource::Stdout, line.to_string());
         }
-        let (err, err_dropped) = self.stderr.take();
         let last = last_message(&err);
         for line in err.lines() {
             self.log(LogLevel::Warn, LogSource::Stderr, line.to_string());

@@ -1,0 +1,310 @@
+//! Warm calls in a loop, for instruction counts under `valgrind --tool=callgrind`, which
+//! are repeatable on a busy machine where wall-clock benchmarks are not.
+//!
+//! ```text
+//! cargo build --release -p plinth-benches --example warm_profile
+//! target/release/examples/warm_profile plinth_typed noop 1   # fills the compile caches
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measured_calls*' \
+//!     target/release/examples/warm_profile plinth_typed noop 20000
+//! ```
+//!
+//! Instructions per call = the callgrind total ÷ the call count. `scripts/callgrind-warm`
+//! runs every line. Lines: `plinth_typed`, `plinth_json` (a `PluginInstance`) and
+//! `raw_fuel_epoch`, `raw_default` (a raw `TypedFunc`, fuel and epoch deadline re-armed per
+//! call as in `benches/calls.rs`). Calls: `noop`, `echo16`, `count_vowels`, `log_once`.
+//!
+//! Both sides allocate instances on demand: valgrind cannot reserve the address space of
+//! a pooling allocator, and a warm call does not touch the allocator.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use plinth_host::{EngineSettings, Host, Limits, LoadOptions, PluginInstance};
+use plinth_manifest::Grant;
+use serde_json::{Value, json};
+use wasmtime::component::{
+    Component, ComponentNamedList, ComponentType, Lift, Linker, Lower, ResourceTable, TypedFunc,
+};
+use wasmtime::{Config, Engine, Store, StoreContextMut};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+const INTERFACE: &str = "bench:guest/work";
+const ECHO_INPUT: &[u8; 16] = b"0123456789abcdef";
+const TEXT: &str = "Plinth hosts WebAssembly plugins; each call runs under its limits";
+const EPOCH_TICKS: u64 = 2_501;
+
+fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join("plinth-warm-profile-cache")
+}
+
+struct RawState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for RawState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+// The derived `Lift` makes the variants from the guest's values.
+#[allow(dead_code)]
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug)]
+#[component(enum)]
+#[repr(u8)]
+enum Level {
+    #[component(name = "trace")]
+    Trace,
+    #[component(name = "debug")]
+    Debug,
+    #[component(name = "info")]
+    Info,
+    #[component(name = "warn")]
+    Warn,
+    #[component(name = "error")]
+    Error,
+}
+
+/// A raw live instance: engine as Plinth's limits need it (or defaults), component
+/// compiled once and kept as a `.cwasm` beside Plinth's cache.
+struct Raw {
+    store: Store<RawState>,
+    instance: wasmtime::component::Instance,
+    component: Component,
+    armed: bool,
+}
+
+impl Raw {
+    fn new(fuel_epoch: bool, rt: &tokio::runtime::Runtime) -> Self {
+        let mut config = Config::new();
+        config.concurrency_support(false);
+        if fuel_epoch {
+            let stack = Limits::default().max_stack_bytes as usize;
+            config
+                .consume_fuel(true)
+                .epoch_interruption(true)
+                .max_wasm_stack(stack)
+                .async_stack_size(stack + (1 << 20));
+        }
+        let engine = Engine::new(&config).expect("engine");
+        let file = cache_dir().join(format!("raw-{fuel_epoch}.cwasm"));
+        // SAFETY: the file is written below by this program from `Component::serialize`
+        // with the same engine configuration, in a directory only this program writes.
+        #[allow(unsafe_code)]
+        let cached = file
+            .exists()
+            .then(|| unsafe { Component::deserialize_file(&engine, &file) }.ok())
+            .flatten();
+        // Under valgrind the emulated CPU lacks features the native compilation used, so
+        // the cached code is refused there and the component is compiled again.
+        let component = cached.unwrap_or_else(|| {
+            let bytes = std::fs::read(test_programs::BENCH).expect("read the bench guest");
+            let component = Component::new(&engine, bytes).expect("compile");
+            std::fs::create_dir_all(cache_dir()).expect("cache dir");
+            std::fs::write(&file, component.serialize().expect("serialize")).expect("write");
+            component
+        });
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("link WASI");
+        let mut log = linker.instance("plinth:host/log@0.1.0").expect("log");
+        log.func_wrap(
+            "log",
+            |_store: StoreContextMut<'_, RawState>, (level, message): (Level, String)| {
+                black_box((level, message));
+                Ok(())
+            },
+        )
+        .expect("define log");
+        log.func_wrap(
+            "enabled",
+            |_store: StoreContextMut<'_, RawState>, (_level,): (Level,)| Ok((true,)),
+        )
+        .expect("define enabled");
+        let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
+        let state = RawState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&engine, state);
+        if fuel_epoch {
+            store.epoch_deadline_trap();
+            store.set_fuel(u64::MAX).expect("fuel");
+            store.set_epoch_deadline(EPOCH_TICKS);
+        }
+        let instance = rt
+            .block_on(pre.instantiate_async(&mut store))
+            .expect("instantiate");
+        Self {
+            store,
+            instance,
+            component,
+            armed: fuel_epoch,
+        }
+    }
+
+    fn func<P, R>(&mut self, name: &str) -> TypedFunc<P, R>
+    where
+        P: ComponentNamedList + Lower,
+        R: ComponentNamedList + Lift,
+    {
+        let interface = self
+            .component
+            .get_export_index(None, INTERFACE)
+            .expect("interface");
+        let index = self
+            .component
+            .get_export_index(Some(&interface), name)
+            .expect("export");
+        self.instance
+            .get_typed_func(&mut self.store, index)
+            .expect("typed func")
+    }
+
+    /// One call as `benches/calls.rs` makes it: re-arm, `call_async` on the runtime.
+    fn call<P, R>(&mut self, rt: &tokio::runtime::Runtime, func: TypedFunc<P, R>, params: P) -> R
+    where
+        P: ComponentNamedList + Lower + Send + Sync + 'static,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        rt.block_on(async {
+            if self.armed {
+                self.store
+                    .set_fuel(Limits::default().fuel_units)
+                    .expect("fuel");
+                self.store.set_epoch_deadline(EPOCH_TICKS);
+            }
+            func.call_async(&mut self.store, params)
+                .await
+                .expect("call")
+        })
+    }
+}
+
+/// The loop callgrind collects (`--toggle-collect='*measured_calls*'`).
+#[inline(never)]
+fn measured_calls(n: u64, call: &mut dyn FnMut()) {
+    for _ in 0..n {
+        call();
+    }
+}
+
+fn plinth_instance() -> PluginInstance {
+    let host = Host::builder()
+        .engine_settings(EngineSettings {
+            pooled_instances: 0,
+            ..EngineSettings::default()
+        })
+        .cache_dir(cache_dir().join("plinth"))
+        .build()
+        .expect("host");
+    let bytes = std::fs::read(test_programs::BENCH).expect("read the bench guest");
+    let plugin = host
+        .load_bytes(
+            "bench",
+            &bytes,
+            LoadOptions::default().with_grants([Grant::Log]),
+        )
+        .expect("load");
+    plugin.instantiate().expect("instantiate")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: warm_profile plinth_typed|plinth_json|raw_fuel_epoch|raw_default noop|echo16|count_vowels|log_once N";
+    let [_, line, call, n] = args.as_slice() else {
+        panic!("{usage}");
+    };
+    let n: u64 = n.parse().expect(usage);
+    if std::env::var_os("SIZES").is_some() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let mut raw = Raw::new(true, &rt);
+        sizes(&mut plinth_instance(), &mut raw);
+    }
+    let export = match call.as_str() {
+        "noop" => "noop",
+        "echo16" => "echo",
+        "count_vowels" => "count-vowels",
+        "log_once" => "log-once",
+        _ => panic!("{usage}"),
+    };
+    let qualified = format!("{INTERFACE}#{export}");
+    match line.as_str() {
+        "plinth_typed" => {
+            let mut instance = plinth_instance();
+            match export {
+                "echo" => measured_calls(n, &mut || {
+                    black_box(
+                        instance
+                            .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
+                            .expect("call"),
+                    );
+                }),
+                "count-vowels" => measured_calls(n, &mut || {
+                    black_box(
+                        instance
+                            .call::<(String,), (String,)>(&qualified, (TEXT.to_string(),))
+                            .expect("call"),
+                    );
+                }),
+                _ => measured_calls(n, &mut || {
+                    instance.call::<(), ()>(&qualified, ()).expect("call");
+                }),
+            }
+        }
+        "plinth_json" => {
+            let mut instance = plinth_instance();
+            let args: Vec<Value> = match export {
+                "echo" => vec![json!(ECHO_INPUT.to_vec())],
+                "count-vowels" => vec![json!(TEXT)],
+                _ => vec![],
+            };
+            measured_calls(n, &mut || {
+                black_box(instance.call_json(&qualified, &args).expect("call"));
+            });
+        }
+        "raw_fuel_epoch" | "raw_default" => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_time()
+                .build()
+                .expect("runtime");
+            let mut raw = Raw::new(line == "raw_fuel_epoch", &rt);
+            match export {
+                "echo" => {
+                    let f = raw.func::<(Vec<u8>,), (Vec<u8>,)>(export);
+                    measured_calls(n, &mut || {
+                        black_box(raw.call(&rt, f, (ECHO_INPUT.to_vec(),)));
+                    });
+                }
+                "count-vowels" => {
+                    let f = raw.func::<(String,), (String,)>(export);
+                    measured_calls(n, &mut || {
+                        black_box(raw.call(&rt, f, (TEXT.to_string(),)));
+                    });
+                }
+                _ => {
+                    let f = raw.func::<(), ()>(export);
+                    measured_calls(n, &mut || raw.call(&rt, f, ()));
+                }
+            }
+        }
+        _ => panic!("{usage}"),
+    }
+}
+
+#[allow(dead_code)]
+fn sizes(instance: &mut PluginInstance, raw: &mut Raw) {
+    let f = instance.call_async::<(), ()>("noop", ());
+    eprintln!(
+        "plinth call_async future: {} bytes",
+        std::mem::size_of_val(&f)
+    );
+    drop(f);
+    let tf = raw.func::<(), ()>("noop");
+    let f = tf.call_async(&mut raw.store, ());
+    eprintln!("raw call_async future: {} bytes", std::mem::size_of_val(&f));
+}
