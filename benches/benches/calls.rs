@@ -11,8 +11,9 @@
 //! - `raw_fuel_epoch` / `raw_ondemand`: plus fuel, epoch interruption and Plinth's stack
 //!   settings (what Plinth's limits cost), on-demand allocation;
 //! - `raw_pooling`: the same with Plinth's pooling configuration;
-//! - `raw_pooling_resident`: that plus resident pool slots (a lever Plinth does not use
-//!   yet, `docs/design/0006-performance-levers.md`), in the fresh-instance groups only.
+//! - `raw_pooling_resident`: that plus resident pool slots, which is Plinth's own pool
+//!   configuration (`docs/design/0006-performance-levers.md`, lever 1), in the
+//!   fresh-instance groups only.
 //!
 //! The raw side needs a WASI context too (the guest imports WASI, as any `wasm32-wasip2`
 //! guest does) and implements `plinth:host/log` with a plain closure. Async calls run on a
@@ -89,7 +90,8 @@ enum Setup {
     FuelEpoch,
     /// Fuel, epoch interruption and Plinth's pooling allocator.
     Pooling,
-    /// `Pooling` plus the lever of `docs/design/0006-performance-levers.md`: slots keep
+    /// `Pooling` plus lever 1 of `docs/design/0006-performance-levers.md` (Plinth's own
+    /// pool configuration): slots keep
     /// their pages resident and are reset with `memset` of the pages `PAGEMAP_SCAN`
     /// reports dirty, instead of `madvise` and fresh page faults on every instantiation.
     PoolingResident,
@@ -423,6 +425,25 @@ fn load_cached(c: &mut Criterion) {
         .expect("load");
     assert_eq!(second.cache_outcome(), CacheOutcome::Disk);
 
+    // The same component as an installed plugin: a directory with a `plugin.toml` that
+    // pins its digest, loaded with `Host::load_with` (manifest parse and checks, digest).
+    let plugin_dir = dir.path().join("bench-plugin");
+    std::fs::create_dir_all(&plugin_dir).expect("plugin dir");
+    std::fs::write(plugin_dir.join("bench.wasm"), bench_bytes()).expect("write component");
+    let digest = plinth_manifest::Digest::of(bench_bytes());
+    std::fs::write(
+        plugin_dir.join("plugin.toml"),
+        format!(
+            "[plugin]\nid = \"bench.guest\"\nversion = \"0.1.0\"\n\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"bench.wasm\"\ndigest = \"{digest}\"\n\n[capabilities]\nlog = true\n"
+        ),
+    )
+    .expect("write plugin.toml");
+    let from_manifest = cached_host()
+        .load_with(&plugin_dir, plinth_options())
+        .expect("load the plugin directory");
+    assert_eq!(from_manifest.cache_outcome(), CacheOutcome::Disk);
+    assert!(from_manifest.manifest().is_some());
+
     // The raw side serializes its own compilation with the engine configured as Plinth's.
     let raw = raw(Setup::Pooling);
     let raw_file = dir.path().join("raw.cwasm");
@@ -439,6 +460,17 @@ fn load_cached(c: &mut Criterion) {
                 let plugin = host
                     .load_bytes("bench", bench_bytes(), plinth_options())
                     .expect("load");
+                (host, plugin)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    // The same from a plugin directory: `plugin.toml` read and checked, digest pinned.
+    group.bench_function("plinth_manifest", |b| {
+        b.iter_batched(
+            cached_host,
+            |host| {
+                let plugin = host.load_with(&plugin_dir, plinth_options()).expect("load");
                 (host, plugin)
             },
             BatchSize::PerIteration,
@@ -559,6 +591,60 @@ fn throughput(c: &mut Criterion) {
     }
 }
 
+/// How many plugins the `many_plugins` groups load into one host.
+const MANY: usize = 1_000;
+
+/// Per-call cost with 1 000 plugins loaded in the host (the same component under 1 000
+/// ids, each its own `Plugin` with its own `InstancePre`): a warm call on one of them, and
+/// fresh-instance calls going round all 1 000. The `ref_1_plugin` lines are the same calls
+/// in a host holding one plugin; the ratio should be 1.
+fn many_plugins(c: &mut Criterion) {
+    let host = Host::builder().build().expect("build a host");
+    let plugins: Vec<Plugin> = (0..MANY)
+        .map(|i| {
+            host.load_bytes(&format!("bench-{i}"), bench_bytes(), plinth_options())
+                .expect("load")
+        })
+        .collect();
+    let single = plinth();
+
+    let mut group = c.benchmark_group("many_plugins/warm_echo16");
+    let mut last = plugins[MANY - 1].instantiate().expect("instantiate");
+    group.bench_function("plinth_1000_plugins", |b| {
+        b.iter(|| {
+            last.call::<(Vec<u8>,), (Vec<u8>,)>(ECHO, (ECHO_INPUT.to_vec(),))
+                .expect("call")
+        })
+    });
+    let mut one = single.instantiate().expect("instantiate");
+    group.bench_function("ref_1_plugin", |b| {
+        b.iter(|| {
+            one.call::<(Vec<u8>,), (Vec<u8>,)>(ECHO, (ECHO_INPUT.to_vec(),))
+                .expect("call")
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("many_plugins/fresh_echo16");
+    let mut next = 0;
+    group.bench_function("plinth_1000_plugins", |b| {
+        b.iter(|| {
+            next = (next + 1) % MANY;
+            plugins[next]
+                .call::<(Vec<u8>,), (Vec<u8>,)>(ECHO, (ECHO_INPUT.to_vec(),))
+                .expect("call")
+        })
+    });
+    group.bench_function("ref_1_plugin", |b| {
+        b.iter(|| {
+            single
+                .call::<(Vec<u8>,), (Vec<u8>,)>(ECHO, (ECHO_INPUT.to_vec(),))
+                .expect("call")
+        })
+    });
+    group.finish();
+}
+
 /// Short warm-up and measurement, so the suite stays within a few minutes on 2 cores.
 fn config() -> Criterion {
     Criterion::default()
@@ -570,6 +656,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = warm_calls, host_call, fresh_instance_call, load_cached, load_cold, throughput
+    targets = warm_calls, host_call, fresh_instance_call, load_cached, load_cold, throughput,
+        many_plugins
 }
 criterion_main!(benches);

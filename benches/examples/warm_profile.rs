@@ -72,6 +72,7 @@ enum Level {
 /// A raw live instance: engine as Plinth's limits need it (or defaults), component
 /// compiled once and kept as a `.cwasm` beside Plinth's cache.
 struct Raw {
+    pre: wasmtime::component::InstancePre<RawState>,
     store: Store<RawState>,
     instance: wasmtime::component::Instance,
     component: Component,
@@ -136,9 +137,10 @@ impl Raw {
             store.set_epoch_deadline(EPOCH_TICKS);
         }
         let instance = rt
-            .block_on(pre.instantiate_async(&mut store))
+            .block_on(pre.clone().instantiate_async(&mut store))
             .expect("instantiate");
         Self {
+            pre,
             store,
             instance,
             component,
@@ -264,6 +266,57 @@ fn main() {
             };
             measured_calls(n, &mut || {
                 black_box(instance.call_json(&qualified, &args).expect("call"));
+            });
+        }
+        "plinth_fresh" => {
+            let plugin = plinth_instance().plugin().clone();
+            measured_calls(n, &mut || {
+                black_box(
+                    plugin
+                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
+                        .expect("call"),
+                );
+            });
+        }
+        "raw_fresh" => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_time()
+                .build()
+                .expect("runtime");
+            let raw = Raw::new(true, &rt);
+            let interface = raw
+                .component
+                .get_export_index(None, INTERFACE)
+                .expect("interface");
+            let index = raw
+                .component
+                .get_export_index(Some(&interface), export)
+                .expect("export");
+            measured_calls(n, &mut || {
+                black_box(rt.block_on(async {
+                    let mut store = Store::new(
+                        raw.store.engine(),
+                        RawState {
+                            wasi: WasiCtx::builder().build(),
+                            table: ResourceTable::new(),
+                        },
+                    );
+                    store.epoch_deadline_trap();
+                    store.set_fuel(Limits::default().fuel_units).expect("fuel");
+                    store.set_epoch_deadline(EPOCH_TICKS);
+                    let instance = raw
+                        .pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .expect("instantiate");
+                    let func = instance
+                        .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, index)
+                        .expect("typed func");
+                    func.call_async(&mut store, (ECHO_INPUT.to_vec(),))
+                        .await
+                        .expect("call")
+                }));
             });
         }
         "raw_fuel_epoch" | "raw_default" => {

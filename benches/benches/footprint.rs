@@ -1,0 +1,218 @@
+//! Memory per idle live instance: 1 000 live instances of the bench guest
+//! (`crates/test-programs/guests/bench`), Plinth's `PluginInstance` beside raw Wasmtime
+//! instances (Store + WASI context + instance), each side in a process of its own.
+//!
+//! ```text
+//! cargo bench -p plinth-benches -j2 --bench footprint
+//! ```
+//!
+//! Each line runs in a child process (this program again, with the line's name): it loads
+//! the component, makes one instance (so everything shared is in place), reads `VmRSS`
+//! from `/proc/self/status`, makes 1 000 more and keeps them alive, reads `VmRSS` again.
+//! The difference ÷ 1 000 is the cost of one idle live instance. Lines:
+//!
+//! - `plinth_pooling`: a host with a pool of 1 024 slots (Plinth's pool configuration with
+//!   `pooled_instances` raised, since the default 256 slots cannot hold 1 000);
+//! - `plinth_ondemand`: a host with `pooled_instances = 0`;
+//! - `raw_pooling` / `raw_ondemand`: raw Wasmtime with the same engine configurations.
+//!
+//! `scripts/bench` runs it after the criterion suite; the table goes into
+//! `docs/performance.md`.
+
+use std::process::Command;
+
+use plinth_host::{EngineSettings, Host, Limits, LoadOptions, PluginInstance};
+use plinth_manifest::Grant;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Live instances per line.
+const LIVE: usize = 1_000;
+/// Pool slots for the pooling lines: room for `LIVE` + 1 instances.
+const SLOTS: u32 = 1_024;
+
+const LINES: &[&str] = &[
+    "plinth_pooling",
+    "raw_pooling",
+    "plinth_ondemand",
+    "raw_ondemand",
+];
+
+/// Resident set size of this process, in KiB (`VmRSS` of `/proc/self/status`).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status")
+}
+
+fn bench_bytes() -> Vec<u8> {
+    std::fs::read(test_programs::BENCH).expect("read the bench guest")
+}
+
+/// One idle live instance's cost: RSS after `LIVE` more instances minus RSS before, per
+/// instance, in bytes. `make` makes one live instance; all are kept until the end.
+fn per_instance<T>(mut make: impl FnMut() -> T) -> u64 {
+    let first = make();
+    let before = rss_kib();
+    let live: Vec<T> = (0..LIVE).map(|_| make()).collect();
+    let after = rss_kib();
+    drop((first, live));
+    after.saturating_sub(before) * 1024 / LIVE as u64
+}
+
+fn plinth(pooled_instances: u32) -> u64 {
+    let host = Host::builder()
+        .engine_settings(EngineSettings {
+            pooled_instances,
+            ..EngineSettings::default()
+        })
+        .build()
+        .expect("build a host");
+    let plugin = host
+        .load_bytes(
+            "bench",
+            &bench_bytes(),
+            LoadOptions::default().with_grants([Grant::Log]),
+        )
+        .expect("load the bench guest");
+    per_instance(|| -> PluginInstance { plugin.instantiate().expect("instantiate") })
+}
+
+struct RawState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for RawState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Raw Wasmtime with Plinth's engine configuration (fuel, epochs, stack; the pool of
+/// `engine.rs` when `pooled`), WASI linked, `plinth:host/log` left to trap (the guest
+/// never calls it while idle).
+fn raw(pooled: bool) -> u64 {
+    let limits = Limits::default();
+    let settings = EngineSettings::default();
+    let mut config = Config::new();
+    config
+        .concurrency_support(false)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(limits.max_stack_bytes as usize)
+        .async_stack_size(limits.max_stack_bytes as usize + (1 << 20));
+    if pooled {
+        let n = SLOTS;
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(n)
+            .total_core_instances(n * 4)
+            .total_memories(n * 2)
+            .total_tables(n * 2)
+            .max_memories_per_component(8)
+            .max_tables_per_component(8)
+            .max_core_instances_per_component(64)
+            .max_memory_size(settings.pooled_memory_bytes as usize)
+            .total_stacks(n)
+            .linear_memory_keep_resident(1 << 20)
+            .table_keep_resident(64 << 10)
+            .pagemap_scan(wasmtime::Enabled::Auto);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    let engine = Engine::new(&config).expect("engine");
+    let component = Component::new(&engine, bench_bytes()).expect("compile");
+    let mut linker: Linker<RawState> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("link WASI");
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .expect("stub plinth:host/log");
+    let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    per_instance(|| {
+        let state = RawState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&engine, state);
+        store.set_fuel(limits.fuel_units).expect("fuel");
+        store.set_epoch_deadline(2_501);
+        let instance = rt
+            .block_on(pre.instantiate_async(&mut store))
+            .expect("instantiate");
+        (store, instance)
+    })
+}
+
+fn run_line(line: &str) -> u64 {
+    match line {
+        "plinth_pooling" => plinth(SLOTS),
+        "plinth_ondemand" => plinth(0),
+        "raw_pooling" => raw(true),
+        "raw_ondemand" => raw(false),
+        other => panic!("unknown line {other}"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // A child: measure one line, print bytes per instance.
+    if let Some(line) = args.iter().find_map(|a| a.strip_prefix("--line=")) {
+        println!("{}", run_line(line));
+        return;
+    }
+    // `cargo bench` passes `--bench`; a filter (as criterion takes one) selects lines.
+    let filter = args.iter().find(|a| !a.starts_with('-'));
+    if args.iter().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    println!("\n| footprint ({LIVE} idle live instances) | RSS per instance | Plinth / raw |");
+    println!("| --- | ---: | --- |");
+    let mut measured: Vec<(&str, u64)> = Vec::new();
+    for line in LINES {
+        let name = format!("footprint/{line}");
+        if filter.is_some_and(|f| !name.contains(f.as_str())) {
+            continue;
+        }
+        let output = Command::new(&exe)
+            .arg(format!("--line={line}"))
+            .output()
+            .expect("run a footprint line");
+        assert!(
+            output.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let bytes: u64 = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .expect("bytes per instance");
+        measured.push((line, bytes));
+    }
+    for (line, bytes) in &measured {
+        let ratio = line
+            .strip_prefix("plinth_")
+            .and_then(|kind| {
+                measured
+                    .iter()
+                    .find(|(l, _)| l.strip_prefix("raw_") == Some(kind))
+            })
+            .map(|(raw, raw_bytes)| {
+                format!("{:.2}× {raw}", *bytes as f64 / (*raw_bytes).max(1) as f64)
+            })
+            .unwrap_or_default();
+        println!(
+            "| `footprint/{line}` | {:.1} KiB | {ratio} |",
+            *bytes as f64 / 1024.0
+        );
+    }
+}
