@@ -11,7 +11,9 @@
 //! Instructions per call = the callgrind total ÷ the call count. `scripts/callgrind-warm`
 //! runs every line. Lines: `plinth_typed`, `plinth_json` (a `PluginInstance`) and
 //! `raw_fuel_epoch`, `raw_default` (a raw `TypedFunc`, fuel and epoch deadline re-armed per
-//! call as in `benches/calls.rs`). Calls: `noop`, `echo16`, `count_vowels`, `log_once`.
+//! call as in `benches/calls.rs`); `plinth_fresh` and `raw_fresh` (a fresh instance per
+//! call, `echo16` only). Calls: `noop`, `echo16`, `count_vowels`, `log_once`. With
+//! `SIZES=1` it first prints the size of one warm call's future, Plinth's and raw.
 //!
 //! Both sides allocate instances on demand: valgrind cannot reserve the address space of
 //! a pooling allocator, and a warm call does not touch the allocator.
@@ -222,7 +224,7 @@ fn main() {
     };
     let n: u64 = n.parse().expect(usage);
     if std::env::var_os("SIZES").is_some() {
-        let rt = tokio::runtime::Runtime::new().unwrap();
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
         let mut raw = Raw::new(true, &rt);
         sizes(&mut plinth_instance(), &mut raw);
     }
@@ -349,7 +351,8 @@ fn main() {
     }
 }
 
-#[allow(dead_code)]
+/// Prints the size of a warm call's future: every byte is copied each time the future
+/// moves, so it shows up in `memcpy` per call.
 fn sizes(instance: &mut PluginInstance, raw: &mut Raw) {
     let f = instance.call_async::<(), ()>("noop", ());
     eprintln!(
