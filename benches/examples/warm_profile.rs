@@ -197,14 +197,7 @@ fn measured_calls(n: u64, call: &mut dyn FnMut()) {
 }
 
 fn plinth_instance() -> PluginInstance {
-    let host = Host::builder()
-        .engine_settings(EngineSettings {
-            pooled_instances: 0,
-            ..EngineSettings::default()
-        })
-        .cache_dir(cache_dir().join("plinth"))
-        .build()
-        .expect("host");
+    let host = plinth_host();
     let bytes = std::fs::read(test_programs::BENCH).expect("read the bench guest");
     let plugin = host
         .load_bytes(
@@ -214,6 +207,17 @@ fn plinth_instance() -> PluginInstance {
         )
         .expect("load");
     plugin.instantiate().expect("instantiate")
+}
+
+fn plinth_host() -> Host {
+    Host::builder()
+        .engine_settings(EngineSettings {
+            pooled_instances: 0,
+            ..EngineSettings::default()
+        })
+        .cache_dir(cache_dir().join("plinth"))
+        .build()
+        .expect("host")
 }
 
 fn main() {
@@ -275,6 +279,30 @@ fn main() {
             measured_calls(n, &mut || {
                 black_box(
                     plugin
+                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
+                        .expect("call"),
+                );
+            });
+        }
+        "plinth_fresh_many" => {
+            // The same fresh calls going round 1 000 plugins loaded in one host.
+            let host = plinth_host();
+            let bytes = std::fs::read(test_programs::BENCH).expect("read the bench guest");
+            let plugins: Vec<_> = (0..1_000)
+                .map(|i| {
+                    host.load_bytes(
+                        &format!("bench-{i}"),
+                        &bytes,
+                        LoadOptions::default().with_grants([Grant::Log]),
+                    )
+                    .expect("load")
+                })
+                .collect();
+            let mut next = 0;
+            measured_calls(n, &mut || {
+                next = (next + 1) % plugins.len();
+                black_box(
+                    plugins[next]
                         .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
                         .expect("call"),
                 );
