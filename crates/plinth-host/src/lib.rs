@@ -51,6 +51,7 @@
 mod bindings;
 mod cache;
 mod call;
+mod caps;
 mod capture;
 mod config;
 mod engine;
