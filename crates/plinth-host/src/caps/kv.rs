@@ -35,7 +35,9 @@ impl kv::Host for StoreState {
 
 impl StoreState {
     fn check_kv(&mut self) -> Result<(), kv::KvError> {
-        if self.plugin.has(&Grant::Kv) {
+        let allowed = self.plugin.has(&Grant::Kv);
+        super::audit(&self.plugin.id, &Grant::Kv, allowed);
+        if allowed {
             return Ok(());
         }
         self.note_missing_grant(Grant::Kv);
