@@ -48,6 +48,11 @@ macro_rules! __world_bindings {{
             with: {{
                 "plinth:host/log@0.1.0": ::plinth_pdk::__rt::host::log,
                 "plinth:host/config@0.1.0": ::plinth_pdk::__rt::host::config,
+                "plinth:host/http@0.1.0": ::plinth_pdk::__rt::host::http,
+                "plinth:host/fs@0.1.0": ::plinth_pdk::__rt::host::fs,
+                "plinth:host/watch@0.1.0": ::plinth_pdk::__rt::host::watch,
+                "plinth:host/kv@0.1.0": ::plinth_pdk::__rt::host::kv,
+                "plinth:host/events@0.1.0": ::plinth_pdk::__rt::host::events,
             }},
         }});
     }};

@@ -22,9 +22,14 @@ pub mod plugin {
         with: {
             "plinth:host/log@0.1.0": super::tool::plinth::host::log,
             "plinth:host/config@0.1.0": super::tool::plinth::host::config,
+            "plinth:host/http@0.1.0": super::tool::plinth::host::http,
+            "plinth:host/fs@0.1.0": super::tool::plinth::host::fs,
+            "plinth:host/watch@0.1.0": super::tool::plinth::host::watch,
+            "plinth:host/kv@0.1.0": super::tool::plinth::host::kv,
+            "plinth:host/events@0.1.0": super::tool::plinth::host::events,
             "plinth:plugin/lifecycle@0.1.0": super::tool::exports::plinth::plugin::lifecycle,
         },
     });
 }
 
-pub use tool::plinth::host::{config, log};
+pub use tool::plinth::host::{config, events, fs, http, kv, log, watch};

@@ -9,10 +9,14 @@ use wasmtime::component::{
     ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, TypedFunc,
 };
 
+use crate::bindings::tool::exports::plinth::plugin::lifecycle::Event;
 use crate::call::{DynamicCall, Stage, within_wall_clock};
 use crate::error::{CallError, CallFailure};
 use crate::plugin::Plugin;
 use crate::state::StoreState;
+
+/// The lifecycle export that receives events.
+const HANDLE_EVENT: &str = "plinth:plugin/lifecycle#handle-event";
 
 /// A live instance of a plugin: its memory and globals survive from call to call.
 ///
@@ -187,6 +191,59 @@ impl PluginInstance {
     /// How many times an instance was created (1 unless a failure forced a new one).
     pub fn instantiations(&self) -> u64 {
         self.instantiations
+    }
+
+    /// Delivers one event to the instance's `plinth:plugin/lifecycle.handle-event`.
+    /// The plugin's own `Err` comes back as `Ok(Err(reason))`; a trap or limit is a
+    /// [`CallError`] (and the instance is replaced on the next call).
+    pub async fn handle_event_async(
+        &mut self,
+        event: &crate::inbox::PluginEvent,
+    ) -> Result<Result<(), String>, CallError> {
+        let event = Event {
+            kind: event.kind.clone(),
+            subject: event.subject.clone(),
+            payload: event.payload.clone(),
+        };
+        self.call_async(HANDLE_EVENT, (event,))
+            .await
+            .map(|(result,): (Result<(), String>,)| result)
+    }
+
+    /// Blocking [`Self::handle_event_async`].
+    pub fn handle_event(
+        &mut self,
+        event: &crate::inbox::PluginEvent,
+    ) -> Result<Result<(), String>, CallError> {
+        let plugin = self.plugin.clone();
+        plugin.block_on(HANDLE_EVENT, pin!(self.handle_event_async(event)))
+    }
+
+    /// Delivers every queued event of the plugin's [`Inbox`](crate::inbox::Inbox), oldest
+    /// first, and returns how many were handled. A plugin's `Err` is logged and delivery
+    /// goes on; a trap stops delivery and is returned (the remaining events stay lost:
+    /// the failed instance's state is gone with them).
+    pub async fn deliver_pending_async(&mut self) -> Result<usize, CallError> {
+        let events = self.plugin.inbox().drain();
+        let mut handled = 0;
+        for event in &events {
+            if let Err(reason) = self.handle_event_async(event).await? {
+                tracing::warn!(
+                    plugin = %self.plugin.id(),
+                    kind = %event.kind,
+                    %reason,
+                    "plugin refused an event"
+                );
+            }
+            handled += 1;
+        }
+        Ok(handled)
+    }
+
+    /// Blocking [`Self::deliver_pending_async`].
+    pub fn deliver_pending(&mut self) -> Result<usize, CallError> {
+        let plugin = self.plugin.clone();
+        plugin.block_on(HANDLE_EVENT, pin!(self.deliver_pending_async()))
     }
 
     async fn ensure_live(&mut self) -> Result<(), CallError> {

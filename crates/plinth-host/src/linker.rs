@@ -48,7 +48,11 @@ const PROVIDED: &[(&str, &[&str], &str)] = &[
         ],
         "0.2",
     ),
-    ("plinth:host", &["log", "config"], "0.1"),
+    (
+        "plinth:host",
+        &["log", "config", "http", "fs", "watch", "kv", "events"],
+        "0.1",
+    ),
 ];
 
 /// The version track of `version`: `major` for 1.0 and later, `0.minor` before.
@@ -112,7 +116,8 @@ mod tests {
             ("plinth:host/log@0.1.0", true),
             ("plinth:host/log@0.1.7", true),
             ("plinth:host/log@0.2.0", false),
-            ("plinth:host/kv@0.1.0", false),
+            ("plinth:host/kv@0.1.0", true),
+            ("plinth:host/kv@0.2.0", false),
             ("acme:secret/vault@1.0.0", false),
             ("run", false),
         ] {

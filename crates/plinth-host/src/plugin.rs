@@ -158,6 +158,7 @@ impl Plugin {
             grants,
             limits,
             log_sink: host.log_sink.clone(),
+            inbox: crate::inbox::Inbox::default(),
         });
         tracing::debug!(plugin = %ctx.id, ?cache, %digest, "plugin loaded");
         Ok(Plugin {
@@ -173,6 +174,12 @@ impl Plugin {
                 cache,
             }),
         })
+    }
+
+    /// The plugin's event inbox: background capabilities queue events here for
+    /// [`PluginInstance::deliver_pending`](crate::PluginInstance::deliver_pending).
+    pub fn inbox(&self) -> &crate::inbox::Inbox {
+        &self.inner.ctx.inbox
     }
 
     /// The plugin id.

@@ -23,6 +23,8 @@ pub(crate) struct PluginContext {
     pub(crate) settings_json: String,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
+    /// Events for the plugin's `handle-event`, fed by background capabilities.
+    pub(crate) inbox: crate::inbox::Inbox,
 }
 
 impl std::fmt::Debug for PluginContext {

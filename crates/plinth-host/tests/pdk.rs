@@ -85,6 +85,39 @@ fn a_live_instance_keeps_state_and_a_fresh_one_does_not() {
 }
 
 #[test]
+fn queued_events_reach_handle_event_in_order() {
+    let plugin = pdk_plugin("events", &[], Value::Null);
+    let mut live = plugin.instantiate().unwrap();
+    let event = |kind: &str, subject: &str| plinth_host::PluginEvent {
+        kind: kind.into(),
+        subject: subject.into(),
+        payload: format!("{{\"n\":\"{subject}\"}}"),
+    };
+    plugin.inbox().push(event("fs-change", "1"));
+    plugin.inbox().push(event("refuse", "2"));
+    plugin.inbox().push(event("http-response", "3"));
+    assert_eq!(live.deliver_pending().unwrap(), 3);
+    assert!(plugin.inbox().is_empty());
+    assert_eq!(live.deliver_pending().unwrap(), 0);
+
+    let state = live.call_json("run", &[json!(["state"])]).unwrap();
+    let state: Value = serde_json::from_str(state["ok"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        state["events"],
+        json!([
+            ["fs-change", "1", "{\"n\":\"1\"}"],
+            ["http-response", "3", "{\"n\":\"3\"}"]
+        ])
+    );
+    let refused = live
+        .handle_event(&event("refuse", "4"))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(refused, "refused event 4");
+    assert_eq!(live.instantiations(), 1);
+}
+
+#[test]
 fn a_failed_live_instance_is_replaced() {
     let plugin = common::host()
         .load_bytes(

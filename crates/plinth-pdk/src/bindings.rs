@@ -17,6 +17,11 @@ wit_bindgen::generate!({
         world imports {
             import plinth:host/log@0.1.0;
             import plinth:host/config@0.1.0;
+            import plinth:host/http@0.1.0;
+            import plinth:host/fs@0.1.0;
+            import plinth:host/watch@0.1.0;
+            import plinth:host/kv@0.1.0;
+            import plinth:host/events@0.1.0;
         }
     ",
     world: "plinth:pdk/imports",

@@ -68,14 +68,14 @@ pub mod log;
 mod macros;
 mod plugin;
 
-pub use plugin::{Command, Plugin, Settings, Tool, ToolError, ToolInfo};
+pub use plugin::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo};
 pub use serde_json;
 
 /// Everything a plugin usually needs: `use plinth_pdk::prelude::*;`.
 pub mod prelude {
     pub use crate::config::{self, ConfigError};
     pub use crate::log;
-    pub use crate::{Command, Plugin, Settings, Tool, ToolError, ToolInfo};
+    pub use crate::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo};
     pub use serde_json::{self, Value, json};
 }
 

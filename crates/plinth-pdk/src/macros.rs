@@ -110,6 +110,12 @@ macro_rules! __impl_lifecycle {
             fn on_close() {
                 <$plugin as $crate::Plugin>::on_close()
             }
+
+            fn handle_event(
+                event: $bindings::exports::plinth::plugin::lifecycle::Event,
+            ) -> ::std::result::Result<(), ::std::string::String> {
+                $crate::__rt::handle_event::<$plugin>(event.kind, event.subject, event.payload)
+            }
         }
     };
 }

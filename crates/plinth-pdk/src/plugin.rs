@@ -26,6 +26,25 @@ pub trait Plugin {
 
     /// Called before the instance is dropped.
     fn on_close() {}
+
+    /// Called with an event the plugin asked for: a background HTTP response
+    /// (`http-response`), a change in a watched directory (`fs-change`), or an event of the
+    /// embedding application. The default ignores it.
+    fn handle_event(event: Event) -> Result<(), String> {
+        let _ = event;
+        Ok(())
+    }
+}
+
+/// An event delivered to a long-lived plugin instance (see [`Plugin::handle_event`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// What kind of event: `http-response`, `fs-change`, or an application's own kind.
+    pub kind: String,
+    /// What it is about, e.g. the request or subscription id.
+    pub subject: String,
+    /// The event's data, usually JSON.
+    pub payload: String,
 }
 
 /// A command-style plugin (world `plinth:plugin/plugin@0.1.0`): arguments in, text out.

@@ -3,11 +3,11 @@
 
 pub use wit_bindgen;
 
-use crate::{Plugin, Settings, Tool, ToolError, ToolInfo};
+use crate::{Event, Plugin, Settings, Tool, ToolError, ToolInfo};
 
 /// The PDK's `plinth:host` bindings, which the plugin's world bindings reuse (`with`).
 pub mod host {
-    pub use crate::bindings::plinth::host::{config, log};
+    pub use crate::bindings::plinth::host::{config, events, fs, http, kv, log, watch};
 }
 
 /// `lifecycle.on-load`: parses the settings, then calls the plugin.
@@ -18,6 +18,15 @@ pub fn on_load<P: Plugin>(settings: &str) -> Result<(), String> {
 /// `lifecycle.on-setting-change`: parses the settings, then calls the plugin.
 pub fn on_setting_change<P: Plugin>(settings: &str) -> Result<(), String> {
     P::on_setting_change(Settings::from_json(settings)?)
+}
+
+/// `lifecycle.handle-event`: hands the event to the plugin.
+pub fn handle_event<P: Plugin>(kind: String, subject: String, payload: String) -> Result<(), String> {
+    P::handle_event(Event {
+        kind,
+        subject,
+        payload,
+    })
 }
 
 /// `tool.list-tools`, with each schema as JSON text.

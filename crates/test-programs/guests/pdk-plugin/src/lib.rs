@@ -4,14 +4,15 @@
 //!
 //! | args | returns |
 //! | --- | --- |
-//! | `["state"]` | `{"loads": N, "changes": N, "closed": bool, "settings": {...} or null}` |
+//! | `["state"]` | `{"loads": N, "changes": N, "closed": bool, "settings": {...} or null, "events": [[kind, subject, payload]...]}` |
 //! | `["config"]` | `config::get_all()` as JSON, or `Err` with the config error's text |
 //! | `["config", KEY]` | `config::get(KEY)` as JSON (`null` when unset), or `Err` likewise |
 //! | `["log", LEVEL, MESSAGE...]` | logs MESSAGE at LEVEL (`trace` … `error`), returns `"logged"` |
 //! | `["log-enabled", LEVEL]` | `"true"` or `"false"` |
 //! | `["fail", MESSAGE...]` | `Err(MESSAGE)` |
 //!
-//! `on_load` refuses settings with `"fail_load": true`, so tests can see a failed load.
+//! `on_load` refuses settings with `"fail_load": true`, so tests can see a failed load;
+//! `handle_event` refuses events of kind `refuse`.
 
 use std::sync::Mutex;
 
@@ -24,6 +25,7 @@ struct State {
     changes: u32,
     closed: bool,
     settings: Option<Settings>,
+    events: Vec<Event>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
@@ -31,6 +33,7 @@ static STATE: Mutex<State> = Mutex::new(State {
     changes: 0,
     closed: false,
     settings: None,
+    events: Vec::new(),
 });
 
 fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> T {
@@ -66,6 +69,14 @@ impl Plugin for PdkPlugin {
     fn on_close() {
         with_state(|state| state.closed = true);
     }
+
+    fn handle_event(event: Event) -> Result<(), String> {
+        if event.kind == "refuse" {
+            return Err(format!("refused event {}", event.subject));
+        }
+        with_state(|state| state.events.push(event));
+        Ok(())
+    }
 }
 
 impl Command for PdkPlugin {
@@ -97,6 +108,11 @@ fn state_json() -> Value {
             "changes": state.changes,
             "closed": state.closed,
             "settings": state.settings.as_ref().map(|s| Value::Object(s.as_map().clone())),
+            "events": state
+                .events
+                .iter()
+                .map(|e| json!([e.kind, e.subject, e.payload]))
+                .collect::<Vec<_>>(),
         })
     })
 }
