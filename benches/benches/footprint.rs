@@ -23,7 +23,7 @@ use std::process::Command;
 
 use plinth_host::{EngineSettings, Host, Limits, LoadOptions, PluginInstance};
 use plinth_manifest::Grant;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -31,6 +31,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 const LIVE: usize = 1_000;
 /// Pool slots for the pooling lines: room for `LIVE` + 1 instances.
 const SLOTS: u32 = 1_024;
+/// The export the scaling lines call, and its argument.
+const ECHO: &str = "bench:guest/work#echo";
+const ECHO_INPUT: &[u8; 16] = b"0123456789abcdef";
 
 const LINES: &[&str] = &[
     "plinth_pooling",
@@ -97,9 +100,9 @@ impl WasiView for RawState {
 }
 
 /// Raw Wasmtime with Plinth's engine configuration (fuel, epochs, stack; the pool of
-/// `engine.rs` when `pooled`), WASI linked, `plinth:host/log` left to trap (the guest
-/// never calls it while idle).
-fn raw(pooled: bool) -> u64 {
+/// `engine.rs` when `pooled`), WASI linked, `plinth:host/log` left to trap (the guest's
+/// `echo` and an idle instance never call it).
+fn raw_setup(pooled: bool) -> (Engine, InstancePre<RawState>, Component) {
     let limits = Limits::default();
     let settings = EngineSettings::default();
     let mut config = Config::new();
@@ -134,17 +137,29 @@ fn raw(pooled: bool) -> u64 {
         .define_unknown_imports_as_traps(&component)
         .expect("stub plinth:host/log");
     let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
+    (engine, pre, component)
+}
+
+/// A new Store with a WASI context, fuel and an epoch deadline, as Plinth makes one.
+fn raw_store(engine: &Engine) -> Store<RawState> {
+    let state = RawState {
+        wasi: WasiCtx::builder().build(),
+        table: ResourceTable::new(),
+    };
+    let mut store = Store::new(engine, state);
+    store.epoch_deadline_trap();
+    store.set_fuel(Limits::default().fuel_units).expect("fuel");
+    store.set_epoch_deadline(2_501);
+    store
+}
+
+fn raw(pooled: bool) -> u64 {
+    let (engine, pre, _) = raw_setup(pooled);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
     per_instance(|| {
-        let state = RawState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-        };
-        let mut store = Store::new(&engine, state);
-        store.set_fuel(limits.fuel_units).expect("fuel");
-        store.set_epoch_deadline(2_501);
+        let mut store = raw_store(&engine);
         let instance = rt
             .block_on(pre.instantiate_async(&mut store))
             .expect("instantiate");
@@ -152,14 +167,130 @@ fn raw(pooled: bool) -> u64 {
     })
 }
 
-fn run_line(line: &str) -> u64 {
+/// Fresh-instance `echo` calls per thread in a scaling line.
+const SCALING_CALLS: u64 = 20_000;
+
+/// This thread's scheduler counters (`/proc/thread-self/schedstat`): nanoseconds on a CPU,
+/// nanoseconds runnable but waiting for one.
+fn schedstat() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").expect("read schedstat");
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<u64>().unwrap_or(0));
+    (fields.next().unwrap_or(0), fields.next().unwrap_or(0))
+}
+
+/// Runs `call` `SCALING_CALLS` times on each of `threads` threads; prints calls/s (wall
+/// clock), on-CPU ns per call, and the share of the time the threads were runnable but
+/// waiting for a CPU (other processes on the machine).
+fn scaling(threads: usize, call: &(dyn Fn() + Sync)) -> String {
+    for _ in 0..1_000 {
+        call(); // warm the pool slots
+    }
+    let started = std::time::Instant::now();
+    let counters: Vec<(u64, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let (cpu0, wait0) = schedstat();
+                    for _ in 0..SCALING_CALLS {
+                        call();
+                    }
+                    let (cpu1, wait1) = schedstat();
+                    (cpu1 - cpu0, wait1 - wait0)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let wall = started.elapsed().as_secs_f64();
+    let calls = (SCALING_CALLS * threads as u64) as f64;
+    let cpu: u64 = counters.iter().map(|c| c.0).sum();
+    let wait: u64 = counters.iter().map(|c| c.1).sum();
+    format!(
+        "{:.0} {:.0} {:.3}",
+        calls / wall,
+        cpu as f64 / calls,
+        wait as f64 / (cpu + wait).max(1) as f64
+    )
+}
+
+fn plinth_scaling(threads: usize) -> String {
+    let host = Host::builder().build().expect("build a host");
+    let plugin = host
+        .load_bytes(
+            "bench",
+            &bench_bytes(),
+            LoadOptions::default().with_grants([Grant::Log]),
+        )
+        .expect("load the bench guest");
+    scaling(threads, &|| {
+        let (out,): (Vec<u8>,) = plugin.call(ECHO, (ECHO_INPUT.to_vec(),)).expect("call");
+        std::hint::black_box(out);
+    })
+}
+
+fn raw_scaling(threads: usize) -> String {
+    let (engine, pre, component) = raw_setup(true);
+    let interface = component
+        .get_export_index(None, "bench:guest/work")
+        .expect("interface");
+    let echo = component
+        .get_export_index(Some(&interface), "echo")
+        .expect("echo");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_time()
+        .build()
+        .expect("runtime");
+    scaling(threads, &|| {
+        let out = rt.block_on(async {
+            let mut store = raw_store(&engine);
+            let instance = pre
+                .instantiate_async(&mut store)
+                .await
+                .expect("instantiate");
+            let func = instance
+                .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, echo)
+                .expect("typed func");
+            func.call_async(&mut store, (ECHO_INPUT.to_vec(),))
+                .await
+                .expect("call")
+        });
+        std::hint::black_box(out);
+    })
+}
+
+fn run_line(line: &str) -> String {
     match line {
-        "plinth_pooling" => plinth(SLOTS),
-        "plinth_ondemand" => plinth(0),
-        "raw_pooling" => raw(true),
-        "raw_ondemand" => raw(false),
+        "plinth_pooling" => plinth(SLOTS).to_string(),
+        "plinth_ondemand" => plinth(0).to_string(),
+        "raw_pooling" => raw(true).to_string(),
+        "raw_ondemand" => raw(false).to_string(),
+        "scaling_plinth_1" => plinth_scaling(1),
+        "scaling_plinth_2" => plinth_scaling(2),
+        "scaling_raw_pooling_resident_1" => raw_scaling(1),
+        "scaling_raw_pooling_resident_2" => raw_scaling(2),
         other => panic!("unknown line {other}"),
     }
+}
+
+/// Runs `line` in a child process (this program again); its one line of output.
+fn child(line: &str) -> String {
+    let exe = std::env::current_exe().expect("current exe");
+    let output = Command::new(exe)
+        .arg(format!("--line={line}"))
+        .output()
+        .expect("run a footprint line");
+    assert!(
+        output.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 fn main() {
@@ -174,29 +305,18 @@ fn main() {
     if args.iter().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    let exe = std::env::current_exe().expect("current exe");
-    println!("\n| footprint ({LIVE} idle live instances) | RSS per instance | Plinth / raw |");
-    println!("| --- | ---: | --- |");
     let mut measured: Vec<(&str, u64)> = Vec::new();
     for line in LINES {
         let name = format!("footprint/{line}");
         if filter.is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
-        let output = Command::new(&exe)
-            .arg(format!("--line={line}"))
-            .output()
-            .expect("run a footprint line");
-        assert!(
-            output.status.success(),
-            "{line}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let bytes: u64 = String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .expect("bytes per instance");
+        let bytes: u64 = child(line).parse().expect("bytes per instance");
         measured.push((line, bytes));
+    }
+    if !measured.is_empty() {
+        println!("\n| footprint ({LIVE} idle live instances) | RSS per instance | Plinth / raw |");
+        println!("| --- | ---: | --- |");
     }
     for (line, bytes) in &measured {
         let ratio = line
@@ -213,6 +333,32 @@ fn main() {
         println!(
             "| `footprint/{line}` | {:.1} KiB | {ratio} |",
             *bytes as f64 / 1024.0
+        );
+    }
+
+    if filter.is_some_and(|f| !"footprint/scaling".contains(f.as_str())) {
+        return;
+    }
+    println!(
+        "\n| scaling ({SCALING_CALLS} fresh-instance `echo` calls a thread) | 1 thread | 2 threads | 2 / 1 | on-CPU per call, 1 → 2 threads | runnable but waiting, 2 threads |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for side in ["plinth", "raw_pooling_resident"] {
+        let parse = |text: String| -> (f64, f64, f64) {
+            let v: Vec<f64> = text
+                .split_whitespace()
+                .map(|f| f.parse().expect("a number"))
+                .collect();
+            (v[0], v[1], v[2])
+        };
+        let (rate1, cpu1, _) = parse(child(&format!("scaling_{side}_1")));
+        let (rate2, cpu2, wait2) = parse(child(&format!("scaling_{side}_2")));
+        println!(
+            "| `footprint/scaling/{side}` | {rate1:.0} calls/s | {rate2:.0} calls/s | {:.2}× | {:.2} µs → {:.2} µs | {:.0}% |",
+            rate2 / rate1,
+            cpu1 / 1000.0,
+            cpu2 / 1000.0,
+            wait2 * 100.0
         );
     }
 }
