@@ -269,6 +269,62 @@ mod tests {
         assert!(!compatible(&v("1.0.0"), &v("2.0.0")));
     }
 
+    /// Two interfaces exporting `run`, one exporting `only`, one world-level `top`.
+    fn catalog() -> Exports {
+        let engine = Engine::default();
+        let component = Component::new(
+            &engine,
+            r#"(component
+                (core module $m (func (export "f")))
+                (core instance $i (instantiate $m))
+                (func $f (canon lift (core func $i "f")))
+                (instance $a (export "run" (func $f)) (export "only" (func $f)))
+                (instance $b (export "run" (func $f)))
+                (export "x:y/a@0.1.0" (instance $a))
+                (export "x:y/b@0.1.0" (instance $b))
+                (export "top" (func $f))
+            )"#,
+        )
+        .unwrap();
+        Exports::of(&component, &engine)
+    }
+
+    #[test]
+    fn known_names_answer_as_the_general_resolution() {
+        let exports = catalog();
+        let names = [
+            "run",
+            "only",
+            "top",
+            "a#run",
+            "b#run",
+            "a#only",
+            "b#only",
+            "x:y/a@0.1.0#run",
+            "x:y/a@0.1.7#run",
+            "x:y/a@0.2.0#run",
+            "x:y/a#run",
+            "x:y/b@0.1.0#run",
+            "nope",
+        ];
+        for name in names {
+            let fast = exports.resolve(name).map(|f| f.qualified_name());
+            let general = exports.scan(name).map(|f| f.qualified_name());
+            assert_eq!(fast, general, "{name}");
+        }
+        // An ambiguous bare name is never a known name: both candidates come back.
+        assert!(!exports.known.iter().any(|(name, _)| &**name == "run"));
+        assert_eq!(
+            exports.resolve("run").unwrap_err(),
+            ["x:y/a@0.1.0#run", "x:y/b@0.1.0#run"]
+        );
+        assert_eq!(
+            exports.resolve("only").unwrap().qualified_name(),
+            "x:y/a@0.1.0#only"
+        );
+        assert_eq!(exports.resolve("top").unwrap().qualified_name(), "top");
+    }
+
     #[test]
     fn interface_names_split() {
         let (path, short, version) = split_interface("plinth:plugin/tool@0.1.0");

@@ -169,6 +169,35 @@ fn typed_calls_take_rust_values() {
     assert_eq!(error.code(), Code::BadArgument);
 }
 
+#[test]
+fn live_instance_checks_each_rust_signature_once_and_keeps_it() {
+    let plugin = types();
+    let mut live = plugin.instantiate().unwrap();
+    let error = live.call::<(u8,), (u8,)>("add", (1,)).unwrap_err();
+    assert_eq!(error.code(), Code::BadArgument);
+    for _ in 0..3 {
+        let (sum,): (i64,) = live.call("add", (40i64, 2i64)).unwrap();
+        assert_eq!(sum, 42);
+    }
+    // Same parameters, other result type: still checked, not served from the cache.
+    let error = live
+        .call::<(i64, i64), (String,)>("add", (1, 2))
+        .unwrap_err();
+    assert_eq!(error.code(), Code::BadArgument);
+    let (text,): (String,) = live.call("echo-string", ("x".to_string(),)).unwrap();
+    assert_eq!(text, "x");
+    assert_eq!(
+        live.call_json("add", &[json!(2), json!(3)]).unwrap(),
+        json!(5)
+    );
+    assert_eq!(
+        live.call_json("add", &[json!(4), json!(3)]).unwrap(),
+        json!(7)
+    );
+    // A signature mismatch is the caller's error: the instance lives on.
+    assert_eq!(live.instantiations(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_calls_run_on_the_callers_runtime() {
     let plugin = types().clone();
