@@ -1,6 +1,7 @@
 //! The catalog of a component's exported functions, read from its type at load time, and
 //! the name resolution of DESIGN §7 (`run`, `iface#func`, `ns:pkg/iface@version#func`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use wasmtime::Engine;
@@ -89,7 +90,49 @@ pub struct Exports {
     /// Names that [`Exports::resolve`] answers with exactly one function, checked once at
     /// load (each function's qualified name, `iface#func` and bare name, when unambiguous),
     /// with that function's position: a call by one of these names skips the general scan.
-    known: Vec<(Box<str>, usize)>,
+    known: KnownNames,
+}
+
+/// The known names: a short list is scanned (cheaper than hashing a name), a long one
+/// hashed.
+#[derive(Debug, Clone)]
+enum KnownNames {
+    Few(Vec<(Box<str>, usize)>),
+    Many(HashMap<Box<str>, usize>),
+}
+
+impl Default for KnownNames {
+    fn default() -> Self {
+        Self::Few(Vec::new())
+    }
+}
+
+impl KnownNames {
+    /// Up to this many names are scanned.
+    const SCANNED: usize = 24;
+
+    fn new(names: Vec<(Box<str>, usize)>) -> Self {
+        if names.len() <= Self::SCANNED {
+            Self::Few(names)
+        } else {
+            Self::Many(names.into_iter().collect())
+        }
+    }
+
+    fn get(&self, query: &str) -> Option<usize> {
+        match self {
+            Self::Few(names) => names
+                .iter()
+                .find(|(name, _)| **name == *query)
+                .map(|(_, position)| *position),
+            Self::Many(names) => names.get(query).copied(),
+        }
+    }
+
+    #[cfg(test)]
+    fn contains(&self, query: &str) -> bool {
+        self.get(query).is_some()
+    }
 }
 
 /// Splits `ns:pkg/iface@1.2.3` into (`ns:pkg/iface`, `iface`, version).
@@ -109,6 +152,53 @@ fn compatible(wanted: &semver::Version, have: &semver::Version) -> bool {
         return false;
     }
     wanted.major != 0 || wanted.minor == have.minor
+}
+
+/// The functions among `candidates` that `query` names (DESIGN §7): every form requires
+/// the function's own name to match, so candidates may be limited to namesakes.
+fn matching<'a>(
+    candidates: impl Iterator<Item = &'a ExportedFunc> + Clone,
+    query: &str,
+) -> Vec<&'a ExportedFunc> {
+    match query.split_once('#') {
+        Some((iface, func)) => {
+            let (wanted_path, wanted_short, wanted_version) = split_interface(iface);
+            let qualified = wanted_path.contains('/');
+            candidates
+                .filter(|f| f.name == func)
+                .filter(|f| {
+                    let Some(interface) = &f.interface else {
+                        return false;
+                    };
+                    let (path, short, version) = split_interface(interface);
+                    let name_ok = if qualified {
+                        path == wanted_path
+                    } else {
+                        short == wanted_short
+                    };
+                    let version_ok = match (&wanted_version, &version) {
+                        (Some(wanted), Some(have)) => compatible(wanted, have),
+                        (Some(_), None) => false,
+                        (None, _) => true,
+                    };
+                    name_ok && version_ok
+                })
+                .collect()
+        }
+        None => {
+            let world_level: Vec<&ExportedFunc> = candidates
+                .clone()
+                .filter(|f| f.interface.is_none() && f.name == query)
+                .collect();
+            if world_level.is_empty() {
+                // A bare name may also mean an interface function, when only one
+                // interface has it (`run` for `plinth:plugin/command#run`).
+                candidates.filter(|f| f.name == query).collect()
+            } else {
+                world_level
+            }
+        }
+    }
 }
 
 impl Exports {
@@ -151,28 +241,44 @@ impl Exports {
 
     /// The catalog of `funcs`, with the names calls usually use resolved up front.
     fn from_funcs(funcs: Vec<ExportedFunc>) -> Self {
-        let mut exports = Self {
-            funcs,
-            known: Vec::new(),
-        };
+        // Every form of name resolves among the functions of that function name only, so
+        // each name is checked against its namesakes: linear in the usual case. A name
+        // shared by very many functions is left to the general scan.
+        const MAX_NAMESAKES: usize = 16;
+        let mut namesakes: HashMap<&str, Vec<&ExportedFunc>> = HashMap::new();
+        for func in &funcs {
+            namesakes.entry(func.name.as_str()).or_default().push(func);
+        }
         let mut known: Vec<(Box<str>, usize)> = Vec::new();
-        for (position, func) in exports.funcs.iter().enumerate() {
-            let mut names = vec![func.qualified.to_string(), func.name.clone()];
+        for (position, func) in funcs.iter().enumerate() {
+            let Some(group) = namesakes.get(func.name.as_str()) else {
+                continue;
+            };
+            if group.len() > MAX_NAMESAKES {
+                continue;
+            }
+            // A name resolves to one function at most, so only a function's own forms can
+            // repeat (a world-level function's qualified name is its bare name).
+            let mut names = vec![func.qualified.to_string()];
             if let Some(interface) = &func.interface {
                 let (_, short, _) = split_interface(interface);
+                names.push(func.name.clone());
                 names.push(format!("{short}#{}", func.name));
             }
             for name in names {
-                let resolves_here = exports
-                    .scan(&name)
-                    .is_ok_and(|found| std::ptr::eq(found, func));
-                if resolves_here && !known.iter().any(|(k, _)| **k == *name) {
+                let resolves_here = matches!(
+                    matching(group.iter().copied(), &name).as_slice(),
+                    [only] if std::ptr::eq(*only, func)
+                );
+                if resolves_here {
                     known.push((name.into_boxed_str(), position));
                 }
             }
         }
-        exports.known = known;
-        exports
+        Self {
+            funcs,
+            known: KnownNames::new(known),
+        }
     }
 
     /// Every exported function.
@@ -194,8 +300,7 @@ impl Exports {
     /// Resolves an export name. `Err` carries the candidates: the functions that
     /// matched (when several did) or all of them (when none did).
     pub fn resolve(&self, query: &str) -> Result<&ExportedFunc, Vec<String>> {
-        let known = self.known.iter().find(|(name, _)| **name == *query);
-        if let Some(func) = known.and_then(|(_, position)| self.funcs.get(*position)) {
+        if let Some(func) = self.known.get(query).and_then(|p| self.funcs.get(p)) {
             return Ok(func);
         }
         self.scan(query)
@@ -203,47 +308,7 @@ impl Exports {
 
     /// The general resolution of DESIGN §7: every function, every name form.
     fn scan(&self, query: &str) -> Result<&ExportedFunc, Vec<String>> {
-        let matches: Vec<&ExportedFunc> = match query.split_once('#') {
-            Some((iface, func)) => {
-                let (wanted_path, wanted_short, wanted_version) = split_interface(iface);
-                let qualified = wanted_path.contains('/');
-                self.funcs
-                    .iter()
-                    .filter(|f| f.name == func)
-                    .filter(|f| {
-                        let Some(interface) = &f.interface else {
-                            return false;
-                        };
-                        let (path, short, version) = split_interface(interface);
-                        let name_ok = if qualified {
-                            path == wanted_path
-                        } else {
-                            short == wanted_short
-                        };
-                        let version_ok = match (&wanted_version, &version) {
-                            (Some(wanted), Some(have)) => compatible(wanted, have),
-                            (Some(_), None) => false,
-                            (None, _) => true,
-                        };
-                        name_ok && version_ok
-                    })
-                    .collect()
-            }
-            None => {
-                let world_level: Vec<&ExportedFunc> = self
-                    .funcs
-                    .iter()
-                    .filter(|f| f.interface.is_none() && f.name == query)
-                    .collect();
-                if world_level.is_empty() {
-                    // A bare name may also mean an interface function, when only one
-                    // interface has it (`run` for `plinth:plugin/command#run`).
-                    self.funcs.iter().filter(|f| f.name == query).collect()
-                } else {
-                    world_level
-                }
-            }
-        };
+        let matches = matching(self.funcs.iter(), query);
         match matches.as_slice() {
             [one] => Ok(one),
             [] => Err(self
@@ -313,7 +378,8 @@ mod tests {
             assert_eq!(fast, general, "{name}");
         }
         // An ambiguous bare name is never a known name: both candidates come back.
-        assert!(!exports.known.iter().any(|(name, _)| &**name == "run"));
+        assert!(!exports.known.contains("run"));
+        assert!(exports.known.contains("x:y/a@0.1.0#run"));
         assert_eq!(
             exports.resolve("run").unwrap_err(),
             ["x:y/a@0.1.0#run", "x:y/b@0.1.0#run"]
@@ -323,6 +389,41 @@ mod tests {
             "x:y/a@0.1.0#only"
         );
         assert_eq!(exports.resolve("top").unwrap().qualified_name(), "top");
+    }
+
+    #[test]
+    fn many_exports_are_found_through_the_hashed_names() {
+        let engine = Engine::default();
+        let funcs: String = (0..40)
+            .map(|i| format!(r#"(export "f{i}" (func $f))"#))
+            .collect();
+        let wat = format!(
+            r#"(component
+                (core module $m (func (export "f")))
+                (core instance $i (instantiate $m))
+                (func $f (canon lift (core func $i "f")))
+                (instance $a {funcs})
+                (export "x:y/a@1.2.0" (instance $a))
+            )"#
+        );
+        let exports = Exports::of(&Component::new(&engine, wat).unwrap(), &engine);
+        assert!(matches!(exports.known, KnownNames::Many(_)));
+        for name in [
+            "f7",
+            "a#f7",
+            "x:y/a@1.2.0#f7",
+            "x:y/a@1.0.0#f39",
+            "f40",
+            "b#f1",
+        ] {
+            let fast = exports.resolve(name).map(|f| f.qualified_name());
+            let general = exports.scan(name).map(|f| f.qualified_name());
+            assert_eq!(fast, general, "{name}");
+        }
+        assert_eq!(
+            exports.resolve("f7").unwrap().qualified_name(),
+            "x:y/a@1.2.0#f7"
+        );
     }
 
     #[test]
