@@ -156,6 +156,7 @@ impl Plugin {
             grants,
             limits,
             log_sink: host.log_sink.clone(),
+            usage: Default::default(),
         });
         tracing::debug!(plugin = %ctx.id, ?cache, %digest, "plugin loaded");
         Ok(Plugin {
@@ -210,6 +211,11 @@ impl Plugin {
     /// The compiled component, for embedders that need its type.
     pub fn component(&self) -> &Component {
         &self.inner.component
+    }
+
+    /// What this plugin's calls have consumed so far (calls, fuel, peak memory).
+    pub fn usage(&self) -> crate::Usage {
+        self.inner.ctx.usage.snapshot()
     }
 
     /// Names of the component's imports.

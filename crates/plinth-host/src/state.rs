@@ -23,6 +23,8 @@ pub(crate) struct PluginContext {
     pub(crate) settings_json: String,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
+    /// Totals over every call, read by [`crate::Plugin::usage`].
+    pub(crate) usage: crate::usage::UsageCounters,
 }
 
 impl std::fmt::Debug for PluginContext {
