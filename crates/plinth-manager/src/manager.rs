@@ -455,11 +455,7 @@ impl Manager {
     }
 
     fn slot_for(&self, entry: &PluginEntry) -> Arc<Slot> {
-        let mut slots = self
-            .shared
-            .slots
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut slots = self.shared.slots.write().unwrap_or_else(|p| p.into_inner());
         slots
             .entry(entry.id.clone())
             .or_insert_with(|| {
@@ -498,7 +494,12 @@ impl Manager {
         let Some(instance) = &active.instance else {
             return false;
         };
-        if active.plugin.exports().resolve("on-setting-change").is_err() {
+        if active
+            .plugin
+            .exports()
+            .resolve("on-setting-change")
+            .is_err()
+        {
             return false;
         }
         let settings = Value::Object(entry.config.clone()).to_string();
@@ -544,7 +545,8 @@ impl Manager {
     fn schedule_retry(&self, slot: &Slot) {
         let mut health = lock(&slot.health);
         health.failures = health.failures.saturating_add(1);
-        health.retry_at = Some(self.shared.clock.now() + self.shared.backoff.delay(health.failures));
+        health.retry_at =
+            Some(self.shared.clock.now() + self.shared.backoff.delay(health.failures));
     }
 
     /// Where the entry's plugin is: `artifact_path` (its folder when that holds a
@@ -607,7 +609,10 @@ impl Manager {
         let grants = entry
             .grants
             .iter()
-            .map(|g| g.parse::<Grant>().map_err(|e| e.to_diagnostic().with_plugin(&entry.id)))
+            .map(|g| {
+                g.parse::<Grant>()
+                    .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let settings = Value::Object(entry.config.clone());
         let options = LoadOptions::default()
@@ -654,7 +659,11 @@ impl Manager {
     }
 
     /// Instantiates and calls `on-load(settings)` when the plugin exports it.
-    fn start_instance(&self, plugin: &Plugin, settings: &Value) -> Result<PluginInstance, Diagnostic> {
+    fn start_instance(
+        &self,
+        plugin: &Plugin,
+        settings: &Value,
+    ) -> Result<PluginInstance, Diagnostic> {
         let mut instance = plugin.instantiate().map_err(|e| e.to_diagnostic())?;
         self.shared.instantiations.fetch_add(1, Ordering::Relaxed);
         if plugin.exports().resolve("on-load").is_ok() {
@@ -667,7 +676,11 @@ impl Manager {
             if let Some(err) = result.get("err") {
                 return Err(Diagnostic::new(
                     Code::Trap,
-                    format!("{}: on-load refused the settings: {}", plugin.id(), err.as_str().unwrap_or_default()),
+                    format!(
+                        "{}: on-load refused the settings: {}",
+                        plugin.id(),
+                        err.as_str().unwrap_or_default()
+                    ),
                 )
                 .with_hint("fix the plugin's settings (`config` in the state file)"));
             }
@@ -868,8 +881,11 @@ impl Manager {
         let health = lock(&slot.health).clone();
         let diagnostic = match health.status {
             Status::Error(d) => d,
-            other => Diagnostic::new(Code::MissingPackage, format!("{}: {}", slot.id, other.name()))
-                .with_plugin(&slot.id),
+            other => Diagnostic::new(
+                Code::MissingPackage,
+                format!("{}: {}", slot.id, other.name()),
+            )
+            .with_plugin(&slot.id),
         };
         Err(ManagerError::Unavailable {
             id: slot.id.clone(),

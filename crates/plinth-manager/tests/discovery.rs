@@ -43,7 +43,10 @@ fn scans_user_and_system_dirs_and_reports_everything() {
     let ids: Vec<&str> = inventory.plugins.keys().map(String::as_str).collect();
     assert_eq!(ids, ["x.a", "x.b", "x.c", "x.d"]);
     let a = inventory.get("x.a").unwrap();
-    assert_eq!((a.origin, a.manifest.plugin.version.to_string().as_str()), (Origin::User, "2.0.0"));
+    assert_eq!(
+        (a.origin, a.manifest.plugin.version.to_string().as_str()),
+        (Origin::User, "2.0.0")
+    );
     assert_eq!(inventory.get("x.b").unwrap().origin, Origin::System);
     assert!(!inventory.get("x.c").unwrap().component_present);
     assert!(inventory.get("x.d").unwrap().dir.ends_with("d1"));
@@ -58,10 +61,19 @@ fn scans_user_and_system_dirs_and_reports_everything() {
     let all: Vec<Code> = inventory.diagnostics.iter().map(|d| d.code).collect();
     assert!(all.contains(&Code::InvalidManifest), "{all:?}");
     assert_eq!(
-        inventory.diagnostics.iter().filter(|d| d.message.contains("stray")).count(),
+        inventory
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("stray"))
+            .count(),
         1
     );
-    assert!(!inventory.diagnostics.iter().any(|d| d.message.contains(".hidden")));
+    assert!(
+        !inventory
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains(".hidden"))
+    );
 }
 
 #[test]
@@ -81,5 +93,8 @@ fn config_paths_override_the_defaults() {
     let paths: plinth_host::HostConfig =
         toml::from_str("[paths]\nuser_dir = \"/u\"\nsystem_dir = \"/s\"\n").unwrap();
     let dirs = PluginDirs::from_config(home, &paths.paths);
-    assert_eq!((dirs.user.to_str(), dirs.system[0].to_str()), (Some("/u"), Some("/s")));
+    assert_eq!(
+        (dirs.user.to_str(), dirs.system[0].to_str()),
+        (Some("/u"), Some("/s"))
+    );
 }

@@ -84,7 +84,10 @@ fn drain(rx: &mut broadcast::Receiver<StatusEvent>) -> Vec<(String, String)> {
 
 fn run(manager: &Manager, id: &str, verb: &str) -> Result<String, ManagerError> {
     let value = manager.call_json(id, "run", &[json!([verb])])?;
-    Ok(value["ok"].as_str().unwrap_or_else(|| panic!("{value}")).to_string())
+    Ok(value["ok"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{value}"))
+        .to_string())
 }
 
 #[test]
@@ -143,8 +146,13 @@ fn replay_unloads_loads_and_reloads_what_changed() {
             ("test.a".into(), "ready".into()),
         ]
     );
-    let error = manager.call_json("test.b", "run", &[json!(["version"])]).unwrap_err();
-    assert_eq!(plinth_manifest::ToDiagnostic::to_diagnostic(&error).code, Code::Disabled);
+    let error = manager
+        .call_json("test.b", "run", &[json!(["version"])])
+        .unwrap_err();
+    assert_eq!(
+        plinth_manifest::ToDiagnostic::to_diagnostic(&error).code,
+        Code::Disabled
+    );
 
     // b removed entirely, a unchanged.
     let report = manager.apply(&section(vec![a2]));
@@ -242,12 +250,24 @@ fn repeated_traps_go_to_error_then_retry_after_the_backoff() {
         .crash_threshold(3)
         .build();
     let mut rx = manager.subscribe();
-    manager.apply(&section(vec![entry("test.crashy", &dir, InstanceMode::PerCall)]));
+    manager.apply(&section(vec![entry(
+        "test.crashy",
+        &dir,
+        InstanceMode::PerCall,
+    )]));
     drain(&mut rx);
     let crash_loop = |expected_delay: u64| {
         for _ in 0..2 {
-            assert!(run(&manager, "test.crashy", "panic").unwrap_err().is_guest_failure());
-            assert_eq!(manager.status("test.crashy"), Some(Status::Ready), "tolerated");
+            assert!(
+                run(&manager, "test.crashy", "panic")
+                    .unwrap_err()
+                    .is_guest_failure()
+            );
+            assert_eq!(
+                manager.status("test.crashy"),
+                Some(Status::Ready),
+                "tolerated"
+            );
         }
         assert!(run(&manager, "test.crashy", "panic").is_err());
         let Some(Status::Error(d)) = manager.status("test.crashy") else {
@@ -257,7 +277,10 @@ fn repeated_traps_go_to_error_then_retry_after_the_backoff() {
         let wait = manager.retry_at("test.crashy").unwrap() - clock.now_for_tests();
         assert_eq!(wait, Duration::from_secs(expected_delay));
         let refused = run(&manager, "test.crashy", "version").unwrap_err();
-        assert!(matches!(refused, ManagerError::Unavailable { .. }), "{refused}");
+        assert!(
+            matches!(refused, ManagerError::Unavailable { .. }),
+            "{refused}"
+        );
         clock.advance(wait);
     };
     crash_loop(1);
@@ -270,8 +293,14 @@ fn repeated_traps_go_to_error_then_retry_after_the_backoff() {
     let events = drain(&mut rx);
     assert!(events.contains(&("test.crashy".into(), "error".into())));
     let counters = manager.counters("test.crashy").unwrap();
-    assert!(counters.errors >= 6 && counters.calls > counters.errors, "{counters:?}");
-    assert!(counters.fuel_used > 0 && counters.peak_memory_bytes > 0, "{counters:?}");
+    assert!(
+        counters.errors >= 6 && counters.calls > counters.errors,
+        "{counters:?}"
+    );
+    assert!(
+        counters.fuel_used > 0 && counters.peak_memory_bytes > 0,
+        "{counters:?}"
+    );
     assert!(counters.duration_us > 0);
 }
 
@@ -284,16 +313,23 @@ fn a_long_lived_instance_gets_its_lifecycle() {
     life.config.insert("greeting".into(), json!("hi"));
     manager.apply(&section(vec![life.clone()]));
     let loads: Value = serde_json::from_str(&run(&manager, "test.life", "loads").unwrap()).unwrap();
-    assert_eq!(loads, json!({"loads": 1, "changes": 0, "settings": {"greeting": "hi"}}));
+    assert_eq!(
+        loads,
+        json!({"loads": 1, "changes": 0, "settings": {"greeting": "hi"}})
+    );
     // The config host API answers with the state's settings too.
-    let config: Value = serde_json::from_str(&run(&manager, "test.life", "config").unwrap()).unwrap();
+    let config: Value =
+        serde_json::from_str(&run(&manager, "test.life", "config").unwrap()).unwrap();
     assert_eq!(config, json!({"greeting": "hi"}));
 
     life.config.insert("greeting".into(), json!("hello"));
     let report = manager.apply(&section(vec![life.clone()]));
     assert_eq!(report.settings_changed, ["test.life"]);
     let loads: Value = serde_json::from_str(&run(&manager, "test.life", "loads").unwrap()).unwrap();
-    assert_eq!(loads, json!({"loads": 1, "changes": 1, "settings": {"greeting": "hello"}}));
+    assert_eq!(
+        loads,
+        json!({"loads": 1, "changes": 1, "settings": {"greeting": "hello"}})
+    );
 
     // A trap discards the instance; the next call gets a fresh one with on-load again.
     assert!(run(&manager, "test.life", "panic").is_err());
@@ -302,7 +338,10 @@ fn a_long_lived_instance_gets_its_lifecycle() {
     life.enabled = false;
     manager.apply(&section(vec![life]));
     let logs = logs().lock().unwrap();
-    let closes = logs.iter().filter(|l| l.as_str() == "test.life: v1: on-close").count();
+    let closes = logs
+        .iter()
+        .filter(|l| l.as_str() == "test.life: v1: on-close")
+        .count();
     assert_eq!(closes, 1, "{logs:?}");
 }
 
@@ -311,14 +350,22 @@ fn a_refused_reload_leaves_the_old_version_serving() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = plugin_dir(tmp.path(), "test.keep", "1.0.0", test_programs::RELOAD_V1);
     let manager = Manager::builder(host()).build();
-    manager.apply(&section(vec![entry("test.keep", &dir, InstanceMode::PerCall)]));
+    manager.apply(&section(vec![entry(
+        "test.keep",
+        &dir,
+        InstanceMode::PerCall,
+    )]));
     let mut rx = manager.subscribe();
     std::fs::write(dir.join("plugin.wasm"), b"not wasm").unwrap();
     assert!(!manager.reload("test.keep"));
     let events: Vec<StatusEvent> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
     let last = events.last().unwrap();
     assert!(matches!(last.status, Status::Error(ref d) if d.code == Code::NotAComponent));
-    assert_eq!(last.serving.as_deref(), Some("1.0.0"), "the old version serves");
+    assert_eq!(
+        last.serving.as_deref(),
+        Some("1.0.0"),
+        "the old version serves"
+    );
     assert_eq!(run(&manager, "test.keep", "version").unwrap(), "v1");
 }
 
@@ -327,7 +374,11 @@ fn hot_reload_under_load_never_fails_a_call_or_mixes_versions() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = plugin_dir(tmp.path(), "test.hot", "1.0.0", test_programs::RELOAD_V1);
     let manager = Manager::builder(host()).build();
-    manager.apply(&section(vec![entry("test.hot", &dir, InstanceMode::PerCall)]));
+    manager.apply(&section(vec![entry(
+        "test.hot",
+        &dir,
+        InstanceMode::PerCall,
+    )]));
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let callers: Vec<_> = (0..2)
@@ -378,9 +429,18 @@ fn hot_reload_under_load_never_fails_a_call_or_mixes_versions() {
 #[test]
 fn the_watcher_reloads_a_changed_plugin() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = plugin_dir(tmp.path(), "test.watched", "1.0.0", test_programs::RELOAD_V1);
+    let dir = plugin_dir(
+        tmp.path(),
+        "test.watched",
+        "1.0.0",
+        test_programs::RELOAD_V1,
+    );
     let manager = Manager::builder(host()).build();
-    manager.apply(&section(vec![entry("test.watched", &dir, InstanceMode::PerCall)]));
+    manager.apply(&section(vec![entry(
+        "test.watched",
+        &dir,
+        InstanceMode::PerCall,
+    )]));
     let mut rx = manager.subscribe();
     let _watcher = manager.watch(Duration::from_millis(50)).unwrap();
     replace(&dir.join("plugin.wasm"), test_programs::RELOAD_V2);

@@ -97,15 +97,16 @@ impl<'a> StateDoc<'a> {
                 entries.len() - 1
             }
         };
-        entries
-            .get_mut(at)
-            .ok_or_else(|| not_table(path))
+        entries.get_mut(at).ok_or_else(|| not_table(path))
     }
 
     /// Sets `enabled`; returns the previous value (absent reads as `false`).
     pub fn set_enabled(&mut self, id: &str, enabled: bool) -> Result<bool, StateError> {
         let entry = self.ensure_entry(id)?;
-        let before = entry.get("enabled").and_then(Item::as_bool).unwrap_or(false);
+        let before = entry
+            .get("enabled")
+            .and_then(Item::as_bool)
+            .unwrap_or(false);
         set_keeping_decor(entry, "enabled", Value::from(enabled));
         Ok(before)
     }

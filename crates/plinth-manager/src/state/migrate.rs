@@ -40,7 +40,10 @@ pub(crate) fn version_of(plugins: &Table) -> Result<u32, String> {
 }
 
 /// Brings `plugins` to [`SCHEMA_VERSION`] in place; refuses a newer version.
-pub(crate) fn migrate(plugins: &mut Table, file: &std::path::Path) -> Result<Migration, StateError> {
+pub(crate) fn migrate(
+    plugins: &mut Table,
+    file: &std::path::Path,
+) -> Result<Migration, StateError> {
     let found = version_of(plugins).map_err(|reason| StateError::Invalid {
         path: file.into(),
         reason,

@@ -177,11 +177,10 @@ impl StateFile {
     }
 
     fn parse(&self, text: &str) -> Result<DocumentMut, StateError> {
-        text.parse::<DocumentMut>()
-            .map_err(|e| StateError::Syntax {
-                path: self.path.clone(),
-                reason: e.to_string().trim_end().to_string(),
-            })
+        text.parse::<DocumentMut>().map_err(|e| StateError::Syntax {
+            path: self.path.clone(),
+            reason: e.to_string().trim_end().to_string(),
+        })
     }
 
     /// An exclusive lock on the sidecar; released when the returned file is dropped.

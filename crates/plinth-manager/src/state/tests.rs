@@ -47,7 +47,10 @@ fn an_edit_keeps_comments_order_unknown_keys_and_decor() {
         .unwrap();
     let text = std::fs::read_to_string(file.path()).unwrap();
     // Exactly one line changed, and it kept its trailing comment and spacing.
-    let expected = V1.replace("enabled = false   # off for now", "enabled = true   # off for now");
+    let expected = V1.replace(
+        "enabled = false   # off for now",
+        "enabled = true   # off for now",
+    );
     assert_eq!(text, expected);
 }
 
@@ -65,7 +68,10 @@ fn grants_are_added_once_and_removed() {
     let section = file.load().unwrap().section;
     assert_eq!(section.entries[0].grants, ["log", "kv"]);
     let text = std::fs::read_to_string(file.path()).unwrap();
-    assert!(text.contains("colour = \"blue\"   # an unknown key"), "{text}");
+    assert!(
+        text.contains("colour = \"blue\"   # an unknown key"),
+        "{text}"
+    );
     assert!(text.contains("future_key = \"kept\""), "{text}");
 }
 
@@ -148,7 +154,11 @@ fn version_0_is_migrated_in_memory_by_a_read() {
     );
     assert_eq!(hello.config["greeting"], "NovyWave");
     assert!(!loaded.section.entry("novywave.off").unwrap().enabled);
-    assert_eq!(std::fs::read_to_string(file.path()).unwrap(), V0, "a read never writes");
+    assert_eq!(
+        std::fs::read_to_string(file.path()).unwrap(),
+        V0,
+        "a read never writes"
+    );
 }
 
 #[test]
@@ -175,7 +185,10 @@ artifact_path = "plugins/dist/off.wasm"
     assert_eq!(text, expected);
     let again = file.load().unwrap();
     assert_eq!(again.migrated_from, None);
-    assert_eq!(again.section, StateFile::new(file.path()).load().unwrap().section);
+    assert_eq!(
+        again.section,
+        StateFile::new(file.path()).load().unwrap().section
+    );
 }
 
 #[test]
@@ -184,10 +197,15 @@ fn a_newer_version_is_refused_and_left_untouched() {
     let (_dir, file) = file_with(text);
     let error = file.load().unwrap_err();
     assert_eq!(error.to_diagnostic().code, Code::StateTooNew);
-    let error = file
-        .update(|doc| doc.set_enabled("a", true))
-        .unwrap_err();
-    assert!(matches!(error, StateError::TooNew { found: 2, known: 1, .. }));
+    let error = file.update(|doc| doc.set_enabled("a", true)).unwrap_err();
+    assert!(matches!(
+        error,
+        StateError::TooNew {
+            found: 2,
+            known: 1,
+            ..
+        }
+    ));
     assert_eq!(std::fs::read_to_string(file.path()).unwrap(), text);
 }
 
@@ -196,7 +214,10 @@ fn bad_files_are_coded_and_untouched() {
     for (text, code) in [
         ("[plugins\n", Code::InvalidManifest),
         ("plugins = 3\n", Code::InvalidManifest),
-        ("[plugins]\nschema_version = \"one\"\n", Code::InvalidManifest),
+        (
+            "[plugins]\nschema_version = \"one\"\n",
+            Code::InvalidManifest,
+        ),
         (
             "[plugins]\nschema_version = 1\n[[plugins.entries]]\nid = \"a\"\n[[plugins.entries]]\nid = \"a\"\n",
             Code::InvalidManifest,
@@ -222,7 +243,10 @@ fn a_missing_file_is_an_empty_section_and_a_write_creates_it() {
     assert!(!file.path().exists(), "a read never writes");
     file.update(|doc| doc.set_enabled("a", true)).unwrap();
     let text = std::fs::read_to_string(file.path()).unwrap();
-    assert!(text.starts_with("[plugins]\nschema_version = 1\n"), "{text}");
+    assert!(
+        text.starts_with("[plugins]\nschema_version = 1\n"),
+        "{text}"
+    );
     assert!(file.load().unwrap().section.entries[0].enabled);
 }
 
