@@ -258,10 +258,10 @@ impl Drop for Active {
     fn drop(&mut self) {
         if let Some(instance) = self.instance.take() {
             let instance = instance.into_inner().unwrap_or_else(|p| p.into_inner());
-            if let Some(mut instance) = instance {
-                if instance.plugin().exports().resolve("on-close").is_ok() {
-                    let _ = instance.call_json("on-close", &[]);
-                }
+            if let Some(mut instance) = instance
+                && instance.plugin().exports().resolve("on-close").is_ok()
+            {
+                let _ = instance.call_json("on-close", &[]);
             }
         }
         let usage = self.plugin.usage();
