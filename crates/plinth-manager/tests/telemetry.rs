@@ -13,7 +13,10 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
 /// Every span and event as `name` plus its fields, rendered `key=value`.
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<(String, Vec<String>)>>>);
+struct Capture(Arc<Mutex<Vec<Captured>>>);
+
+/// A span or event name and its `key=value` fields.
+type Captured = (String, Vec<String>);
 
 struct Fields<'a>(&'a mut Vec<String>);
 
