@@ -371,14 +371,31 @@ fn a_refused_reload_leaves_the_old_version_serving() {
 
 #[test]
 fn hot_reload_under_load_never_fails_a_call_or_mixes_versions() {
+    hot_reload_under_load(InstanceMode::PerCall);
+}
+
+#[test]
+fn hot_reload_of_a_long_lived_instance_under_load() {
+    hot_reload_under_load(InstanceMode::LongLived);
+    // Every replaced long-lived version was closed once its last call finished (50), and
+    // the last one when the manager was dropped.
+    let logs = logs().lock().unwrap();
+    let closes = logs
+        .iter()
+        .filter(|l| l.starts_with("test.hot-long-lived: v") && l.ends_with(": on-close"))
+        .count();
+    assert_eq!(closes, 51, "{closes}");
+}
+
+fn hot_reload_under_load(mode: InstanceMode) {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = plugin_dir(tmp.path(), "test.hot", "1.0.0", test_programs::RELOAD_V1);
+    let id = match mode {
+        InstanceMode::PerCall => "test.hot",
+        InstanceMode::LongLived => "test.hot-long-lived",
+    };
+    let dir = plugin_dir(tmp.path(), id, "1.0.0", test_programs::RELOAD_V1);
     let manager = Manager::builder(host()).build();
-    manager.apply(&section(vec![entry(
-        "test.hot",
-        &dir,
-        InstanceMode::PerCall,
-    )]));
+    manager.apply(&section(vec![entry(id, &dir, mode)]));
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let callers: Vec<_> = (0..2)
@@ -387,7 +404,7 @@ fn hot_reload_under_load_never_fails_a_call_or_mixes_versions() {
             std::thread::spawn(move || {
                 let mut calls = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    let answer = run(&manager, "test.hot", "answer").expect("no call fails");
+                    let answer = run(&manager, id, "answer").expect("no call fails");
                     let version = match answer.as_str() {
                         "v1|alpha-v1|omega-v1" => 0,
                         "v2|alpha-v2|omega-v2" => 1,
@@ -407,7 +424,7 @@ fn hot_reload_under_load_never_fails_a_call_or_mixes_versions() {
             test_programs::RELOAD_V1
         };
         replace(&dir.join("plugin.wasm"), next);
-        assert!(manager.reload("test.hot"), "reload {i}");
+        assert!(manager.reload(id), "reload {i}");
         // Let the callers make at least one call on this version.
         let before = seen[0].load(Ordering::Relaxed) + seen[1].load(Ordering::Relaxed);
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -421,8 +438,8 @@ fn hot_reload_under_load_never_fails_a_call_or_mixes_versions() {
     assert!(calls >= 100, "{calls}");
     assert!(seen[0].load(Ordering::Relaxed) > 0 && seen[1].load(Ordering::Relaxed) > 0);
     // The last replacement was v1, and it is what answers now.
-    assert_eq!(run(&manager, "test.hot", "version").unwrap(), "v1");
-    assert_eq!(manager.counters("test.hot").unwrap().errors, 0);
+    assert_eq!(run(&manager, id, "version").unwrap(), "v1");
+    assert_eq!(manager.counters(id).unwrap().errors, 0);
     assert!(manager.stats().loads >= 51);
 }
 
