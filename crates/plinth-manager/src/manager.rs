@@ -421,10 +421,11 @@ impl Manager {
             }
         }
         for entry in &section.entries {
-            let slot = self.slot_for(entry);
+            let (slot, created) = self.slot_for(entry);
             let before = std::mem::replace(&mut *lock(&slot.entry), entry.clone());
             if !entry.enabled {
-                if lock(&slot.health).status != Status::Disabled {
+                // A new entry states its status explicitly, even when it is the default.
+                if created || lock(&slot.health).status != Status::Disabled {
                     self.publish(&slot, Status::Disabled);
                 }
                 continue;
@@ -454,9 +455,11 @@ impl Manager {
         report
     }
 
-    fn slot_for(&self, entry: &PluginEntry) -> Arc<Slot> {
+    /// The slot of `entry`, and whether it was created now.
+    fn slot_for(&self, entry: &PluginEntry) -> (Arc<Slot>, bool) {
         let mut slots = self.shared.slots.write().unwrap_or_else(|p| p.into_inner());
-        slots
+        let created = !slots.contains_key(&entry.id);
+        let slot = slots
             .entry(entry.id.clone())
             .or_insert_with(|| {
                 Arc::new(Slot {
@@ -475,7 +478,8 @@ impl Manager {
                     retired: Arc::new(Mutex::new(Usage::default())),
                 })
             })
-            .clone()
+            .clone();
+        (slot, created)
     }
 
     fn unload(&self, slot: &Slot) {

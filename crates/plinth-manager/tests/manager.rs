@@ -135,7 +135,7 @@ fn replay_unloads_loads_and_reloads_what_changed() {
     a2.grants.push("kv".into());
     let mut b2 = entry("test.b", &b, InstanceMode::PerCall);
     b2.enabled = false;
-    let report = manager.apply(&section(vec![a2.clone(), b2]));
+    let report = manager.apply(&section(vec![a2.clone(), b2.clone()]));
     assert_eq!(report.reloaded, ["test.a"]);
     assert_eq!(report.unloaded, ["test.b"]);
     assert_eq!(
@@ -153,6 +153,12 @@ fn replay_unloads_loads_and_reloads_what_changed() {
         plinth_manifest::ToDiagnostic::to_diagnostic(&error).code,
         Code::Disabled
     );
+
+    // A new entry that is disabled states it.
+    let mut c = entry("test.c", &b, InstanceMode::PerCall);
+    c.enabled = false;
+    manager.apply(&section(vec![a2.clone(), b2.clone(), c]));
+    assert_eq!(drain(&mut rx), [("test.c".into(), "disabled".into())]);
 
     // b removed entirely, a unchanged.
     let report = manager.apply(&section(vec![a2]));

@@ -292,3 +292,25 @@ fn a_failed_edit_writes_nothing() {
     assert!(matches!(error, StateError::Invalid { .. }));
     assert_eq!(std::fs::read_to_string(file.path()).unwrap(), V1);
 }
+
+#[test]
+fn an_implicit_version_0_table_gets_its_header() {
+    let text = "# top\n[[plugins.entries]]\nid = \"a\"\npath = \"a.wasm\"\n";
+    let (_dir, file) = file_with(text);
+    file.update(|_| Ok(())).unwrap();
+    let written = std::fs::read_to_string(file.path()).unwrap();
+    let loaded = file.load().unwrap();
+    assert_eq!(loaded.migrated_from, None, "{written}");
+    let entry = &loaded.section.entries[0];
+    assert!(entry.enabled);
+    assert_eq!(entry.artifact_path.as_deref(), Some(Path::new("a.wasm")));
+    // The comment stays with the header it was written above.
+    assert!(written.contains("# top\n[[plugins.entries]]"), "{written}");
+    let header = written
+        .find("[plugins]\nschema_version = 1")
+        .expect(&written);
+    assert!(
+        header < written.find("[[plugins.entries]]").unwrap(),
+        "{written}"
+    );
+}
