@@ -441,6 +441,11 @@ fn hot_reload_under_load(mode: InstanceMode) {
     }
     stop.store(true, Ordering::Relaxed);
     let calls: u64 = callers.into_iter().map(|c| c.join().unwrap()).sum();
+    eprintln!(
+        "{id}: 50 swaps, {calls} calls ({} v1, {} v2), 0 failed",
+        seen[0].load(Ordering::Relaxed),
+        seen[1].load(Ordering::Relaxed)
+    );
     assert!(calls >= 100, "{calls}");
     assert!(seen[0].load(Ordering::Relaxed) > 0 && seen[1].load(Ordering::Relaxed) > 0);
     // The last replacement was v1, and it is what answers now.
