@@ -27,6 +27,11 @@ enum Command {
     Show(commands::show::ShowArgs),
     New(commands::new::NewArgs),
     Build(commands::build::BuildArgs),
+    List(commands::list::ListArgs),
+    Enable(commands::enable::EnableArgs),
+    Disable(commands::disable::DisableArgs),
+    Grant(commands::grant::GrantArgs),
+    Revoke(commands::revoke::RevokeArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +53,11 @@ fn main() -> ExitCode {
         Command::Show(args) => args.run(&ctx),
         Command::New(args) => args.run(&ctx),
         Command::Build(args) => args.run(&ctx),
+        Command::List(args) => args.run(&ctx),
+        Command::Enable(args) => args.run(&ctx),
+        Command::Disable(args) => args.run(&ctx),
+        Command::Grant(args) => args.run(&ctx),
+        Command::Revoke(args) => args.run(&ctx),
     };
     outcome.exit_code()
 }

@@ -314,11 +314,13 @@ impl Plugin {
             .limits
             .fuel_units
             .saturating_sub(store.get_fuel().unwrap_or(0));
+        let peak_memory = store.data().limiter.peak();
+        self.inner.ctx.usage.record(fuel_used, peak_memory);
         tracing::debug!(
             plugin = %self.id(),
             export,
             fuel_used,
-            peak_memory = store.data().limiter.peak(),
+            peak_memory,
             ok = matches!(outcome, Ok(Ok(_))),
             "plugin.call finished"
         );

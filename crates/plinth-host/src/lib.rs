@@ -67,6 +67,7 @@ mod linker;
 pub mod log;
 mod plugin;
 mod state;
+mod usage;
 mod world;
 
 pub use cache::CacheOutcome;
@@ -80,6 +81,7 @@ pub use instance::PluginInstance;
 pub use limits::Limits;
 pub use plinth_manifest as manifest;
 pub use plugin::{LoadOptions, Plugin, SERVED_API_VERSIONS};
+pub use usage::Usage;
 pub use world::WORLDS;
 
 /// Bindings of Plinth's own WIT, for embedders that call plugins through them.

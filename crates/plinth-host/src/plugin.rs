@@ -159,6 +159,7 @@ impl Plugin {
             limits,
             log_sink: host.log_sink.clone(),
             inbox: crate::inbox::Inbox::default(),
+            usage: Default::default(),
         });
         tracing::debug!(plugin = %ctx.id, ?cache, %digest, "plugin loaded");
         Ok(Plugin {
@@ -220,6 +221,11 @@ impl Plugin {
     /// The compiled component, for embedders that need its type.
     pub fn component(&self) -> &Component {
         &self.inner.component
+    }
+
+    /// What this plugin's calls have consumed so far (calls, fuel, peak memory).
+    pub fn usage(&self) -> crate::Usage {
+        self.inner.ctx.usage.snapshot()
     }
 
     /// Names of the component's imports.

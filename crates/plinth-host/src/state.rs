@@ -25,6 +25,8 @@ pub(crate) struct PluginContext {
     pub(crate) log_sink: LogSink,
     /// Events for the plugin's `handle-event`, fed by background capabilities.
     pub(crate) inbox: crate::inbox::Inbox,
+    /// Totals over every call, read by [`crate::Plugin::usage`].
+    pub(crate) usage: crate::usage::UsageCounters,
 }
 
 impl std::fmt::Debug for PluginContext {

@@ -13,7 +13,7 @@ use crate::output::{Outcome, fail};
 /// Call an export of a plugin with JSON arguments; print the result as JSON.
 #[derive(Debug, Args)]
 pub struct CallArgs {
-    /// Plugin directory, plugin.toml or .wasm component.
+    /// Installed plugin id, plugin directory, plugin.toml or .wasm component.
     target: String,
     /// Export: `func`, `iface#func` or `ns:pkg/iface@version#func`.
     export: String,
@@ -76,6 +76,26 @@ impl CallArgs {
             wall_timeout_ms: self.timeout_ms.unwrap_or(host_limits.wall_timeout_ms),
             ..host_limits
         };
+        if crate::commands::installed::is_installed_id(ctx, &self.target) {
+            if !self.grants.is_empty() {
+                return fail(
+                    printer,
+                    Diagnostic::new(
+                        Code::BadArgument,
+                        "`--grant` is for path targets; an installed plugin uses its granted capabilities",
+                    )
+                    .with_hint(format!("grant it: `plinth grant {} G…`", self.target)),
+                    Outcome::Usage,
+                );
+            }
+            return crate::commands::call_installed::call_installed(
+                ctx,
+                &self.target,
+                &self.export,
+                &args,
+                limits,
+            );
+        }
         let host = match ctx.host(Some(limits)) {
             Ok(host) => host,
             Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),

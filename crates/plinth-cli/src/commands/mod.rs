@@ -2,8 +2,15 @@
 
 pub mod build;
 pub mod call;
+pub mod call_installed;
 pub mod check;
+pub mod disable;
+pub mod enable;
+pub mod grant;
+pub mod installed;
+pub mod list;
 pub mod new;
+pub mod revoke;
 pub mod show;
 
 use std::path::Path;

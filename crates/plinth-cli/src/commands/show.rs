@@ -13,14 +13,24 @@ use crate::output::{Outcome, fail};
 /// Show a plugin's manifest, requested capabilities, digest, imports and exports.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// Plugin directory, plugin.toml or .wasm component.
+    /// Installed plugin id, plugin directory, plugin.toml or .wasm component.
     path: String,
 }
 
 impl ShowArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
         let printer = &ctx.printer;
-        let path = Path::new(&self.path);
+        let installed = crate::commands::installed::inventory(ctx)
+            .get(&self.path)
+            .filter(|_| !Path::new(&self.path).exists())
+            .map(|found| found.dir.clone());
+        let granted: Option<Vec<String>> = installed.as_ref().map(|_| {
+            crate::commands::installed::read_state(ctx)
+                .ok()
+                .and_then(|s| s.entry(&self.path).map(|e| e.grants.clone()))
+                .unwrap_or_default()
+        });
+        let path = installed.as_deref().unwrap_or(Path::new(&self.path));
         let (manifest, component_path): (Option<Manifest>, PathBuf) =
             if path.extension().is_some_and(|e| e == "wasm") {
                 (None, path.to_path_buf())
@@ -72,7 +82,7 @@ impl ShowArgs {
                 "api": manifest.as_ref().and_then(|m| m.runtime.api.as_ref().map(|v| v.to_string())),
                 "world": manifest.as_ref().and_then(|m| m.runtime.world.clone()),
                 "requested_capabilities": requested,
-                "granted_capabilities": Vec::<String>::new(),
+                "granted_capabilities": granted.clone().unwrap_or_default(),
                 "imports": inspection.imports,
                 "exports": exports,
             }));
@@ -102,7 +112,11 @@ impl ShowArgs {
                 requested.join(", ")
             };
             printer.line(format!("  requests:    {list}"));
-            printer.line("  granted:     (none; path targets run with `--grant` only)");
+            match &granted {
+                Some(g) if g.is_empty() => printer.line("  granted:     (none)"),
+                Some(g) => printer.line(format!("  granted:     {}", g.join(", "))),
+                None => printer.line("  granted:     (none; path targets run with `--grant` only)"),
+            }
         }
         printer.line("imports:");
         for import in &inspection.imports {

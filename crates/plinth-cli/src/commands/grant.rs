@@ -1,0 +1,81 @@
+//! `plinth grant ID G…`: persist grants; warn about ones the manifest did not request.
+
+use clap::Args;
+use plinth_manifest::diagnostic::{Code, Diagnostic, Severity, ToDiagnostic};
+use plinth_manifest::grant::Grant;
+use serde_json::json;
+
+use crate::commands::installed::{inventory, not_installed, read_state, state_file};
+use crate::context::Context;
+use crate::output::{Outcome, fail};
+
+/// Grant capabilities to a plugin (persisted in plugins.toml).
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// Plugin id.
+    id: String,
+    /// Grants, e.g. `log`, `http:api.example.com`, `fs.read:data`.
+    #[arg(required = true, value_name = "G")]
+    grants: Vec<String>,
+}
+
+/// Parses grant strings; a malformed one is a usage error.
+pub fn parse_grants(texts: &[String]) -> Result<Vec<Grant>, Diagnostic> {
+    texts
+        .iter()
+        .map(|t| t.parse::<Grant>().map_err(|e| e.to_diagnostic()))
+        .collect()
+}
+
+impl GrantArgs {
+    pub fn run(self, ctx: &Context) -> Outcome {
+        let printer = &ctx.printer;
+        let grants = match parse_grants(&self.grants) {
+            Ok(grants) => grants,
+            Err(d) => return fail(printer, d, Outcome::Usage),
+        };
+        let found = inventory(ctx).get(&self.id).cloned();
+        let in_state = match read_state(ctx) {
+            Ok(state) => state.entry(&self.id).is_some(),
+            Err(d) => return fail(printer, d, Outcome::Failed),
+        };
+        if found.is_none() && !in_state {
+            return fail(printer, not_installed(ctx, &self.id), Outcome::Failed);
+        }
+        let mut warnings = Vec::new();
+        if let Some(found) = &found {
+            let requested = found.manifest.requested_grants();
+            for grant in grants.iter().filter(|g| !g.is_requested(&requested)) {
+                warnings.push(
+                    Diagnostic::new(
+                        Code::MissingGrant,
+                        format!("the manifest of {} does not request `{grant}`; the grant has no effect until it does", self.id),
+                    )
+                    .with_severity(Severity::Warning)
+                    .with_plugin(&self.id),
+                );
+            }
+        }
+        // Written in canonical form, so `revoke` finds them again.
+        let texts: Vec<String> = grants.iter().map(Grant::to_string).collect();
+        let result = state_file(ctx).update(|doc| {
+            if let Some(found) = &found {
+                doc.set_artifact_path(&self.id, &found.component())?;
+            }
+            doc.add_grants(&self.id, &texts)
+        });
+        match result {
+            Ok(added) => {
+                if printer.json {
+                    printer
+                        .json_doc(&json!({"id": self.id, "added": added, "diagnostics": warnings}));
+                } else {
+                    printer.diagnostics_text(&warnings);
+                    printer.line(format!("{}: granted {}", self.id, texts.join(", ")));
+                }
+                Outcome::Ok
+            }
+            Err(e) => fail(printer, e.to_diagnostic(), Outcome::Failed),
+        }
+    }
+}

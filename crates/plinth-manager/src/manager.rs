@@ -1,0 +1,927 @@
+//! [`Manager`]: replays a `[plugins]` section, keeps one slot per plugin, publishes status,
+//! swaps versions atomically and backs off from crashing plugins.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use plinth_host::{CallError, Host, LoadOptions, Plugin, PluginInstance, Usage};
+use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
+use plinth_manifest::grant::Grant;
+use plinth_manifest::{MANIFEST_FILE, Manifest};
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+use crate::clock::{Backoff, Clock, SystemClock};
+use crate::discovery::Inventory;
+use crate::state::{InstanceMode, PluginEntry, PluginsSection};
+use crate::status::{Status, StatusEvent};
+
+/// A call through the manager failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    /// The plugin is not enabled (or not in the state at all).
+    #[error("{id}: the plugin is disabled")]
+    Disabled {
+        /// Plugin id.
+        id: String,
+    },
+    /// The plugin is in `Error` and its retry is not due yet.
+    #[error("{}", diagnostic.message)]
+    Unavailable {
+        /// Plugin id.
+        id: String,
+        /// Why it is down.
+        diagnostic: Diagnostic,
+        /// Time until the next retry.
+        retry_in: Duration,
+    },
+    /// The call itself failed.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+impl ToDiagnostic for ManagerError {
+    fn to_diagnostic(&self) -> Diagnostic {
+        match self {
+            ManagerError::Disabled { id } => Diagnostic::new(Code::Disabled, self.to_string())
+                .with_plugin(id)
+                .with_hint(format!("enable it: `plinth enable {id}`")),
+            ManagerError::Unavailable {
+                diagnostic,
+                retry_in,
+                ..
+            } => {
+                let mut d = diagnostic.clone();
+                d.hint = Some(format!(
+                    "{}retried in {} ms",
+                    d.hint.map(|h| format!("{h}; ")).unwrap_or_default(),
+                    retry_in.as_millis()
+                ));
+                d
+            }
+            ManagerError::Call(e) => e.to_diagnostic(),
+        }
+    }
+}
+
+impl ManagerError {
+    /// Whether the guest trapped or hit a limit (exit code 3 in the CLI).
+    pub fn is_guest_failure(&self) -> bool {
+        matches!(self, ManagerError::Call(e) if e.is_guest_failure())
+    }
+}
+
+/// What an [`Manager::apply`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// The section equalled the last one applied: nothing was touched.
+    pub unchanged: bool,
+    /// Newly loaded ids.
+    pub loaded: Vec<String>,
+    /// Reloaded ids (component, grants, mode or settings changed).
+    pub reloaded: Vec<String>,
+    /// Long-lived ids that took new settings through `on-setting-change`.
+    pub settings_changed: Vec<String>,
+    /// Unloaded ids (removed or disabled).
+    pub unloaded: Vec<String>,
+}
+
+/// Per-plugin counters, readable through [`Manager::counters`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counters {
+    /// Calls made through the manager.
+    pub calls: u64,
+    /// Calls that failed.
+    pub errors: u64,
+    /// Fuel consumed by every version of the plugin (calls, instantiations, lifecycle).
+    pub fuel_used: u64,
+    /// Total wall time of the calls, in microseconds.
+    pub duration_us: u64,
+    /// The highest memory an instance reached, in bytes.
+    pub peak_memory_bytes: u64,
+}
+
+/// Manager-wide counters: what work was done, for tests and dashboards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ManagerStats {
+    /// Components loaded (compiled or taken from the cache, linked, checked).
+    pub loads: u64,
+    /// Long-lived instances created.
+    pub instantiations: u64,
+    /// Versions unloaded.
+    pub unloads: u64,
+}
+
+/// Builds a [`Manager`].
+#[derive(Debug)]
+pub struct ManagerBuilder {
+    host: Host,
+    clock: Arc<dyn Clock>,
+    backoff: Backoff,
+    crash_threshold: u32,
+    base_dir: PathBuf,
+    inventory: Inventory,
+}
+
+impl ManagerBuilder {
+    /// The clock backoff reads (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The retry backoff (default 1 s doubling to 5 min).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Guest failures in a row that put a plugin in `Error` (default 3).
+    pub fn crash_threshold(mut self, failures: u32) -> Self {
+        self.crash_threshold = failures.max(1);
+        self
+    }
+
+    /// The directory `artifact_path`s are relative to (the state file's directory).
+    pub fn base_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.base_dir = dir.into();
+        self
+    }
+
+    /// Discovered plugins, found by id when an entry has no `artifact_path`.
+    pub fn inventory(mut self, inventory: Inventory) -> Self {
+        self.inventory = inventory;
+        self
+    }
+
+    /// The manager.
+    pub fn build(self) -> Manager {
+        let (events, _) = broadcast::channel(1024);
+        Manager {
+            shared: Arc::new(Shared {
+                host: self.host,
+                clock: self.clock,
+                backoff: self.backoff,
+                crash_threshold: self.crash_threshold,
+                base_dir: self.base_dir,
+                inventory: RwLock::new(self.inventory),
+                slots: RwLock::new(BTreeMap::new()),
+                last: Mutex::new(None),
+                apply_lock: Mutex::new(()),
+                events,
+                seq: Mutex::new(0),
+                loads: AtomicU64::new(0),
+                instantiations: AtomicU64::new(0),
+                unloads: Arc::new(AtomicU64::new(0)),
+            }),
+        }
+    }
+}
+
+/// Runs plugins as a `[plugins]` section says. Cheap to clone; clones share everything.
+///
+/// The API blocks (it runs plugins through `plinth-host`'s blocking calls): from async code
+/// call it inside `spawn_blocking`.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    pub(crate) shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    host: Host,
+    clock: Arc<dyn Clock>,
+    backoff: Backoff,
+    crash_threshold: u32,
+    base_dir: PathBuf,
+    inventory: RwLock<Inventory>,
+    slots: RwLock<BTreeMap<String, Arc<Slot>>>,
+    last: Mutex<Option<PluginsSection>>,
+    /// Serializes apply, reload and retry; calls never take it.
+    apply_lock: Mutex<()>,
+    events: broadcast::Sender<StatusEvent>,
+    seq: Mutex<u64>,
+    loads: AtomicU64,
+    instantiations: AtomicU64,
+    unloads: Arc<AtomicU64>,
+}
+
+/// One plugin: its wanted entry, the version serving calls, its health and counters.
+#[derive(Debug)]
+struct Slot {
+    id: String,
+    entry: Mutex<PluginEntry>,
+    active: RwLock<Option<Arc<Active>>>,
+    health: Mutex<Health>,
+    calls: AtomicU64,
+    errors: AtomicU64,
+    duration_us: AtomicU64,
+    retired: Arc<Mutex<Usage>>,
+}
+
+#[derive(Debug, Clone)]
+struct Health {
+    status: Status,
+    /// Failures (load errors or crash loops) since the last successful call.
+    failures: u32,
+    /// Guest failures in a row.
+    crashes_in_a_row: u32,
+    retry_at: Option<Instant>,
+}
+
+/// A loaded version. Dropped when the last call holding it finishes: then a long-lived
+/// instance gets `on-close` and the version's usage is added to the slot's totals.
+struct Active {
+    plugin: Plugin,
+    version: String,
+    /// The component's digest and manifest text, to skip a reload that changes nothing.
+    fingerprint: String,
+    instance: Option<Mutex<Option<PluginInstance>>>,
+    settings: Value,
+    retired: Arc<Mutex<Usage>>,
+    unloads: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Active {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Active")
+            .field("plugin", &self.plugin.id())
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        if let Some(instance) = self.instance.take() {
+            let instance = instance.into_inner().unwrap_or_else(|p| p.into_inner());
+            if let Some(mut instance) = instance
+                && instance.plugin().exports().resolve("on-close").is_ok()
+            {
+                let _ = instance.call_json("on-close", &[]);
+            }
+        }
+        let usage = self.plugin.usage();
+        let mut retired = self.retired.lock().unwrap_or_else(|p| p.into_inner());
+        retired.calls += usage.calls;
+        retired.fuel_used += usage.fuel_used;
+        retired.peak_memory_bytes = retired.peak_memory_bytes.max(usage.peak_memory_bytes);
+        self.unloads.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Slot {
+    fn current(&self) -> Option<Arc<Active>> {
+        self.active
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn swap(&self, new: Option<Arc<Active>>) -> Option<Arc<Active>> {
+        let mut active = self.active.write().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut *active, new)
+    }
+}
+
+impl Manager {
+    /// A builder over `host`.
+    pub fn builder(host: Host) -> ManagerBuilder {
+        ManagerBuilder {
+            host,
+            clock: Arc::new(SystemClock),
+            backoff: Backoff::default(),
+            crash_threshold: 3,
+            base_dir: PathBuf::from("."),
+            inventory: Inventory::default(),
+        }
+    }
+
+    /// Status events from now on (see [`StatusEvent`] for ordering).
+    pub fn subscribe(&self) -> broadcast::Receiver<StatusEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Every known plugin's status, by id.
+    pub fn statuses(&self) -> BTreeMap<String, Status> {
+        self.slots()
+            .into_iter()
+            .map(|(id, slot)| (id, lock(&slot.health).status.clone()))
+            .collect()
+    }
+
+    /// One plugin's status.
+    pub fn status(&self, id: &str) -> Option<Status> {
+        self.slot(id).map(|s| lock(&s.health).status.clone())
+    }
+
+    /// The version serving calls of `id`, if any.
+    pub fn serving_version(&self, id: &str) -> Option<String> {
+        self.slot(id)?.current().map(|a| a.version.clone())
+    }
+
+    /// Manager-wide work counters.
+    pub fn stats(&self) -> ManagerStats {
+        let s = &self.shared;
+        ManagerStats {
+            loads: s.loads.load(Ordering::Relaxed),
+            instantiations: s.instantiations.load(Ordering::Relaxed),
+            unloads: s.unloads.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counters of `id` over every version it ran.
+    pub fn counters(&self, id: &str) -> Option<Counters> {
+        let slot = self.slot(id)?;
+        let retired = *lock(&slot.retired);
+        let live = slot.current().map(|a| a.plugin.usage()).unwrap_or_default();
+        Some(Counters {
+            calls: slot.calls.load(Ordering::Relaxed),
+            errors: slot.errors.load(Ordering::Relaxed),
+            fuel_used: retired.fuel_used + live.fuel_used,
+            duration_us: slot.duration_us.load(Ordering::Relaxed),
+            peak_memory_bytes: retired.peak_memory_bytes.max(live.peak_memory_bytes),
+        })
+    }
+
+    /// Replaces the inventory used to find plugins without `artifact_path`.
+    pub fn set_inventory(&self, inventory: Inventory) {
+        *self
+            .shared
+            .inventory
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = inventory;
+    }
+
+    fn slots(&self) -> BTreeMap<String, Arc<Slot>> {
+        self.shared
+            .slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn slot(&self, id: &str) -> Option<Arc<Slot>> {
+        self.shared
+            .slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    fn publish(&self, slot: &Slot, status: Status) {
+        let serving = slot.current().map(|a| a.version.clone());
+        // The sequence lock orders the status store and the send together.
+        let mut seq = lock(&self.shared.seq);
+        *seq += 1;
+        lock(&slot.health).status = status.clone();
+        let _ = self.shared.events.send(StatusEvent {
+            seq: *seq,
+            id: slot.id.clone(),
+            status,
+            serving,
+        });
+    }
+
+    /// Replays a whole `[plugins]` section: unloads removed and disabled plugins, loads new
+    /// and enabled ones, reloads changed ones. A section equal to the last one applied
+    /// touches nothing.
+    pub fn apply(&self, section: &PluginsSection) -> ApplyReport {
+        let _guard = lock(&self.shared.apply_lock);
+        let mut last = lock(&self.shared.last);
+        if last.as_ref() == Some(section) {
+            return ApplyReport {
+                unchanged: true,
+                ..ApplyReport::default()
+            };
+        }
+        let mut report = ApplyReport::default();
+        let wanted: BTreeMap<&str, &PluginEntry> =
+            section.entries.iter().map(|e| (e.id.as_str(), e)).collect();
+        for (id, slot) in self.slots() {
+            let keep = wanted.get(id.as_str()).is_some_and(|e| e.enabled);
+            if !keep && lock(&slot.health).status != Status::Disabled {
+                self.unload(&slot);
+                report.unloaded.push(id.clone());
+            }
+            if !wanted.contains_key(id.as_str()) {
+                self.shared
+                    .slots
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
+            }
+        }
+        for entry in &section.entries {
+            let (slot, created) = self.slot_for(entry);
+            let before = std::mem::replace(&mut *lock(&slot.entry), entry.clone());
+            if !entry.enabled {
+                // A new entry states its status explicitly, even when it is the default.
+                if created || lock(&slot.health).status != Status::Disabled {
+                    self.publish(&slot, Status::Disabled);
+                }
+                continue;
+            }
+            let active = slot.current();
+            match active {
+                None => {
+                    self.load(&slot);
+                    report.loaded.push(entry.id.clone());
+                }
+                Some(_) if before == *entry => {}
+                Some(active) if only_settings_changed(&before, entry) => {
+                    if self.change_settings(&slot, &active, entry) {
+                        report.settings_changed.push(entry.id.clone());
+                    } else {
+                        self.load(&slot);
+                        report.reloaded.push(entry.id.clone());
+                    }
+                }
+                Some(_) => {
+                    self.load(&slot);
+                    report.reloaded.push(entry.id.clone());
+                }
+            }
+        }
+        *last = Some(section.clone());
+        report
+    }
+
+    /// The slot of `entry`, and whether it was created now.
+    fn slot_for(&self, entry: &PluginEntry) -> (Arc<Slot>, bool) {
+        let mut slots = self.shared.slots.write().unwrap_or_else(|p| p.into_inner());
+        let created = !slots.contains_key(&entry.id);
+        let slot = slots
+            .entry(entry.id.clone())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    id: entry.id.clone(),
+                    entry: Mutex::new(entry.clone()),
+                    active: RwLock::new(None),
+                    health: Mutex::new(Health {
+                        status: Status::Disabled,
+                        failures: 0,
+                        crashes_in_a_row: 0,
+                        retry_at: None,
+                    }),
+                    calls: AtomicU64::new(0),
+                    errors: AtomicU64::new(0),
+                    duration_us: AtomicU64::new(0),
+                    retired: Arc::new(Mutex::new(Usage::default())),
+                })
+            })
+            .clone();
+        (slot, created)
+    }
+
+    fn unload(&self, slot: &Slot) {
+        // The old version finishes its calls in flight, then its Drop closes it.
+        drop(slot.swap(None));
+        let mut health = lock(&slot.health);
+        health.retry_at = None;
+        health.crashes_in_a_row = 0;
+        drop(health);
+        self.publish(slot, Status::Disabled);
+    }
+
+    /// A long-lived instance takes new settings through `on-setting-change`; false when
+    /// it cannot (per-call mode, no such export, or the plugin refused).
+    fn change_settings(&self, slot: &Slot, active: &Arc<Active>, entry: &PluginEntry) -> bool {
+        let Some(instance) = &active.instance else {
+            return false;
+        };
+        if active
+            .plugin
+            .exports()
+            .resolve("on-setting-change")
+            .is_err()
+        {
+            return false;
+        }
+        let settings = Value::Object(entry.config.clone()).to_string();
+        let mut guard = lock(instance);
+        let Some(live) = guard.as_mut() else {
+            return false;
+        };
+        let ok = matches!(
+            live.call_json("on-setting-change", &[Value::String(settings)]),
+            Ok(Value::Object(ref m)) if m.contains_key("ok")
+        );
+        tracing::info!(plugin = %slot.id, ok, "on-setting-change");
+        ok
+    }
+
+    /// Loads the slot's entry off the call path, then swaps it in. On failure the old
+    /// version (if any) keeps serving and the error is published.
+    fn load(&self, slot: &Slot) -> bool {
+        let entry = lock(&slot.entry).clone();
+        self.publish(slot, Status::Loading);
+        match self.prepare(&entry, slot) {
+            Ok(active) => {
+                drop(slot.swap(Some(Arc::new(active))));
+                {
+                    let mut health = lock(&slot.health);
+                    health.retry_at = None;
+                    health.crashes_in_a_row = 0;
+                }
+                self.publish(slot, Status::Ready);
+                true
+            }
+            Err(diagnostic) => {
+                let serving = slot.current().is_some();
+                if !serving {
+                    self.schedule_retry(slot);
+                }
+                self.publish(slot, Status::Error(diagnostic));
+                false
+            }
+        }
+    }
+
+    fn schedule_retry(&self, slot: &Slot) {
+        let mut health = lock(&slot.health);
+        health.failures = health.failures.saturating_add(1);
+        health.retry_at =
+            Some(self.shared.clock.now() + self.shared.backoff.delay(health.failures));
+    }
+
+    /// Where the entry's plugin is: `artifact_path` (its folder when that holds a
+    /// manifest), else the discovered folder of that id.
+    fn source_of(&self, entry: &PluginEntry) -> Result<PathBuf, Diagnostic> {
+        if let Some(artifact) = &entry.artifact_path {
+            let path = self.shared.base_dir.join(artifact);
+            let dir = path.parent().unwrap_or(Path::new("."));
+            if dir.join(MANIFEST_FILE).is_file() {
+                return Ok(dir.to_path_buf());
+            }
+            return Ok(path);
+        }
+        let inventory = self
+            .shared
+            .inventory
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        match inventory.get(&entry.id) {
+            Some(found) => Ok(found.dir.clone()),
+            None => Err(Diagnostic::new(
+                Code::MissingPackage,
+                format!("{}: no installed plugin has this id", entry.id),
+            )
+            .with_plugin(&entry.id)
+            .with_hint("install it into the plugin directory, or set `artifact_path`")),
+        }
+    }
+
+    fn prepare(&self, entry: &PluginEntry, slot: &Slot) -> Result<Active, Diagnostic> {
+        let source = self.source_of(entry)?;
+        let span = tracing::info_span!(
+            "plugin.load",
+            plugin = %entry.id,
+            version = tracing::field::Empty,
+            outcome = tracing::field::Empty
+        );
+        let _entered = span.enter();
+        let result = self.prepare_from(entry, &source, slot);
+        match &result {
+            Ok(active) => {
+                span.record("version", active.version.as_str());
+                span.record("outcome", "ready");
+                tracing::info!(plugin = %entry.id, version = %active.version, "plugin.load ready");
+            }
+            Err(d) => {
+                span.record("outcome", d.code.as_str());
+                tracing::warn!(plugin = %entry.id, code = %d.code, "plugin.load failed: {}", d.message);
+            }
+        }
+        result
+    }
+
+    fn prepare_from(
+        &self,
+        entry: &PluginEntry,
+        source: &Path,
+        slot: &Slot,
+    ) -> Result<Active, Diagnostic> {
+        let grants = entry
+            .grants
+            .iter()
+            .map(|g| {
+                g.parse::<Grant>()
+                    .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let settings = Value::Object(entry.config.clone());
+        let options = LoadOptions::default()
+            .with_grants(grants)
+            .with_settings(settings.clone());
+        let fingerprint = fingerprint(source);
+        let plugin = self
+            .shared
+            .host
+            .load_with(source, options)
+            .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?;
+        self.shared.loads.fetch_add(1, Ordering::Relaxed);
+        if plugin.id() != entry.id && plugin.manifest().is_some() {
+            return Err(Diagnostic::new(
+                Code::InvalidManifest,
+                format!(
+                    "{}: the plugin at {} has the id `{}`",
+                    entry.id,
+                    source.display(),
+                    plugin.id()
+                ),
+            )
+            .with_plugin(&entry.id));
+        }
+        let version = plugin
+            .manifest()
+            .map_or_else(|| "0.0.0".into(), |m| m.plugin.version.to_string());
+        let instance = match entry.instance {
+            InstanceMode::PerCall => None,
+            InstanceMode::LongLived => Some(Mutex::new(Some(
+                self.start_instance(&plugin, &settings)
+                    .map_err(|d| d.with_plugin(&entry.id))?,
+            ))),
+        };
+        Ok(Active {
+            plugin,
+            version,
+            fingerprint,
+            instance,
+            settings,
+            retired: slot.retired.clone(),
+            unloads: self.shared.unloads.clone(),
+        })
+    }
+
+    /// Instantiates and calls `on-load(settings)` when the plugin exports it.
+    fn start_instance(
+        &self,
+        plugin: &Plugin,
+        settings: &Value,
+    ) -> Result<PluginInstance, Diagnostic> {
+        let mut instance = plugin.instantiate().map_err(|e| e.to_diagnostic())?;
+        self.shared.instantiations.fetch_add(1, Ordering::Relaxed);
+        if plugin.exports().resolve("on-load").is_ok() {
+            let result = instance
+                .call_json("on-load", &[Value::String(settings.to_string())])
+                .map_err(|e| {
+                    tracing::warn!(target: "plinth::panic", plugin = %plugin.id(), "plugin.panic in on-load");
+                    e.to_diagnostic()
+                })?;
+            if let Some(err) = result.get("err") {
+                return Err(Diagnostic::new(
+                    Code::Trap,
+                    format!(
+                        "{}: on-load refused the settings: {}",
+                        plugin.id(),
+                        err.as_str().unwrap_or_default()
+                    ),
+                )
+                .with_hint("fix the plugin's settings (`config` in the state file)"));
+            }
+        }
+        Ok(instance)
+    }
+
+    /// Loads `id` again from disk now and swaps it in; the old version keeps serving if
+    /// the new one fails. Returns whether a new version serves.
+    pub fn reload(&self, id: &str) -> bool {
+        let _guard = lock(&self.shared.apply_lock);
+        let Some(slot) = self.slot(id) else {
+            return false;
+        };
+        if !lock(&slot.entry).enabled {
+            return false;
+        }
+        self.load(&slot)
+    }
+
+    /// Reloads `id` only when its manifest or component changed since it was loaded.
+    pub fn reload_if_changed(&self, id: &str) -> bool {
+        let Some(slot) = self.slot(id) else {
+            return false;
+        };
+        let entry = lock(&slot.entry).clone();
+        let Ok(source) = self.source_of(&entry) else {
+            return false;
+        };
+        if slot
+            .current()
+            .is_some_and(|a| a.fingerprint == fingerprint(&source))
+        {
+            return false;
+        }
+        self.reload(id)
+    }
+
+    /// Retries every plugin in `Error` whose backoff has expired. Returns the ids retried.
+    pub fn retry_due(&self) -> Vec<String> {
+        let now = self.shared.clock.now();
+        let mut retried = Vec::new();
+        for (id, slot) in self.slots() {
+            let due = lock(&slot.health).retry_at.is_some_and(|at| at <= now);
+            if due && slot.current().is_none() && lock(&slot.entry).enabled {
+                let _guard = lock(&self.shared.apply_lock);
+                self.load(&slot);
+                retried.push(id);
+            }
+        }
+        retried
+    }
+
+    /// When the next retry is due, for plugins in `Error`.
+    pub fn retry_at(&self, id: &str) -> Option<Instant> {
+        lock(&self.slot(id)?.health).retry_at
+    }
+
+    /// The source folders (or component files) of the plugins in the section, for the
+    /// watcher.
+    pub fn sources(&self) -> BTreeMap<String, PathBuf> {
+        self.slots()
+            .into_iter()
+            .filter_map(|(id, slot)| {
+                let entry = lock(&slot.entry).clone();
+                self.source_of(&entry).ok().map(|p| (id, p))
+            })
+            .collect()
+    }
+
+    /// Calls `export` of the enabled plugin `id` with JSON arguments, with the grants and
+    /// settings of its entry: in a fresh instance, or its long-lived one.
+    pub fn call_json(&self, id: &str, export: &str, args: &[Value]) -> Result<Value, ManagerError> {
+        let slot = self
+            .slot(id)
+            .filter(|s| lock(&s.entry).enabled)
+            .ok_or_else(|| ManagerError::Disabled { id: id.into() })?;
+        let active = match slot.current() {
+            Some(active) => active,
+            None => self.revive(&slot)?,
+        };
+        let started = Instant::now();
+        let span = tracing::info_span!(
+            "plugin.call",
+            plugin = %id,
+            version = %active.version,
+            export,
+            outcome = tracing::field::Empty
+        );
+        let result = span.in_scope(|| self.call_on(&active, export, args));
+        span.record(
+            "outcome",
+            match &result {
+                Ok(_) => "ok",
+                Err(e) => e.code().as_str(),
+            },
+        );
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        slot.duration_us.fetch_add(micros, Ordering::Relaxed);
+        slot.calls.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(value) => {
+                let mut health = lock(&slot.health);
+                health.failures = 0;
+                health.crashes_in_a_row = 0;
+                Ok(value)
+            }
+            Err(error) => {
+                slot.errors.fetch_add(1, Ordering::Relaxed);
+                if error.is_guest_failure() {
+                    self.crashed(&slot, &active, &error);
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    fn call_on(&self, active: &Active, export: &str, args: &[Value]) -> Result<Value, CallError> {
+        let Some(instance) = &active.instance else {
+            return active.plugin.call_json(export, args);
+        };
+        let mut guard = lock(instance);
+        if guard.is_none() {
+            // The last call trapped and dropped the instance: start a new one with on-load.
+            match self.start_instance(&active.plugin, &active.settings) {
+                Ok(fresh) => *guard = Some(fresh),
+                Err(d) => {
+                    return Err(CallError {
+                        plugin: active.plugin.id().into(),
+                        export: "on-load".into(),
+                        failure: plinth_host::CallFailure::Trap {
+                            message: d.message,
+                            guest_message: None,
+                        },
+                    });
+                }
+            }
+        }
+        let live = guard.as_mut().ok_or_else(|| CallError {
+            plugin: active.plugin.id().into(),
+            export: export.into(),
+            failure: plinth_host::CallFailure::Trap {
+                message: "no live instance".into(),
+                guest_message: None,
+            },
+        })?;
+        let result = live.call_json(export, args);
+        if matches!(&result, Err(e) if e.is_guest_failure()) {
+            *guard = None;
+        }
+        result
+    }
+
+    /// A guest failure: after `crash_threshold` in a row the version is dropped and the
+    /// plugin goes to `Error` with a retry after the backoff.
+    fn crashed(&self, slot: &Slot, active: &Arc<Active>, error: &CallError) {
+        tracing::warn!(target: "plinth::panic", plugin = %slot.id, version = %active.version, code = %error.code(), "plugin.panic");
+        let tripped = {
+            let mut health = lock(&slot.health);
+            health.crashes_in_a_row += 1;
+            health.crashes_in_a_row >= self.shared.crash_threshold
+        };
+        if !tripped {
+            return;
+        }
+        let mut current = slot.active.write().unwrap_or_else(|p| p.into_inner());
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, active)) {
+            let old = current.take();
+            drop(current);
+            drop(old);
+            self.schedule_retry(slot);
+            let diagnostic = Diagnostic::new(
+                error.code(),
+                format!(
+                    "{}: failed {} calls in a row; last: {error}",
+                    slot.id, self.shared.crash_threshold
+                ),
+            )
+            .with_plugin(&slot.id);
+            lock(&slot.health).crashes_in_a_row = 0;
+            self.publish(slot, Status::Error(diagnostic));
+        }
+    }
+
+    /// A plugin without a serving version: retried when its backoff expired, else refused.
+    fn revive(&self, slot: &Slot) -> Result<Arc<Active>, ManagerError> {
+        let health = lock(&slot.health).clone();
+        let now = self.shared.clock.now();
+        if health.retry_at.is_none_or(|at| at <= now) {
+            let _guard = lock(&self.shared.apply_lock);
+            if slot.current().is_none() {
+                self.load(slot);
+            }
+        }
+        if let Some(active) = slot.current() {
+            return Ok(active);
+        }
+        let health = lock(&slot.health).clone();
+        let diagnostic = match health.status {
+            Status::Error(d) => d,
+            other => Diagnostic::new(
+                Code::MissingPackage,
+                format!("{}: {}", slot.id, other.name()),
+            )
+            .with_plugin(&slot.id),
+        };
+        Err(ManagerError::Unavailable {
+            id: slot.id.clone(),
+            diagnostic,
+            retry_in: health
+                .retry_at
+                .map_or(Duration::ZERO, |at| at.saturating_duration_since(now)),
+        })
+    }
+}
+
+fn only_settings_changed(before: &PluginEntry, after: &PluginEntry) -> bool {
+    let mut same = before.clone();
+    same.config = after.config.clone();
+    same == *after && before.config != after.config
+}
+
+/// What identifies the bytes a load reads: the manifest text and the component's
+/// length and modification time.
+fn fingerprint(source: &Path) -> String {
+    let manifest_file = source.join(MANIFEST_FILE);
+    let (manifest, component) = if manifest_file.is_file() {
+        let text = std::fs::read_to_string(&manifest_file).unwrap_or_default();
+        let component = Manifest::parse(&text, &manifest_file)
+            .map(|p| p.manifest.component_path())
+            .unwrap_or_default();
+        (text, component)
+    } else {
+        (String::new(), source.to_path_buf())
+    };
+    let meta = std::fs::metadata(&component)
+        .map(|m| format!("{}:{:?}", m.len(), m.modified().ok()))
+        .unwrap_or_default();
+    format!("{manifest}\0{meta}")
+}

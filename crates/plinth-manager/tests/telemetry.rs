@@ -1,0 +1,125 @@
+//! `tracing` spans `plugin.load`, `plugin.call` and the `plugin.panic` event, with plugin
+//! id, version and outcome.
+
+use std::sync::{Arc, Mutex};
+
+use plinth_host::Host;
+use plinth_manager::Manager;
+use plinth_manager::state::{PluginEntry, PluginsSection};
+use serde_json::json;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+/// Every span and event as `name` plus its fields, rendered `key=value`.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<Captured>>>);
+
+/// A span or event name and its `key=value` fields.
+type Captured = (String, Vec<String>);
+
+struct Fields<'a>(&'a mut Vec<String>);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .push(format!("{}={:?}", field.name(), value).replace('"', ""));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push(format!("{}={value}", field.name()));
+    }
+}
+
+impl<S> Layer<S> for Capture
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _: Context<'_, S>) {
+        let mut fields = vec![format!("id={}", id.into_u64())];
+        attrs.record(&mut Fields(&mut fields));
+        self.0
+            .lock()
+            .unwrap()
+            .push((attrs.metadata().name().to_string(), fields));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, _: Context<'_, S>) {
+        let mut all = self.0.lock().unwrap();
+        let tag = format!("id={}", id.into_u64());
+        if let Some((_, fields)) = all.iter_mut().rev().find(|(_, f)| f[0] == tag) {
+            values.record(&mut Fields(fields));
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let mut fields = vec![String::new()];
+        event.record(&mut Fields(&mut fields));
+        if fields.iter().any(|f| f == "message=plugin.panic") {
+            self.0.lock().unwrap().push(("plugin.panic".into(), fields));
+        }
+    }
+}
+
+#[test]
+fn load_call_and_panic_are_traced_with_id_version_and_outcome() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("t");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("plugin.toml"),
+        "[plugin]\nid = \"test.traced\"\nversion = \"3.1.4\"\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"p.wasm\"\n",
+    )
+    .unwrap();
+    std::fs::copy(test_programs::RELOAD_V1, dir.join("p.wasm")).unwrap();
+    let manager = Manager::builder(Host::new().unwrap()).build();
+    let mut entry = PluginEntry::new("test.traced");
+    entry.enabled = true;
+    entry.artifact_path = Some(dir.join("p.wasm"));
+    manager.apply(&PluginsSection {
+        entries: vec![entry],
+        ..PluginsSection::new()
+    });
+    manager
+        .call_json("test.traced", "run", &[json!(["version"])])
+        .unwrap();
+    assert!(
+        manager
+            .call_json("test.traced", "run", &[json!(["panic"])])
+            .is_err()
+    );
+
+    let all = capture.0.lock().unwrap().clone();
+    let has = |name: &str, wanted: &[&str]| {
+        all.iter()
+            .any(|(n, fields)| n == name && wanted.iter().all(|w| fields.iter().any(|f| f == w)))
+    };
+    assert!(
+        has(
+            "plugin.load",
+            &["plugin=test.traced", "version=3.1.4", "outcome=ready"]
+        ),
+        "{all:?}"
+    );
+    assert!(
+        has(
+            "plugin.call",
+            &["plugin=test.traced", "version=3.1.4", "outcome=ok"]
+        ),
+        "{all:?}"
+    );
+    assert!(
+        has("plugin.call", &["plugin=test.traced", "outcome=trap"]),
+        "{all:?}"
+    );
+    assert!(
+        has(
+            "plugin.panic",
+            &["plugin=test.traced", "version=3.1.4", "code=trap"]
+        ),
+        "{all:?}"
+    );
+}
