@@ -12,7 +12,9 @@ use crate::error::{PackageError, io_error};
 use crate::fsutil;
 use crate::lockfile::{LOCK_FILE, LockEntry, Lockfile};
 use crate::trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification};
-use crate::verify::{LayoutEntry, Verified, package_signature_path, read_capped, verify};
+use crate::verify::{
+    LayoutEntry, Verified, package_signature_path, read_capped, read_optional, verify,
+};
 
 /// The name under which an installed plugin directory keeps the package signature that was
 /// verified at install time.
@@ -165,11 +167,7 @@ pub fn install_package_file(
 ) -> Result<Installed, PackageError> {
     let bytes = read_capped(path, opts.limits.max_archive_bytes)?;
     let sig_path = package_signature_path(path);
-    let signature = match fs::read(&sig_path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_error("read", &sig_path, e)),
-    };
+    let signature = read_optional(&sig_path)?;
     let mut opts = opts.clone();
     opts.source.get_or_insert_with(|| absolute(path));
     install_bytes(home, &bytes, signature.as_deref(), &opts)

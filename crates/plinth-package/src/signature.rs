@@ -6,16 +6,21 @@
 //!   key's name: `ed25519:9a3f… alice`.
 //! - secret key: `ed25519-secret:<64 hex>` (the 32-byte seed); a `NAME.key` file holds that
 //!   token, a space and the name, and is created with mode 0600.
-//! - signature file (`FILE.sig`), three lines:
+//! - signature file (`FILE.sig`), six lines: the signed subject, the key, the signature:
 //!
 //!   ```text
 //!   plinth-signature-v1
+//!   id example.hello
+//!   version 0.1.0
+//!   digest sha256:<64 hex>
 //!   key ed25519:<64 hex>
 //!   signature <128 hex>
 //!   ```
 //!
-//!   A file holding only the 128 hex digits of the signature (the Stack Composer form) is
-//!   accepted too; it names no key, so it is checked against every trusted key.
+//!   Naming the subject lets a verifier refuse changed bytes (`bad-signature`) before it
+//!   decompresses anything. A file holding only the 128 hex digits of the signature (the
+//!   Stack Composer form) is accepted too; it names no key, so it is checked against every
+//!   trusted key.
 //!
 //! The signed message is [`Subject::message`]: `plinth-signature-v1\n<id>\n<version>\n
 //! sha256:<hex>\n`, so a signature binds the plugin id and version as well as the bytes and
@@ -133,6 +138,7 @@ impl SecretKey {
     pub fn sign(&self, subject: &Subject) -> Signature {
         Signature {
             key: Some(self.public_key()),
+            subject: Some(subject.clone()),
             bytes: self.0.sign(&subject.message()).to_bytes(),
         }
     }
@@ -193,11 +199,15 @@ impl Subject {
     }
 }
 
-/// A detached Ed25519 signature, and the key that made it when the file names one.
+/// A detached Ed25519 signature. The full form also names the key that made it and the
+/// subject it covers, so a verifier can check it before reading the package at all.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Signature {
     /// The signing key, as the file names it (`None` for the bare hex form).
     pub key: Option<PublicKey>,
+    /// The id, version and digest the file says were signed (`None` for the bare hex form).
+    /// Only the Ed25519 check against the actual package makes this claim count.
+    pub subject: Option<Subject>,
     bytes: [u8; 64],
 }
 
@@ -207,15 +217,29 @@ impl Signature {
         self.bytes
     }
 
-    /// Parses a signature file: the three-line `plinth-signature-v1` form or a bare line of
-    /// 128 hex digits. Surrounding blank space and a trailing newline are ignored; anything
-    /// else is an error.
+    /// The same signature in the bare form: the signature bytes alone.
+    #[must_use]
+    pub fn to_bare(&self) -> Signature {
+        Signature {
+            key: None,
+            subject: None,
+            bytes: self.bytes,
+        }
+    }
+
+    /// Parses a signature file: the six-line `plinth-signature-v1` form or a bare line of 128
+    /// hex digits. Surrounding blank space, a trailing newline and `\r\n` line ends are
+    /// accepted; anything else is an error.
     pub fn parse(text: &str) -> Result<Signature, ParseError> {
         let text = text.trim();
         if !text.contains('\n') && text.len() == 128 {
             let bytes = decode_64(text)
                 .ok_or_else(|| ParseError("a bare signature must be 128 hex digits".into()))?;
-            return Ok(Signature { key: None, bytes });
+            return Ok(Signature {
+                key: None,
+                subject: None,
+                bytes,
+            });
         }
         let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
         if lines.next() != Some(SIGNATURE_FORMAT) {
@@ -223,6 +247,14 @@ impl Signature {
                 "not a signature file: the first line must be `{SIGNATURE_FORMAT}` (or the file holds just 128 hex digits)"
             )));
         }
+        let id = PluginId::new(field(lines.next(), "id")?)
+            .map_err(|e| ParseError(format!("signature file, `id` line: {e}")))?;
+        let version = field(lines.next(), "version")?
+            .parse::<semver::Version>()
+            .map_err(|e| ParseError(format!("signature file, `version` line: {e}")))?;
+        let digest = field(lines.next(), "digest")?
+            .parse::<Digest>()
+            .map_err(|e| ParseError(format!("signature file, `digest` line: {e}")))?;
         let key = field(lines.next(), "key")?
             .parse::<PublicKey>()
             .map_err(|e| ParseError(format!("signature file, `key` line: {e}")))?;
@@ -236,18 +268,26 @@ impl Signature {
         }
         Ok(Signature {
             key: Some(key),
+            subject: Some(Subject {
+                id,
+                version,
+                digest,
+            }),
             bytes,
         })
     }
 
-    /// The file text: the three-line form when the key is known, else the bare hex form.
+    /// The file text: the six-line form when key and subject are known, else the bare form.
     pub fn to_text(&self) -> String {
-        match &self.key {
-            Some(key) => format!(
-                "{SIGNATURE_FORMAT}\nkey {key}\nsignature {}\n",
+        match (&self.key, &self.subject) {
+            (Some(key), Some(subject)) => format!(
+                "{SIGNATURE_FORMAT}\nid {}\nversion {}\ndigest {}\nkey {key}\nsignature {}\n",
+                subject.id.as_str(),
+                subject.version,
+                subject.digest,
                 hex::encode(self.bytes)
             ),
-            None => format!("{}\n", hex::encode(self.bytes)),
+            _ => format!("{}\n", hex::encode(self.bytes)),
         }
     }
 }
@@ -256,6 +296,7 @@ impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signature")
             .field("key", &self.key)
+            .field("subject", &self.subject)
             .field("bytes", &hex::encode(self.bytes))
             .finish()
     }
@@ -418,7 +459,7 @@ mod tests {
         assert_eq!(public.to_string().parse::<PublicKey>().unwrap(), public);
         let sig = key.sign(&subject("a", "1.0.0", b"x"));
         assert_eq!(Signature::parse(&sig.to_text()).unwrap(), sig);
-        let bare = Signature { key: None, ..sig };
+        let bare = sig.to_bare();
         assert_eq!(Signature::parse(&bare.to_text()).unwrap(), bare);
         assert!(format!("{key:?}").starts_with("SecretKey(public ed25519:"));
     }
@@ -431,6 +472,10 @@ mod tests {
             String::new(),
             "plinth-signature-v2\nkey x\nsignature y".into(),
             good.replace("key ", "kee "),
+            good.replace("id a\n", ""),
+            good.replace("id a", "id A"),
+            good.replace("version 1.0.0", "version 1"),
+            good.replace("digest sha256:", "digest sha1:"),
             good.replace("signature ", "signature  "),
             format!("{good}extra\n"),
             good.replace("ed25519:", "ed448:"),

@@ -152,6 +152,8 @@ impl TrustStore {
     /// Checks a (possibly absent) signature of `subject` under `policy`:
     ///
     /// - no signature → `unsigned`, unless the policy allows it;
+    /// - a signature whose file names another subject (id, version or digest) →
+    ///   `bad-signature`;
     /// - a signature that names its key: it must verify with that key (`bad-signature`
     ///   otherwise: the bytes, id or version differ from what was signed), and the key must be
     ///   in the store (`untrusted-key`);
@@ -178,6 +180,15 @@ impl TrustStore {
                 }),
             };
         };
+        if let Some(claimed) = &signature.subject
+            && claimed != subject
+        {
+            return Err(PackageError::BadSignature {
+                id,
+                version,
+                reason: claim_mismatch(claimed, subject),
+            });
+        }
         match &signature.key {
             Some(key) => {
                 if !key.verifies(subject, signature) {
@@ -216,6 +227,21 @@ impl TrustStore {
                     key: None,
                 }),
         }
+    }
+}
+
+/// Why a signature's claimed subject is not the subject at hand.
+fn claim_mismatch(claimed: &Subject, actual: &Subject) -> String {
+    if claimed.digest != actual.digest {
+        format!(
+            "the signature covers {} ({} {}) but these bytes are {}: they changed after signing, or the signature belongs to another package",
+            claimed.digest, claimed.id, claimed.version, actual.digest
+        )
+    } else {
+        format!(
+            "the signature is for {} {}, not for this package",
+            claimed.id, claimed.version
+        )
     }
 }
 
@@ -260,9 +286,9 @@ mod tests {
         let mut store = TrustStore::default();
         store.add("alice", alice.public_key()).unwrap();
         let good = alice.sign(&subject(b"pkg"));
-        let bare_good = Signature::parse(&hex_only(&good)).unwrap();
+        let bare_good = good.to_bare();
         let by_mallory = mallory.sign(&subject(b"pkg"));
-        let bare_mallory = Signature::parse(&hex_only(&by_mallory)).unwrap();
+        let bare_mallory = by_mallory.to_bare();
         let require = SignaturePolicy::Require;
         let allow = SignaturePolicy::AllowUnsigned;
         type Case<'a> = (
@@ -324,10 +350,6 @@ mod tests {
             .verify(&subject(b"pkg"), Some(&good), require, "x.sig")
             .unwrap();
         assert_eq!(signer.signer(), Some("alice"));
-    }
-
-    fn hex_only(sig: &Signature) -> String {
-        hex::encode(sig.to_bytes())
     }
 
     #[test]

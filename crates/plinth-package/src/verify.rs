@@ -31,6 +31,11 @@ pub struct Verified {
 /// Reads package `bytes` (within `limits`) and checks `signature` (the bytes of its `.sig`
 /// file, if any) against `trust` under `policy`. See [`TrustStore::verify`] for the outcomes;
 /// a signature file that does not parse is `bad-signature`.
+///
+/// A signature in the full form names the subject it covers, so it is checked first, against
+/// the digest of `bytes`: changed bytes, a forged signature or an untrusted key refuse the
+/// package before anything is decompressed. Only then is the archive read and its id and
+/// version compared with the signed ones.
 pub fn verify(
     bytes: &[u8],
     signature: Option<&[u8]>,
@@ -38,17 +43,42 @@ pub fn verify(
     policy: SignaturePolicy,
     limits: &UnpackLimits,
 ) -> Result<Verified, PackageError> {
-    let package = Package::from_bytes_with(bytes, limits)?;
-    let subject = package.subject();
-    let signature = signature
-        .map(|bytes| parse_signature(bytes, &subject))
-        .transpose()?;
-    let verification = trust.verify(
-        &subject,
-        signature.as_ref(),
+    verify_with(
+        bytes,
+        signature,
+        trust,
         policy,
+        limits,
         "the package's detached .sig file",
-    )?;
+    )
+}
+
+fn verify_with(
+    bytes: &[u8],
+    signature: Option<&[u8]>,
+    trust: &TrustStore,
+    policy: SignaturePolicy,
+    limits: &UnpackLimits,
+    expected: &str,
+) -> Result<Verified, PackageError> {
+    let signature = match signature.map(parse_signature_bytes).transpose() {
+        Ok(signature) => signature,
+        Err(reason) => {
+            let subject = Package::from_bytes_with(bytes, limits)?.subject();
+            return Err(bad_signature(&subject, reason));
+        }
+    };
+    if let Some(sig) = &signature
+        && let Some(claimed) = &sig.subject
+    {
+        let actual = Subject {
+            digest: Digest::of(bytes),
+            ..claimed.clone()
+        };
+        trust.verify(&actual, Some(sig), policy, expected)?;
+    }
+    let package = Package::from_bytes_with(bytes, limits)?;
+    let verification = trust.verify(&package.subject(), signature.as_ref(), policy, expected)?;
     Ok(Verified {
         package,
         verification,
@@ -65,21 +95,14 @@ pub fn verify_package_file(
     let bytes = read_capped(path, limits.max_archive_bytes)?;
     let sig_path = package_signature_path(path);
     let signature = read_optional(&sig_path)?;
-    let package = Package::from_bytes_with(&bytes, limits)?;
-    let subject = package.subject();
-    let signature = signature
-        .map(|bytes| parse_signature(&bytes, &subject))
-        .transpose()?;
-    let verification = trust.verify(
-        &subject,
-        signature.as_ref(),
+    verify_with(
+        &bytes,
+        signature.as_deref(),
+        trust,
         policy,
+        limits,
         &sig_path.display().to_string(),
-    )?;
-    Ok(Verified {
-        package,
-        verification,
-    })
+    )
 }
 
 /// The detached signature of a package file: `FILE` + `.sig` (`hello.plinth.sig`).
@@ -213,8 +236,9 @@ impl LayoutEntry {
     ) -> Result<(Subject, Verification), PackageError> {
         let subject = self.subject()?;
         let signature = read_optional(&self.signature)?
-            .map(|bytes| parse_signature(&bytes, &subject))
-            .transpose()?;
+            .map(|bytes| parse_signature_bytes(&bytes))
+            .transpose()
+            .map_err(|reason| bad_signature(&subject, reason))?;
         let verification = trust.verify(
             &subject,
             signature.as_ref(),
@@ -260,28 +284,38 @@ pub fn read_identity(path: &Path) -> Result<(PluginId, semver::Version), Package
 /// Signature files are small; anything over this is not one.
 const MAX_SIGNATURE_BYTES: u64 = 4096;
 
-/// Parses signature file bytes; a malformed file is `bad-signature` for `subject`.
-fn parse_signature(bytes: &[u8], subject: &Subject) -> Result<Signature, PackageError> {
-    let bad = |reason: String| PackageError::BadSignature {
+/// Parses signature file bytes, or says why they are not a signature.
+fn parse_signature_bytes(bytes: &[u8]) -> Result<Signature, String> {
+    if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
+        return Err("the signature file is too large".into());
+    }
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| "the signature file is not text".to_owned())?;
+    Signature::parse(text).map_err(|e| e.to_string())
+}
+
+fn bad_signature(subject: &Subject, reason: String) -> PackageError {
+    PackageError::BadSignature {
         id: subject.id.to_string(),
         version: subject.version.to_string(),
         reason,
-    };
-    if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
-        return Err(bad("the signature file is too large".into()));
     }
-    let text =
-        std::str::from_utf8(bytes).map_err(|_| bad("the signature file is not text".into()))?;
-    Signature::parse(text).map_err(|e| bad(e.to_string()))
 }
 
-/// The file's bytes, or `None` if it does not exist (capped: a signature file is small).
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PackageError> {
-    match fs::metadata(path) {
-        Ok(_) => read_capped(path, MAX_SIGNATURE_BYTES + 1).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error("read", path, e)),
-    }
+/// The file's bytes, or `None` if it does not exist. At most one byte more than a signature
+/// file may have is read, so an oversized file is refused without reading it whole.
+pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PackageError> {
+    use std::io::Read;
+    let file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("read", path, e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_SIGNATURE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error("read", path, e))?;
+    Ok(Some(bytes))
 }
 
 /// Reads a file, refusing one over `cap` bytes before reading it.
