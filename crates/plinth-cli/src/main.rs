@@ -27,6 +27,13 @@ enum Command {
     Show(commands::show::ShowArgs),
     New(commands::new::NewArgs),
     Build(commands::build::BuildArgs),
+    Pack(commands::pack::PackArgs),
+    Keygen(commands::keygen::KeygenArgs),
+    Sign(commands::sign::SignArgs),
+    Verify(commands::verify::VerifyArgs),
+    Trust(commands::trust::TrustArgs),
+    Install(commands::install::InstallArgs),
+    Uninstall(commands::uninstall::UninstallArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +55,13 @@ fn main() -> ExitCode {
         Command::Show(args) => args.run(&ctx),
         Command::New(args) => args.run(&ctx),
         Command::Build(args) => args.run(&ctx),
+        Command::Pack(args) => args.run(&ctx),
+        Command::Keygen(args) => args.run(&ctx),
+        Command::Sign(args) => args.run(&ctx),
+        Command::Verify(args) => args.run(&ctx),
+        Command::Trust(args) => args.run(&ctx),
+        Command::Install(args) => args.run(&ctx),
+        Command::Uninstall(args) => args.run(&ctx),
     };
     outcome.exit_code()
 }

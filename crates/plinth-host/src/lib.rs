@@ -68,6 +68,7 @@ mod state;
 mod world;
 
 pub use cache::CacheOutcome;
+pub use config::Security;
 pub use config::{ConfigError, HostConfig, Paths};
 pub use engine::EngineSettings;
 pub use error::{CallError, CallFailure, HostError};

@@ -22,6 +22,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
         .prefix(".plinth-tmp-")
         .tempfile_in(&parent)
         .map_err(|e| io_error("create a temp file in", &parent, e))?;
+    // tempfile creates 0600; these are ordinary files, readable like the ones they replace.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(|e| io_error("set permissions of", temp.path().to_path_buf(), e))?;
+    }
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .map_err(|e| io_error("write", temp.path().to_path_buf(), e))?;

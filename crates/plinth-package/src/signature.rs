@@ -363,7 +363,8 @@ pub struct KeyPairFiles {
 }
 
 /// Generates a key pair and writes `DIR/NAME.key` (mode 0600, created with that mode so the
-/// secret is never readable by others) and `DIR/NAME.pub`. Refuses to overwrite either file.
+/// secret is never readable by others) and `DIR/NAME.pub`, creating `DIR` if needed. Refuses
+/// to overwrite either file.
 pub fn write_key_pair(dir: &Path, name: &str) -> Result<KeyPairFiles, PackageError> {
     crate::trust::check_key_name(name)?;
     let secret_path = dir.join(format!("{name}.key"));
@@ -376,6 +377,7 @@ pub fn write_key_pair(dir: &Path, name: &str) -> Result<KeyPairFiles, PackageErr
             )));
         }
     }
+    fs::create_dir_all(dir).map_err(|e| io_error("create directory", dir, e))?;
     let key = SecretKey::generate()?;
     let public = key.public_key();
     write_new(&secret_path, &format!("{} {name}\n", key.to_text()), 0o600)?;

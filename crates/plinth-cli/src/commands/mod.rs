@@ -3,8 +3,16 @@
 pub mod build;
 pub mod call;
 pub mod check;
+pub mod install;
+pub mod keygen;
 pub mod new;
+pub mod pack;
+pub mod package_support;
 pub mod show;
+pub mod sign;
+pub mod trust;
+pub mod uninstall;
+pub mod verify;
 
 use std::path::Path;
 
