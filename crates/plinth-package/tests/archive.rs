@@ -128,25 +128,51 @@ fn pack_refuses_bad_plugin_directories() {
 /// A gzip stream of a tar whose one member is `size` zero bytes, written in chunks so the
 /// test never holds it: a small file that decompresses huge.
 fn bomb(size: u64) -> Vec<u8> {
+    bomb_of(&[("README", size)])
+}
+
+/// A valid package plus members of the given names and sizes, all zeros.
+fn bomb_of(members: &[(&str, u64)]) -> Vec<u8> {
     let mut gz = GzEncoder::new(Vec::new(), Compression::best());
     for entry in valid_entries() {
         write_entry(&mut gz, &entry);
     }
-    let mut header = tar::Header::new_old();
-    header.as_old_mut().name[..6].copy_from_slice(b"README");
-    header.set_entry_type(EntryType::Regular);
-    header.set_size(size);
-    header.set_cksum();
-    gz.write_all(header.as_bytes()).unwrap();
     let chunk = vec![0u8; 1 << 20];
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64);
-        gz.write_all(&chunk[..n as usize]).unwrap();
-        left -= n;
+    for (name, size) in members {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_entry_type(EntryType::Regular);
+        header.set_size(*size);
+        header.set_cksum();
+        gz.write_all(header.as_bytes()).unwrap();
+        let mut left = *size;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64);
+            gz.write_all(&chunk[..n as usize]).unwrap();
+            left -= n;
+        }
+        let pad = (512 - size % 512) % 512;
+        gz.write_all(&vec![0u8; pad as usize]).unwrap();
     }
     gz.write_all(&[0u8; 1024]).unwrap();
     gz.finish().unwrap()
+}
+
+#[test]
+fn a_bomb_of_members_each_under_the_cap_is_stopped_at_the_total_cap() {
+    // Three 100 MiB members, each below the 128 MiB member cap, 300 MiB in all: caught by the
+    // default 256 MiB total cap, measured on the decompressed bytes.
+    let limits = UnpackLimits::default();
+    let each = 100 << 20;
+    assert!(each < limits.max_member_bytes && 3 * each > limits.max_total_bytes);
+    let bytes = bomb_of(&[("LICENSE", each), ("README", each), ("icon.png", each)]);
+    assert!(bytes.len() < 1 << 20, "the bomb is {} bytes", bytes.len());
+    let err = Package::from_bytes(&bytes).unwrap_err();
+    let PackageError::Rejected { entry, reason } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(entry, "icon.png", "{reason}");
+    assert!(reason.contains("decompression bomb"), "{reason}");
 }
 
 fn with(extra: Vec<Entry>) -> Vec<u8> {

@@ -373,3 +373,39 @@ fn install_path_refuses_what_is_not_a_plugin() {
         assert_eq!(err.code(), code, "{}", path.display());
     }
 }
+
+#[test]
+fn concurrent_installs_into_one_home_all_land_in_the_lockfile() {
+    let w = world();
+    let packages: Vec<_> = (0..6)
+        .map(|i| pack(plugin_dir(&format!("example.p{i}"), "0.1.0").path()).unwrap())
+        .collect();
+    let allow = InstallOptions::new(SignaturePolicy::AllowUnsigned);
+    std::thread::scope(|scope| {
+        for packed in &packages {
+            let (home, allow) = (&w.home, &allow);
+            scope.spawn(move || install_bytes(home, &packed.bytes, None, allow).unwrap());
+        }
+    });
+    let lock = w.home.lockfile().unwrap();
+    let ids: Vec<&str> = lock.entries().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "example.p0",
+            "example.p1",
+            "example.p2",
+            "example.p3",
+            "example.p4",
+            "example.p5"
+        ]
+    );
+    for packed in &packages {
+        assert!(
+            w.home
+                .plugin_dir(packed.package.id())
+                .join("plugin.toml")
+                .is_file()
+        );
+    }
+}
