@@ -351,6 +351,24 @@ fn directories_verify_and_install_with_component_signatures() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(s.home.join("plugins/example.hello/hello.sig").is_file());
 
+    // `plinth check` reports the signature; a changed component fails the check.
+    let run = s.run(&["--json", "check", "hello"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.json()["signature"],
+        json!({"status": "trusted", "signer": "al"})
+    );
+    let manifest = s.work.join("hello/plugin.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        text.replace("version = \"0.1.0\"", "version = \"0.1.9\""),
+    )
+    .unwrap();
+    let run = s.run(&["--json", "check", "hello"]);
+    assert_eq!((run.code, run.first_code().as_str()), (1, "bad-signature"));
+    fs::write(&manifest, text).unwrap();
+
     // The Stack Composer layout: x.wasm + x.sig + x.toml side by side.
     let sc = s.work.join("composer");
     fs::create_dir(&sc).unwrap();

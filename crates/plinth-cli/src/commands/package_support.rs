@@ -35,3 +35,37 @@ pub fn fail_with(printer: &Printer, error: &PackageError) -> Outcome {
     };
     fail(printer, error.to_diagnostic(), outcome)
 }
+
+/// The signature status of a plugin directory (or `x.wasm` beside `x.toml`) for `check`:
+/// `{"status": "trusted", "signer": NAME}`, `unsigned`, `untrusted-key` or `bad-signature`,
+/// and the diagnostic to report when the signature is bad. `None` when `path` is not in the
+/// directory layout (other errors are `check`'s own to report).
+pub fn signature_status(
+    ctx: &Context,
+    path: &std::path::Path,
+) -> Option<(serde_json::Value, Option<plinth_manifest::Diagnostic>)> {
+    use plinth_package::{LayoutEntry, Verification};
+    use serde_json::json;
+    let entry = if path.is_dir() {
+        LayoutEntry::for_plugin_dir(path).ok()?
+    } else if path.extension().is_some_and(|e| e == "wasm") {
+        LayoutEntry::for_component(path).ok()?
+    } else {
+        LayoutEntry::for_plugin_dir(path.parent()?).ok()?
+    };
+    let trust = home(ctx).trust_store().ok()?;
+    match entry.verify(&trust, SignaturePolicy::Require) {
+        Ok((_, Verification::Trusted { name, .. })) => {
+            Some((json!({"status": "trusted", "signer": name}), None))
+        }
+        Ok((_, Verification::Unsigned)) => Some((json!({"status": "unsigned"}), None)),
+        Err(e @ PackageError::BadSignature { .. }) => {
+            Some((json!({"status": "bad-signature"}), Some(e.to_diagnostic())))
+        }
+        Err(PackageError::Unsigned { .. }) => Some((json!({"status": "unsigned"}), None)),
+        Err(PackageError::UntrustedKey { key, .. }) => {
+            Some((json!({"status": "untrusted-key", "key": key}), None))
+        }
+        Err(_) => None,
+    }
+}
