@@ -11,9 +11,11 @@ use crate::archive::{PACKAGE_EXTENSION, Package, UnpackLimits, pack};
 use crate::error::{PackageError, io_error};
 use crate::fsutil;
 use crate::lockfile::{LOCK_FILE, LockEntry, Lockfile};
+use crate::signature::Subject;
 use crate::trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification};
 use crate::verify::{
-    LayoutEntry, Verified, package_signature_path, read_capped, read_optional, verify,
+    Verified, bad_signature, package_signature_path, parse_signature_bytes, read_capped,
+    read_optional, verify,
 };
 
 /// The name under which an installed plugin directory keeps the package signature that was
@@ -175,30 +177,44 @@ pub fn install_package_file(
 
 /// Installs a plugin directory: it is packed (so the lockfile pins the digest of the package
 /// [`pack`] makes from it) and its component signature (`x.sig` beside `x.wasm`, see
-/// [`LayoutEntry`]) is checked. The signature is kept beside the installed component.
+/// [`LayoutEntry`](crate::LayoutEntry)) is checked against the component bytes that were
+/// packed, so a file changing on disk meanwhile cannot slip past the check. The signature is
+/// kept beside the installed component.
 pub fn install_dir(
     home: &Home,
     dir: &Path,
     opts: &InstallOptions,
 ) -> Result<Installed, PackageError> {
     let packed = pack(dir)?;
-    let entry = LayoutEntry::for_plugin_dir(dir)?;
-    let trust = home.trust_store()?;
-    let (_, verification) = entry.verify(&trust, opts.policy)?;
-    let signature = match verification {
-        Verification::Unsigned => None,
-        Verification::Trusted { .. } => {
-            Some(fs::read(&entry.signature).map_err(|e| io_error("read", &entry.signature, e))?)
-        }
+    let package = &packed.package;
+    let sig_name = component_sig_member(package.component_path());
+    let sig_path = dir.join(&sig_name);
+    let subject = Subject {
+        id: package.id().clone(),
+        version: package.version().clone(),
+        digest: Digest::of(package.component()),
     };
-    let sig_name = component_sig_member(packed.package.component_path());
-    let extra: Vec<(&str, &[u8])> = signature
+    let sig_bytes = read_optional(&sig_path)?;
+    let signature = sig_bytes
         .as_deref()
+        .map(parse_signature_bytes)
+        .transpose()
+        .map_err(|reason| bad_signature(&subject, reason))?;
+    let trust = home.trust_store()?;
+    let verification = trust.verify(
+        &subject,
+        signature.as_ref(),
+        opts.policy,
+        &sig_path.display().to_string(),
+    )?;
+    let extra: Vec<(&str, &[u8])> = sig_bytes
+        .as_deref()
+        .filter(|_| verification != Verification::Unsigned)
         .map(|bytes| (sig_name.as_str(), bytes))
         .into_iter()
         .collect();
     let verified = Verified {
-        package: packed.package,
+        package: packed.package.clone(),
         verification,
     };
     let source = opts.source.clone().unwrap_or_else(|| absolute(dir));

@@ -285,7 +285,7 @@ pub fn read_identity(path: &Path) -> Result<(PluginId, semver::Version), Package
 const MAX_SIGNATURE_BYTES: u64 = 4096;
 
 /// Parses signature file bytes, or says why they are not a signature.
-fn parse_signature_bytes(bytes: &[u8]) -> Result<Signature, String> {
+pub(crate) fn parse_signature_bytes(bytes: &[u8]) -> Result<Signature, String> {
     if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
         return Err("the signature file is too large".into());
     }
@@ -294,7 +294,7 @@ fn parse_signature_bytes(bytes: &[u8]) -> Result<Signature, String> {
     Signature::parse(text).map_err(|e| e.to_string())
 }
 
-fn bad_signature(subject: &Subject, reason: String) -> PackageError {
+pub(crate) fn bad_signature(subject: &Subject, reason: String) -> PackageError {
     PackageError::BadSignature {
         id: subject.id.to_string(),
         version: subject.version.to_string(),
