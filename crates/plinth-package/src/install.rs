@@ -245,6 +245,23 @@ pub fn install_path(
     }
 }
 
+/// Checks an installed plugin against its lockfile entry: packs `<plugins>/<id>` again (the
+/// package format is deterministic, so an untouched directory packs to the installed bytes)
+/// and compares version (`version-mismatch`) and digest (`digest-mismatch`). A plugin without
+/// an entry is `missing-package`.
+pub fn check_installed(home: &Home, id: &PluginId) -> Result<LockEntry, PackageError> {
+    let lock = home.lockfile()?;
+    let Some(entry) = lock.get(id) else {
+        return Err(PackageError::Missing {
+            what: "lockfile entry",
+            path: format!("{}: {id}", home.lockfile_path().display()),
+        });
+    };
+    let packed = pack(&home.plugin_dir(id))?;
+    entry.check(id, packed.package.version(), &packed.package.digest())?;
+    Ok(entry.clone())
+}
+
 /// Removes an installed plugin's directory and lockfile entry, returning the entry (if
 /// there was one). Enablement and grants in `plugins.toml` are not touched.
 pub fn uninstall(home: &Home, id: &PluginId) -> Result<Option<LockEntry>, PackageError> {

@@ -10,7 +10,8 @@ use common::*;
 use plinth_manifest::{Code, PluginId};
 use plinth_package::{
     Home, INSTALLED_SIGNATURE, InstallOptions, LayoutEntry, SecretKey, SignaturePolicy, TrustStore,
-    Verification, install_bytes, install_path, pack, package_signature_path, uninstall,
+    Verification, check_installed, install_bytes, install_path, pack, package_signature_path,
+    uninstall,
 };
 
 struct World {
@@ -229,6 +230,21 @@ fn install_replace_restore_and_uninstall() {
         lock.check(&id, v2.package.version(), &v2.package.digest())
             .is_err()
     );
+
+    // The installed directory still matches its pin; a changed file does not.
+    assert_eq!(
+        check_installed(&w.home, &id).unwrap().digest,
+        v1.package.digest()
+    );
+    let readme = dir.join("README.md");
+    let original = fs::read(&readme).unwrap();
+    fs::write(&readme, "changed on disk").unwrap();
+    assert_eq!(
+        check_installed(&w.home, &id).unwrap_err().code(),
+        Code::DigestMismatch
+    );
+    fs::write(&readme, original).unwrap();
+    assert!(check_installed(&w.home, &id).is_ok());
 
     // A new version replaces the old one in place.
     let replaced = install_bytes(&w.home, &v2.bytes, Some(sig2.as_bytes()), &require()).unwrap();
