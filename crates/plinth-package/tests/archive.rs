@@ -46,6 +46,8 @@ fn pack_is_deterministic_and_holds_the_package_files() {
     }
     let second = pack(copy.path()).unwrap();
     assert_eq!(first.bytes, second.bytes);
+    // Gzip with no timestamp or file name, maximum compression, unknown OS.
+    assert_eq!(first.bytes[..10], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255]);
     assert_eq!(first.package.digest(), second.package.digest());
     assert_eq!(
         first.package.digest(),

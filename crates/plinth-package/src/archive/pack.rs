@@ -1,10 +1,8 @@
 //! Making a `.plinth` archive from a plugin directory, byte for byte the same every time.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
-use flate2::{Compression, GzBuilder};
 use plinth_manifest::{MANIFEST_FILE, Manifest};
 
 use super::{Package, UnpackLimits, is_extra_file, named_files};
@@ -26,7 +24,8 @@ pub struct Packed {
 /// symlink) inside the directory, the component must be a WebAssembly component and match a
 /// pinned `runtime.digest`. The archive is deterministic: members sorted by path, each with
 /// mode 0644, uid/gid 0, no user or group name and mtime 0, in a GNU tar stream compressed
-/// by gzip with mtime 0, no file name and level 9; the same files give the same bytes.
+/// by gzip with mtime 0, no file name and level 9 (see `gzip`); the same files give the
+/// same bytes.
 /// The result is read back with [`Package::from_bytes`], so what `pack` returns always
 /// installs.
 pub fn pack(dir: &Path) -> Result<Packed, PackageError> {
@@ -95,17 +94,26 @@ pub fn pack(dir: &Path) -> Result<Packed, PackageError> {
         .into_inner()
         .map_err(|e| io_error("finish the archive of", &root, e))?;
 
-    let mut gz = GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(Vec::new(), Compression::best());
-    gz.write_all(&tar_bytes)
-        .map_err(|e| io_error("compress the archive of", &root, e))?;
-    let bytes = gz
-        .finish()
-        .map_err(|e| io_error("compress the archive of", &root, e))?;
+    let bytes = gzip(&tar_bytes);
     let package = Package::from_bytes_with(&bytes, &limits)?;
     Ok(Packed { bytes, package })
+}
+
+/// Gzip (RFC 1952) of `data`: a fixed 10-byte header (no mtime, no name, XFL 2, OS 255),
+/// raw deflate at level 9 from `miniz_oxide`, CRC-32 and size. `miniz_oxide` is called
+/// directly rather than through `flate2`, whose backend is chosen by cargo features that
+/// another crate in a build could change: the same files must give the same bytes in every
+/// build.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255];
+    let deflated = miniz_oxide::deflate::compress_to_vec(data, 9);
+    let mut out = Vec::with_capacity(HEADER.len() + deflated.len() + 8);
+    out.extend_from_slice(&HEADER);
+    out.extend_from_slice(&deflated);
+    out.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
+    // ISIZE is the size modulo 2^32 by definition.
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
 }
 
 /// The top-level README*, LICENSE* and icon.* regular files of `root`.
