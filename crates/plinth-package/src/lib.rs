@@ -71,7 +71,7 @@ mod verify;
 
 pub use archive::{PACKAGE_EXTENSION, Package, Packed, UnpackLimits, pack, unpack};
 pub use error::PackageError;
-pub use fsutil::STAGING_PREFIX;
+pub use fsutil::{STAGING_PREFIX, write_atomic};
 pub use install::{
     Home, INSTALLED_SIGNATURE, InstallOptions, Installed, check_installed, install_bytes,
     install_dir, install_package_file, install_path, uninstall,

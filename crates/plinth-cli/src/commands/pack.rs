@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use plinth_manifest::ToDiagnostic;
-use plinth_package::{PACKAGE_EXTENSION, pack};
+use plinth_package::{PACKAGE_EXTENSION, pack, write_atomic};
 use serde_json::json;
 
 use crate::commands::package_support::fail_with;
@@ -38,7 +38,7 @@ impl PackArgs {
                 package.version()
             ))
         });
-        if let Err(e) = write_file(&output, &packed.bytes) {
+        if let Err(e) = write_atomic(&output, &packed.bytes) {
             return fail(printer, e.to_diagnostic(), Outcome::Failed);
         }
         let members: Vec<&str> = package.members().map(|(path, _)| path).collect();
@@ -66,24 +66,4 @@ impl PackArgs {
         }
         Outcome::Ok
     }
-}
-
-/// Writes the package through a temp file and a rename, so a reader never sees half of it.
-fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), plinth_package::PackageError> {
-    use std::io::Write;
-    let io = |action, e| plinth_package::PackageError::Io {
-        action,
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io("create", e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| io("write", e))?;
-    temp.persist(path).map_err(|e| io("write", e.error))?;
-    Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use plinth_package::{
     LayoutEntry, PACKAGE_EXTENSION, PackageError, SecretKey, Subject, package_signature_path,
-    read_secret_key_file, sign_package,
+    read_secret_key_file, sign_package, write_atomic,
 };
 use serde_json::json;
 
@@ -79,10 +79,6 @@ fn sign(file: &Path, key: &SecretKey) -> Result<(PathBuf, Subject, String), Pack
     })?;
     let (package, text) = sign_package(&bytes, key)?;
     let path = package_signature_path(file);
-    std::fs::write(&path, text).map_err(|e| PackageError::Io {
-        action: "write",
-        path: path.clone(),
-        source: e,
-    })?;
+    write_atomic(&path, text.as_bytes())?;
     Ok((path, package.subject(), public))
 }
