@@ -76,7 +76,8 @@ impl Package {
     /// or any entry that is not a regular file or directory, a duplicate path (ignoring
     /// case), a file that another entry treats as a directory, more than
     /// `max_entries` entries, a member or the total over its cap, and a member that is not one
-    /// of the package's files (see the [module docs](self)).
+    /// of the package's files: `plugin.toml`, the files it names, and top-level `README*`,
+    /// `LICENSE*`/`LICENCE*` and `icon.*`.
     pub fn from_bytes_with(bytes: &[u8], limits: &UnpackLimits) -> Result<Package, PackageError> {
         let members = unpack::read_members(bytes, limits)?;
         Package::from_members(members, Digest::of(bytes))
