@@ -158,6 +158,21 @@ fn author_to_user_round_trip() {
     assert_eq!(run.json()["results"][0]["signer"], json!("alice"));
     assert_eq!(run.json()["results"][0]["digest"], json!(digest));
 
+    // A package is a path target of `check` and `call` too.
+    let run = s.run(&["--json", "check", "hello.plinth"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.json()["digest"],
+        json!(format!("sha256:{}", sha256_hex(test_programs::HELLO)))
+    );
+    assert_eq!(
+        run.json()["signature"],
+        json!({"status": "trusted", "signer": "alice"})
+    );
+    let run = s.run(&["call", "--grant", "log", "hello.plinth", "run", r#"["Bo"]"#]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), r#"{"ok":"Hello, Bo!"}"#);
+
     // Install: verified, locked, not enabled, the grant command printed.
     let run = s.run(&["--json", "install", "hello.plinth"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -400,6 +415,11 @@ fn directories_verify_and_install_with_component_signatures() {
     .unwrap();
     let run = s.run(&["--json", "verify", "composer/hello-plugin.wasm"]);
     assert_eq!((run.code, run.first_code().as_str()), (1, "bad-signature"));
+}
+
+fn sha256_hex(path: &str) -> String {
+    let digest = plinth_manifest::Digest::of(&fs::read(path).unwrap());
+    digest.to_hex()
 }
 
 /// A package with a `../` entry, written with raw tar headers.

@@ -25,9 +25,12 @@ pub fn load_target(host: &Host, target: &str, options: LoadOptions) -> Result<Pl
     if !path.exists() {
         return Err(Diagnostic::new(
             Code::MissingPackage,
-            format!("no plugin directory, plugin.toml or .wasm file at `{target}`"),
+            format!("no plugin directory, plugin.toml, .wasm or .plinth file at `{target}`"),
         )
         .with_hint("pass a plugin directory or a component file"));
+    }
+    if path.extension().is_some_and(|e| e == "plinth") && path.is_file() {
+        return package_support::load_package(host, path, options);
     }
     host.load_with(path, options)
         .map_err(|e: HostError| e.to_diagnostic())

@@ -36,7 +36,8 @@ pub fn fail_with(printer: &Printer, error: &PackageError) -> Outcome {
     fail(printer, error.to_diagnostic(), outcome)
 }
 
-/// The signature status of a plugin directory (or `x.wasm` beside `x.toml`) for `check`:
+/// The signature status of a plugin directory, `x.wasm` beside `x.toml`, or `.plinth` package
+/// for `check`:
 /// `{"status": "trusted", "signer": NAME}`, `unsigned`, `untrusted-key` or `bad-signature`,
 /// and the diagnostic to report when the signature is bad. `None` when `path` is not in the
 /// directory layout (other errors are `check`'s own to report).
@@ -46,19 +47,28 @@ pub fn signature_status(
 ) -> Option<(serde_json::Value, Option<plinth_manifest::Diagnostic>)> {
     use plinth_package::{LayoutEntry, Verification};
     use serde_json::json;
-    let entry = if path.is_dir() {
-        LayoutEntry::for_plugin_dir(path).ok()?
-    } else if path.extension().is_some_and(|e| e == "wasm") {
-        LayoutEntry::for_component(path).ok()?
-    } else {
-        LayoutEntry::for_plugin_dir(path.parent()?).ok()?
-    };
     let trust = home(ctx).trust_store().ok()?;
-    match entry.verify(&trust, SignaturePolicy::Require) {
-        Ok((_, Verification::Trusted { name, .. })) => {
+    let outcome = if path.extension().is_some_and(|e| e == "plinth") {
+        let limits = plinth_package::UnpackLimits::default();
+        plinth_package::verify_package_file(path, &trust, SignaturePolicy::Require, &limits)
+            .map(|verified| verified.verification)
+    } else {
+        let entry = if path.is_dir() {
+            LayoutEntry::for_plugin_dir(path).ok()?
+        } else if path.extension().is_some_and(|e| e == "wasm") {
+            LayoutEntry::for_component(path).ok()?
+        } else {
+            LayoutEntry::for_plugin_dir(path.parent()?).ok()?
+        };
+        entry
+            .verify(&trust, SignaturePolicy::Require)
+            .map(|(_, v)| v)
+    };
+    match outcome {
+        Ok(Verification::Trusted { name, .. }) => {
             Some((json!({"status": "trusted", "signer": name}), None))
         }
-        Ok((_, Verification::Unsigned)) => Some((json!({"status": "unsigned"}), None)),
+        Ok(Verification::Unsigned) => Some((json!({"status": "unsigned"}), None)),
         Err(e @ PackageError::BadSignature { .. }) => {
             Some((json!({"status": "bad-signature"}), Some(e.to_diagnostic())))
         }
@@ -68,4 +78,35 @@ pub fn signature_status(
         }
         Err(_) => None,
     }
+}
+
+/// Loads a `.plinth` package as a path target of `check` or `call`: it is read within the
+/// package limits, unpacked into a temporary directory and loaded from there. Like a plugin
+/// directory, it runs with the grants given on the command line only; its signature is not
+/// required (`check` reports it).
+pub fn load_package(
+    host: &plinth_host::Host,
+    path: &std::path::Path,
+    options: plinth_host::LoadOptions,
+) -> Result<plinth_host::Plugin, plinth_manifest::Diagnostic> {
+    let limits = plinth_package::UnpackLimits::default();
+    let temp = tempfile::Builder::new()
+        .prefix("plinth-package-")
+        .tempdir()
+        .map_err(|e| {
+            plinth_manifest::Diagnostic::new(
+                plinth_manifest::Code::MissingPackage,
+                format!("cannot create a temporary directory: {e}"),
+            )
+        })?;
+    let dir = temp.path().join("plugin");
+    let bytes = std::fs::read(path).map_err(|e| {
+        plinth_manifest::Diagnostic::new(
+            plinth_manifest::Code::MissingPackage,
+            format!("{}: {e}", path.display()),
+        )
+    })?;
+    plinth_package::unpack(&bytes, &dir, &limits).map_err(|e| e.to_diagnostic())?;
+    // Loading reads the component and manifest into memory; the directory can go after.
+    host.load_with(&dir, options).map_err(|e| e.to_diagnostic())
 }
