@@ -239,6 +239,36 @@ fn hostile_archives_are_rejected_and_leave_the_home_unchanged() {
             "/etc/evil",
         ),
         (
+            "zip-slip through a GNU long name",
+            with(vec![
+                Entry {
+                    path: b"././@LongLink".to_vec(),
+                    kind: EntryType::GNULongName,
+                    data: b"../../evil\0".to_vec(),
+                    link: None,
+                    size: None,
+                },
+                file("README", "x"),
+            ]),
+            default,
+            "../../evil",
+        ),
+        (
+            "zip-slip through a pax path",
+            with(vec![
+                Entry {
+                    path: b"pax".to_vec(),
+                    kind: EntryType::XHeader,
+                    data: b"16 path=../evil\n".to_vec(),
+                    link: None,
+                    size: None,
+                },
+                file("README", "x"),
+            ]),
+            default,
+            "../evil",
+        ),
+        (
             "symlink",
             with(vec![special(
                 "README",
