@@ -32,6 +32,13 @@ enum Command {
     Disable(commands::disable::DisableArgs),
     Grant(commands::grant::GrantArgs),
     Revoke(commands::revoke::RevokeArgs),
+    Pack(commands::pack::PackArgs),
+    Keygen(commands::keygen::KeygenArgs),
+    Sign(commands::sign::SignArgs),
+    Verify(commands::verify::VerifyArgs),
+    Trust(commands::trust::TrustArgs),
+    Install(commands::install::InstallArgs),
+    Uninstall(commands::uninstall::UninstallArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +65,13 @@ fn main() -> ExitCode {
         Command::Disable(args) => args.run(&ctx),
         Command::Grant(args) => args.run(&ctx),
         Command::Revoke(args) => args.run(&ctx),
+        Command::Pack(args) => args.run(&ctx),
+        Command::Keygen(args) => args.run(&ctx),
+        Command::Sign(args) => args.run(&ctx),
+        Command::Verify(args) => args.run(&ctx),
+        Command::Trust(args) => args.run(&ctx),
+        Command::Install(args) => args.run(&ctx),
+        Command::Uninstall(args) => args.run(&ctx),
     };
     outcome.exit_code()
 }

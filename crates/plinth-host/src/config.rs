@@ -18,6 +18,23 @@ pub struct Paths {
     pub system_dir: Option<PathBuf>,
 }
 
+/// `[security]`: what installs must prove.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Security {
+    /// Refuse to install a package without a signature by a trusted key (default true;
+    /// `plinth install --allow-unsigned` overrides it for one install).
+    pub require_signatures: bool,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            require_signatures: true,
+        }
+    }
+}
+
 /// The whole host configuration.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -30,6 +47,8 @@ pub struct HostConfig {
     pub paths: Paths,
     /// Directory names grants may use, mapped to host paths.
     pub dirs: BTreeMap<String, PathBuf>,
+    /// Install policy.
+    pub security: Security,
 }
 
 /// The configuration file could not be read or parsed.
@@ -89,6 +108,14 @@ mod tests {
         assert_eq!(config.limits.wall_timeout_ms, 20);
         assert_eq!(config.limits.mem_bytes, crate::limits::DEFAULT_MEMORY_BYTES);
         assert_eq!(config.dirs["waves"], PathBuf::from("/home/user/waves"));
+    }
+
+    #[test]
+    fn signatures_are_required_unless_turned_off() {
+        assert!(HostConfig::default().security.require_signatures);
+        let config: HostConfig = toml::from_str("[security]\nrequire_signatures = false").unwrap();
+        assert!(!config.security.require_signatures);
+        assert!(toml::from_str::<HostConfig>("[security]\nrequire = false").is_err());
     }
 
     #[test]

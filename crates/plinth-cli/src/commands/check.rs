@@ -46,23 +46,34 @@ impl CheckArgs {
         if let Err(diagnostic) = &loaded {
             diagnostics.push(diagnostic.clone());
         }
+        let signature = crate::commands::package_support::signature_status(ctx, path);
+        if let Some((_, Some(bad))) = &signature {
+            diagnostics.push(bad.clone());
+        }
         let ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
         if printer.json {
             printer.json_doc(&json!({
                 "ok": ok,
                 "plugin": plugin_id,
                 "digest": loaded.as_ref().ok().map(|p| p.digest().to_string()),
+                "signature": signature.as_ref().map(|(status, _)| status),
                 "diagnostics": diagnostics,
             }));
         } else {
             printer.diagnostics_text(&diagnostics);
-            if let Ok(plugin) = &loaded {
+            if let (true, Ok(plugin)) = (ok, &loaded) {
                 printer.line(format!(
                     "ok: {} ({}) — component valid, imports supported, {} export(s)",
                     plugin.id(),
                     plugin.digest(),
                     plugin.exports().iter().count()
                 ));
+                if let Some((status, _)) = &signature {
+                    printer.line(format!(
+                        "signature: {}",
+                        status["status"].as_str().unwrap_or_default()
+                    ));
+                }
             }
         }
         if ok { Outcome::Ok } else { Outcome::Failed }

@@ -9,9 +9,17 @@ pub mod enable;
 pub mod grant;
 pub mod installed;
 pub mod list;
-pub mod new;
 pub mod revoke;
+pub mod install;
+pub mod keygen;
+pub mod new;
+pub mod pack;
+pub mod package_support;
 pub mod show;
+pub mod sign;
+pub mod trust;
+pub mod uninstall;
+pub mod verify;
 
 use std::path::Path;
 
@@ -24,9 +32,12 @@ pub fn load_target(host: &Host, target: &str, options: LoadOptions) -> Result<Pl
     if !path.exists() {
         return Err(Diagnostic::new(
             Code::MissingPackage,
-            format!("no plugin directory, plugin.toml or .wasm file at `{target}`"),
+            format!("no plugin directory, plugin.toml, .wasm or .plinth file at `{target}`"),
         )
         .with_hint("pass a plugin directory or a component file"));
+    }
+    if path.extension().is_some_and(|e| e == "plinth") && path.is_file() {
+        return package_support::load_package(host, path, options);
     }
     host.load_with(path, options)
         .map_err(|e: HostError| e.to_diagnostic())

@@ -1,0 +1,112 @@
+//! What the distribution commands (`pack`, `keygen`, `sign`, `verify`, `trust`, `install`,
+//! `uninstall`) share: the home's layout, the install policy, and how a package error ends.
+
+use plinth_manifest::ToDiagnostic;
+use plinth_package::{Home, PackageError, SignaturePolicy};
+
+use crate::context::Context;
+use crate::output::{Outcome, Printer, fail};
+
+/// The home, with the user plugin directory from `[paths] user_dir` (relative to the home).
+pub fn home(ctx: &Context) -> Home {
+    let home = Home::new(&ctx.home);
+    match &ctx.config.paths.user_dir {
+        Some(dir) => home.with_plugins_dir(ctx.home.join(dir)),
+        None => home,
+    }
+}
+
+/// The install policy: host config `[security] require_signatures`, unless the command was
+/// told `--allow-unsigned`.
+pub fn policy(ctx: &Context, allow_unsigned: bool) -> SignaturePolicy {
+    if allow_unsigned || !ctx.config.security.require_signatures {
+        SignaturePolicy::AllowUnsigned
+    } else {
+        SignaturePolicy::Require
+    }
+}
+
+/// Prints the error's diagnostic; a bad argument (an unusable key file or name) is a usage
+/// error (exit 2), everything else a failure (exit 1).
+pub fn fail_with(printer: &Printer, error: &PackageError) -> Outcome {
+    let outcome = match error {
+        PackageError::BadInput(_) => Outcome::Usage,
+        _ => Outcome::Failed,
+    };
+    fail(printer, error.to_diagnostic(), outcome)
+}
+
+/// The signature status of a plugin directory, `x.wasm` beside `x.toml`, or `.plinth` package
+/// for `check`:
+/// `{"status": "trusted", "signer": NAME}`, `unsigned`, `untrusted-key` or `bad-signature`,
+/// and the diagnostic to report when the signature is bad. `None` when `path` is not in the
+/// directory layout (other errors are `check`'s own to report).
+pub fn signature_status(
+    ctx: &Context,
+    path: &std::path::Path,
+) -> Option<(serde_json::Value, Option<plinth_manifest::Diagnostic>)> {
+    use plinth_package::{LayoutEntry, Verification};
+    use serde_json::json;
+    let trust = home(ctx).trust_store().ok()?;
+    let outcome = if path.extension().is_some_and(|e| e == "plinth") {
+        let limits = plinth_package::UnpackLimits::default();
+        plinth_package::verify_package_file(path, &trust, SignaturePolicy::Require, &limits)
+            .map(|verified| verified.verification)
+    } else {
+        let entry = if path.is_dir() {
+            LayoutEntry::for_plugin_dir(path).ok()?
+        } else if path.extension().is_some_and(|e| e == "wasm") {
+            LayoutEntry::for_component(path).ok()?
+        } else {
+            LayoutEntry::for_plugin_dir(path.parent()?).ok()?
+        };
+        entry
+            .verify(&trust, SignaturePolicy::Require)
+            .map(|(_, v)| v)
+    };
+    match outcome {
+        Ok(Verification::Trusted { name, .. }) => {
+            Some((json!({"status": "trusted", "signer": name}), None))
+        }
+        Ok(Verification::Unsigned) => Some((json!({"status": "unsigned"}), None)),
+        Err(e @ PackageError::BadSignature { .. }) => {
+            Some((json!({"status": "bad-signature"}), Some(e.to_diagnostic())))
+        }
+        Err(PackageError::Unsigned { .. }) => Some((json!({"status": "unsigned"}), None)),
+        Err(PackageError::UntrustedKey { key, .. }) => {
+            Some((json!({"status": "untrusted-key", "key": key}), None))
+        }
+        Err(_) => None,
+    }
+}
+
+/// Loads a `.plinth` package as a path target of `check` or `call`: it is read within the
+/// package limits, unpacked into a temporary directory and loaded from there. Like a plugin
+/// directory, it runs with the grants given on the command line only; its signature is not
+/// required (`check` reports it).
+pub fn load_package(
+    host: &plinth_host::Host,
+    path: &std::path::Path,
+    options: plinth_host::LoadOptions,
+) -> Result<plinth_host::Plugin, plinth_manifest::Diagnostic> {
+    let limits = plinth_package::UnpackLimits::default();
+    let temp = tempfile::Builder::new()
+        .prefix("plinth-package-")
+        .tempdir()
+        .map_err(|e| {
+            plinth_manifest::Diagnostic::new(
+                plinth_manifest::Code::MissingPackage,
+                format!("cannot create a temporary directory: {e}"),
+            )
+        })?;
+    let dir = temp.path().join("plugin");
+    let bytes = std::fs::read(path).map_err(|e| {
+        plinth_manifest::Diagnostic::new(
+            plinth_manifest::Code::MissingPackage,
+            format!("{}: {e}", path.display()),
+        )
+    })?;
+    plinth_package::unpack(&bytes, &dir, &limits).map_err(|e| e.to_diagnostic())?;
+    // Loading reads the component and manifest into memory; the directory can go after.
+    host.load_with(&dir, options).map_err(|e| e.to_diagnostic())
+}
