@@ -282,3 +282,59 @@ async fn localhost_is_plain_http_too() {
         artifact.package
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_entry_may_point_at_an_oci_reference() {
+    if skipped("index_oci") {
+        return;
+    }
+    use plinth_registry::{IndexLocation, PreReleases, RegistryClient};
+    let server = RegistryServer::start();
+    let artifact = artifact("example.indexed", "1.0.0", Some(SIGNATURE));
+    let target = reference(&server, "indexed:1.0.0");
+    OciClient::default().push(&target, &artifact).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let write_index = |digest: &str| {
+        let json = format!(
+            r#"{{"schema_version": 1, "plugins": [{{"id": "example.indexed", "versions": [
+                {{"version": "1.0.0", "digest": "{digest}", "url": "{target}"}}]}}]}}"#
+        );
+        std::fs::write(dir.path().join("index.json"), json).unwrap();
+    };
+    write_index(&sha256(&artifact.package));
+    let location = IndexLocation::parse(dir.path().join("index.json").to_str().unwrap()).unwrap();
+    let client = RegistryClient::new(SizeCaps::default(), Transport::Auto).unwrap();
+    let index = client.load_index(&location).await.unwrap();
+    let fetched = client
+        .fetch(
+            &index,
+            "example.indexed",
+            &semver::VersionReq::STAR,
+            PreReleases::Exclude,
+            &Silent,
+        )
+        .await
+        .unwrap();
+    assert_eq!(fetched.package, artifact.package);
+    assert_eq!(
+        fetched.signature.as_deref(),
+        Some(SIGNATURE),
+        "from the artifact"
+    );
+
+    // The index pins another digest: the registry's bytes are refused.
+    write_index(&sha256(b"something else"));
+    let index = client.load_index(&location).await.unwrap();
+    let error = client
+        .fetch(
+            &index,
+            "example.indexed",
+            &semver::VersionReq::STAR,
+            PreReleases::Exclude,
+            &Silent,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.to_diagnostic().code, Code::DigestMismatch, "{error}");
+}
