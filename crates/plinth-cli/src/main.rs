@@ -3,6 +3,7 @@
 mod commands;
 mod context;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,9 @@ enum Command {
     Show(commands::show::ShowArgs),
     New(commands::new::NewArgs),
     Build(commands::build::BuildArgs),
+    Search(commands::search::SearchArgs),
+    Push(commands::push::PushArgs),
+    Pull(commands::pull::PullArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,9 @@ fn main() -> ExitCode {
         Command::Show(args) => args.run(&ctx),
         Command::New(args) => args.run(&ctx),
         Command::Build(args) => args.run(&ctx),
+        Command::Search(args) => args.run(&ctx),
+        Command::Push(args) => args.run(&ctx),
+        Command::Pull(args) => args.run(&ctx),
     };
     outcome.exit_code()
 }

@@ -18,6 +18,14 @@ pub struct Paths {
     pub system_dir: Option<PathBuf>,
 }
 
+/// `[registry]`: where `plinth search` and registry installs look for plugins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// The plugin index: a JSON file path or an `http(s)://` URL.
+    pub index: Option<String>,
+}
+
 /// The whole host configuration.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -30,6 +38,8 @@ pub struct HostConfig {
     pub paths: Paths,
     /// Directory names grants may use, mapped to host paths.
     pub dirs: BTreeMap<String, PathBuf>,
+    /// The plugin registry index.
+    pub registry: RegistrySettings,
 }
 
 /// The configuration file could not be read or parsed.
@@ -89,6 +99,18 @@ mod tests {
         assert_eq!(config.limits.wall_timeout_ms, 20);
         assert_eq!(config.limits.mem_bytes, crate::limits::DEFAULT_MEMORY_BYTES);
         assert_eq!(config.dirs["waves"], PathBuf::from("/home/user/waves"));
+    }
+
+    #[test]
+    fn reads_the_registry_index() {
+        let config: HostConfig =
+            toml::from_str("[registry]\nindex = \"https://plugins.example.org/index.json\"")
+                .unwrap();
+        assert_eq!(
+            config.registry.index.as_deref(),
+            Some("https://plugins.example.org/index.json")
+        );
+        assert_eq!(HostConfig::default().registry.index, None);
     }
 
     #[test]

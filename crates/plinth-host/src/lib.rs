@@ -68,7 +68,7 @@ mod state;
 mod world;
 
 pub use cache::CacheOutcome;
-pub use config::{ConfigError, HostConfig, Paths};
+pub use config::{ConfigError, HostConfig, Paths, RegistrySettings};
 pub use engine::EngineSettings;
 pub use error::{CallError, CallFailure, HostError};
 pub use exports::{ExportedFunc, Exports};

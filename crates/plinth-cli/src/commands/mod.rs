@@ -4,6 +4,9 @@ pub mod build;
 pub mod call;
 pub mod check;
 pub mod new;
+pub mod pull;
+pub mod push;
+pub mod search;
 pub mod show;
 
 use std::path::Path;
