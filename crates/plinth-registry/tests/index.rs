@@ -377,9 +377,8 @@ fn malformed_indexes_are_invalid_index() {
         one_version(&format!(r#"{ok}, "capabilities": ["http"]"#)),
         one_version(&format!(r#"{ok}, "capabilities": "log""#)),
         one_version(&format!(r#"{ok}}}, {{{ok}"#)),
-        format!(
-            r#"{{"schema_version": 1, "plugins": [{{"id": "a.b", "versions": []}}, {{"id": "a.b", "versions": []}}]}}"#
-        ),
+        r#"{"schema_version": 1, "plugins": [{"id": "a.b", "versions": []}, {"id": "a.b", "versions": []}]}"#
+            .to_owned(),
         r#"{"schema_version": 1, "plugins": [{"id": "A B", "versions": []}]}"#.to_owned(),
         r#"{"schema_version": 1, "plugins": []} trailing"#.to_owned(),
     ];
