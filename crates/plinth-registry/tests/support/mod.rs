@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// The Debian package that provides the registry binary.
 pub const REGISTRY_PACKAGE: &str = "docker-registry";
-/// The registry binary.
+/// The registry binary (`PLINTH_REGISTRY_BIN` overrides it).
 pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 /// Set to skip the tests that need external servers or clients.
 pub const SKIP_VAR: &str = "PLINTH_SKIP_REGISTRY_TESTS";
@@ -48,9 +48,10 @@ impl RegistryServer {
     /// Starts a registry and waits until `GET /v2/` answers 200. Panics (naming the Debian
     /// package) when the binary is missing.
     pub fn start() -> RegistryServer {
+        let bin = std::env::var("PLINTH_REGISTRY_BIN").unwrap_or_else(|_| REGISTRY_BIN.into());
         assert!(
-            Path::new(REGISTRY_BIN).exists(),
-            "{REGISTRY_BIN} is missing: install Debian's `{REGISTRY_PACKAGE}` package \
+            Path::new(&bin).exists(),
+            "{bin} is missing: install Debian's `{REGISTRY_PACKAGE}` package \
              (apt-get install -y {REGISTRY_PACKAGE}), or set {SKIP_VAR}=1 to skip these tests"
         );
         let dir = tempfile::tempdir().unwrap();
@@ -69,7 +70,7 @@ impl RegistryServer {
             ),
         )
         .unwrap();
-        let child = Command::new(REGISTRY_BIN)
+        let child = Command::new(&bin)
             .arg("serve")
             .arg(&config)
             .stdin(Stdio::null())
