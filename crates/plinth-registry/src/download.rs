@@ -293,7 +293,7 @@ impl RegistryClient {
             .get(url.clone())
             .send()
             .await
-            .map_err(|e| RegistryError::transport(&location, e))?;
+            .map_err(|e| RegistryError::transport_error(&location, &e))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Err(RegistryError::NotFound {
@@ -324,7 +324,7 @@ impl RegistryClient {
         let result = loop {
             match stream.next().await {
                 None => break Ok(Bytes::from(data)),
-                Some(Err(e)) => break Err(RegistryError::transport(&location, e)),
+                Some(Err(e)) => break Err(RegistryError::transport_error(&location, &e)),
                 Some(Ok(chunk)) => {
                     let size = data.len() as u64 + chunk.len() as u64;
                     if size > cap {

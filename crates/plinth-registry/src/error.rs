@@ -89,6 +89,25 @@ impl RegistryError {
         }
     }
 
+    /// A transport failure whose reason lists the error and its sources (reqwest's top-level
+    /// message alone rarely says what went wrong).
+    pub(crate) fn transport_error(
+        location: impl Into<String>,
+        error: &(dyn std::error::Error + 'static),
+    ) -> Self {
+        let mut reason = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !reason.contains(&text) {
+                reason.push_str(": ");
+                reason.push_str(&text);
+            }
+            source = cause.source();
+        }
+        RegistryError::transport(location, reason)
+    }
+
     fn hint(&self) -> Option<&'static str> {
         Some(match self {
             RegistryError::BadReference { .. } => {
@@ -97,7 +116,9 @@ impl RegistryError {
             RegistryError::InvalidIndex { .. } => {
                 "fix the index file; docs/registries.md describes its format"
             }
-            RegistryError::NotFound { .. } => "`plinth search` lists what the index offers",
+            RegistryError::NotFound { .. } => {
+                "check the id, version, tag or path; `plinth search` lists what an index offers"
+            }
             RegistryError::DigestMismatch { .. } => {
                 "the bytes were altered in transit or on the server; nothing was written"
             }

@@ -485,7 +485,7 @@ impl Blobs<'_> {
             });
         }
         if let Some(e) = failure {
-            return Err(RegistryError::transport(self.location, e));
+            return Err(RegistryError::transport_error(self.location, &e));
         }
         Ok(Bytes::from(data))
     }
@@ -518,5 +518,5 @@ fn map_oci_error(location: &str, error: OciDistributionError) -> RegistryError {
             actual: e.to_string(),
         };
     }
-    RegistryError::transport(location, error)
+    RegistryError::transport_error(location, &error)
 }
