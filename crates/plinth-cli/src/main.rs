@@ -3,6 +3,7 @@
 mod commands;
 mod context;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,9 @@ enum Command {
     Trust(commands::trust::TrustArgs),
     Install(commands::install::InstallArgs),
     Uninstall(commands::uninstall::UninstallArgs),
+    Search(commands::search::SearchArgs),
+    Push(commands::push::PushArgs),
+    Pull(commands::pull::PullArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +76,9 @@ fn main() -> ExitCode {
         Command::Trust(args) => args.run(&ctx),
         Command::Install(args) => args.run(&ctx),
         Command::Uninstall(args) => args.run(&ctx),
+        Command::Search(args) => args.run(&ctx),
+        Command::Push(args) => args.run(&ctx),
+        Command::Pull(args) => args.run(&ctx),
     };
     outcome.exit_code()
 }

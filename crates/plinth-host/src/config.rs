@@ -35,6 +35,14 @@ impl Default for Security {
     }
 }
 
+/// `[registry]`: where `plinth search` and registry installs look for plugins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// The plugin index: a JSON file path or an `http(s)://` URL.
+    pub index: Option<String>,
+}
+
 /// The whole host configuration.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -49,6 +57,8 @@ pub struct HostConfig {
     pub dirs: BTreeMap<String, PathBuf>,
     /// Install policy.
     pub security: Security,
+    /// The plugin registry index.
+    pub registry: RegistrySettings,
 }
 
 /// The configuration file could not be read or parsed.
@@ -116,6 +126,18 @@ mod tests {
         let config: HostConfig = toml::from_str("[security]\nrequire_signatures = false").unwrap();
         assert!(!config.security.require_signatures);
         assert!(toml::from_str::<HostConfig>("[security]\nrequire = false").is_err());
+    }
+
+    #[test]
+    fn reads_the_registry_index() {
+        let config: HostConfig =
+            toml::from_str("[registry]\nindex = \"https://plugins.example.org/index.json\"")
+                .unwrap();
+        assert_eq!(
+            config.registry.index.as_deref(),
+            Some("https://plugins.example.org/index.json")
+        );
+        assert_eq!(HostConfig::default().registry.index, None);
     }
 
     #[test]

@@ -71,8 +71,7 @@ mod usage;
 mod world;
 
 pub use cache::CacheOutcome;
-pub use config::Security;
-pub use config::{ConfigError, HostConfig, Paths};
+pub use config::{ConfigError, HostConfig, Paths, RegistrySettings, Security};
 pub use engine::EngineSettings;
 pub use error::{CallError, CallFailure, HostError};
 pub use exports::{ExportedFunc, Exports};

@@ -140,6 +140,10 @@ codes! {
     QuotaExceeded => "quota-exceeded",
     /// A payload over its cap.
     TooLarge => "too-large",
+    /// A registry index is not valid JSON of the index format.
+    InvalidIndex => "invalid-index",
+    /// A registry or index server could not be reached or refused the request.
+    RegistryError => "registry-error",
 }
 
 impl Code {
@@ -274,7 +278,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 32);
+        assert_eq!(Code::ALL.len(), 34);
     }
 
     #[test]

@@ -1,0 +1,61 @@
+//! What the registry commands share: an async runtime, an indicatif progress bar, and the
+//! mapping of registry errors to exit codes.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use plinth_manifest::diagnostic::ToDiagnostic;
+use plinth_registry::{Progress, RegistryError};
+
+use crate::output::{Outcome, Printer, fail};
+
+/// Runs a registry future on a small runtime of its own.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, std::io::Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(future))
+}
+
+/// Prints a registry error; a malformed reference is a usage error (2), the rest fail (1).
+pub fn fail_registry(printer: &Printer, error: &RegistryError) -> Outcome {
+    let outcome = match error {
+        RegistryError::BadReference { .. } => Outcome::Usage,
+        _ => Outcome::Failed,
+    };
+    fail(printer, error.to_diagnostic(), outcome)
+}
+
+/// A download bar on stderr; hidden with `--json`, `-q` or when stderr is not a terminal.
+#[derive(Debug)]
+pub struct Bar {
+    bar: ProgressBar,
+}
+
+impl Bar {
+    pub fn new(printer: &Printer) -> Bar {
+        let bar = ProgressBar::hidden();
+        if !(printer.json || printer.quiet) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        Bar { bar }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, label: &str, total: Option<u64>) {
+        self.bar.reset();
+        self.bar.set_length(total.unwrap_or(0));
+        let template = "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec})";
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            self.bar.set_style(style.progress_chars("=> "));
+        }
+        self.bar.set_message(label.to_owned());
+    }
+
+    fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
