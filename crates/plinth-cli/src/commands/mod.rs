@@ -3,6 +3,7 @@
 pub mod build;
 pub mod call;
 pub mod check;
+pub mod lang;
 pub mod new;
 pub mod show;
 
