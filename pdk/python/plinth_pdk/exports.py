@@ -50,7 +50,8 @@ class Tools:
         from wit_world.exports import tools as wit
 
         return [
-            wit.ToolInfo(spec.name, spec.description, json.dumps(spec.input_schema))
+            wit.ToolInfo(spec.name, spec.description,
+                         json.dumps(spec.input_schema, separators=(",", ":")))
             for spec in _pdk._tools.values()
         ]
 
@@ -72,7 +73,7 @@ class Tools:
             raise
         except Exception as e:  # noqa: BLE001 - every failure goes back to the host
             raise Err(wit.ToolError_Failed(str(e) or type(e).__name__)) from None
-        return json.dumps(output)
+        return json.dumps(output, separators=(",", ":"), ensure_ascii=False)
 
 
 class Command:

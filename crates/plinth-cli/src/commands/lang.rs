@@ -19,6 +19,9 @@ pub const PY_ENTRY: &str = "app.py";
 /// The entry module of a JavaScript project.
 pub const JS_ENTRY: &str = "app.js";
 
+/// The JavaScript PDK's file name in a project.
+const JS_PDK_FILE: &str = "plinth-pdk.js";
+
 /// The WIT package whose worlds plugins implement, relative to a `wit/` folder.
 const PLUGIN_WIT: &str = "plinth-plugin@0.1.0";
 
@@ -134,18 +137,35 @@ pub fn componentize(
         scratch.path().join(PLUGIN_WIT)
     };
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let pdk_scratch;
+    let mut workdir = dir.to_path_buf();
     let mut command = Command::new(&program);
     match lang {
         ProjectLang::Python => {
+            // The project's own `plinth_pdk/` (written by `plinth new`) comes first on the
+            // path; the copy embedded in plinth is the fallback.
+            pdk_scratch = tempfile::tempdir().map_err(|e| io_failure("a temp folder", &e))?;
+            write_files(pdk_scratch.path(), embedded::PY_PDK)
+                .map_err(|e| io_failure("the embedded Python PDK", &e))?;
             command
                 .arg("-d")
                 .arg(&wit)
-                .args(["-w", world, "componentize", "-p", "."])
+                .args(["-w", world, "componentize", "-p", ".", "-p"])
+                .arg(pdk_scratch.path())
                 .arg("app")
                 .arg("-o")
                 .arg(absolute(output));
         }
         ProjectLang::JavaScript => {
+            // Without its own `plinth-pdk.js` (written by `plinth new`), the project is built
+            // from a staged copy that has the one embedded in plinth.
+            if !dir.join(JS_PDK_FILE).is_file() {
+                pdk_scratch = tempfile::tempdir().map_err(|e| io_failure("a temp folder", &e))?;
+                stage(dir, pdk_scratch.path())
+                    .and_then(|()| write_files(pdk_scratch.path(), embedded::JS_PDK))
+                    .map_err(|e| io_failure("a staged copy of the project", &e))?;
+                workdir = pdk_scratch.path().to_path_buf();
+            }
             // Until the host serves wasi:http, the JS runtime's fetch and incoming-handler
             // support stay out (docs/design/0018).
             command
@@ -163,7 +183,7 @@ pub fn componentize(
         }
     }
     let result = command
-        .current_dir(dir)
+        .current_dir(&workdir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -181,16 +201,20 @@ pub fn componentize(
         if text.is_empty() {
             text = String::from_utf8_lossy(&ran.stdout).trim().to_string();
         }
-        // The tail holds the error; a Python traceback can be long.
-        let tail: Vec<&str> = text.lines().rev().take(20).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        // componentize-py appends a long native backtrace after the Python error.
+        let tail: Vec<&str> = text
+            .lines()
+            .take_while(|line| !line.starts_with("Stack backtrace:"))
+            .filter(|line| !line.trim().is_empty())
+            .take(40)
+            .collect();
         return Err(Diagnostic::new(
             Code::MissingPackage,
             format!("{name} failed ({}):\n{}", ran.status, tail.join("\n")),
         )
         .with_hint(match lang {
             ProjectLang::Python => {
-                "check app.py and that `plinth_pdk/` is in the project (written by `plinth new`)"
+                "check app.py; `plinth_pdk` comes from the project or, without a copy, from plinth"
             }
             _ => "check app.js and that `plinth-pdk.js` is in the project (written by `plinth new`)",
         }));
@@ -210,6 +234,26 @@ pub fn write_files(root: &Path, files: &[(&str, &str)]) -> std::io::Result<()> {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(target, text)?;
+    }
+    Ok(())
+}
+
+/// Copies the project's files (not components, hidden files or `wit/`) into `to`.
+fn stage(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let text = name.to_string_lossy();
+        let path = entry.path();
+        if text.starts_with('.') || text.ends_with(".wasm") || text == "wit" {
+            continue;
+        }
+        if path.is_dir() {
+            std::fs::create_dir_all(to.join(&name))?;
+            stage(&path, &to.join(&name))?;
+        } else {
+            std::fs::copy(&path, to.join(&name))?;
+        }
     }
     Ok(())
 }
