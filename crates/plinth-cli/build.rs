@@ -57,8 +57,16 @@ fn main() {
     );
     // The Python and JavaScript PDKs, written into `plinth new --lang python|js` projects.
     for (name, folder, doc) in [
-        ("PY_PDK", "pdk/python", "The Python PDK (`plinth_pdk/`), relative to `pdk/python`."),
-        ("JS_PDK", "pdk/js", "The JavaScript PDK (`plinth-pdk.js`), relative to `pdk/js`."),
+        (
+            "PY_PDK",
+            "pdk/python",
+            "The Python PDK (`plinth_pdk/`), relative to `pdk/python`.",
+        ),
+        (
+            "JS_PDK",
+            "pdk/js",
+            "The JavaScript PDK (`plinth-pdk.js`), relative to `pdk/js`.",
+        ),
     ] {
         let root = manifest_dir.join("../..").join(folder);
         println!("cargo:rerun-if-changed={}", root.display());

@@ -177,8 +177,14 @@ fn count_vowels_behaves_the_same_in_every_language() {
     // (input text, expected call result)
     let cases: Vec<(Value, Value)> = vec![
         (json!({"text": "Plinth"}), json!({"ok": "{\"count\":1}"})),
-        (json!({"text": "Hello World"}), json!({"ok": "{\"count\":3}"})),
-        (json!({"text": "AEIOU aeiou xyz"}), json!({"ok": "{\"count\":10}"})),
+        (
+            json!({"text": "Hello World"}),
+            json!({"ok": "{\"count\":3}"}),
+        ),
+        (
+            json!({"text": "AEIOU aeiou xyz"}),
+            json!({"ok": "{\"count\":10}"}),
+        ),
         (json!({"text": ""}), json!({"ok": "{\"count\":0}"})),
         // Only ASCII vowels count.
         (json!({"text": "Ünïcöde é"}), json!({"ok": "{\"count\":1}"})),
@@ -235,10 +241,20 @@ fn hello_behaves_the_same_in_every_language() {
     let cases: Vec<(&[Grant], Value, Vec<&str>, Value)> = vec![
         (&[], Value::Null, vec![], json!({"ok": "Hello, world!"})),
         (&[], Value::Null, vec!["Ada"], json!({"ok": "Hello, Ada!"})),
-        (&[], Value::Null, vec!["echo", "a", "b"], json!({"ok": "a b"})),
+        (
+            &[],
+            Value::Null,
+            vec!["echo", "a", "b"],
+            json!({"ok": "a b"}),
+        ),
         (&[], Value::Null, vec!["echo"], json!({"ok": ""})),
         // Settings are read only with the `config` grant.
-        (&[], howdy.clone(), vec!["Ada"], json!({"ok": "Hello, Ada!"})),
+        (
+            &[],
+            howdy.clone(),
+            vec!["Ada"],
+            json!({"ok": "Hello, Ada!"}),
+        ),
         (
             &[Grant::Config],
             howdy.clone(),
@@ -295,6 +311,64 @@ fn log_records_carry_the_plugin_id_in_every_language() {
                 .iter()
                 .any(|r| r.plugin == silent_id && r.message == "greeting Linus"),
             "{lang:?}: a record without the `log` grant"
+        );
+    }
+}
+
+/// Resident set size of this process, in bytes (Linux).
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Load (cached), instantiate, warm call and RSS per live instance of each language's
+/// count-vowels build. Prints a Markdown table; figures go into docs/performance.md.
+///
+/// `cargo test -p plinth-cli --release --test languages -- --ignored --nocapture measure`
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure() {
+    use std::time::Instant;
+    println!("| language | load (cached) | instantiate | warm call | RSS per live instance |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for lang in LANGS {
+        let dir = built("count-vowels", lang);
+        load("count-vowels", lang, &[], Value::Null); // fills the compile cache
+        let loads = 20;
+        let start = Instant::now();
+        for _ in 0..loads {
+            host().load(&dir).unwrap();
+        }
+        let load_time = start.elapsed() / loads;
+        let plugin = host().load(&dir).unwrap();
+        let n = 20;
+        let before = rss_bytes();
+        let start = Instant::now();
+        let mut live: Vec<_> = (0..n).map(|_| plugin.instantiate().unwrap()).collect();
+        let instantiate = start.elapsed() / n;
+        let input = json!({"text": "Hello World"}).to_string();
+        for instance in &mut live {
+            instance
+                .call_json("call", &[json!("count_vowels"), json!(input)])
+                .unwrap();
+        }
+        let per_instance = rss_bytes().saturating_sub(before) / u64::from(n);
+        let calls = 2000;
+        let start = Instant::now();
+        for _ in 0..calls {
+            live[0]
+                .call_json("call", &[json!("count_vowels"), json!(input)])
+                .unwrap();
+        }
+        let warm = start.elapsed() / calls;
+        println!(
+            "| {lang:?} | {load_time:.2?} | {instantiate:.2?} | {warm:.2?} | {:.1} MB |",
+            per_instance as f64 / 1e6
         );
     }
 }

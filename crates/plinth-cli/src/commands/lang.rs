@@ -92,11 +92,18 @@ pub fn toolchain(lang: ProjectLang) -> Result<PathBuf, Diagnostic> {
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(missing(format!("{variable}={} is not a file", path.display())))
+            Err(missing(format!(
+                "{variable}={} is not a file",
+                path.display()
+            )))
         };
     }
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|p| p.join(program)).collect())
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(program))
+                .collect()
+        })
         .unwrap_or_default();
     if lang == ProjectLang::JavaScript {
         candidates.push(node_prefix().join("node_modules/.bin").join(program));
@@ -216,7 +223,9 @@ pub fn componentize(
             ProjectLang::Python => {
                 "check app.py; `plinth_pdk` comes from the project or, without a copy, from plinth"
             }
-            _ => "check app.js and that `plinth-pdk.js` is in the project (written by `plinth new`)",
+            _ => {
+                "check app.js and that `plinth-pdk.js` is in the project (written by `plinth new`)"
+            }
         }));
     }
     Ok(())

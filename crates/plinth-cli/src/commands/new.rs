@@ -264,14 +264,22 @@ impl NewArgs {
         let (entry, app, readme, gitignore, pdk) = match (self.lang, self.kind) {
             (Lang::Python, kind) => (
                 super::lang::PY_ENTRY,
-                if kind == Kind::Tool { py_templates::APP_TOOL } else { py_templates::APP_PLUGIN },
+                if kind == Kind::Tool {
+                    py_templates::APP_TOOL
+                } else {
+                    py_templates::APP_PLUGIN
+                },
                 py_templates::README,
                 py_templates::GITIGNORE,
                 vendored::PY_PDK,
             ),
             (_, kind) => (
                 super::lang::JS_ENTRY,
-                if kind == Kind::Tool { js_templates::APP_TOOL } else { js_templates::APP_PLUGIN },
+                if kind == Kind::Tool {
+                    js_templates::APP_TOOL
+                } else {
+                    js_templates::APP_PLUGIN
+                },
                 js_templates::README,
                 js_templates::GITIGNORE,
                 vendored::JS_PDK,
@@ -283,7 +291,10 @@ impl NewArgs {
             ("README.md".to_string(), fill(readme)),
             (".gitignore".to_string(), gitignore.to_string()),
         ];
-        files.extend(pdk.iter().map(|(path, text)| (path.to_string(), text.to_string())));
+        files.extend(
+            pdk.iter()
+                .map(|(path, text)| (path.to_string(), text.to_string())),
+        );
         files.extend(
             vendored::WIT
                 .iter()
@@ -299,7 +310,11 @@ impl NewArgs {
                 Outcome::Failed,
             );
         }
-        let language = if self.lang == Lang::Python { "python" } else { "js" };
+        let language = if self.lang == Lang::Python {
+            "python"
+        } else {
+            "js"
+        };
         let target = shell_word(&dir.to_string_lossy());
         let next = format!("plinth build {target} && plinth call {target} {call_args}");
         if printer.json {
