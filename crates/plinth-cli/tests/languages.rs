@@ -372,3 +372,59 @@ fn measure() {
         );
     }
 }
+
+#[test]
+fn new_writes_a_python_or_js_project_and_a_missing_toolchain_is_a_coded_error() {
+    let root = tempfile::tempdir().unwrap();
+    for (lang, entry, pdk, variable, install) in [
+        (
+            "python",
+            "app.py",
+            "plinth_pdk/__init__.py",
+            "PLINTH_COMPONENTIZE_PY",
+            "pip install componentize-py==0.25.1",
+        ),
+        (
+            "js",
+            "app.js",
+            "plinth-pdk.js",
+            "PLINTH_COMPONENTIZE_JS",
+            "@bytecodealliance/componentize-js@0.23.0",
+        ),
+    ] {
+        let name = format!("x-{lang}");
+        let out = Command::new(PLINTH)
+            .args(["new", &name, "--lang", lang, "--kind", "plugin"])
+            .current_dir(root.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let project = root.path().join(&name);
+        for file in [
+            entry,
+            pdk,
+            "plugin.toml",
+            "wit/plinth-plugin@0.1.0/plugin.wit",
+        ] {
+            assert!(project.join(file).is_file(), "{lang}: {file}");
+        }
+        let manifest = std::fs::read_to_string(project.join("plugin.toml")).unwrap();
+        assert!(manifest.contains("world = \"plugin\""), "{manifest}");
+
+        let out = Command::new(PLINTH)
+            .args(["--json", "build"])
+            .arg(&project)
+            .env(variable, root.path().join("no-such-tool"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{lang}: {out:?}");
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let diagnostic = &doc["diagnostics"][0];
+        assert_eq!(diagnostic["code"], json!("missing-package"), "{doc}");
+        assert!(
+            diagnostic["hint"].as_str().unwrap().contains(install),
+            "{lang}: {doc}"
+        );
+        assert!(!project.join(format!("x_{lang}.wasm")).exists());
+    }
+}
