@@ -55,6 +55,30 @@ fn main() {
         "The WIT files, relative to `wit/`, with symlinked folders copied.",
         &wit_files,
     );
+    // The Python and JavaScript PDKs, written into `plinth new --lang python|js` projects.
+    for (name, folder, doc) in [
+        (
+            "PY_PDK",
+            "pdk/python",
+            "The Python PDK (`plinth_pdk/`), relative to `pdk/python`.",
+        ),
+        (
+            "JS_PDK",
+            "pdk/js",
+            "The JavaScript PDK (`plinth-pdk.js`), relative to `pdk/js`.",
+        ),
+    ] {
+        let root = manifest_dir.join("../..").join(folder);
+        println!("cargo:rerun-if-changed={}", root.display());
+        let mut files = Vec::new();
+        for entry in read_dir_sorted(&root) {
+            let file = utf8_name(&entry);
+            if !file.starts_with('.') {
+                collect(&entry, &file, &mut files);
+            }
+        }
+        write_list(&mut out, name, doc, &files);
+    }
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     fs::write(out_dir.join("vendored.rs"), out).expect("write vendored.rs");
 }
@@ -67,7 +91,7 @@ fn collect(path: &Path, relative: &str, files: &mut Vec<(String, PathBuf)>) {
     if meta.is_dir() {
         for entry in read_dir_sorted(path) {
             let name = utf8_name(&entry);
-            if name.starts_with('.') || name == "target" {
+            if name.starts_with('.') || name == "target" || name == "__pycache__" {
                 continue;
             }
             collect(&entry, &format!("{relative}/{name}"), files);

@@ -11,13 +11,15 @@ use plinth_manifest::Manifest;
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use serde_json::{Value, json};
 
+use super::lang::{self, ProjectLang};
 use crate::context::Context;
 use crate::output::{Outcome, fail};
 
 /// The target every Rust plugin builds for.
 const TARGET: &str = "wasm32-wasip2";
 
-/// Build the plugin in DIR (a Rust crate with a plugin.toml) into its component.
+/// Build the plugin in DIR (a Rust crate, or a Python `app.py` / JavaScript `app.js`
+/// project, with a plugin.toml) into its component.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// The plugin project [default: .].
@@ -32,40 +34,46 @@ impl BuildArgs {
             Ok(parsed) => parsed.manifest,
             Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
         };
-        if !self.dir.join("Cargo.toml").is_file() {
-            return fail(
-                printer,
-                Diagnostic::new(
-                    Code::MissingPackage,
-                    format!(
-                        "{}: no Cargo.toml; `plinth build` builds Rust plugins",
-                        self.dir.display()
-                    ),
-                )
-                .with_plugin(manifest.plugin.id.to_string())
-                .with_hint("create a project with `plinth new NAME`"),
-                Outcome::Failed,
-            );
-        }
-        printer.note(format!("building {} for {TARGET}", manifest.plugin.id));
-        let built = match cargo_build(&self.dir) {
-            Ok(path) => path,
-            Err(diagnostic) => {
-                return fail(
-                    printer,
-                    diagnostic.with_plugin(manifest.plugin.id.to_string()),
-                    Outcome::Failed,
-                );
+        let destination = manifest.component_path();
+        let built = match lang::detect(&self.dir) {
+            None => Err(Diagnostic::new(
+                Code::MissingPackage,
+                format!(
+                    "{}: no Cargo.toml, {} or {}; `plinth build` builds Rust, Python and \
+                     JavaScript plugins",
+                    self.dir.display(),
+                    lang::PY_ENTRY,
+                    lang::JS_ENTRY
+                ),
+            )
+            .with_hint("create a project with `plinth new NAME [--lang rust|python|js]`")),
+            Some(ProjectLang::Rust) => {
+                printer.note(format!("building {} for {TARGET}", manifest.plugin.id));
+                cargo_build(&self.dir).and_then(|built| {
+                    copy_atomically(&built, &destination).map_err(|e| {
+                        Diagnostic::new(
+                            Code::MissingPackage,
+                            format!("cannot write {}: {e}", destination.display()),
+                        )
+                    })
+                })
+            }
+            Some(language) => {
+                printer.note(format!(
+                    "building {} with {}",
+                    manifest.plugin.id,
+                    match language {
+                        ProjectLang::Python => "componentize-py",
+                        _ => "componentize-js",
+                    }
+                ));
+                componentize_atomically(language, &self.dir, &manifest, &destination)
             }
         };
-        let destination = manifest.component_path();
-        if let Err(e) = copy_atomically(&built, &destination) {
+        if let Err(diagnostic) = built {
             return fail(
                 printer,
-                Diagnostic::new(
-                    Code::MissingPackage,
-                    format!("cannot write {}: {e}", destination.display()),
-                ),
+                diagnostic.with_plugin(manifest.plugin.id.to_string()),
                 Outcome::Failed,
             );
         }
@@ -161,5 +169,32 @@ fn copy_atomically(from: &Path, to: &Path) -> std::io::Result<()> {
     let temp = tempfile::NamedTempFile::new_in(dir)?;
     std::fs::copy(from, temp.path())?;
     temp.persist(to).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Runs componentize-py / componentize-js into a temp file beside `to`, then renames it
+/// into place, so a failed build leaves the previous component as it was.
+fn componentize_atomically(
+    language: ProjectLang,
+    dir: &Path,
+    manifest: &Manifest,
+    to: &Path,
+) -> Result<(), Diagnostic> {
+    let failure = |e: std::io::Error| {
+        Diagnostic::new(
+            Code::MissingPackage,
+            format!("cannot write {}: {e}", to.display()),
+        )
+    };
+    let folder = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder).map_err(failure)?;
+    let temp = tempfile::Builder::new()
+        .prefix(".plinth-build")
+        .suffix(".wasm")
+        .tempfile_in(folder)
+        .map_err(failure)?;
+    lang::componentize(language, dir, manifest, temp.path())?;
+    temp.as_file().sync_all().map_err(failure)?;
+    temp.persist(to).map_err(|e| failure(e.error))?;
     Ok(())
 }

@@ -13,6 +13,10 @@ use crate::output::{Outcome, fail};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Lang {
     Rust,
+    /// componentize-py; the project holds `app.py` and a copy of `plinth_pdk/`.
+    Python,
+    /// componentize-js; the project holds `app.js` and a copy of `plinth-pdk.js`.
+    Js,
 }
 
 /// Which `plinth:plugin` world the plugin implements.
@@ -72,10 +76,22 @@ mod templates {
     pub const GITIGNORE: &str = include_str!("../../templates/rust/.gitignore");
 }
 
-/// The PDK's sources (`PDK`) and the repository's WIT (`WIT`), as (relative path, text).
-mod vendored {
-    include!(concat!(env!("OUT_DIR"), "/vendored.rs"));
+mod py_templates {
+    pub const APP_TOOL: &str = include_str!("../../templates/python/app-tool.py.tmpl");
+    pub const APP_PLUGIN: &str = include_str!("../../templates/python/app-plugin.py.tmpl");
+    pub const README: &str = include_str!("../../templates/python/README.md.tmpl");
+    pub const GITIGNORE: &str = include_str!("../../templates/python/.gitignore");
 }
+
+mod js_templates {
+    pub const APP_TOOL: &str = include_str!("../../templates/js/app-tool.js.tmpl");
+    pub const APP_PLUGIN: &str = include_str!("../../templates/js/app-plugin.js.tmpl");
+    pub const README: &str = include_str!("../../templates/js/README.md.tmpl");
+    pub const GITIGNORE: &str = include_str!("../../templates/js/.gitignore");
+}
+
+/// The PDKs' sources and the repository's WIT, as (relative path, text).
+use super::lang::embedded as vendored;
 
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -119,6 +135,9 @@ impl NewArgs {
                 "choose another name or remove the directory",
             );
         }
+        if self.lang != Lang::Rust {
+            return self.new_scripted(ctx, &dir, &name);
+        }
         let pdk = if self.vendor_pdk {
             Pdk::Vendored
         } else if let Some(checkout) = &self.pdk_path {
@@ -146,7 +165,6 @@ impl NewArgs {
         } else {
             default_pdk().map_or(Pdk::Vendored, Pdk::Checkout)
         };
-        let Lang::Rust = self.lang;
         let crate_name = name.replace('-', "_");
         let pdk_path = match &pdk {
             Pdk::Checkout(path) => path.to_string_lossy().into_owned(),
@@ -220,6 +238,94 @@ impl NewArgs {
                 "created {} (plinth-pdk: {pdk_path})",
                 dir.display()
             ));
+            printer.line(format!("next: {next}"));
+        }
+        Outcome::Ok
+    }
+}
+
+impl NewArgs {
+    /// `--lang python|js`: the app module, the PDK and the WIT copied into the project.
+    fn new_scripted(&self, ctx: &Context, dir: &Path, name: &str) -> Outcome {
+        let printer = &ctx.printer;
+        let crate_name = name.replace('-', "_");
+        let (world, call_args) = match self.kind {
+            Kind::Tool => ("tool", CALL_TOOL),
+            Kind::Plugin => ("plugin", CALL_PLUGIN),
+        };
+        let fill = |template: &str| {
+            template
+                .replace("{{name}}", name)
+                .replace("{{crate_name}}", &crate_name)
+                .replace("{{id}}", name)
+                .replace("{{world}}", world)
+                .replace("{{call_example}}", call_args)
+        };
+        let (entry, app, readme, gitignore, pdk) = match (self.lang, self.kind) {
+            (Lang::Python, kind) => (
+                super::lang::PY_ENTRY,
+                if kind == Kind::Tool {
+                    py_templates::APP_TOOL
+                } else {
+                    py_templates::APP_PLUGIN
+                },
+                py_templates::README,
+                py_templates::GITIGNORE,
+                vendored::PY_PDK,
+            ),
+            (_, kind) => (
+                super::lang::JS_ENTRY,
+                if kind == Kind::Tool {
+                    js_templates::APP_TOOL
+                } else {
+                    js_templates::APP_PLUGIN
+                },
+                js_templates::README,
+                js_templates::GITIGNORE,
+                vendored::JS_PDK,
+            ),
+        };
+        let mut files = vec![
+            (entry.to_string(), fill(app)),
+            ("plugin.toml".to_string(), fill(templates::PLUGIN_TOML)),
+            ("README.md".to_string(), fill(readme)),
+            (".gitignore".to_string(), gitignore.to_string()),
+        ];
+        files.extend(
+            pdk.iter()
+                .map(|(path, text)| (path.to_string(), text.to_string())),
+        );
+        files.extend(
+            vendored::WIT
+                .iter()
+                .map(|(path, text)| (format!("{VENDORED_WIT}/{path}"), text.to_string())),
+        );
+        if let Err(e) = write_project(dir, &files) {
+            return fail(
+                printer,
+                Diagnostic::new(
+                    Code::MissingPackage,
+                    format!("cannot create {}: {e}", dir.display()),
+                ),
+                Outcome::Failed,
+            );
+        }
+        let language = if self.lang == Lang::Python {
+            "python"
+        } else {
+            "js"
+        };
+        let target = shell_word(&dir.to_string_lossy());
+        let next = format!("plinth build {target} && plinth call {target} {call_args}");
+        if printer.json {
+            printer.json_doc(&json!({
+                "created": dir,
+                "name": name,
+                "lang": language,
+                "next": next,
+            }));
+        } else {
+            printer.line(format!("created {} ({language})", dir.display()));
             printer.line(format!("next: {next}"));
         }
         Outcome::Ok

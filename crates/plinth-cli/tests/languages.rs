@@ -1,0 +1,430 @@
+//! The same test cases against the Rust, Python and JavaScript builds of the examples
+//! (`count-vowels`, `hello`; `examples/*-py`, `examples/*-js`).
+//!
+//! The Python and JavaScript examples are built with the real `plinth build` (componentize-py,
+//! componentize-js; `scripts/install-lang-tools` installs them) into
+//! `$CARGO_TARGET_TMPDIR/languages/`, once per test binary, and only when their sources, the
+//! PDKs or the WIT changed since the last run; their compiled code stays in the compile cache
+//! there too. The Rust builds come from test-programs.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use plinth_host::log::{LogLevel, LogRecord, LogSink};
+use plinth_host::{Host, Limits, LoadOptions, Plugin};
+use plinth_manifest::grant::Grant;
+use serde_json::{Value, json};
+
+const PLINTH: &str = env!("CARGO_BIN_EXE_plinth");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Lang {
+    Rust,
+    Python,
+    Js,
+}
+
+const LANGS: [Lang; 3] = [Lang::Rust, Lang::Python, Lang::Js];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn work() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("languages")
+}
+
+fn records() -> &'static Mutex<Vec<LogRecord>> {
+    static RECORDS: OnceLock<Mutex<Vec<LogRecord>>> = OnceLock::new();
+    RECORDS.get_or_init(Default::default)
+}
+
+/// One host per test binary, with the compile cache `plinth build` filled.
+fn host() -> &'static Host {
+    static HOST: OnceLock<Host> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let sink: LogSink = Arc::new(|record: &LogRecord| {
+            records().lock().unwrap().push(record.clone());
+        });
+        Host::builder()
+            .limits(Limits::default())
+            .cache_dir(work().join("home/cache"))
+            .log_sink(sink)
+            .build()
+            .expect("host")
+    })
+}
+
+/// Hashes every file under `dir` (names and contents, sorted, `.wasm` and caches skipped).
+fn fingerprint(dir: &Path, hasher: &mut impl Hasher) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".wasm") || name == "__pycache__" || name.starts_with('.') {
+            continue;
+        }
+        name.hash(hasher);
+        if path.is_dir() {
+            fingerprint(&path, hasher);
+        } else {
+            std::fs::read(&path).unwrap().hash(hasher);
+        }
+    }
+}
+
+/// `examples/NAME` (Rust), `examples/NAME-py` or `examples/NAME-js` as a built plugin
+/// directory. Python and JavaScript are built once per test binary, and reused across runs
+/// while their inputs are unchanged.
+fn built(name: &str, lang: Lang) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<(String, Lang), PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    // One build at a time: each compile takes ~300 MB and several seconds.
+    let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(dir) = built.get(&(name.to_string(), lang)) {
+        return dir.clone();
+    }
+    let (example, wasm) = match lang {
+        Lang::Rust => (name.to_string(), None),
+        Lang::Python => (format!("{name}-py"), Some("py")),
+        Lang::Js => (format!("{name}-js"), Some("js")),
+    };
+    let source = repo().join("examples").join(&example);
+    let stage = work().join(&example);
+    let component = plinth_manifest::Manifest::load(&source)
+        .unwrap()
+        .manifest
+        .runtime
+        .component;
+    match wasm {
+        None => {
+            std::fs::create_dir_all(&stage).unwrap();
+            copy_files(&source, &stage);
+            let rust = match name {
+                "hello" => test_programs::HELLO,
+                _ => test_programs::COUNT_VOWELS,
+            };
+            std::fs::copy(rust, stage.join(&component)).unwrap();
+        }
+        Some(_) => {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            fingerprint(&source, &mut hasher);
+            fingerprint(&repo().join("pdk"), &mut hasher);
+            fingerprint(&repo().join("wit"), &mut hasher);
+            let stamp = format!("{:016x}", hasher.finish());
+            let stamp_file = stage.join(".inputs");
+            let fresh = std::fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
+                && stage.join(&component).is_file();
+            if !fresh {
+                let _ = std::fs::remove_dir_all(&stage);
+                std::fs::create_dir_all(&stage).unwrap();
+                copy_files(&source, &stage);
+                let out = Command::new(PLINTH)
+                    .arg("--home")
+                    .arg(work().join("home"))
+                    .arg("build")
+                    .arg(&stage)
+                    .env_remove("PLINTH_HOME")
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "`plinth build examples/{example}` failed; the CI installs the toolchains \
+                     with `scripts/install-lang-tools`:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                std::fs::write(&stamp_file, stamp).unwrap();
+            }
+        }
+    }
+    built.insert((name.to_string(), lang), stage.clone());
+    stage
+}
+
+fn copy_files(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && path.extension().is_none_or(|e| e != "wasm") {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+fn load(name: &str, lang: Lang, grants: &[Grant], settings: Value) -> Plugin {
+    host()
+        .load_with(
+            built(name, lang),
+            LoadOptions::default()
+                .with_grants(grants.iter().cloned())
+                .with_settings(settings),
+        )
+        .unwrap_or_else(|e| panic!("{name} ({lang:?}): {e}"))
+}
+
+#[test]
+fn count_vowels_behaves_the_same_in_every_language() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/count-vowels/count_vowels.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    // (input text, expected call result)
+    let cases: Vec<(Value, Value)> = vec![
+        (json!({"text": "Plinth"}), json!({"ok": "{\"count\":1}"})),
+        (
+            json!({"text": "Hello World"}),
+            json!({"ok": "{\"count\":3}"}),
+        ),
+        (
+            json!({"text": "AEIOU aeiou xyz"}),
+            json!({"ok": "{\"count\":10}"}),
+        ),
+        (json!({"text": ""}), json!({"ok": "{\"count\":0}"})),
+        // Only ASCII vowels count.
+        (json!({"text": "Ünïcöde é"}), json!({"ok": "{\"count\":1}"})),
+        (
+            json!({"txt": 1}),
+            json!({"err": {"invalid-input": "expected an object with a string `text`"}}),
+        ),
+        (
+            json!([1]),
+            json!({"err": {"invalid-input": "expected an object with a string `text`"}}),
+        ),
+        (
+            json!({"text": 5}),
+            json!({"err": {"invalid-input": "expected an object with a string `text`"}}),
+        ),
+    ];
+    for lang in LANGS {
+        // Zero grants: the plugin loads and runs; its log records are dropped.
+        let plugin = load("count-vowels", lang, &[], Value::Null);
+        let tools = plugin.call_json("list-tools", &[]).unwrap();
+        assert_eq!(tools.as_array().unwrap().len(), 1, "{lang:?}: {tools}");
+        assert_eq!(tools[0]["name"], json!("count_vowels"), "{lang:?}");
+        let listed: Value =
+            serde_json::from_str(tools[0]["input-schema"].as_str().unwrap()).unwrap();
+        assert_eq!(listed, schema, "{lang:?}: the listed schema is the file's");
+        for (input, expected) in &cases {
+            let result = plugin
+                .call_json("call", &[json!("count_vowels"), json!(input.to_string())])
+                .unwrap();
+            assert_eq!(&result, expected, "{lang:?}: count_vowels({input})");
+        }
+        let unknown = plugin
+            .call_json("call", &[json!("count_consonants"), json!("{}")])
+            .unwrap();
+        assert_eq!(
+            unknown,
+            json!({"err": {"unknown-tool": "count_consonants"}}),
+            "{lang:?}"
+        );
+        let not_json = plugin
+            .call_json("call", &[json!("count_vowels"), json!("not json")])
+            .unwrap();
+        assert!(
+            not_json["err"]["invalid-input"].is_string(),
+            "{lang:?}: {not_json}"
+        );
+    }
+}
+
+#[test]
+fn hello_behaves_the_same_in_every_language() {
+    // (grants, settings, args, expected result; `null`: whatever the Rust build returns)
+    let howdy = json!({"greeting": "Howdy"});
+    let cases: Vec<(&[Grant], Value, Vec<&str>, Value)> = vec![
+        (&[], Value::Null, vec![], json!({"ok": "Hello, world!"})),
+        (&[], Value::Null, vec!["Ada"], json!({"ok": "Hello, Ada!"})),
+        (
+            &[],
+            Value::Null,
+            vec!["echo", "a", "b"],
+            json!({"ok": "a b"}),
+        ),
+        (&[], Value::Null, vec!["echo"], json!({"ok": ""})),
+        // Settings are read only with the `config` grant.
+        (
+            &[],
+            howdy.clone(),
+            vec!["Ada"],
+            json!({"ok": "Hello, Ada!"}),
+        ),
+        (
+            &[Grant::Config],
+            howdy.clone(),
+            vec!["Ada", "Lovelace"],
+            Value::Null,
+        ),
+        (
+            &[Grant::Config, Grant::Log],
+            json!({}),
+            vec!["Ada"],
+            json!({"ok": "Hello, Ada!"}),
+        ),
+    ];
+    let mut reference = HashMap::new();
+    for lang in LANGS {
+        for (i, (grants, settings, args, expected)) in cases.iter().enumerate() {
+            let plugin = load("hello", lang, grants, settings.clone());
+            // A live instance: `on-load` ran and read the settings.
+            let mut live = plugin.instantiate().unwrap();
+            let result = live.call_json("run", &[json!(args)]).unwrap();
+            let expected = if expected.is_null() {
+                reference.entry(i).or_insert_with(|| result.clone()).clone()
+            } else {
+                expected.clone()
+            };
+            assert!(result["ok"].is_string(), "{lang:?}: {result}");
+            assert_eq!(
+                result, expected,
+                "{lang:?}: run({args:?}) with {grants:?} and {settings}"
+            );
+        }
+    }
+}
+
+#[test]
+fn log_records_carry_the_plugin_id_in_every_language() {
+    for lang in LANGS {
+        let plugin = load("hello", lang, &[Grant::Log], Value::Null);
+        let id = plugin.id().to_string();
+        plugin.call_json("run", &[json!(["Grace"])]).unwrap();
+        let seen = records().lock().unwrap().clone();
+        assert!(
+            seen.iter().any(|r| r.plugin == id
+                && r.message == "greeting Grace"
+                && r.level == LogLevel::Info),
+            "{lang:?}: {seen:?}"
+        );
+        let silent = load("hello", lang, &[], Value::Null);
+        let silent_id = silent.id().to_string();
+        silent.call_json("run", &[json!(["Linus"])]).unwrap();
+        let seen = records().lock().unwrap().clone();
+        assert!(
+            !seen
+                .iter()
+                .any(|r| r.plugin == silent_id && r.message == "greeting Linus"),
+            "{lang:?}: a record without the `log` grant"
+        );
+    }
+}
+
+/// Resident set size of this process, in bytes (Linux).
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Load (cached), instantiate, warm call and RSS per live instance of each language's
+/// count-vowels build. Prints a Markdown table; figures go into docs/performance.md.
+///
+/// `cargo test -p plinth-cli --release --test languages -- --ignored --nocapture measure`
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure() {
+    use std::time::Instant;
+    println!("| language | load (cached) | instantiate | warm call | RSS per live instance |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for lang in LANGS {
+        let dir = built("count-vowels", lang);
+        load("count-vowels", lang, &[], Value::Null); // fills the compile cache
+        let loads = 20;
+        let start = Instant::now();
+        for _ in 0..loads {
+            host().load(&dir).unwrap();
+        }
+        let load_time = start.elapsed() / loads;
+        let plugin = host().load(&dir).unwrap();
+        let n = 20;
+        let before = rss_bytes();
+        let start = Instant::now();
+        let mut live: Vec<_> = (0..n).map(|_| plugin.instantiate().unwrap()).collect();
+        let instantiate = start.elapsed() / n;
+        let input = json!({"text": "Hello World"}).to_string();
+        for instance in &mut live {
+            instance
+                .call_json("call", &[json!("count_vowels"), json!(input)])
+                .unwrap();
+        }
+        let per_instance = rss_bytes().saturating_sub(before) / u64::from(n);
+        let calls = 2000;
+        let start = Instant::now();
+        for _ in 0..calls {
+            live[0]
+                .call_json("call", &[json!("count_vowels"), json!(input)])
+                .unwrap();
+        }
+        let warm = start.elapsed() / calls;
+        println!(
+            "| {lang:?} | {load_time:.2?} | {instantiate:.2?} | {warm:.2?} | {:.1} MB |",
+            per_instance as f64 / 1e6
+        );
+    }
+}
+
+#[test]
+fn new_writes_a_python_or_js_project_and_a_missing_toolchain_is_a_coded_error() {
+    let root = tempfile::tempdir().unwrap();
+    for (lang, entry, pdk, variable, install) in [
+        (
+            "python",
+            "app.py",
+            "plinth_pdk/__init__.py",
+            "PLINTH_COMPONENTIZE_PY",
+            "pip install componentize-py==0.25.1",
+        ),
+        (
+            "js",
+            "app.js",
+            "plinth-pdk.js",
+            "PLINTH_COMPONENTIZE_JS",
+            "@bytecodealliance/componentize-js@0.23.0",
+        ),
+    ] {
+        let name = format!("x-{lang}");
+        let out = Command::new(PLINTH)
+            .args(["new", &name, "--lang", lang, "--kind", "plugin"])
+            .current_dir(root.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let project = root.path().join(&name);
+        for file in [
+            entry,
+            pdk,
+            "plugin.toml",
+            "wit/plinth-plugin@0.1.0/plugin.wit",
+        ] {
+            assert!(project.join(file).is_file(), "{lang}: {file}");
+        }
+        let manifest = std::fs::read_to_string(project.join("plugin.toml")).unwrap();
+        assert!(manifest.contains("world = \"plugin\""), "{manifest}");
+
+        let out = Command::new(PLINTH)
+            .args(["--json", "build"])
+            .arg(&project)
+            .env(variable, root.path().join("no-such-tool"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{lang}: {out:?}");
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let diagnostic = &doc["diagnostics"][0];
+        assert_eq!(diagnostic["code"], json!("missing-package"), "{doc}");
+        assert!(
+            diagnostic["hint"].as_str().unwrap().contains(install),
+            "{lang}: {doc}"
+        );
+        assert!(!project.join(format!("x_{lang}.wasm")).exists());
+    }
+}

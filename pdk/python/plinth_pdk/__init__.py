@@ -1,0 +1,324 @@
+"""Plinth plugin development kit for Python (componentize-py 0.25.1).
+
+An author writes plain Python against this module:
+
+    from plinth_pdk import tool, log
+    from plinth_pdk.exports import Lifecycle, Tools   # the component's exports
+
+    @tool("count_vowels", "Counts vowels.", {"type": "object"})
+    def count_vowels(input):
+        return {"count": ...}
+
+Host calls (`log`, `config`, `http`, `kv`, `events`) are thin typed wrappers over the
+bindings componentize-py generates from Plinth's WIT (`wit_world`). A host error becomes
+a `HostError` with the WIT variant's case (`kind`, e.g. "missing-grant") and message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+__all__ = [
+    "HostError",
+    "InvalidInput",
+    "ToolFailed",
+    "ToolSpec",
+    "Event",
+    "tool",
+    "command",
+    "on_load",
+    "on_setting_change",
+    "on_close",
+    "on_event",
+    "log",
+    "config",
+    "http",
+    "kv",
+    "events",
+]
+
+
+class HostError(Exception):
+    """A host call failed: `kind` is the WIT error case (kebab-case), `message` its text."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+
+
+class InvalidInput(Exception):
+    """Raise from a tool when its input does not fit: the call fails with `invalid-input`."""
+
+
+class ToolFailed(Exception):
+    """Raise from a tool when it ran and failed: the call fails with `failed`."""
+
+
+def _kebab(name: str) -> str:
+    out = []
+    for i, c in enumerate(name):
+        if c.isupper() and i:
+            out.append("-")
+        out.append(c.lower())
+    return "".join(out)
+
+
+def _host_error(err: Any) -> HostError:
+    """Turns the payload of a generated `Err` (a `Xxx_Case(value=...)`) into a HostError."""
+    value = getattr(err, "value", err)
+    case = type(value).__name__.split("_", 1)[-1]
+    return HostError(_kebab(case), str(getattr(value, "value", value)))
+
+
+def _call(function: Callable[..., Any], *args: Any) -> Any:
+    from componentize_py_types import Err
+
+    try:
+        return function(*args)
+    except Err as err:
+        raise _host_error(err) from None
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+@dataclass
+class ToolSpec:
+    """One registered tool."""
+
+    name: str
+    description: str
+    input_schema: Dict[str, Any]
+    function: Callable[[Any], Any]
+
+
+@dataclass
+class Event:
+    """An event delivered to the instance (`kind`, `subject`, `payload` as text)."""
+
+    kind: str
+    subject: str
+    payload: str
+
+
+_tools: Dict[str, ToolSpec] = {}
+_hooks: Dict[str, Callable[..., Any]] = {}
+
+
+def tool(name: str, description: str, input_schema: Optional[Dict[str, Any]] = None):
+    """Registers `function(input) -> output` as tool `name` (input and output are JSON values)."""
+
+    def register(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        _tools[name] = ToolSpec(name, description, input_schema or {"type": "object"}, function)
+        return function
+
+    return register
+
+
+def _hook(key: str):
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        _hooks[key] = function
+        return function
+
+    return register
+
+
+def command(function: Callable[[List[str]], str]) -> Callable[[List[str]], str]:
+    """Registers `function(args) -> str` as the `plugin` world's `run` entry point."""
+    return _hook("run")(function)
+
+
+def on_load(function: Callable[[Dict[str, Any]], None]):
+    """Registers `function(settings: dict)`, called once after instantiation."""
+    return _hook("on_load")(function)
+
+
+def on_setting_change(function: Callable[[Dict[str, Any]], None]):
+    """Registers `function(settings: dict)`, called when the operator changed the settings."""
+    return _hook("on_setting_change")(function)
+
+
+def on_close(function: Callable[[], None]):
+    """Registers `function()`, called before the instance is dropped."""
+    return _hook("on_close")(function)
+
+
+def on_event(function: Callable[[Event], None]):
+    """Registers `function(event: Event)`, called for each delivered event."""
+    return _hook("on_event")(function)
+
+
+def _run_hook(key: str, *args: Any) -> None:
+    """Runs a lifecycle hook; an exception becomes the WIT `result`'s error string."""
+    from componentize_py_types import Err
+
+    function = _hooks.get(key)
+    if function is None:
+        return
+    try:
+        function(*args)
+    except Err:
+        raise
+    except Exception as e:  # noqa: BLE001 - every failure goes back to the host as text
+        raise Err(str(e)) from None
+
+
+# ----------------------------------------------------------------------------- host APIs
+
+
+class log:  # noqa: N801 - used like a module: log.info("...")
+    """Structured logging (needs the `log` grant; without it records are dropped)."""
+
+    @staticmethod
+    def _write(level: str, message: str) -> None:
+        from wit_world.imports import log as wit
+
+        wit.log(getattr(wit.Level, level), str(message))
+
+    @staticmethod
+    def enabled(level: str) -> bool:
+        """Whether a record at `level` ("trace".."error") would be kept."""
+        from wit_world.imports import log as wit
+
+        return wit.enabled(getattr(wit.Level, level.upper()))
+
+    @staticmethod
+    def trace(message: str) -> None:
+        log._write("TRACE", message)
+
+    @staticmethod
+    def debug(message: str) -> None:
+        log._write("DEBUG", message)
+
+    @staticmethod
+    def info(message: str) -> None:
+        log._write("INFO", message)
+
+    @staticmethod
+    def warn(message: str) -> None:
+        log._write("WARN", message)
+
+    @staticmethod
+    def error(message: str) -> None:
+        log._write("ERROR", message)
+
+
+class config:  # noqa: N801
+    """The plugin's settings (needs the `config` grant)."""
+
+    @staticmethod
+    def get_all() -> Dict[str, Any]:
+        from wit_world.imports import config as wit
+
+        return json.loads(_call(wit.get_all))
+
+    @staticmethod
+    def get(key: str, default: Any = None) -> Any:
+        """One setting as a JSON value, or `default` when it is not set."""
+        from wit_world.imports import config as wit
+
+        text = _call(wit.get, key)
+        return default if text is None else json.loads(text)
+
+
+@dataclass
+class Response:
+    """An HTTP response."""
+
+    status: int
+    headers: List[Tuple[str, str]]
+    body: bytes
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class http:  # noqa: N801
+    """Outgoing HTTP (needs an `http:<host-pattern>` grant)."""
+
+    @staticmethod
+    def _request(method: str, url: str, headers: Optional[List[Tuple[str, str]]],
+                 body: Optional[bytes], timeout_ms: Optional[int]):
+        from wit_world.imports import http as wit
+
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        return wit.Request(getattr(wit.Method, method.upper()), url, list(headers or []),
+                           body, timeout_ms)
+
+    @staticmethod
+    def fetch(url: str, method: str = "GET", headers: Optional[List[Tuple[str, str]]] = None,
+              body: Optional[bytes] = None, timeout_ms: Optional[int] = None) -> Response:
+        """Sends a request and waits for the whole response."""
+        from wit_world.imports import http as wit
+
+        r = _call(wit.fetch, http._request(method, url, headers, body, timeout_ms))
+        return Response(r.status, list(r.headers), bytes(r.body))
+
+    @staticmethod
+    def submit(url: str, method: str = "GET", headers: Optional[List[Tuple[str, str]]] = None,
+               body: Optional[bytes] = None, timeout_ms: Optional[int] = None) -> int:
+        """Sends a request in the background; the response arrives as an `http-response` event."""
+        from wit_world.imports import http as wit
+
+        return _call(wit.submit, http._request(method, url, headers, body, timeout_ms))
+
+
+class kv:  # noqa: N801
+    """The plugin's durable key-value store (needs the `kv` grant)."""
+
+    @staticmethod
+    def get(key: str) -> Optional[bytes]:
+        from wit_world.imports import kv as wit
+
+        value = _call(wit.get, key)
+        return None if value is None else bytes(value)
+
+    @staticmethod
+    def get_text(key: str) -> Optional[str]:
+        value = kv.get(key)
+        return None if value is None else value.decode("utf-8")
+
+    @staticmethod
+    def set(key: str, value: bytes | str) -> None:
+        from wit_world.imports import kv as wit
+
+        if isinstance(value, str):
+            value = value.encode("utf-8")
+        _call(wit.set, key, value)
+
+    @staticmethod
+    def delete(key: str) -> bool:
+        from wit_world.imports import kv as wit
+
+        return _call(wit.delete, key)
+
+    @staticmethod
+    def list_keys(prefix: str = "", limit: int = 1000) -> List[str]:
+        from wit_world.imports import kv as wit
+
+        return list(_call(wit.list_keys, prefix, limit))
+
+    @staticmethod
+    def increment(key: str, delta: int = 1) -> int:
+        from wit_world.imports import kv as wit
+
+        return _call(wit.increment, key, delta)
+
+
+class events:  # noqa: N801
+    """Publishing events to the embedding application (needs an `events` grant)."""
+
+    @staticmethod
+    def publish(channel: str, payload: Any) -> None:
+        """Publishes `payload` (text as is, anything else as JSON) on `channel`."""
+        from wit_world.imports import events as wit
+
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        _call(wit.publish, channel, text)
