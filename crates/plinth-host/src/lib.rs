@@ -70,6 +70,9 @@ mod state;
 mod world;
 
 pub use cache::CacheOutcome;
+pub use caps::events::{EventLimits, EventSubscription, PublishedEvent, channel_matches};
+pub use caps::fs::MAX_READ_BYTES;
+pub use caps::kv::{KvError, KvLimits, KvStore, Namespace as KvNamespace};
 pub use config::{ConfigError, HostConfig, Paths};
 pub use engine::EngineSettings;
 pub use error::{CallError, CallFailure, HostError};
