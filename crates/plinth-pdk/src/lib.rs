@@ -64,6 +64,9 @@
 
 mod bindings;
 pub mod config;
+pub mod events;
+pub mod fs;
+pub mod kv;
 pub mod log;
 mod macros;
 mod plugin;
@@ -75,6 +78,7 @@ pub use serde_json;
 pub mod prelude {
     pub use crate::config::{self, ConfigError};
     pub use crate::log;
+    pub use crate::{events, fs, kv};
     pub use crate::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo};
     pub use serde_json::{self, Value, json};
 }
