@@ -189,6 +189,11 @@ impl Plugin {
         &self.inner.ctx.inbox
     }
 
+    /// Live `plinth:host/watch` subscriptions.
+    pub fn watch_subscriptions(&self) -> usize {
+        self.inner.ctx.caps.watches.len()
+    }
+
     /// The plugin id.
     pub fn id(&self) -> &str {
         &self.inner.ctx.id

@@ -6,7 +6,7 @@ pub(crate) mod events;
 pub(crate) mod fs;
 mod http;
 pub(crate) mod kv;
-mod watch;
+pub(crate) mod watch;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -57,6 +57,9 @@ pub(crate) struct PluginCaps {
     pub(crate) dirs: BTreeMap<String, fs::MappedDir>,
     pub(crate) events: Arc<events::EventBus>,
     pub(crate) publish_rate: events::RateLimiter,
+    /// Directories `watch:` grants name, canonical host paths.
+    pub(crate) watch_dirs: BTreeMap<String, PathBuf>,
+    pub(crate) watches: watch::Watches,
 }
 
 impl PluginCaps {
@@ -75,7 +78,19 @@ impl PluginCaps {
                 reason,
             }
         })?;
+        let watch_dirs = grants
+            .iter()
+            .filter_map(|g| match g {
+                plinth_manifest::Grant::Watch(name) => host.dirs.get(name).map(|path| {
+                    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                    (name.clone(), path)
+                }),
+                _ => None,
+            })
+            .collect();
         Ok(PluginCaps {
+            watch_dirs,
+            watches: watch::Watches::default(),
             tenant,
             kv: host.kv.clone(),
             dirs,

@@ -1,4 +1,4 @@
-//! A command plugin that exercises `fs`, `kv` and `events` through the PDK, for the host's
+//! A command plugin that exercises `fs`, `watch`, `kv` and `events` through the PDK, for the host's
 //! end-to-end capability tests. `run` takes a verb and its arguments and returns the
 //! result as text, or `Err("CODE: message")` with the capability error's code.
 //!
@@ -10,6 +10,7 @@
 //! | `["fs-list", DIR, PATH]` | entry names joined with `,` |
 //! | `["fs-read", DIR, PATH]` / `["fs-write", DIR, PATH, TEXT]` / `["fs-meta", DIR, PATH]` | |
 //! | `["std-read", PATH]` / `["std-write", PATH, TEXT]` | `std::fs` through the WASI preopens |
+//! | `["watch", DIR[,DIR...], MS]` / `["unwatch", ID]` | subscription id / `ok` |
 //! | `["publish", CHANNEL, PAYLOAD]` / `["publish-n", CHANNEL, N]` | publishes once / N times |
 
 use plinth_pdk::prelude::*;
@@ -70,6 +71,16 @@ impl Command for Caps {
                     events::publish(channel, i.to_string())
                         .map_err(|e| format!("publish {i}: {e}"))?;
                 }
+                Ok("ok".into())
+            }
+            ["watch", dirs, ms] => {
+                let dirs: Vec<&str> = dirs.split(',').collect();
+                watch::subscribe(&dirs, num(ms)?)
+                    .map(|id| id.to_string())
+                    .map_err(code)
+            }
+            ["unwatch", id] => {
+                watch::unsubscribe(num(id)?);
                 Ok("ok".into())
             }
             _ => Err(format!("unknown verb or wrong arguments: {args:?}")),
