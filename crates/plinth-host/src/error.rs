@@ -79,6 +79,16 @@ pub enum HostError {
     /// Instantiation (start functions included) trapped or hit a limit.
     #[error(transparent)]
     Instantiate(#[from] crate::CallError),
+    /// A granted directory is not mapped by the host or cannot be opened.
+    #[error("{plugin}: {reason}")]
+    FsDenied {
+        /// Plugin id.
+        plugin: String,
+        /// The directory name from the grant.
+        dir: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl ToDiagnostic for HostError {
@@ -129,6 +139,13 @@ impl ToDiagnostic for HostError {
                 Code::RuntimeMismatch,
                 Some(plugin),
                 Some(format!("set `runtime.api` to one of: {served}")),
+            ),
+            HostError::FsDenied { plugin, dir, .. } => (
+                Code::FsDenied,
+                Some(plugin),
+                Some(format!(
+                    "map `{dir}` to an existing directory under `[dirs]` in the host config, or revoke the grant"
+                )),
             ),
             HostError::WorldMismatch { plugin, code, .. } => (
                 *code,

@@ -24,6 +24,7 @@ pub struct HostBuilder {
     engine: EngineSettings,
     cache_dir: Option<PathBuf>,
     log_sink: LogSink,
+    caps: crate::caps::HostCapsConfig,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -43,6 +44,7 @@ impl Default for HostBuilder {
             engine: EngineSettings::default(),
             cache_dir: None,
             log_sink: tracing_sink(),
+            caps: Default::default(),
         }
     }
 }
@@ -80,6 +82,32 @@ impl HostBuilder {
         self
     }
 
+    /// Maps the directory name `name` (used by `fs.read:`, `fs.write:`, `watch:` grants)
+    /// to `path`, as host config `[dirs]` does.
+    pub fn dir(mut self, name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
+        self.caps.dirs.insert(name.into(), path.into());
+        self
+    }
+
+    /// Where host-wide data lives (`<home>/data`): the key-value database `kv.redb`.
+    /// Without it, `kv` calls fail with `io`.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.caps.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Key and value caps and the per-plugin quota of the key-value store.
+    pub fn kv_limits(mut self, limits: crate::KvLimits) -> Self {
+        self.caps.kv_limits = limits;
+        self
+    }
+
+    /// Payload cap and per-plugin rate of `events.publish`.
+    pub fn event_limits(mut self, limits: crate::EventLimits) -> Self {
+        self.caps.event_limits = limits;
+        self
+    }
+
     /// Builds the host. The Engine is shared with every other host of this process that
     /// uses the same engine settings.
     pub fn build(self) -> Result<Host, HostError> {
@@ -91,8 +119,10 @@ impl HostBuilder {
             .enable_time()
             .build()
             .map_err(|e| HostError::Engine(format!("starting the host runtime: {e}")))?;
+        let caps = self.caps.build()?;
         Ok(Host {
             inner: Arc::new(HostInner {
+                caps,
                 cache: CompileCache::new(&engine, self.cache_dir),
                 engine,
                 linker,
@@ -110,6 +140,7 @@ pub(crate) struct HostInner {
     pub(crate) cache: CompileCache,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
+    pub(crate) caps: crate::caps::HostCaps,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -154,6 +185,17 @@ impl Host {
     /// The host's limits.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// Subscribes to events plugins publish. `channels` are channel names or `prefix*`
+    /// patterns; empty means every channel.
+    pub fn subscribe_events(&self, channels: Vec<String>) -> crate::EventSubscription {
+        self.inner.caps.events.subscribe(channels)
+    }
+
+    /// The key-value database, when the host has a data directory.
+    pub fn kv_store(&self) -> Option<&crate::KvStore> {
+        self.inner.caps.kv.as_deref()
     }
 
     /// Loads a plugin with no grants and no settings from a plugin directory, a

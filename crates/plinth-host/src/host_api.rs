@@ -23,7 +23,7 @@ impl From<log::Level> for LogLevel {
 /// The hint a `missing-grant` carries: the command an operator runs to grant it.
 pub(crate) fn grant_hint(plugin: &str, grant: &Grant) -> String {
     format!(
-        "grant `{grant}` to {plugin} (e.g. `plinth call --grant {grant} …`); its manifest must request it too"
+        "grant `{grant}` to {plugin}: `plinth grant {plugin} {grant}` (or `plinth call --grant {grant} …`); its manifest must request it too"
     )
 }
 

@@ -71,6 +71,9 @@ mod usage;
 mod world;
 
 pub use cache::CacheOutcome;
+pub use caps::events::{EventLimits, EventSubscription, PublishedEvent, channel_matches};
+pub use caps::fs::MAX_READ_BYTES;
+pub use caps::kv::{KvError, KvLimits, KvStore, Namespace as KvNamespace};
 pub use config::{ConfigError, HostConfig, Paths, RegistrySettings, Security};
 pub use engine::EngineSettings;
 pub use error::{CallError, CallFailure, HostError};

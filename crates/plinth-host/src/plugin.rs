@@ -27,6 +27,8 @@ pub struct LoadOptions {
     pub settings: serde_json::Value,
     /// Limits for this plugin; capped by the host's, then lowered by the manifest.
     pub limits: Option<Limits>,
+    /// The embedder's tenant: the plugin's key-value data is kept apart per tenant.
+    pub tenant: Option<String>,
 }
 
 impl LoadOptions {
@@ -39,6 +41,12 @@ impl LoadOptions {
     /// Options with `settings`.
     pub fn with_settings(mut self, settings: serde_json::Value) -> Self {
         self.settings = settings;
+        self
+    }
+
+    /// Options for `tenant` (see [`LoadOptions::tenant`]).
+    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
         self
     }
 
@@ -151,7 +159,9 @@ impl Plugin {
             serde_json::Value::Null => serde_json::Value::Object(Default::default()),
             other => other,
         };
+        let caps = crate::caps::PluginCaps::for_plugin(&host.caps, &id, &grants, options.tenant)?;
         let ctx = Arc::new(PluginContext {
+            caps,
             settings_json: settings.to_string(),
             settings,
             id,
@@ -181,6 +191,11 @@ impl Plugin {
     /// [`PluginInstance::deliver_pending`](crate::PluginInstance::deliver_pending).
     pub fn inbox(&self) -> &crate::inbox::Inbox {
         &self.inner.ctx.inbox
+    }
+
+    /// Live `plinth:host/watch` subscriptions.
+    pub fn watch_subscriptions(&self) -> usize {
+        self.inner.ctx.caps.watches.len()
     }
 
     /// The plugin id.

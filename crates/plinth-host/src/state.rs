@@ -5,7 +5,7 @@ use std::sync::Arc;
 use plinth_manifest::Grant;
 use plinth_manifest::grant::GrantSet;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::capture::CapturePipe;
 use crate::limits::{Limits, MemoryLimiter};
@@ -27,6 +27,8 @@ pub(crate) struct PluginContext {
     pub(crate) inbox: crate::inbox::Inbox,
     /// Totals over every call, read by [`crate::Plugin::usage`].
     pub(crate) usage: crate::usage::UsageCounters,
+    /// fs, kv and events state (tenant, opened directories, publish rate).
+    pub(crate) caps: crate::caps::PluginCaps,
 }
 
 impl std::fmt::Debug for PluginContext {
@@ -63,11 +65,21 @@ impl StoreState {
     pub(crate) fn new(plugin: Arc<PluginContext>) -> Self {
         let stdout = CapturePipe::new(CAPTURE_BYTES);
         let stderr = CapturePipe::new(CAPTURE_BYTES);
-        // Grants nothing: no env, no args, closed stdin, no preopens, no sockets.
-        let wasi = WasiCtxBuilder::new()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .build();
+        // Grants nothing: no env, no args, closed stdin, no sockets; preopens only for
+        // granted directories, each seen as `/NAME`, read-only unless `fs.write`.
+        let mut builder = WasiCtxBuilder::new();
+        builder.stdout(stdout.clone()).stderr(stderr.clone());
+        for (name, mapped) in &plugin.caps.dirs {
+            let perms = if mapped.writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            if let Err(e) = builder.preopened_dir(&mapped.host_path, format!("/{name}"), perms) {
+                tracing::warn!(plugin = %plugin.id, dir = %name, "cannot preopen: {e:#}");
+            }
+        }
+        let wasi = builder.build();
         Self {
             limiter: MemoryLimiter::new(plugin.limits.mem_bytes),
             plugin,

@@ -64,7 +64,11 @@
 
 mod bindings;
 pub mod config;
+pub mod events;
+pub mod fs;
+pub mod kv;
 pub mod log;
+pub mod watch;
 mod macros;
 mod plugin;
 
@@ -75,6 +79,7 @@ pub use serde_json;
 pub mod prelude {
     pub use crate::config::{self, ConfigError};
     pub use crate::log;
+    pub use crate::{events, fs, kv, watch};
     pub use crate::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo};
     pub use serde_json::{self, Value, json};
 }

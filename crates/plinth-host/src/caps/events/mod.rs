@@ -1,0 +1,259 @@
+//! `plinth:host/events`: plugins publish on granted channels; the embedder subscribes
+//! through [`crate::Host::subscribe_events`].
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use plinth_manifest::Grant;
+use tokio::sync::broadcast;
+
+use crate::bindings::events;
+use crate::host_api::grant_hint;
+use crate::state::StoreState;
+
+/// Limits on publishing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventLimits {
+    /// Largest payload, in bytes.
+    pub max_payload_bytes: usize,
+    /// Sustained publishes per second, per plugin.
+    pub per_second: f64,
+    /// Publishes a plugin may make at once before the rate applies.
+    pub burst: u32,
+}
+
+impl Default for EventLimits {
+    fn default() -> Self {
+        Self {
+            max_payload_bytes: 64 * 1024,
+            per_second: 100.0,
+            burst: 100,
+        }
+    }
+}
+
+/// One published event, as subscribers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedEvent {
+    /// The channel.
+    pub channel: String,
+    /// The publishing plugin.
+    pub plugin: String,
+    /// The payload (usually JSON).
+    pub payload: String,
+}
+
+/// The host's event bus: a broadcast channel every subscription reads from.
+#[derive(Debug)]
+pub(crate) struct EventBus {
+    sender: broadcast::Sender<PublishedEvent>,
+    pub(crate) limits: EventLimits,
+}
+
+/// Events buffered per subscriber; a slower subscriber skips (and counts) the oldest.
+const BUS_CAPACITY: usize = 4096;
+
+impl EventBus {
+    pub(crate) fn new(limits: EventLimits) -> Self {
+        Self {
+            sender: broadcast::channel(BUS_CAPACITY).0,
+            limits,
+        }
+    }
+
+    pub(crate) fn subscribe(&self, channels: Vec<String>) -> EventSubscription {
+        EventSubscription {
+            receiver: self.sender.subscribe(),
+            channels,
+            missed: 0,
+        }
+    }
+
+    pub(crate) fn publish(&self, event: PublishedEvent) {
+        // No subscriber is not an error: the event is simply not seen.
+        let _ = self.sender.send(event);
+    }
+}
+
+/// A subscription made with [`crate::Host::subscribe_events`].
+#[derive(Debug)]
+pub struct EventSubscription {
+    receiver: broadcast::Receiver<PublishedEvent>,
+    channels: Vec<String>,
+    missed: u64,
+}
+
+/// Whether `pattern` (a channel name, `prefix.*`, or `*`) matches `channel`.
+pub fn channel_matches(pattern: &str, channel: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => channel.starts_with(prefix),
+        None => pattern == channel,
+    }
+}
+
+impl EventSubscription {
+    fn wanted(&self, event: &PublishedEvent) -> bool {
+        self.channels.is_empty()
+            || self
+                .channels
+                .iter()
+                .any(|p| channel_matches(p, &event.channel))
+    }
+
+    /// The next matching event; `None` when the host is gone.
+    pub async fn recv(&mut self) -> Option<PublishedEvent> {
+        loop {
+            match self.receiver.recv().await {
+                Ok(event) if self.wanted(&event) => return Some(event),
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => self.missed += n,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The next matching event already published, without waiting.
+    pub fn try_recv(&mut self) -> Option<PublishedEvent> {
+        loop {
+            match self.receiver.try_recv() {
+                Ok(event) if self.wanted(&event) => return Some(event),
+                Ok(_) => {}
+                Err(broadcast::error::TryRecvError::Lagged(n)) => self.missed += n,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Waits (blocking the thread) for the next matching event, up to `timeout`.
+    pub fn recv_timeout(&mut self, timeout: std::time::Duration) -> Option<PublishedEvent> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(event) = self.try_recv() {
+                return Some(event);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Events this subscriber skipped because it fell more than 4096 behind.
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+}
+
+/// A token bucket: `burst` tokens, refilled at `per_second`.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    state: Mutex<(f64, Instant)>,
+    per_second: f64,
+    burst: f64,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(limits: &EventLimits) -> Self {
+        let burst = f64::from(limits.burst.max(1));
+        Self {
+            state: Mutex::new((burst, Instant::now())),
+            per_second: limits.per_second.max(0.0),
+            burst,
+        }
+    }
+
+    /// Takes one token; false when none is left.
+    pub(crate) fn try_take(&self) -> bool {
+        let mut state = match self.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let now = Instant::now();
+        let (tokens, last) = *state;
+        let tokens =
+            (tokens + now.duration_since(last).as_secs_f64() * self.per_second).min(self.burst);
+        if tokens >= 1.0 {
+            *state = (tokens - 1.0, now);
+            true
+        } else {
+            *state = (tokens, now);
+            false
+        }
+    }
+}
+
+impl events::Host for StoreState {
+    fn publish(&mut self, channel: String, payload: String) -> Result<(), events::EventsError> {
+        let grant = Grant::EventsPublish(channel.clone());
+        let allowed = self.plugin.grants.allows(&grant);
+        super::audit(&self.plugin.id, &grant, allowed);
+        if !allowed {
+            let hint = grant_hint(&self.plugin.id, &grant);
+            self.note_missing_grant(grant);
+            return Err(events::EventsError::MissingGrant(hint));
+        }
+        let bus = &self.plugin.caps.events;
+        if payload.len() > bus.limits.max_payload_bytes {
+            return Err(events::EventsError::TooLarge(format!(
+                "the payload is {} bytes; the cap is {}",
+                payload.len(),
+                bus.limits.max_payload_bytes
+            )));
+        }
+        if !self.plugin.caps.publish_rate.try_take() {
+            return Err(events::EventsError::RateLimited(format!(
+                "over {} events a second (burst {})",
+                bus.limits.per_second, bus.limits.burst
+            )));
+        }
+        bus.publish(PublishedEvent {
+            channel,
+            plugin: self.plugin.id.clone(),
+            payload,
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(channel_matches("jobs", "jobs"));
+        assert!(!channel_matches("jobs", "jobs.done"));
+        assert!(channel_matches("jobs.*", "jobs.done"));
+        assert!(!channel_matches("jobs.*", "alerts"));
+        assert!(channel_matches("*", "anything"));
+    }
+
+    #[test]
+    fn bucket_allows_a_burst_then_refuses() {
+        let limiter = RateLimiter::new(&EventLimits {
+            per_second: 0.0,
+            burst: 3,
+            ..EventLimits::default()
+        });
+        assert!((0..3).all(|_| limiter.try_take()));
+        assert!(!limiter.try_take());
+    }
+
+    #[test]
+    fn subscribers_get_matching_channels_only() {
+        let bus = EventBus::new(EventLimits::default());
+        let mut jobs = bus.subscribe(vec!["jobs.*".into()]);
+        let mut all = bus.subscribe(Vec::new());
+        for channel in ["alerts", "jobs.done"] {
+            bus.publish(PublishedEvent {
+                channel: channel.into(),
+                plugin: "p".into(),
+                payload: "{}".into(),
+            });
+        }
+        assert_eq!(jobs.try_recv().unwrap().channel, "jobs.done");
+        assert_eq!(jobs.try_recv(), None);
+        assert_eq!(all.try_recv().unwrap().channel, "alerts");
+        assert_eq!(all.try_recv().unwrap().channel, "jobs.done");
+    }
+}

@@ -1,0 +1,138 @@
+//! `plinth:host/watch`: debounced change notifications for mapped directories, delivered
+//! as `fs-change` events into the plugin's inbox.
+//!
+//! Each subscription owns a `notify` watcher behind a `notify-debouncer-full` debouncer.
+//! Subscriptions belong to the loaded plugin (not to one instance): they end on
+//! `unsubscribe`, or when the last clone of the [`crate::Plugin`] and its instances are
+//! dropped, which drops the debouncers and stops their threads.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use plinth_manifest::Grant;
+
+use crate::bindings::watch;
+use crate::host_api::grant_hint;
+use crate::inbox::{Inbox, PluginEvent};
+use crate::state::StoreState;
+
+/// Subscriptions one plugin may hold at once.
+pub const MAX_SUBSCRIPTIONS: usize = 16;
+
+/// The debounce window is clamped to this range (milliseconds).
+pub const DEBOUNCE_MS: (u32, u32) = (10, 60_000);
+
+/// A plugin's live subscriptions.
+#[derive(Default)]
+pub(crate) struct Watches {
+    next: AtomicU64,
+    live: Mutex<HashMap<u64, Debouncer<RecommendedWatcher, RecommendedCache>>>,
+}
+
+impl std::fmt::Debug for Watches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watches")
+            .field("live", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Watches {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<u64, Debouncer<RecommendedWatcher, RecommendedCache>>>
+    {
+        match self.live.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Live subscriptions.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Turns one debounced batch into one `fs-change` event per directory.
+fn deliver(inbox: &Inbox, id: u64, roots: &BTreeMap<String, PathBuf>, result: DebounceEventResult) {
+    let Ok(events) = result else {
+        return;
+    };
+    let mut changed: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for event in &events {
+        for path in &event.paths {
+            for (name, root) in roots {
+                if let Ok(rel) = path.strip_prefix(root) {
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    changed.entry(name).or_default().insert(rel);
+                    break;
+                }
+            }
+        }
+    }
+    for (dir, paths) in changed {
+        inbox.push(PluginEvent {
+            kind: "fs-change".into(),
+            subject: id.to_string(),
+            payload: serde_json::json!({"dir": dir, "paths": paths}).to_string(),
+        });
+    }
+}
+
+impl watch::Host for StoreState {
+    fn subscribe(&mut self, dirs: Vec<String>, debounce_ms: u32) -> Result<u64, watch::WatchError> {
+        let mut roots = BTreeMap::new();
+        for dir in dirs {
+            let grant = Grant::Watch(dir.clone());
+            let allowed = self.plugin.grants.allows(&grant);
+            super::audit(&self.plugin.id, &grant, allowed);
+            if !allowed {
+                let hint = grant_hint(&self.plugin.id, &grant);
+                self.note_missing_grant(grant);
+                return Err(watch::WatchError::MissingGrant(hint));
+            }
+            let Some(root) = self.plugin.caps.watch_dirs.get(&dir) else {
+                return Err(watch::WatchError::Denied(format!(
+                    "directory `{dir}` is not mapped"
+                )));
+            };
+            roots.insert(dir, root.clone());
+        }
+        if roots.is_empty() {
+            return Err(watch::WatchError::Denied("no directory to watch".into()));
+        }
+        let watches = &self.plugin.caps.watches;
+        if watches.len() >= MAX_SUBSCRIPTIONS {
+            return Err(watch::WatchError::Io(format!(
+                "at most {MAX_SUBSCRIPTIONS} subscriptions per plugin"
+            )));
+        }
+        let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let debounce =
+            Duration::from_millis(u64::from(debounce_ms.clamp(DEBOUNCE_MS.0, DEBOUNCE_MS.1)));
+        let inbox = self.plugin.inbox.clone();
+        let handler_roots = roots.clone();
+        let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
+            deliver(&inbox, id, &handler_roots, result);
+        })
+        .map_err(|e| watch::WatchError::Io(format!("cannot start a watcher: {e}")))?;
+        for (name, root) in &roots {
+            debouncer
+                .watch(root, RecursiveMode::Recursive)
+                .map_err(|e| watch::WatchError::Io(format!("cannot watch `{name}`: {e}")))?;
+        }
+        watches.lock().insert(id, debouncer);
+        Ok(id)
+    }
+
+    fn unsubscribe(&mut self, id: u64) {
+        // Dropping the debouncer stops its thread and the watcher.
+        self.plugin.caps.watches.lock().remove(&id);
+    }
+}

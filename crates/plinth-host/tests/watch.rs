@@ -1,0 +1,113 @@
+//! `plinth:host/watch` end to end: the `caps` guest subscribes, file changes arrive as
+//! `fs-change` events in the plugin's inbox.
+
+use std::time::{Duration, Instant};
+
+use plinth_host::manifest::grant::Grant;
+use plinth_host::{Host, LoadOptions, Plugin, PluginEvent};
+use serde_json::{Value, json};
+
+fn run(plugin: &Plugin, args: &[&str]) -> Result<String, String> {
+    match plugin.call_json("run", &[json!(args)]).unwrap() {
+        Value::Object(map) if map.contains_key("ok") => Ok(map["ok"].as_str().unwrap().into()),
+        Value::Object(map) => Err(map["err"].as_str().unwrap().into()),
+        other => panic!("unexpected result {other}"),
+    }
+}
+
+/// Waits (up to 20 s) until the inbox holds an `fs-change` naming `path`.
+fn wait_for_change(plugin: &Plugin, path: &str) -> PluginEvent {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        for event in plugin.inbox().drain() {
+            let payload: Value = serde_json::from_str(&event.payload).unwrap();
+            if event.kind == "fs-change"
+                && payload["paths"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p == path)
+            {
+                return event;
+            }
+            seen.push(event);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no fs-change for {path}; saw {seen:?}");
+}
+
+#[test]
+fn changes_arrive_as_fs_change_events() {
+    let root = tempfile::tempdir().unwrap();
+    let host = Host::builder().dir("inbox", root.path()).build().unwrap();
+    let plugin = host
+        .load_with(
+            test_programs::CAPS,
+            LoadOptions::default().with_grants([Grant::Watch("inbox".into())]),
+        )
+        .unwrap();
+    std::fs::create_dir(root.path().join("sub")).unwrap();
+    let id = run(&plugin, &["watch", "inbox", "50"]).unwrap();
+    assert_eq!(plugin.watch_subscriptions(), 1);
+    std::fs::write(root.path().join("sub/new.txt"), "x").unwrap();
+    let event = wait_for_change(&plugin, "sub/new.txt");
+    assert_eq!(event.subject, id);
+    let payload: Value = serde_json::from_str(&event.payload).unwrap();
+    assert_eq!(payload["dir"], "inbox");
+
+    // A watch grant gives no file access.
+    let err = run(&plugin, &["fs-read", "inbox", "sub/new.txt"]).unwrap_err();
+    assert!(err.starts_with("missing-grant"), "{err}");
+
+    run(&plugin, &["unwatch", &id]).unwrap();
+    assert_eq!(plugin.watch_subscriptions(), 0);
+    run(&plugin, &["unwatch", "12345"]).unwrap();
+}
+
+#[test]
+fn ungranted_directories_are_refused_and_drop_ends_subscriptions() {
+    let root = tempfile::tempdir().unwrap();
+    let host = Host::builder()
+        .dir("a", root.path())
+        .dir("b", root.path())
+        .build()
+        .unwrap();
+    let plugin = host
+        .load_with(
+            test_programs::CAPS,
+            LoadOptions::default().with_grants([Grant::Watch("a".into())]),
+        )
+        .unwrap();
+    let err = run(&plugin, &["watch", "a,b", "50"]).unwrap_err();
+    assert!(
+        err.starts_with("missing-grant") && err.contains("plinth grant caps watch:b"),
+        "{err}"
+    );
+    assert_eq!(plugin.watch_subscriptions(), 0);
+
+    run(&plugin, &["watch", "a", "50"]).unwrap();
+    let inbox = plugin.inbox().clone();
+    drop(plugin);
+    // The subscription ended with the plugin: later changes reach nobody's inbox.
+    std::fs::write(root.path().join("after-drop.txt"), "x").unwrap();
+    let host_probe = host
+        .load_with(
+            test_programs::CAPS,
+            LoadOptions::default().with_grants([Grant::Watch("a".into())]),
+        )
+        .unwrap();
+    run(&host_probe, &["watch", "a", "10"]).unwrap();
+    std::fs::write(root.path().join("probe.txt"), "x").unwrap();
+    wait_for_change(&host_probe, "probe.txt");
+    // The probe's debounce (10 ms) fired after the write that preceded it, so a live
+    // 50 ms subscription would have delivered by now; the dropped one did not.
+    assert!(
+        inbox
+            .drain()
+            .iter()
+            .all(|e| !e.payload.contains("after-drop")),
+        "a dropped plugin still received events"
+    );
+}
