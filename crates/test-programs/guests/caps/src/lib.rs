@@ -4,6 +4,7 @@
 //!
 //! | args | does |
 //! | --- | --- |
+//! | `["noop"]` | nothing (no host call), `""` |
 //! | `["kv-get", K]` | the value as text, or `"<none>"` |
 //! | `["kv-set", K, V]` / `["kv-set-n", K, N]` | stores V / N bytes of `x` |
 //! | `["kv-delete", K]` / `["kv-list", PREFIX, LIMIT]` / `["kv-inc", K, DELTA]` | |
@@ -43,6 +44,7 @@ impl Command for Caps {
             ["kv-inc", k, delta] => kv::increment(k, num(delta)?)
                 .map(|n| n.to_string())
                 .map_err(code),
+            ["noop"] => Ok(String::new()),
             ["fs-list", dir, path] => fs::list_dir(dir, path)
                 .map(|entries| {
                     entries
