@@ -2,49 +2,14 @@
 //! binary: the author-to-user round trip, and each refusal with its code, its exit status and
 //! an unchanged home.
 
+mod common;
+use common::{Run, plinth_in as plinth};
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use serde_json::{Value, json};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-
-    fn first_code(&self) -> String {
-        self.json()["diagnostics"][0]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-/// Runs `plinth --home HOME ARGS` in `cwd`.
-fn plinth(home: &Path, cwd: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .current_dir(cwd)
-        .env_remove("PLINTH_HOME")
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .output()
-        .expect("plinth runs");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use serde_json::json;
 
 /// An author's and a user's side: a work directory with the built `hello` example, and an
 /// empty home.

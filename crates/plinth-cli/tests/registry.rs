@@ -1,43 +1,15 @@
 //! `plinth search`, `push` and `pull`: a registry index on a loopback HTTP server and a real
 //! docker-registry on 127.0.0.1.
 
+mod common;
+use common::plinth;
+
 #[path = "../../plinth-registry/tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::Command;
 
-use serde_json::Value;
 use support::{RegistryServer, StaticServer, make_package, sha256, skipped};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}): {}\n{}", self.stdout, self.stderr)
-        })
-    }
-}
-
-fn plinth(home: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .output()
-        .expect("plinth runs");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 fn index_server() -> StaticServer {
     let package = make_package("example.hello", "1.0.0", b"wasm");
