@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::{ArgAction, Args};
 use plinth_host::log::{LogLevel, LogRecord, LogSource};
 use plinth_host::{Host, HostConfig, Limits};
-use plinth_manifest::diagnostic::{Code, Diagnostic};
+use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 
 use crate::output::{Outcome, Printer, fail};
 
@@ -15,6 +15,10 @@ pub struct GlobalArgs {
     /// Plinth's home directory [default: $XDG_DATA_HOME/plinth or ~/.local/share/plinth].
     #[arg(long, global = true, env = "PLINTH_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// Work in the tenant's own home, `<home>/tenants/TENANT/`: its plugins, plugins.toml,
+    /// lockfile and trust store (host config still comes from `<home>/config.toml`).
+    #[arg(long, global = true, env = "PLINTH_TENANT", value_name = "TENANT")]
+    pub tenant: Option<String>,
     /// Machine-readable output: one JSON document on stdout, diagnostics included.
     #[arg(long, global = true)]
     pub json: bool,
@@ -32,6 +36,10 @@ pub struct Context {
     pub config: HostConfig,
     pub printer: Printer,
     pub verbose: u8,
+    /// The tenant of `--tenant`, whose home `home` is.
+    pub tenant: Option<String>,
+    /// The main home (`home` itself without `--tenant`): config and compile cache live here.
+    pub main_home: PathBuf,
 }
 
 fn default_home() -> PathBuf {
@@ -49,8 +57,8 @@ impl Context {
             quiet: args.quiet,
         };
         init_tracing(args.verbose);
-        let home = args.home.unwrap_or_else(default_home);
-        let config = HostConfig::load(&home.join("config.toml")).map_err(|e| {
+        let base = args.home.unwrap_or_else(default_home);
+        let mut config = HostConfig::load(&base.join("config.toml")).map_err(|e| {
             fail(
                 &printer,
                 Diagnostic::new(Code::InvalidManifest, e.to_string())
@@ -58,16 +66,30 @@ impl Context {
                 Outcome::Failed,
             )
         })?;
+        let home = match &args.tenant {
+            None => base.clone(),
+            Some(tenant) => {
+                let home = plinth_package::Home::new(&base)
+                    .tenant(tenant)
+                    .map_err(|e| fail(&printer, e.to_diagnostic(), Outcome::Usage))?;
+                // A shared user directory would let tenants see each other's plugins.
+                config.paths.user_dir = None;
+                home.root().to_path_buf()
+            }
+        };
         Ok(Context {
             home,
             config,
             printer,
             verbose: args.verbose,
+            tenant: args.tenant,
+            main_home: base,
         })
     }
 
     /// A host with the configured limits (optionally replaced), compile cache under
-    /// `<home>/cache`, and plugin logs on stderr.
+    /// `<home>/cache` (shared by tenants: entries are keyed by component digest), and plugin
+    /// logs on stderr.
     pub fn host(&self, limits: Option<Limits>) -> Result<Host, plinth_host::HostError> {
         let min_level = match (self.printer.quiet, self.verbose) {
             (true, _) => LogLevel::Error,
@@ -93,7 +115,7 @@ impl Context {
         let mut builder = self
             .config
             .host_builder()
-            .cache_dir(self.home.join("cache"))
+            .cache_dir(self.main_home.join("cache"))
             .log_sink(sink);
         if let Some(limits) = limits {
             builder = builder.limits(limits);

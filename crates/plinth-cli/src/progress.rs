@@ -2,7 +2,7 @@
 //! mapping of registry errors to exit codes.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use plinth_manifest::diagnostic::ToDiagnostic;
+use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use plinth_registry::{Progress, RegistryError};
 
 use crate::output::{Outcome, Printer, fail};
@@ -22,6 +22,18 @@ pub fn fail_registry(printer: &Printer, error: &RegistryError) -> Outcome {
         _ => Outcome::Failed,
     };
     fail(printer, error.to_diagnostic(), outcome)
+}
+
+/// The async runtime could not start: a failure of this machine, not of the registry.
+pub fn fail_runtime(printer: &Printer, error: &std::io::Error) -> Outcome {
+    fail(
+        printer,
+        Diagnostic::new(
+            Code::RegistryError,
+            format!("cannot start the runtime: {error}"),
+        ),
+        Outcome::Failed,
+    )
 }
 
 /// A download bar on stderr; hidden with `--json`, `-q` or when stderr is not a terminal.

@@ -3,67 +3,11 @@
 //! an unchanged home.
 
 mod common;
-use common::{Run, plinth_in as plinth};
+use common::Setup;
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use serde_json::json;
-
-/// An author's and a user's side: a work directory with the built `hello` example, and an
-/// empty home.
-struct Setup {
-    _root: tempfile::TempDir,
-    work: PathBuf,
-    home: PathBuf,
-}
-
-impl Setup {
-    fn new() -> Setup {
-        let root = tempfile::tempdir().unwrap();
-        let work = root.path().join("work");
-        let home = root.path().join("home");
-        let plugin = work.join("hello");
-        fs::create_dir_all(&plugin).unwrap();
-        let example = test_programs::example_dir("hello");
-        for name in ["plugin.toml", "settings.schema.json", "README.md"] {
-            fs::copy(example.join(name), plugin.join(name)).unwrap();
-        }
-        fs::copy(test_programs::HELLO, plugin.join("hello.wasm")).unwrap();
-        Setup {
-            _root: root,
-            work,
-            home,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        plinth(&self.home, &self.work, args)
-    }
-
-    fn listing(&self) -> BTreeMap<String, Vec<u8>> {
-        let mut out = BTreeMap::new();
-        walk(&self.home, &self.home, &mut out);
-        out
-    }
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        let rel = path.strip_prefix(root).unwrap().display().to_string();
-        if path.is_dir() {
-            out.insert(rel, b"<dir>".to_vec());
-            walk(root, &path, out);
-        } else {
-            out.insert(rel, fs::read(&path).unwrap());
-        }
-    }
-}
 
 #[test]
 fn author_to_user_round_trip() {
@@ -258,6 +202,7 @@ fn refused_installs_have_their_codes_and_leave_the_home_unchanged() {
     );
     make("unsigned.plinth", package.clone(), None);
     make("zip-slip.plinth", zip_slip(), None);
+    make("bomb.plinth", bomb(), None);
 
     // Something installed already, so there is something to disturb.
     assert_eq!(s.run(&["install", "hello.plinth"]).code, 0);
@@ -268,6 +213,7 @@ fn refused_installs_have_their_codes_and_leave_the_home_unchanged() {
         ("mallory.plinth", "untrusted-key"),
         ("unsigned.plinth", "unsigned"),
         ("zip-slip.plinth", "package-rejected"),
+        ("bomb.plinth", "package-rejected"),
     ];
     for (file, code) in cases {
         let run = s.run(&["--json", "install", file]);
@@ -387,20 +333,44 @@ fn sha256_hex(path: &str) -> String {
     digest.to_hex()
 }
 
-/// A package with a `../` entry, written with raw tar headers.
+/// A member of a hand-written archive: bytes, or that many zero bytes (streamed, for bombs).
+enum Body<'a> {
+    Bytes(&'a [u8]),
+    Zeros(u64),
+}
+
+const HOSTILE_MANIFEST: &[u8] = b"[plugin]\nid = \"x\"\nversion = \"1.0.0\"\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"x.wasm\"\n";
+
+/// A package with a `../` entry.
 fn zip_slip() -> Vec<u8> {
+    raw_package(&[
+        ("plugin.toml", Body::Bytes(HOSTILE_MANIFEST)),
+        ("x.wasm", Body::Bytes(b"\0asm\x0d\x00\x01\x00")),
+        ("../../evil.sh", Body::Bytes(b"echo owned")),
+    ])
+}
+
+/// A decompression bomb: a few hundred KiB that inflate to a 200 MiB component.
+fn bomb() -> Vec<u8> {
+    raw_package(&[
+        ("plugin.toml", Body::Bytes(HOSTILE_MANIFEST)),
+        ("x.wasm", Body::Zeros(200 << 20)),
+    ])
+}
+
+/// A gzip'd tar written with raw ustar headers, so it can hold what `tar::Builder` refuses.
+fn raw_package(entries: &[(&str, Body)]) -> Vec<u8> {
     use std::io::Write;
-    let mut tar = Vec::new();
-    for (name, data) in [
-        ("plugin.toml", &b"[plugin]\nid = \"x\"\nversion = \"1.0.0\"\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"x.wasm\"\n"[..]),
-        ("x.wasm", &b"\0asm\x0d\x00\x01\x00"[..]),
-        ("../../evil.sh", &b"echo owned"[..]),
-    ] {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for (name, body) in entries {
+        let size = match body {
+            Body::Bytes(data) => data.len() as u64,
+            Body::Zeros(n) => *n,
+        };
         let mut header = [0u8; 512];
         header[..name.len()].copy_from_slice(name.as_bytes());
         header[100..107].copy_from_slice(b"0000644");
-        let size = format!("{:011o}", data.len());
-        header[124..135].copy_from_slice(size.as_bytes());
+        header[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
         header[136..147].copy_from_slice(b"00000000000");
         header[156] = b'0';
         header[257..263].copy_from_slice(b"ustar\0");
@@ -408,12 +378,22 @@ fn zip_slip() -> Vec<u8> {
         header[148..156].copy_from_slice(b"        ");
         let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
         header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        tar.extend_from_slice(&header);
-        tar.extend_from_slice(data);
-        tar.resize(tar.len().div_ceil(512) * 512, 0);
+        gz.write_all(&header).unwrap();
+        match body {
+            Body::Bytes(data) => gz.write_all(data).unwrap(),
+            Body::Zeros(n) => {
+                let chunk = vec![0u8; 1 << 20];
+                let mut left = *n;
+                while left > 0 {
+                    let take = left.min(chunk.len() as u64);
+                    gz.write_all(&chunk[..take as usize]).unwrap();
+                    left -= take;
+                }
+            }
+        }
+        let padding = (512 - size % 512) % 512;
+        gz.write_all(&vec![0u8; padding as usize]).unwrap();
     }
-    tar.extend_from_slice(&[0u8; 1024]);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar).unwrap();
+    gz.write_all(&[0u8; 1024]).unwrap();
     gz.finish().unwrap()
 }

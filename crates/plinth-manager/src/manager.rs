@@ -124,9 +124,18 @@ pub struct ManagerBuilder {
     crash_threshold: u32,
     base_dir: PathBuf,
     inventory: Inventory,
+    tenant: Option<String>,
 }
 
 impl ManagerBuilder {
+    /// Runs every plugin for `tenant`: its key-value data is kept apart from every other
+    /// tenant's (`LoadOptions::with_tenant`). Pair it with the tenant's own home (plugin
+    /// directory and state file) so installs and grants are kept apart too.
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
     /// The clock backoff reads (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -167,6 +176,7 @@ impl ManagerBuilder {
                 backoff: self.backoff,
                 crash_threshold: self.crash_threshold,
                 base_dir: self.base_dir,
+                tenant: self.tenant,
                 inventory: RwLock::new(self.inventory),
                 slots: RwLock::new(BTreeMap::new()),
                 last: Mutex::new(None),
@@ -197,6 +207,7 @@ pub(crate) struct Shared {
     backoff: Backoff,
     crash_threshold: u32,
     base_dir: PathBuf,
+    tenant: Option<String>,
     inventory: RwLock<Inventory>,
     slots: RwLock<BTreeMap<String, Arc<Slot>>>,
     last: Mutex<Option<PluginsSection>>,
@@ -301,6 +312,7 @@ impl Manager {
             crash_threshold: 3,
             base_dir: PathBuf::from("."),
             inventory: Inventory::default(),
+            tenant: None,
         }
     }
 
@@ -619,9 +631,12 @@ impl Manager {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let settings = Value::Object(entry.config.clone());
-        let options = LoadOptions::default()
+        let mut options = LoadOptions::default()
             .with_grants(grants)
             .with_settings(settings.clone());
+        if let Some(tenant) = &self.shared.tenant {
+            options = options.with_tenant(tenant.clone());
+        }
         let fingerprint = fingerprint(source);
         let plugin = self
             .shared

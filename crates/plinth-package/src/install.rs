@@ -12,7 +12,7 @@ use crate::error::{PackageError, io_error};
 use crate::fsutil;
 use crate::lockfile::{LOCK_FILE, LockEntry, Lockfile};
 use crate::signature::Subject;
-use crate::trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification};
+use crate::trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification, is_plain_name};
 use crate::verify::{
     Verified, bad_signature, package_signature_path, parse_signature_bytes, read_capped,
     read_optional, verify,
@@ -21,6 +21,9 @@ use crate::verify::{
 /// The name under which an installed plugin directory keeps the package signature that was
 /// verified at install time.
 pub const INSTALLED_SIGNATURE: &str = "package.sig";
+
+/// The directory of a home that holds one home per tenant: `<home>/tenants/<tenant>/`.
+pub const TENANTS_DIR: &str = "tenants";
 
 /// Where a Plinth home keeps what this crate reads and writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,15 @@ impl Home {
     pub fn with_plugins_dir(mut self, dir: impl Into<PathBuf>) -> Home {
         self.plugins = dir.into();
         self
+    }
+
+    /// The home of `tenant` inside this one, `<root>/tenants/<tenant>/`, with its own plugin
+    /// directory, `plugins.toml`, lockfile and trust store: what one tenant installs, grants
+    /// or trusts is invisible to every other. A tenant id is 1-64 ASCII letters, digits,
+    /// `.`, `_` or `-`, not starting with `.` or `-` (so it is one path component).
+    pub fn tenant(&self, tenant: &str) -> Result<Home, PackageError> {
+        check_tenant_id(tenant)?;
+        Ok(Home::new(self.root.join(TENANTS_DIR).join(tenant)))
     }
 
     /// The home directory.
@@ -95,6 +107,17 @@ impl Home {
     }
 }
 
+/// Checks a tenant id (see [`Home::tenant`]); a bad one is `bad-argument`.
+pub fn check_tenant_id(tenant: &str) -> Result<(), PackageError> {
+    if is_plain_name(tenant) {
+        return Ok(());
+    }
+    Err(PackageError::BadInput(format!(
+        "{:?} is not a tenant id: use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'",
+        tenant.chars().take(80).collect::<String>()
+    )))
+}
+
 /// How to install.
 #[derive(Debug, Clone)]
 pub struct InstallOptions {
@@ -107,6 +130,9 @@ pub struct InstallOptions {
     /// A pin the package must match (a restore from the lockfile): `version-mismatch` or
     /// `digest-mismatch` otherwise, before anything is written.
     pub expect: Option<LockEntry>,
+    /// The plugin id the package must have (a registry install of `ID`): `package-rejected`
+    /// otherwise, before anything is written, so an index entry cannot install another plugin.
+    pub expect_id: Option<PluginId>,
 }
 
 impl InstallOptions {
@@ -117,6 +143,7 @@ impl InstallOptions {
             source: None,
             limits: UnpackLimits::default(),
             expect: None,
+            expect_id: None,
         }
     }
 }
@@ -299,6 +326,12 @@ fn commit(
 ) -> Result<Installed, PackageError> {
     let package = &verified.package;
     let id = package.id().clone();
+    if let Some(expected) = opts.expect_id.as_ref().filter(|e| **e != id) {
+        return Err(PackageError::Rejected {
+            entry: "plugin.toml".into(),
+            reason: format!("the package is plugin `{id}`, not the `{expected}` asked for"),
+        });
+    }
     if let Some(pin) = &opts.expect {
         pin.check(&id, package.version(), &package.digest())?;
     }

@@ -73,8 +73,8 @@ pub use archive::{PACKAGE_EXTENSION, Package, Packed, UnpackLimits, pack, unpack
 pub use error::PackageError;
 pub use fsutil::{STAGING_PREFIX, write_atomic};
 pub use install::{
-    Home, INSTALLED_SIGNATURE, InstallOptions, Installed, check_installed, install_bytes,
-    install_dir, install_package_file, install_path, uninstall,
+    Home, INSTALLED_SIGNATURE, InstallOptions, Installed, TENANTS_DIR, check_installed,
+    check_tenant_id, install_bytes, install_dir, install_package_file, install_path, uninstall,
 };
 pub use lockfile::{LOCK_FILE, LOCK_SCHEMA_VERSION, LockEntry, Lockfile};
 pub use signature::{

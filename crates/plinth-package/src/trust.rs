@@ -248,13 +248,7 @@ fn claim_mismatch(claimed: &Subject, actual: &Subject) -> String {
 /// Key names: 1–64 of `A-Za-z0-9._-`, not starting with `.` or `-`, so a name is also a safe
 /// file name and a bare TOML key.
 pub fn check_key_name(name: &str) -> Result<(), PackageError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with(['.', '-'])
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok {
+    if is_plain_name(name) {
         Ok(())
     } else {
         Err(PackageError::BadInput(format!(
@@ -262,6 +256,17 @@ pub fn check_key_name(name: &str) -> Result<(), PackageError> {
             name.chars().take(80).collect::<String>()
         )))
     }
+}
+
+/// 1-64 ASCII letters, digits, `.`, `_` or `-`, not starting with `.` or `-`: safe as a file
+/// name and a TOML bare key (trust-store key names, tenant ids).
+pub(crate) fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
 //! Plinth's registries: static JSON indexes and OCI artifact registries.
 //!
-//! This crate moves `.plinth` package bytes and their detached signatures; it never unpacks,
-//! verifies signatures or installs (that is `plinth-package`'s job). What it guarantees is that
-//! the bytes it returns are the bytes that were promised: every OCI blob matches its manifest
-//! digest and size, every index download matches the index digest, and nothing larger than
-//! its [`SizeCaps`] is accepted.
+//! This crate moves `.plinth` package bytes and their detached signatures, and hands them to
+//! `plinth-package` to verify and install (it never unpacks or checks signatures itself).
+//! What it guarantees is that the bytes it returns are the bytes that were promised: every OCI
+//! blob matches its manifest digest and size, every index download matches the index digest,
+//! and nothing larger than its [`SizeCaps`] is accepted.
 //!
 //! - [`index`]: the index format, [`Index::search`] and semver [`Index::resolve`].
 //! - [`RegistryClient`]: load an index from a file or URL, [`RegistryClient::fetch`] a package.
 //! - [`OciClient`]: [`OciClient::push`] and [`OciClient::pull`] plugin artifacts.
+//! - [`install_from_index`] and [`install_from_oci`]: download, then verify and install with
+//!   `plinth-package`; [`Updater`]: newer compatible versions, installed and swapped into a
+//!   running `plinth-manager` [`Manager`](plinth_manager::Manager).
 //!
 //! ```
 //! use plinth_registry::{Index, PreReleases};
@@ -41,16 +44,20 @@
 mod download;
 pub mod error;
 pub mod index;
+mod install;
 pub mod oci;
 pub mod progress;
 pub mod reference;
+mod update;
 
 pub use download::{Fetched, IndexLocation, LoadedIndex, RegistryClient};
 pub use error::{RegistryError, Result};
 pub use index::{Index, IndexPlugin, IndexVersion, ParsedIndex, PreReleases, parse_spec};
+pub use install::{InstallError, install_fetched, install_from_index, install_from_oci};
 pub use oci::{OciClient, PluginArtifact, Pulled, Pushed};
 pub use progress::{Progress, Silent};
 pub use reference::{OciReference, Target, Transport};
+pub use update::{UpdateOutcome, UpdateReport, Updater};
 
 /// Size limits for everything downloaded. A blob over its cap is refused before or while it
 /// downloads (`too-large`), never written anywhere.

@@ -31,10 +31,13 @@ pub fn call_installed(
         Ok(host) => host,
         Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
     };
-    let manager = Manager::builder(host)
+    let mut builder = Manager::builder(host)
         .base_dir(state_file(ctx).base_dir())
-        .inventory(inventory(ctx))
-        .build();
+        .inventory(inventory(ctx));
+    if let Some(tenant) = &ctx.tenant {
+        builder = builder.tenant(tenant.clone());
+    }
+    let manager = builder.build();
     manager.apply(&PluginsSection {
         entries: vec![entry],
         ..PluginsSection::new()

@@ -1,88 +1,178 @@
-//! `plinth install PATH|FILE [--allow-unsigned]`: verify and install a plugin directory or a
-//! `.plinth` package into the user plugin directory. Never enables or grants anything.
+//! `plinth install PATH|ID[@VERSION]|oci://REF [--allow-unsigned]`: verify and install a
+//! plugin directory, a `.plinth` package, an index entry or an OCI artifact into the user
+//! plugin directory. Never enables or grants anything.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use plinth_package::{InstallOptions, Installed, Verification, install_path};
+use plinth_registry::reference::OCI_SCHEME;
+use plinth_registry::{
+    InstallError, OciClient, PreReleases, RegistryClient, SizeCaps, Transport, install_from_index,
+    install_from_oci, parse_spec,
+};
 use serde_json::json;
 
 use crate::commands::package_support::{fail_with, home, policy};
+use crate::commands::search::index_location;
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Outcome, Printer};
+use crate::progress::{Bar, block_on, fail_registry, fail_runtime};
 
-/// Install a plugin directory or .plinth package (verifying its signature), record it in
-/// plinth.lock, and print what it asks for. Installing does not enable it.
+/// Install a plugin directory, .plinth package, index entry (ID[@VERSION]) or OCI artifact,
+/// verifying its signature; record it in plinth.lock and print what it asks for. Installing
+/// does not enable it.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// A plugin directory or a .plinth file (its signature: FILE.sig, or x.sig beside x.wasm).
-    path: PathBuf,
+    /// A plugin directory or .plinth file (signature FILE.sig, or x.sig beside x.wasm), an
+    /// index entry `ID[@VERSION]`, or `oci://HOST[:PORT]/REPO:TAG`.
+    target: String,
     /// Install even without a signature (a signature that is present must still verify).
     #[arg(long)]
     allow_unsigned: bool,
+    /// The index for `ID[@VERSION]` [default: host config `[registry] index`].
+    #[arg(long, value_name = "URL|PATH")]
+    index: Option<String>,
+    /// Let `ID` resolve to a pre-release.
+    #[arg(long)]
+    pre: bool,
+    /// Talk plain HTTP to the OCI registry (implied for 127.0.0.1 and localhost).
+    #[arg(long)]
+    plain_http: bool,
 }
 
 impl InstallArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
         let printer = &ctx.printer;
-        let home = home(ctx);
         let opts = InstallOptions::new(policy(ctx, self.allow_unsigned));
-        let installed = match install_path(&home, &self.path, &opts) {
-            Ok(installed) => installed,
-            Err(e) => return fail_with(printer, &e),
+        let installed = if self.target.starts_with(OCI_SCHEME) {
+            self.install_oci(ctx, &opts)
+        } else if Path::new(&self.target).exists() || !looks_like_spec(&self.target) {
+            install_path(&home(ctx), &PathBuf::from(&self.target), &opts)
+                .map_err(|e| fail_with(printer, &e))
+        } else {
+            self.install_indexed(ctx, &opts)
         };
-        let requested: Vec<String> = installed.requested.iter().map(|g| g.to_string()).collect();
-        let grant_command = grant_command(&installed, &requested);
-        if printer.json {
-            printer.json_doc(&json!({
-                "ok": true,
-                "id": installed.id.as_str(),
-                "version": installed.version.to_string(),
-                "digest": installed.digest.to_string(),
-                "dir": installed.dir,
-                "signer": installed.verification.signer(),
-                "replaced": installed.replaced.as_ref().map(|e| e.version.to_string()),
-                "requested_capabilities": requested,
-                "enabled": false,
-                "grant_command": grant_command,
-                "diagnostics": installed.warnings,
-            }));
-            return Outcome::Ok;
+        match installed {
+            Ok(installed) => report(printer, &installed),
+            Err(outcome) => outcome,
         }
-        printer.diagnostics_text(&installed.warnings);
-        let signed = match &installed.verification {
-            Verification::Trusted { name, .. } => format!("signed by `{name}`"),
-            Verification::Unsigned => "UNSIGNED".to_owned(),
-        };
-        let replaced = installed
-            .replaced
-            .as_ref()
-            .map(|e| format!(", replacing {}", e.version))
-            .unwrap_or_default();
-        printer.line(format!(
-            "installed {} {} ({}, {signed}{replaced}) into {}",
-            installed.id,
-            installed.version,
-            installed.digest,
-            installed.dir.display()
-        ));
-        match &grant_command {
-            None => printer.line("it requests no capabilities."),
-            Some(command) => {
-                printer.line("it requests these capabilities (none is granted yet):");
-                for grant in &requested {
-                    printer.line(format!("  {grant}"));
-                }
-                printer.line("review them, then grant what you accept:");
-                printer.line(format!("  {command}"));
-            }
-        }
-        printer.line(format!(
-            "it is not enabled: `plinth enable {}`",
-            installed.id
-        ));
-        Outcome::Ok
     }
+
+    fn transport(&self) -> Transport {
+        if self.plain_http {
+            Transport::PlainHttp
+        } else {
+            Transport::Auto
+        }
+    }
+
+    fn install_oci(&self, ctx: &Context, opts: &InstallOptions) -> Result<Installed, Outcome> {
+        let reference = self
+            .target
+            .parse()
+            .map_err(|e| fail_registry(&ctx.printer, &e))?;
+        let client = OciClient::new(self.transport(), SizeCaps::default());
+        let bar = Bar::new(&ctx.printer);
+        let home = home(ctx);
+        let result = block_on(install_from_oci(&client, &home, &reference, opts, &bar));
+        finish(&ctx.printer, result)
+    }
+
+    fn install_indexed(&self, ctx: &Context, opts: &InstallOptions) -> Result<Installed, Outcome> {
+        let printer = &ctx.printer;
+        let (id, request) = parse_spec(&self.target).map_err(|e| fail_registry(printer, &e))?;
+        let location = index_location(ctx, self.index.as_deref())?;
+        let pre = if self.pre {
+            PreReleases::Include
+        } else {
+            PreReleases::Exclude
+        };
+        let home = home(ctx);
+        let bar = Bar::new(printer);
+        let result = block_on(async {
+            let client = RegistryClient::new(SizeCaps::default(), self.transport())?;
+            let index = client.load_index(&location).await?;
+            printer.diagnostics_text(&index.parsed.warnings);
+            install_from_index(&client, &home, &index, &id, &request, pre, opts, &bar).await
+        });
+        finish(printer, result)
+    }
+}
+
+/// Whether `target` reads as `ID[@VERSION]` rather than a path: no path separator and no
+/// `.plinth` extension.
+fn looks_like_spec(target: &str) -> bool {
+    !target.contains(std::path::MAIN_SEPARATOR) && !target.ends_with(".plinth")
+}
+
+/// The end of a registry install: its error printed with its code.
+fn finish(
+    printer: &Printer,
+    result: std::io::Result<Result<Installed, InstallError>>,
+) -> Result<Installed, Outcome> {
+    match result {
+        Ok(Ok(installed)) => Ok(installed),
+        Ok(Err(InstallError::Registry(e))) => Err(fail_registry(printer, &e)),
+        Ok(Err(InstallError::Package(e))) => Err(fail_with(printer, &e)),
+        Err(e) => Err(fail_runtime(printer, &e)),
+    }
+}
+
+/// Prints what an install did: the version, digest and signer, the capabilities it requests
+/// and the `plinth grant` command that would grant them.
+pub fn report(printer: &Printer, installed: &Installed) -> Outcome {
+    let requested: Vec<String> = installed.requested.iter().map(|g| g.to_string()).collect();
+    let grant_command = grant_command(installed, &requested);
+    if printer.json {
+        printer.json_doc(&json!({
+            "ok": true,
+            "id": installed.id.as_str(),
+            "version": installed.version.to_string(),
+            "digest": installed.digest.to_string(),
+            "dir": installed.dir,
+            "signer": installed.verification.signer(),
+            "replaced": installed.replaced.as_ref().map(|e| e.version.to_string()),
+            "requested_capabilities": requested,
+            "enabled": false,
+            "grant_command": grant_command,
+            "diagnostics": installed.warnings,
+        }));
+        return Outcome::Ok;
+    }
+    printer.diagnostics_text(&installed.warnings);
+    let signed = match &installed.verification {
+        Verification::Trusted { name, .. } => format!("signed by `{name}`"),
+        Verification::Unsigned => "UNSIGNED".to_owned(),
+    };
+    let replaced = installed
+        .replaced
+        .as_ref()
+        .map(|e| format!(", replacing {}", e.version))
+        .unwrap_or_default();
+    printer.line(format!(
+        "installed {} {} ({}, {signed}{replaced}) into {}",
+        installed.id,
+        installed.version,
+        installed.digest,
+        installed.dir.display()
+    ));
+    match &grant_command {
+        None => printer.line("it requests no capabilities."),
+        Some(command) => {
+            printer.line("it requests these capabilities (none is granted yet):");
+            for grant in &requested {
+                printer.line(format!("  {grant}"));
+            }
+            printer.line("review them, then grant what you accept:");
+            printer.line(format!("  {command}"));
+        }
+    }
+    printer.line(format!(
+        "it is not enabled: `plinth enable {}`",
+        installed.id
+    ));
+    Outcome::Ok
 }
 
 /// The exact `plinth grant` command that would grant everything requested.

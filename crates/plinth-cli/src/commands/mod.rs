@@ -23,6 +23,7 @@ pub mod show;
 pub mod sign;
 pub mod trust;
 pub mod uninstall;
+pub mod update;
 pub mod verify;
 
 use std::path::Path;

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::context::Context;
 use crate::output::{Outcome, fail};
-use crate::progress::{Bar, block_on, fail_registry};
+use crate::progress::{Bar, block_on, fail_registry, fail_runtime};
 
 /// Pull a plugin package (and its signature) from an OCI registry.
 #[derive(Debug, Args)]
@@ -91,13 +91,7 @@ impl PullArgs {
         let pulled = match block_on(client.pull(&reference, &bar)) {
             Ok(Ok(pulled)) => pulled,
             Ok(Err(e)) => return fail_registry(printer, &e),
-            Err(e) => {
-                return fail(
-                    printer,
-                    Diagnostic::new(Code::RegistryError, e.to_string()),
-                    Outcome::Failed,
-                );
-            }
+            Err(e) => return fail_runtime(printer, &e),
         };
         let package_path = self.output.join(file_name(&pulled, &reference));
         let signature_path = PathBuf::from(format!("{}.sig", package_path.display()));

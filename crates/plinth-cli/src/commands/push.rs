@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::context::Context;
 use crate::output::{Outcome, fail};
-use crate::progress::{block_on, fail_registry};
+use crate::progress::{block_on, fail_registry, fail_runtime};
 
 /// Push a .plinth package and its signature to an OCI registry.
 #[derive(Debug, Args)]
@@ -136,13 +136,7 @@ impl PushArgs {
         let pushed = match block_on(client.push(&reference, &artifact)) {
             Ok(Ok(pushed)) => pushed,
             Ok(Err(e)) => return fail_registry(printer, &e),
-            Err(e) => {
-                return fail(
-                    printer,
-                    Diagnostic::new(Code::RegistryError, e.to_string()),
-                    Outcome::Failed,
-                );
-            }
+            Err(e) => return fail_runtime(printer, &e),
         };
         let signed = artifact.signature.is_some();
         if printer.json {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::context::Context;
 use crate::output::{Outcome, fail};
-use crate::progress::{block_on, fail_registry};
+use crate::progress::{block_on, fail_registry, fail_runtime};
 use plinth_manifest::diagnostic::{Code, Diagnostic};
 
 /// Search a plugin index by id, name or description.
@@ -51,13 +51,7 @@ impl SearchArgs {
         let loaded = match loaded {
             Ok(Ok(loaded)) => loaded,
             Ok(Err(e)) => return fail_registry(printer, &e),
-            Err(e) => {
-                return fail(
-                    printer,
-                    Diagnostic::new(Code::RegistryError, e.to_string()),
-                    Outcome::Failed,
-                );
-            }
+            Err(e) => return fail_runtime(printer, &e),
         };
         printer.diagnostics_text(&loaded.parsed.warnings);
         let pre = if self.pre {

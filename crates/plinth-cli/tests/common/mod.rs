@@ -3,7 +3,9 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -55,5 +57,61 @@ fn run(mut command: Command, home: &Path, args: &[&str]) -> Run {
         code: output.status.code().expect("exit code, not a signal"),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// An author's and a user's side: a work directory with the built `hello` example, and an
+/// empty home.
+pub struct Setup {
+    pub root: tempfile::TempDir,
+    pub work: PathBuf,
+    pub home: PathBuf,
+}
+
+impl Setup {
+    pub fn new() -> Setup {
+        let root = tempfile::tempdir().unwrap();
+        let work = root.path().join("work");
+        let home = root.path().join("home");
+        let plugin = work.join("hello");
+        fs::create_dir_all(&plugin).unwrap();
+        let example = test_programs::example_dir("hello");
+        for name in ["plugin.toml", "settings.schema.json", "README.md"] {
+            fs::copy(example.join(name), plugin.join(name)).unwrap();
+        }
+        fs::copy(test_programs::HELLO, plugin.join("hello.wasm")).unwrap();
+        Setup { root, work, home }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        plinth_in(&self.home, &self.work, args)
+    }
+
+    pub fn listing(&self) -> BTreeMap<String, Vec<u8>> {
+        listing(&self.home)
+    }
+}
+
+/// Every file and directory under `root`, with file contents: equal listings mean a
+/// byte-for-byte identical tree.
+pub fn listing(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let rel = path.strip_prefix(root).unwrap().display().to_string();
+        if path.is_dir() {
+            out.insert(rel, b"<dir>".to_vec());
+            walk(root, &path, out);
+        } else {
+            out.insert(rel, fs::read(&path).unwrap());
+        }
     }
 }
