@@ -227,3 +227,45 @@ fn a_second_process_loads_from_the_compile_cache() {
         1
     );
 }
+
+#[test]
+fn call_maps_config_dirs_for_fs_grants() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("notes.txt"), "from the host").unwrap();
+    let config = format!("[dirs]\ndata = {:?}\n", data.path().display().to_string());
+    std::fs::write(home.path().join("config.toml"), config).unwrap();
+    let caps = test_programs::CAPS;
+
+    let run = plinth(
+        home.path(),
+        &[
+            "--json",
+            "call",
+            "--grant",
+            "fs.read:data",
+            caps,
+            "run",
+            r#"["fs-read", "data", "notes.txt"]"#,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json(), json!({"result": {"ok": "from the host"}}));
+
+    // A directory the config does not map: refused at load, naming the fix.
+    let run = plinth(
+        home.path(),
+        &[
+            "--json",
+            "call",
+            "--grant",
+            "fs.read:elsewhere",
+            caps,
+            "run",
+            r#"["fs-read", "elsewhere", "notes.txt"]"#,
+        ],
+    );
+    assert_eq!(run.first_code(), "fs-denied", "{}", run.stdout);
+    let hint = run.json()["diagnostics"][0]["hint"].to_string();
+    assert!(hint.contains("[dirs]"), "{hint}");
+}

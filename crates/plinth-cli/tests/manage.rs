@@ -190,3 +190,38 @@ fn concurrent_grant_processes_lose_nothing() {
         );
     }
 }
+
+#[test]
+fn app_defined_capabilities_are_requested_and_granted_with_a_note() {
+    let home = home();
+    let manifest = home.path().join("plugins/hello/plugin.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let text = text.replace(
+        "[capabilities]\n",
+        "[capabilities]\nretrieval = [\"docs\"]\nllm = true\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+
+    let doc = json(&plinth(home.path(), &["--json", "show", "example.hello"]));
+    assert_eq!(
+        doc["requested_capabilities"],
+        serde_json::json!(["log", "config", "llm", "retrieval:docs"])
+    );
+
+    let out = plinth(home.path(), &["grant", "example.hello", "retrieval:docs"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note[unsupported-host-api]") && stderr.contains("app-defined"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("missing-grant"),
+        "it was requested: {stderr}"
+    );
+    let doc = json(&plinth(home.path(), &["--json", "show", "example.hello"]));
+    assert_eq!(
+        doc["granted_capabilities"],
+        serde_json::json!(["retrieval:docs"])
+    );
+}

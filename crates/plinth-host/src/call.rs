@@ -360,6 +360,14 @@ impl Plugin {
                 limit: limits.mem_bytes,
             };
         }
+        // An app-defined function refused an ungranted call (see `caps::custom`).
+        if let Some(crate::HostFnError::MissingGrant { grant, .. }) =
+            error.downcast_ref::<crate::HostFnError>()
+        {
+            return CallFailure::MissingGrant {
+                grant: grant.clone(),
+            };
+        }
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => CallFailure::FuelExhausted {
                 fuel: limits.fuel_units,

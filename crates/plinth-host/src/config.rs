@@ -90,11 +90,15 @@ impl HostConfig {
         })
     }
 
-    /// A [`crate::HostBuilder`] with these limits and engine settings.
+    /// A [`crate::HostBuilder`] with these limits, engine settings and `[dirs]` (the
+    /// directory names `fs.read:`, `fs.write:` and `watch:` grants use).
     pub fn host_builder(&self) -> crate::HostBuilder {
-        crate::Host::builder()
+        let builder = crate::Host::builder()
             .limits(self.limits)
-            .engine_settings(self.engine)
+            .engine_settings(self.engine);
+        self.dirs
+            .iter()
+            .fold(builder, |builder, (name, path)| builder.dir(name, path))
     }
 }
 

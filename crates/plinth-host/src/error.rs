@@ -79,6 +79,14 @@ pub enum HostError {
     /// Instantiation (start functions included) trapped or hit a limit.
     #[error(transparent)]
     Instantiate(#[from] crate::CallError),
+    /// An app-defined interface cannot be registered: a malformed or clashing name.
+    #[error("host interface `{interface}`: {reason}")]
+    HostInterface {
+        /// The interface name as registered.
+        interface: String,
+        /// Why.
+        reason: String,
+    },
     /// A granted directory is not mapped by the host or cannot be opened.
     #[error("{plugin}: {reason}")]
     FsDenied {
@@ -121,7 +129,8 @@ impl ToDiagnostic for HostError {
                 Some(plugin),
                 Some(
                     "build the plugin against interfaces this host serves (`plinth show` \
-                     lists its imports); WASI p2 and plinth:host@0.1 are available"
+                     lists its imports); WASI p2 and plinth:host@0.1 are available, and an app's own \
+                     interfaces only in the app that registers them"
                         .into(),
                 ),
             ),
@@ -139,6 +148,15 @@ impl ToDiagnostic for HostError {
                 Code::RuntimeMismatch,
                 Some(plugin),
                 Some(format!("set `runtime.api` to one of: {served}")),
+            ),
+            HostError::HostInterface { .. } => (
+                Code::BadArgument,
+                None,
+                Some(
+                    "register app interfaces under the app's own namespace and an unscoped \
+                     capability name that is not Plinth's (`retrieval`, not `kv`)"
+                        .into(),
+                ),
             ),
             HostError::FsDenied { plugin, dir, .. } => (
                 Code::FsDenied,
@@ -194,6 +212,11 @@ pub enum CallFailure {
     },
     /// The wasm stack limit was hit.
     StackOverflow,
+    /// An app-defined host function was called without its grant.
+    MissingGrant {
+        /// The grant the call needed.
+        grant: plinth_manifest::Grant,
+    },
     /// Any other trap, a guest panic included.
     Trap {
         /// Wasmtime's trap message.
@@ -234,6 +257,9 @@ fn describe(failure: &CallFailure) -> String {
         }
         CallFailure::Timeout { ms } => format!("timed out after {ms} ms"),
         CallFailure::StackOverflow => "wasm stack overflow".into(),
+        CallFailure::MissingGrant { grant } => {
+            format!("called a host function of `{grant}` without the grant")
+        }
         CallFailure::Trap {
             message,
             guest_message: Some(guest),
@@ -252,6 +278,7 @@ impl CallError {
             CallFailure::MemoryLimit { .. } => Code::MemoryLimit,
             CallFailure::Timeout { .. } => Code::Timeout,
             CallFailure::StackOverflow => Code::StackOverflow,
+            CallFailure::MissingGrant { .. } => Code::MissingGrant,
             CallFailure::Trap { .. } => Code::Trap,
         }
     }
@@ -284,6 +311,7 @@ impl CallError {
             CallFailure::StackOverflow => {
                 "the plugin recursed too deeply; the stack limit is host-wide (`[limits] max_stack_bytes`)".into()
             }
+            CallFailure::MissingGrant { grant } => crate::host_api::grant_hint(&self.plugin, grant),
             CallFailure::Trap { .. } => {
                 "the plugin failed; its log (`-v`) has what it printed".into()
             }

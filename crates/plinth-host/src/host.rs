@@ -25,6 +25,7 @@ pub struct HostBuilder {
     cache_dir: Option<PathBuf>,
     log_sink: LogSink,
     caps: crate::caps::HostCapsConfig,
+    interfaces: crate::caps::custom::HostInterfaces,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -33,6 +34,7 @@ impl std::fmt::Debug for HostBuilder {
             .field("limits", &self.limits)
             .field("engine", &self.engine)
             .field("cache_dir", &self.cache_dir)
+            .field("interfaces", &self.interfaces)
             .finish_non_exhaustive()
     }
 }
@@ -45,6 +47,7 @@ impl Default for HostBuilder {
             cache_dir: None,
             log_sink: tracing_sink(),
             caps: Default::default(),
+            interfaces: Default::default(),
         }
     }
 }
@@ -108,11 +111,21 @@ impl HostBuilder {
         self
     }
 
+    /// Registers an app-defined interface: plugins that import it reach its functions only
+    /// with its capability granted (see [`HostInterface`](crate::HostInterface)). Its
+    /// name counts as provided in the import check. A name that clashes with Plinth's own
+    /// interfaces or capabilities, or is registered twice, fails [`Self::build`].
+    pub fn host_interface(mut self, interface: crate::HostInterface) -> Self {
+        self.interfaces.push(interface);
+        self
+    }
+
     /// Builds the host. The Engine is shared with every other host of this process that
     /// uses the same engine settings.
     pub fn build(self) -> Result<Host, HostError> {
+        self.interfaces.check()?;
         let engine = shared_engine(&self.engine)?;
-        let linker = crate::linker::build(&engine)?;
+        let linker = crate::linker::build(&engine, &self.interfaces)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("plinth-host")
@@ -126,6 +139,7 @@ impl HostBuilder {
                 cache: CompileCache::new(&engine, self.cache_dir),
                 engine,
                 linker,
+                interfaces: self.interfaces,
                 limits: self.limits,
                 log_sink: self.log_sink,
                 runtime,
@@ -137,6 +151,8 @@ impl HostBuilder {
 pub(crate) struct HostInner {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<StoreState>,
+    /// The embedder's interfaces, for the import check.
+    pub(crate) interfaces: crate::caps::custom::HostInterfaces,
     pub(crate) cache: CompileCache,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
@@ -266,7 +282,7 @@ impl Host {
             .imports(engine)
             .map(|(name, _)| ImportInfo {
                 name: name.to_string(),
-                provided: crate::linker::provides(name),
+                provided: crate::linker::provided(name, &self.inner.interfaces),
             })
             .collect();
         let exports = crate::exports::Exports::of(&component, engine);

@@ -71,6 +71,7 @@ mod usage;
 mod world;
 
 pub use cache::CacheOutcome;
+pub use caps::custom::{HostCallContext, HostFnError, HostInterface};
 pub use caps::events::{EventLimits, EventSubscription, PublishedEvent, channel_matches};
 pub use caps::fs::MAX_READ_BYTES;
 pub use caps::kv::{KvError, KvLimits, KvStore, Namespace as KvNamespace};

@@ -5,6 +5,7 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, HasSelf, Linker};
 
 use crate::bindings;
+use crate::caps::custom::HostInterfaces;
 use crate::error::HostError;
 use crate::state::StoreState;
 
@@ -64,41 +65,60 @@ fn track(version: &semver::Version) -> String {
     }
 }
 
-/// Whether the host provides the import named `name` (`wasi:cli/stdout@0.2.3`).
+/// `wasi:cli/stdout@0.2.3` → (`wasi:cli`, `stdout`, `0.2`): package, interface and the
+/// version track; `None` for a name without a package path or a semver version.
+pub(crate) fn split_name(name: &str) -> Option<(&str, &str, String)> {
+    let (path, version) = name.split_once('@')?;
+    let (package, interface) = path.split_once('/')?;
+    if !package.contains(':') || interface.is_empty() {
+        return None;
+    }
+    let version = semver::Version::parse(version).ok()?;
+    Some((package, interface, track(&version)))
+}
+
+/// Whether Plinth itself provides the import named `name` (`wasi:cli/stdout@0.2.3`).
 pub(crate) fn provides(name: &str) -> bool {
-    let Some((path, version)) = name.split_once('@') else {
+    let Some((package, interface, track)) = split_name(name) else {
         return false;
     };
-    let Some((package, interface)) = path.split_once('/') else {
-        return false;
-    };
-    let Ok(version) = semver::Version::parse(version) else {
-        return false;
-    };
-    let track = track(&version);
     PROVIDED
         .iter()
         .any(|(p, ifaces, t)| *p == package && *t == track && ifaces.contains(&interface))
 }
 
+/// Whether the import `name` is Plinth's or one of the embedder's `custom` interfaces.
+pub(crate) fn provided(name: &str, custom: &HostInterfaces) -> bool {
+    provides(name) || custom.provides(name)
+}
+
 /// The component's imports the host does not provide, in the component's order.
-pub(crate) fn unsupported_imports(component: &Component, engine: &Engine) -> Vec<String> {
+pub(crate) fn unsupported_imports(
+    component: &Component,
+    engine: &Engine,
+    custom: &HostInterfaces,
+) -> Vec<String> {
     component
         .component_type()
         .imports(engine)
         .map(|(name, _)| name)
-        .filter(|name| !provides(name))
+        .filter(|name| !provided(name, custom))
         .map(str::to_string)
         .collect()
 }
 
-/// Builds the Linker: WASI p2 (deny-by-default context) and `plinth:host`.
-pub(crate) fn build(engine: &Engine) -> Result<Linker<StoreState>, HostError> {
+/// Builds the Linker: WASI p2 (deny-by-default context), `plinth:host`, and the
+/// embedder's own interfaces.
+pub(crate) fn build(
+    engine: &Engine,
+    custom: &HostInterfaces,
+) -> Result<Linker<StoreState>, HostError> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)
         .map_err(|e| HostError::Engine(format!("linking WASI: {e}")))?;
     bindings::tool::Tool::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |s| s)
         .map_err(|e| HostError::Engine(format!("linking plinth:host: {e}")))?;
+    custom.define(&mut linker)?;
     Ok(linker)
 }
 

@@ -125,7 +125,8 @@ impl Plugin {
         }
 
         let (component, cache) = host.cache.get_or_compile(&host.engine, bytes, &digest)?;
-        let unsupported = crate::linker::unsupported_imports(&component, &host.engine);
+        let unsupported =
+            crate::linker::unsupported_imports(&component, &host.engine, &host.interfaces);
         if !unsupported.is_empty() {
             return Err(HostError::UnsupportedHostApi {
                 plugin: id,

@@ -56,6 +56,20 @@ impl GrantArgs {
                 );
             }
         }
+        // App-defined capabilities reach a plugin only in an app that registers them.
+        for grant in grants.iter().filter(|g| matches!(g, Grant::Custom { .. })) {
+            warnings.push(
+                Diagnostic::new(
+                    Code::UnsupportedHostApi,
+                    format!(
+                        "`{}` is an app-defined capability: it takes effect in a host that registers it (`HostBuilder::host_interface`), not in `plinth call`",
+                        grant.capability_name()
+                    ),
+                )
+                .with_severity(Severity::Note)
+                .with_plugin(&self.id),
+            );
+        }
         // Written in canonical form, so `revoke` finds them again.
         let texts: Vec<String> = grants.iter().map(Grant::to_string).collect();
         let result = state_file(ctx).update(|doc| {

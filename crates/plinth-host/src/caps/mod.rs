@@ -2,6 +2,7 @@
 //! `host_api.rs`). Each checks the plugin's grant on every call: an ungranted call is
 //! answered with the interface's `missing-grant` case and recorded for a diagnostic.
 
+pub(crate) mod custom;
 pub(crate) mod events;
 pub(crate) mod fs;
 mod http;

@@ -5,6 +5,7 @@
 //! | args | does |
 //! | --- | --- |
 //! | `["noop"]` | nothing (no host call), `""` |
+//! | `["log", MESSAGE]` | logs MESSAGE at info, `""` |
 //! | `["kv-get", K]` | the value as text, or `"<none>"` |
 //! | `["kv-set", K, V]` / `["kv-set-n", K, N]` | stores V / N bytes of `x` |
 //! | `["kv-delete", K]` / `["kv-list", PREFIX, LIMIT]` / `["kv-inc", K, DELTA]` | |
@@ -45,6 +46,10 @@ impl Command for Caps {
                 .map(|n| n.to_string())
                 .map_err(code),
             ["noop"] => Ok(String::new()),
+            ["log", message] => {
+                log::info(message);
+                Ok(String::new())
+            }
             ["fs-list", dir, path] => fs::list_dir(dir, path)
                 .map(|entries| {
                     entries

@@ -1,0 +1,170 @@
+//! Stack Composer's host functions on Plinth (seed 002): `retrieval_search` and `llm_chat`,
+//! registered as the app's own WIT interfaces (`acme:composer/retrieval`, `acme:composer/llm`)
+//! under the capabilities `retrieval` and `llm`.
+//!
+//! Retrieval searches a small in-memory document set; the language model is a deterministic
+//! stand-in that runs in-process (no network, no weights), so the example and its test are
+//! reproducible. A real app registers the same interfaces over its vector store and model.
+
+use std::sync::Arc;
+
+use plinth_host::wit::ToolError;
+use plinth_host::{Host, HostBuilder, HostCallContext, HostFnError, HostInterface, Plugin};
+use wasmtime::component::{ComponentType, Lift, Lower};
+
+/// The WIT name of the retrieval interface.
+pub const RETRIEVAL: &str = "acme:composer/retrieval@0.1.0";
+/// The WIT name of the language-model interface.
+pub const LLM: &str = "acme:composer/llm@0.1.0";
+
+/// One document of the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The collection (`retrieval:COLLECTION` grants one).
+    pub collection: String,
+    /// The document's name in its collection.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// `acme:composer/retrieval` `chunk`.
+#[derive(Debug, Clone, PartialEq, Eq, ComponentType, Lift, Lower)]
+#[component(record)]
+pub struct Chunk {
+    /// `collection/name`.
+    pub source: String,
+    /// The passage.
+    pub text: String,
+}
+
+/// `acme:composer/llm` `message`.
+#[derive(Debug, Clone, PartialEq, Eq, ComponentType, Lift, Lower)]
+#[component(record)]
+pub struct Message {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// What was said.
+    pub content: String,
+}
+
+/// The demo document set: two collections.
+pub fn documents() -> Vec<Document> {
+    [
+        ("docs", "wasmtime", "Wasmtime runs WebAssembly components with fuel and epoch limits."),
+        ("docs", "plinth", "Plinth grants each plugin capabilities one by one; ungranted calls fail with missing-grant."),
+        ("docs", "wit", "WIT describes the interfaces a component imports and exports."),
+        ("notes", "lunch", "The team lunch is on Friday at noon."),
+    ]
+    .into_iter()
+    .map(|(collection, name, text)| Document {
+        collection: collection.into(),
+        name: name.into(),
+        text: text.into(),
+    })
+    .collect()
+}
+
+/// The words of `text`, lowercased, for matching.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether the caller's grant covers `collection`: the unscoped `retrieval` covers all.
+fn may_read(cx: &HostCallContext, collection: &str) -> bool {
+    cx.granted_scopes()
+        .iter()
+        .any(|scope| scope.is_none_or(|s| s == collection))
+}
+
+/// The `k` documents sharing most words with `query`, best first, among those the caller
+/// may read. Ties keep the store's order.
+pub fn search(docs: &[Document], cx: &HostCallContext, query: &str, k: u32) -> Vec<Chunk> {
+    let wanted = words(query);
+    let mut scored: Vec<(usize, &Document)> = docs
+        .iter()
+        .filter(|d| may_read(cx, &d.collection))
+        .map(|d| {
+            let have = words(&d.text);
+            (wanted.iter().filter(|w| have.contains(w)).count(), d)
+        })
+        .filter(|(score, _)| *score > 0)
+        .collect();
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
+    scored
+        .into_iter()
+        .take(k as usize)
+        .map(|(_, d)| Chunk {
+            source: format!("{}/{}", d.collection, d.name),
+            text: d.text.clone(),
+        })
+        .collect()
+}
+
+/// The stand-in model: quotes the first passage of the system prompt for the last user
+/// question, or says it found nothing. Deterministic, so answers can be asserted.
+pub fn chat(messages: &[Message]) -> Result<String, String> {
+    let question = messages
+        .iter()
+        .rfind(|m| m.role == "user")
+        .ok_or("the conversation has no user message")?;
+    let passage = messages
+        .iter()
+        .filter(|m| m.role == "system")
+        .flat_map(|m| m.content.lines())
+        .find(|line| line.starts_with('['));
+    Ok(match passage {
+        Some(passage) => format!("{} → {passage}", question.content),
+        None => format!("{} → I found nothing about that.", question.content),
+    })
+}
+
+/// The `retrieval` interface over `docs`.
+pub fn retrieval_interface(docs: Arc<Vec<Document>>) -> HostInterface {
+    HostInterface::new("retrieval", RETRIEVAL).func(
+        "search",
+        move |cx: &HostCallContext, (query, k): (String, u32)| {
+            Ok::<_, HostFnError>((search(&docs, cx, &query, k),))
+        },
+    )
+}
+
+/// The `llm` interface with the stand-in model.
+pub fn llm_interface() -> HostInterface {
+    HostInterface::new("llm", LLM).func(
+        "chat",
+        |_cx: &HostCallContext, (messages,): (Vec<Message>,)| {
+            Ok::<_, HostFnError>((chat(&messages),))
+        },
+    )
+}
+
+/// A host builder with both of Stack Composer's interfaces registered.
+pub fn host_builder() -> HostBuilder {
+    Host::builder()
+        .host_interface(retrieval_interface(Arc::new(documents())))
+        .host_interface(llm_interface())
+}
+
+/// Why a tool call failed: Plinth refused or the plugin trapped, or the tool said no.
+#[derive(Debug)]
+pub enum ResearchError {
+    /// The call failed in the host (`missing-grant`, `trap`, a limit).
+    Call(plinth_host::CallError),
+    /// The tool returned an error.
+    Tool(ToolError),
+}
+
+/// Calls the plugin's `research` tool with `question`; returns its JSON output.
+pub fn research(plugin: &Plugin, question: &str) -> Result<serde_json::Value, ResearchError> {
+    let input = serde_json::json!({ "question": question, "k": 2 }).to_string();
+    let (result,): (Result<String, ToolError>,) = plugin
+        .call("call", ("research".to_string(), input))
+        .map_err(ResearchError::Call)?;
+    let output = result.map_err(ResearchError::Tool)?;
+    serde_json::from_str(&output)
+        .map_err(|e| ResearchError::Tool(ToolError::Failed(format!("output is not JSON: {e}"))))
+}
