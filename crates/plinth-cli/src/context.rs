@@ -116,6 +116,7 @@ impl Context {
             .config
             .host_builder()
             .cache_dir(self.main_home.join("cache"))
+            .consent_file(self.home.join("consent.toml"))
             .log_sink(sink);
         if let Some(limits) = limits {
             builder = builder.limits(limits);

@@ -9,6 +9,9 @@ pub mod tool {
     wasmtime::component::bindgen!({
         path: "../../wit/plinth-plugin@0.1.0",
         world: "plinth:plugin/tool",
+        // Network waits are async (they make the call pending, which arms its wall-clock
+        // timer, docs/design/0014); every other import stays sync, keeping its warm cost.
+        imports: { "plinth:host/http": async },
         exports: { default: async },
     });
 }

@@ -272,6 +272,8 @@ impl Plugin {
         // Cannot fail: fuel is enabled on every Plinth engine.
         let _ = store.set_fuel(limits.fuel_units);
         store.set_epoch_deadline(self.inner.deadline_ticks);
+        store.data_mut().call_deadline =
+            tokio::time::Instant::now().checked_add(limits.wall_timeout());
     }
 
     /// Instantiates in a fresh Store and runs `body` on the instance, all under the

@@ -59,6 +59,8 @@ pub struct HostConfig {
     pub security: Security,
     /// The plugin registry index.
     pub registry: RegistrySettings,
+    /// Outgoing HTTP limits and switches.
+    pub network: crate::NetworkSettings,
 }
 
 /// The configuration file could not be read or parsed.
@@ -90,12 +92,13 @@ impl HostConfig {
         })
     }
 
-    /// A [`crate::HostBuilder`] with these limits, engine settings and `[dirs]` (the
-    /// directory names `fs.read:`, `fs.write:` and `watch:` grants use).
+    /// A [`crate::HostBuilder`] with these limits, engine and network settings and `[dirs]`
+    /// (the directory names `fs.read:`, `fs.write:` and `watch:` grants use).
     pub fn host_builder(&self) -> crate::HostBuilder {
         let builder = crate::Host::builder()
             .limits(self.limits)
-            .engine_settings(self.engine);
+            .engine_settings(self.engine)
+            .network(self.network.clone());
         self.dirs
             .iter()
             .fold(builder, |builder, (name, path)| builder.dir(name, path))
@@ -142,6 +145,19 @@ mod tests {
             Some("https://plugins.example.org/index.json")
         );
         assert_eq!(HostConfig::default().registry.index, None);
+    }
+
+    #[test]
+    fn reads_the_network_section() {
+        let config: HostConfig =
+            toml::from_str("[network]\nmax_body_bytes = 1024\nconsent = \"ask\"").unwrap();
+        assert_eq!(config.network.max_body_bytes, 1024);
+        assert_eq!(config.network.consent, crate::ConsentMode::Ask);
+        assert_eq!(
+            config.network.burst,
+            crate::NetworkSettings::default().burst
+        );
+        assert!(toml::from_str::<HostConfig>("[network]\nrps = 1").is_err());
     }
 
     #[test]

@@ -120,6 +120,27 @@ impl HostBuilder {
         self
     }
 
+    /// `[network]`: rate, concurrency, body and time limits of outgoing HTTP, plain-http
+    /// and consent switches, and (for tests) loopback ports the SSRF guard lets through.
+    pub fn network(mut self, settings: crate::NetworkSettings) -> Self {
+        self.caps.network = settings;
+        self
+    }
+
+    /// Resolves host names for outgoing HTTP (default: the system resolver). Every
+    /// address it returns still passes the SSRF guard.
+    pub fn resolver(mut self, resolver: Arc<dyn crate::Resolve>) -> Self {
+        self.caps.resolver = resolver;
+        self
+    }
+
+    /// Keeps per-domain consent decisions in `path` (`<home>/consent.toml`); without it
+    /// they last as long as the host.
+    pub fn consent_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.caps.consent_file = Some(path.into());
+        self
+    }
+
     /// Builds the host. The Engine is shared with every other host of this process that
     /// uses the same engine settings.
     pub fn build(self) -> Result<Host, HostError> {
@@ -129,10 +150,11 @@ impl HostBuilder {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("plinth-host")
-            .enable_time()
+            // Time for wall clocks, I/O for outgoing HTTP.
+            .enable_all()
             .build()
             .map_err(|e| HostError::Engine(format!("starting the host runtime: {e}")))?;
-        let caps = self.caps.build()?;
+        let caps = self.caps.build(runtime.handle().clone())?;
         Ok(Host {
             inner: Arc::new(HostInner {
                 caps,
@@ -207,6 +229,12 @@ impl Host {
     /// patterns; empty means every channel.
     pub fn subscribe_events(&self, channels: Vec<String>) -> crate::EventSubscription {
         self.inner.caps.events.subscribe(channels)
+    }
+
+    /// Per-domain consent decisions: what plugins asked for, and a person's approvals and
+    /// denials (`plinth consent`).
+    pub fn consent(&self) -> &crate::ConsentStore {
+        &self.inner.caps.net.consent
     }
 
     /// The key-value database, when the host has a data directory.

@@ -146,9 +146,13 @@ impl Plugin {
         }
 
         let granted = GrantSet::from_iter(options.grants);
-        let grants = match &manifest {
-            Some(manifest) => GrantSet::effective(&manifest.requested_grants(), &granted),
-            None => granted,
+        let (grants, requested) = match &manifest {
+            Some(manifest) => {
+                let requested = manifest.requested_grants();
+                let grants = GrantSet::effective(&requested, &granted);
+                (grants, GrantSet::from_iter(requested))
+            }
+            None => (granted.clone(), granted),
         };
         let mut limits = options
             .limits
@@ -167,6 +171,7 @@ impl Plugin {
             settings,
             id,
             grants,
+            requested,
             limits,
             log_sink: host.log_sink.clone(),
             inbox: crate::inbox::Inbox::default(),

@@ -18,6 +18,9 @@ const CAPTURE_BYTES: usize = 64 * 1024;
 pub(crate) struct PluginContext {
     pub(crate) id: String,
     pub(crate) grants: GrantSet,
+    /// What the manifest asks for (the grants as given, for a bare component): the hosts
+    /// per-domain consent may be asked for.
+    pub(crate) requested: GrantSet,
     /// Settings as a JSON object, serialized once at load.
     pub(crate) settings: serde_json::Value,
     pub(crate) settings_json: String,
@@ -59,6 +62,8 @@ pub(crate) struct StoreState {
     pub(crate) logs_dropped: u32,
     /// Capabilities the guest used without a grant, reported once each after the call.
     pub(crate) missing_grants: Vec<Grant>,
+    /// When the current call's wall clock runs out; bounds `http.fetch`.
+    pub(crate) call_deadline: Option<tokio::time::Instant>,
 }
 
 impl StoreState {
@@ -90,6 +95,7 @@ impl StoreState {
             logs_written: 0,
             logs_dropped: 0,
             missing_grants: Vec::new(),
+            call_deadline: None,
         }
     }
 

@@ -53,7 +53,8 @@
 //! # fn main() {}
 //! ```
 //!
-//! Host APIs are plain functions: [`log`] and [`config`]. Each needs its capability to be
+//! Host APIs are plain functions: [`log`], [`config`], [`http`], [`fs`], [`kv`], [`events`]
+//! and [`watch`]. Each needs its capability to be
 //! requested in `plugin.toml` and granted by the host.
 //!
 //! The bindings come from the repository's `wit/` folder, read in place when this crate is
@@ -66,6 +67,7 @@ mod bindings;
 pub mod config;
 pub mod events;
 pub mod fs;
+pub mod http;
 pub mod kv;
 pub mod log;
 pub mod watch;
@@ -79,7 +81,7 @@ pub use serde_json;
 pub mod prelude {
     pub use crate::config::{self, ConfigError};
     pub use crate::log;
-    pub use crate::{events, fs, kv, watch};
+    pub use crate::{events, fs, http, kv, watch};
     pub use crate::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo};
     pub use serde_json::{self, Value, json};
 }

@@ -5,7 +5,7 @@
 pub(crate) mod custom;
 pub(crate) mod events;
 pub(crate) mod fs;
-mod http;
+pub(crate) mod http;
 pub(crate) mod kv;
 pub(crate) mod watch;
 
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Host-wide resources of the fs, kv and events capabilities.
+/// Host-wide resources of the fs, kv, events and http capabilities.
 #[derive(Debug)]
 pub(crate) struct HostCaps {
     /// `[dirs]`: names grants may use, mapped to host paths.
@@ -21,19 +21,42 @@ pub(crate) struct HostCaps {
     /// The key-value database, when the host has a data directory.
     pub(crate) kv: Option<Arc<kv::KvStore>>,
     pub(crate) events: Arc<events::EventBus>,
+    /// Outgoing HTTP: settings, resolver, TLS roots, consent.
+    pub(crate) net: Arc<http::Network>,
 }
 
 /// What the builder collects for [`HostCaps`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct HostCapsConfig {
     pub(crate) dirs: BTreeMap<String, PathBuf>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) kv_limits: kv::KvLimits,
     pub(crate) event_limits: events::EventLimits,
+    pub(crate) network: http::settings::NetworkSettings,
+    pub(crate) resolver: Arc<dyn http::resolve::Resolve>,
+    pub(crate) consent_file: Option<PathBuf>,
+}
+
+impl Default for HostCapsConfig {
+    fn default() -> Self {
+        Self {
+            dirs: BTreeMap::new(),
+            data_dir: None,
+            kv_limits: Default::default(),
+            event_limits: Default::default(),
+            network: Default::default(),
+            resolver: Arc::new(http::resolve::SystemResolver),
+            consent_file: None,
+        }
+    }
 }
 
 impl HostCapsConfig {
-    pub(crate) fn build(&self) -> Result<HostCaps, crate::HostError> {
+    /// Opens the host-wide resources; requests run on `runtime`.
+    pub(crate) fn build(
+        &self,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<HostCaps, crate::HostError> {
         let kv = match &self.data_dir {
             Some(dir) => Some(Arc::new(
                 kv::KvStore::open(dir.join("kv.redb"), self.kv_limits)
@@ -41,10 +64,23 @@ impl HostCapsConfig {
             )),
             None => None,
         };
+        let consent = match &self.consent_file {
+            Some(path) => http::consent::ConsentStore::open(path)
+                .map_err(|e| crate::HostError::Engine(e.to_string()))?,
+            None => http::consent::ConsentStore::in_memory(),
+        };
+        let net = http::Network::new(
+            self.network.clone(),
+            self.resolver.clone(),
+            Arc::new(consent),
+            runtime,
+        )
+        .map_err(crate::HostError::Engine)?;
         Ok(HostCaps {
             dirs: self.dirs.clone(),
             kv,
             events: Arc::new(events::EventBus::new(self.event_limits)),
+            net: Arc::new(net),
         })
     }
 }
@@ -61,6 +97,8 @@ pub(crate) struct PluginCaps {
     /// Directories `watch:` grants name, canonical host paths.
     pub(crate) watch_dirs: BTreeMap<String, PathBuf>,
     pub(crate) watches: watch::Watches,
+    /// The plugin's request rate, concurrency slots and request ids.
+    pub(crate) http: http::PluginHttp,
 }
 
 impl PluginCaps {
@@ -96,6 +134,7 @@ impl PluginCaps {
             kv: host.kv.clone(),
             dirs,
             publish_rate: events::RateLimiter::new(&host.events.limits),
+            http: http::PluginHttp::new(host.net.clone()),
             events: host.events.clone(),
         })
     }
@@ -105,9 +144,4 @@ impl PluginCaps {
 /// check goes through here, so an operator can see what each plugin was allowed or denied.
 pub(crate) fn audit(plugin: &str, grant: &plinth_manifest::Grant, allowed: bool) {
     tracing::info!(target: "plinth::audit", plugin, grant = %grant, allowed, "grant decision");
-}
-
-/// The text of a capability that this build links but does not serve yet.
-pub(crate) fn unavailable(capability: &str) -> String {
-    format!("the `{capability}` capability is not available in this build of the host")
 }

@@ -43,3 +43,6 @@ pub fn host() -> &'static Host {
 pub fn bytes(path: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+pub mod net;
+pub mod server;

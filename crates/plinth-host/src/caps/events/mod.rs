@@ -154,10 +154,15 @@ pub(crate) struct RateLimiter {
 
 impl RateLimiter {
     pub(crate) fn new(limits: &EventLimits) -> Self {
-        let burst = f64::from(limits.burst.max(1));
+        Self::with_rate(limits.per_second, limits.burst)
+    }
+
+    /// `per_second` tokens a second on average, at most `burst` at once (at least one).
+    pub(crate) fn with_rate(per_second: f64, burst: u32) -> Self {
+        let burst = f64::from(burst.max(1));
         Self {
             state: Mutex::new((burst, Instant::now())),
-            per_second: limits.per_second.max(0.0),
+            per_second: per_second.max(0.0),
             burst,
         }
     }

@@ -8,6 +8,7 @@
 //! the scheme rule, the allowlist (the plugin's `http:` grants) and, for literal addresses,
 //! the SSRF guard; names are checked by the guard again on the addresses they resolve to.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -16,13 +17,13 @@ use plinth_manifest::{Grant, GrantSet};
 use super::guard::{self, Forbidden};
 
 /// Which network rules apply; the host's `[network]` configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Policy {
     /// Allow `http://` URLs (default: https only).
     pub allow_plain_http: bool,
-    /// Turn the SSRF guard off, for tests against a server on 127.0.0.1. Never in
-    /// production.
-    pub allow_private_addresses: bool,
+    /// Loopback ports the SSRF guard lets through, for tests against a server on
+    /// 127.0.0.1 (`NetworkSettings::allow_loopback_port`). Empty in production.
+    pub loopback_ports: BTreeSet<u16>,
 }
 
 /// A request's destination, as the policy sees it.
@@ -140,18 +141,16 @@ impl Policy {
             return Err(Refusal::NotGranted(grant));
         }
         if let Some(addr) = target.addr {
-            self.check_addr(&target.host, addr)?;
+            self.check_addr(&target.host, addr, target.port)?;
         }
         Ok(target)
     }
 
-    /// The SSRF guard for one address `host` resolved to.
-    pub(crate) fn check_addr(&self, host: &str, addr: IpAddr) -> Result<(), Refusal> {
-        if self.allow_private_addresses {
-            return Ok(());
-        }
+    /// The SSRF guard for one address `host` resolved to, to be connected to on `port`.
+    pub(crate) fn check_addr(&self, host: &str, addr: IpAddr, port: u16) -> Result<(), Refusal> {
         match guard::forbidden(addr) {
             None => Ok(()),
+            Some(Forbidden::Loopback) if self.loopback_ports.contains(&port) => Ok(()),
             Some(why) => Err(Refusal::Address {
                 host: host.to_owned(),
                 addr,
@@ -228,11 +227,11 @@ mod tests {
         let strict = Policy::default();
         let lax = Policy {
             allow_plain_http: true,
-            allow_private_addresses: false,
+            ..Policy::default()
         };
         let tests = Policy {
             allow_plain_http: true,
-            allow_private_addresses: true,
+            loopback_ports: [80].into(),
         };
         enum Want {
             Ok,
@@ -266,6 +265,9 @@ mod tests {
             (&strict, "https://[::1]/", NotGranted),
             (&tests, "http://127.0.0.1/", Ok),
             (&tests, "http://0x7f.1/", Ok),
+            (&tests, "http://127.0.0.1:81/", NotGranted),
+            (&tests, "http://0.0.0.0/", Address),
+            (&tests, "http://169.254.169.254/", Address),
         ];
         for (policy, url, want) in cases {
             let got = policy.check(&set, url);
@@ -285,7 +287,7 @@ mod tests {
     fn resolved_addresses_are_guarded() {
         let strict = Policy::default();
         let err = strict
-            .check_addr("localhost", "127.0.0.1".parse().unwrap())
+            .check_addr("localhost", "127.0.0.1".parse().unwrap(), 443)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -293,18 +295,21 @@ mod tests {
         );
         assert!(
             strict
-                .check_addr("example.com", "93.184.216.34".parse().unwrap())
+                .check_addr("example.com", "93.184.216.34".parse().unwrap(), 443)
                 .is_ok()
         );
         let tests = Policy {
             allow_plain_http: false,
-            allow_private_addresses: true,
+            loopback_ports: [8080].into(),
         };
-        assert!(
-            tests
-                .check_addr("localhost", "127.0.0.1".parse().unwrap())
-                .is_ok()
-        );
+        let local = |addr: &str, port| tests.check_addr("localhost", addr.parse().unwrap(), port);
+        assert!(local("127.0.0.1", 8080).is_ok());
+        assert!(local("::1", 8080).is_ok());
+        // Only the opened port, and only loopback: metadata and private ranges stay shut.
+        assert!(local("127.0.0.1", 8081).is_err());
+        assert!(local("169.254.169.254", 8080).is_err());
+        assert!(local("10.0.0.1", 8080).is_err());
+        assert!(local("::ffff:127.0.0.1", 8080).is_err());
     }
 
     #[test]

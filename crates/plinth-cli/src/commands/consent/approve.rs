@@ -1,0 +1,21 @@
+//! `plinth consent approve ID HOST`.
+
+use clap::Args;
+use plinth_host::ConsentState;
+
+use super::Decision;
+use crate::context::Context;
+use crate::output::Outcome;
+
+/// Let plugin ID reach HOST (as if `http:HOST` were granted).
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    #[command(flatten)]
+    decision: Decision,
+}
+
+impl ApproveArgs {
+    pub fn run(self, ctx: &Context) -> Outcome {
+        self.decision.record(ctx, ConsentState::Approved)
+    }
+}

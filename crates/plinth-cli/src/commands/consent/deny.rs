@@ -1,0 +1,21 @@
+//! `plinth consent deny ID HOST`.
+
+use clap::Args;
+use plinth_host::ConsentState;
+
+use super::Decision;
+use crate::context::Context;
+use crate::output::Outcome;
+
+/// Refuse plugin ID's requests to HOST for good (it is not asked again).
+#[derive(Debug, Args)]
+pub struct DenyArgs {
+    #[command(flatten)]
+    decision: Decision,
+}
+
+impl DenyArgs {
+    pub fn run(self, ctx: &Context) -> Outcome {
+        self.decision.record(ctx, ConsentState::Denied)
+    }
+}

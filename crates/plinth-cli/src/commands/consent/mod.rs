@@ -1,0 +1,87 @@
+//! `plinth consent list | approve ID HOST | deny ID HOST`: per-domain consent decisions in
+//! `<home>/consent.toml` (docs/design/0020). A running host reads the file on each request
+//! that needs consent, so a decision takes effect without a restart.
+
+mod approve;
+mod deny;
+mod list;
+
+use clap::{Args, Subcommand};
+use plinth_host::{ConsentError, ConsentState, ConsentStore};
+use plinth_manifest::diagnostic::{Code, Diagnostic};
+use serde_json::json;
+
+use crate::context::Context;
+use crate::output::{Outcome, fail};
+
+/// Approve or deny the hosts plugins asked to reach (<home>/consent.toml).
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    #[command(subcommand)]
+    command: ConsentCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsentCommand {
+    List(list::ListArgs),
+    Approve(approve::ApproveArgs),
+    Deny(deny::DenyArgs),
+}
+
+impl ConsentArgs {
+    pub fn run(self, ctx: &Context) -> Outcome {
+        match self.command {
+            ConsentCommand::List(args) => args.run(ctx),
+            ConsentCommand::Approve(args) => args.run(ctx),
+            ConsentCommand::Deny(args) => args.run(ctx),
+        }
+    }
+}
+
+/// The plugin and host a decision is about.
+#[derive(Debug, Args)]
+struct Decision {
+    /// The plugin id.
+    id: String,
+    /// The host as `plinth consent list` shows it (`api.example.com`, `host:port`).
+    host: String,
+}
+
+/// The consent store of the home directory.
+fn store(ctx: &Context) -> Result<ConsentStore, ConsentError> {
+    ConsentStore::open(ctx.home.join("consent.toml"))
+}
+
+fn consent_failed(ctx: &Context, error: &ConsentError) -> Outcome {
+    fail(
+        &ctx.printer,
+        Diagnostic::new(Code::InvalidManifest, error.to_string())
+            .with_hint("fix or remove the consent file; `plinth consent list` reads it"),
+        Outcome::Failed,
+    )
+}
+
+impl Decision {
+    /// Records `state` for this plugin and host, and says so.
+    fn record(&self, ctx: &Context, state: ConsentState) -> Outcome {
+        let result = store(ctx).and_then(|store| match state {
+            ConsentState::Denied => store.deny(&self.id, &self.host),
+            _ => store.approve(&self.id, &self.host),
+        });
+        if let Err(e) = result {
+            return consent_failed(ctx, &e);
+        }
+        let printer = &ctx.printer;
+        if printer.json {
+            printer.json_doc(&json!({
+                "ok": true,
+                "plugin": self.id,
+                "host": self.host,
+                "state": state.to_string(),
+            }));
+        } else {
+            printer.line(format!("{}: {} {state}", self.id, self.host));
+        }
+        Outcome::Ok
+    }
+}

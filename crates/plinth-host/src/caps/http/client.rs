@@ -1,0 +1,220 @@
+//! The request path shared by `fetch`, `submit` and `wasi:http`: host-wide network state
+//! ([`Network`]), per-plugin limits ([`PluginHttp`]) and the redirect loop.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use plinth_manifest::GrantSet;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use super::consent::ConsentStore;
+use super::policy::{Policy, Refusal, Target};
+use super::resolve::Resolve;
+use super::settings::NetworkSettings;
+use super::transport::Reply;
+use crate::caps::events::RateLimiter;
+
+/// Redirects followed per request; the sixth is refused.
+pub(crate) const MAX_REDIRECTS: usize = 5;
+
+/// Why a request got no response; one case per `http-error` case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// No grant covers the host (the caller turns it into the hint).
+    MissingGrant(plinth_manifest::Grant),
+    Denied(String),
+    ConsentPending(String),
+    RateLimited(String),
+    TooLarge(String),
+    Timeout(String),
+    Invalid(String),
+    Transport(String),
+}
+
+/// Host-wide network state: settings, policy, resolver, TLS roots, consent, runtime.
+pub(crate) struct Network {
+    pub(crate) settings: NetworkSettings,
+    pub(crate) policy: Policy,
+    pub(crate) resolver: Arc<dyn Resolve>,
+    pub(crate) tls: Arc<rustls::ClientConfig>,
+    pub(crate) consent: Arc<ConsentStore>,
+    /// The host's runtime: requests run here whichever runtime the call runs on.
+    pub(crate) runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network")
+            .field("settings", &self.settings)
+            .field("resolver", &self.resolver)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One plugin's share of the network: its rate, its concurrency slots, its request ids.
+#[derive(Debug)]
+pub(crate) struct PluginHttp {
+    pub(crate) net: Arc<Network>,
+    rate: RateLimiter,
+    slots: Arc<Semaphore>,
+    next_id: AtomicU64,
+}
+
+/// A request the policy and the limits admitted, holding one concurrency slot.
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    pub(crate) target: Target,
+    pub(crate) slot: OwnedSemaphorePermit,
+}
+
+/// A request as the plugin asked for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub(crate) method: http::Method,
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Bytes,
+}
+
+impl Network {
+    pub(crate) fn new(
+        settings: NetworkSettings,
+        resolver: Arc<dyn Resolve>,
+        consent: Arc<ConsentStore>,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<Network, String> {
+        let tls = super::transport::tls_config().map_err(|e| format!("TLS setup: {e}"))?;
+        let policy = Policy {
+            allow_plain_http: settings.allow_http,
+            loopback_ports: settings.loopback_ports().clone(),
+        };
+        Ok(Network {
+            settings,
+            policy,
+            resolver,
+            tls,
+            consent,
+            runtime,
+        })
+    }
+
+    /// The latest a request started now may finish: its own timeout, the host's, and
+    /// `call_deadline` (the call's wall clock), whichever comes first.
+    pub(crate) fn deadline(
+        &self,
+        timeout_ms: Option<u32>,
+        call_deadline: Option<Instant>,
+    ) -> Instant {
+        let mut ms = self.settings.timeout_ms;
+        if let Some(own) = timeout_ms {
+            ms = ms.min(u64::from(own));
+        }
+        let deadline = Instant::now() + Duration::from_millis(ms);
+        call_deadline.map_or(deadline, |call| call.min(deadline))
+    }
+
+    /// Follows the exchange through at most [`MAX_REDIRECTS`] redirects, each hop checked
+    /// again by the scheme rule, the allowlist and (at connect time) the SSRF guard, all
+    /// before `deadline`.
+    pub(crate) async fn send(
+        &self,
+        grants: &GrantSet,
+        target: Target,
+        request: Outgoing,
+        deadline: Instant,
+    ) -> Result<Reply, Failure> {
+        let ms = self.settings.timeout_ms;
+        let work = self.follow(grants, target, request);
+        match tokio::time::timeout_at(deadline, work).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure::Timeout(format!(
+                "no complete response in time (the request's timeout-ms, the call's remaining time, or the host's {ms} ms)"
+            ))),
+        }
+    }
+
+    async fn follow(
+        &self,
+        grants: &GrantSet,
+        mut target: Target,
+        mut request: Outgoing,
+    ) -> Result<Reply, Failure> {
+        let max_body = self.settings.max_body_bytes;
+        for hop in 0..=MAX_REDIRECTS {
+            let reply = self
+                .exchange(&target, super::wire::build(&target, &request)?, max_body)
+                .await?;
+            let Some(location) = super::wire::redirect_location(&reply) else {
+                return Ok(reply);
+            };
+            if hop == MAX_REDIRECTS {
+                break;
+            }
+            let next = url::Url::parse(&request.url)
+                .and_then(|base| base.join(location))
+                .map_err(|e| Failure::Denied(format!("redirect to {location:?}: {e}")))?
+                .to_string();
+            let next_target = self.policy.check(grants, &next).map_err(|refusal| {
+                Failure::Denied(format!("redirect to {next} refused: {refusal}"))
+            })?;
+            super::wire::redirect(
+                &mut request,
+                reply.status,
+                next,
+                target.host != next_target.host,
+            );
+            target = next_target;
+        }
+        Err(Failure::Denied(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+}
+
+impl PluginHttp {
+    pub(crate) fn new(net: Arc<Network>) -> PluginHttp {
+        let s = &net.settings;
+        PluginHttp {
+            rate: RateLimiter::with_rate(s.requests_per_second, s.burst),
+            slots: Arc::new(Semaphore::new(s.max_concurrent.max(1) as usize)),
+            next_id: AtomicU64::new(1),
+            net,
+        }
+    }
+
+    /// A fresh request id for `submit`.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Takes a rate token and a concurrency slot, or `rate-limited`.
+    pub(crate) fn admit(&self, target: Target) -> Result<Admitted, Failure> {
+        let s = &self.net.settings;
+        let slot = self.slots.clone().try_acquire_owned().map_err(|_| {
+            Failure::RateLimited(format!(
+                "{} requests of this plugin are already in flight ([network] max_concurrent)",
+                s.max_concurrent
+            ))
+        })?;
+        if !self.rate.try_take() {
+            return Err(Failure::RateLimited(format!(
+                "over {} requests per second (burst {}) ([network] requests_per_second, burst)",
+                s.requests_per_second, s.burst
+            )));
+        }
+        Ok(Admitted { target, slot })
+    }
+}
+
+impl From<Refusal> for Failure {
+    fn from(refusal: Refusal) -> Failure {
+        match refusal {
+            Refusal::NotGranted(grant) => Failure::MissingGrant(grant),
+            Refusal::Invalid(_) => Failure::Invalid(refusal.to_string()),
+            other => Failure::Denied(other.to_string()),
+        }
+    }
+}

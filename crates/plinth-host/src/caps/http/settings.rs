@@ -1,0 +1,104 @@
+//! `[network]` of the host configuration: the limits and switches of outgoing HTTP.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+/// The response-body cap by default: 16 MiB (DESIGN §5).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Whether a request to a host the manifest asks for but the operator has not granted
+/// waits for a person's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsentMode {
+    /// Such a request is `missing-grant` (the default).
+    #[default]
+    Off,
+    /// Such a request is `consent-pending` and recorded for approval.
+    Ask,
+}
+
+/// `[network]`: limits of outgoing HTTP (`plinth:host/http`, `wasi:http`), per plugin.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkSettings {
+    /// Requests a plugin may start per second, on average (default 10).
+    pub requests_per_second: f64,
+    /// Requests a plugin may start at once after being idle (default 20).
+    pub burst: u32,
+    /// Requests of one plugin in flight at the same time (default 8).
+    pub max_concurrent: u32,
+    /// Response-body cap in bytes (default 16 MiB); over it is `too-large`.
+    pub max_body_bytes: u64,
+    /// The longest a request may take, redirects included (default 30 000 ms). A
+    /// request's own `timeout-ms` and the call's remaining time can only shorten it.
+    pub timeout_ms: u64,
+    /// Allow `http://` URLs (default false: https only).
+    pub allow_http: bool,
+    /// Per-domain consent for hosts the manifest requests but the operator did not grant.
+    pub consent: ConsentMode,
+    /// Loopback ports the SSRF guard lets through; never read from the config file.
+    #[serde(skip)]
+    loopback_ports: BTreeSet<u16>,
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        Self {
+            requests_per_second: 10.0,
+            burst: 20,
+            max_concurrent: 8,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            timeout_ms: 30_000,
+            allow_http: false,
+            consent: ConsentMode::Off,
+            loopback_ports: BTreeSet::new(),
+        }
+    }
+}
+
+impl NetworkSettings {
+    /// Lets requests reach `127.0.0.1:port` and `[::1]:port` past the SSRF guard. For tests
+    /// and local development only: every other loopback port, and every other private or
+    /// link-local address, stays refused, redirects included.
+    pub fn allow_loopback_port(mut self, port: u16) -> Self {
+        self.loopback_ports.insert(port);
+        self
+    }
+
+    /// Allows `http://` URLs (see [`NetworkSettings::allow_http`]).
+    pub fn with_plain_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Sets the consent mode.
+    pub fn with_consent(mut self, mode: ConsentMode) -> Self {
+        self.consent = mode;
+        self
+    }
+
+    /// The loopback ports opened with [`Self::allow_loopback_port`].
+    pub fn loopback_ports(&self) -> &BTreeSet<u16> {
+        &self.loopback_ports
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let s: NetworkSettings = toml::from_str("").unwrap();
+        assert_eq!(s, NetworkSettings::default());
+        assert_eq!(s.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        let s: NetworkSettings =
+            toml::from_str("burst = 3\nmax_concurrent = 1\nconsent = \"ask\"").unwrap();
+        assert_eq!((s.burst, s.max_concurrent), (3, 1));
+        assert_eq!(s.consent, ConsentMode::Ask);
+        assert!(toml::from_str::<NetworkSettings>("loopback_ports = [80]").is_err());
+        assert!(toml::from_str::<NetworkSettings>("consent = \"maybe\"").is_err());
+    }
+}

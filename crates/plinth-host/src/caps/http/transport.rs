@@ -1,0 +1,168 @@
+//! One HTTP/1.1 exchange with one vetted address: resolve, guard every resolved address,
+//! connect by address, TLS for https, send, read the body up to the cap.
+//!
+//! Redirects, limits and deadlines are the caller's ([`super::client`]); this module only
+//! turns one request into one response or a [`Failure`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use super::AbortOnDrop;
+use super::client::{Failure, Network};
+use super::policy::Target;
+
+/// A response as read off the wire, its body complete.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+/// The rustls client configuration: the Mozilla roots from `webpki-roots`, http/1.1 only.
+pub(crate) fn tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+impl Network {
+    /// The addresses `target` may be connected to: its literal address, or what the
+    /// resolver returned, every one passed by the SSRF guard (one bad address refuses the
+    /// whole name, so a rebinding answer mixing good and bad addresses gets nowhere).
+    pub(crate) async fn vetted_addrs(&self, target: &Target) -> Result<Vec<SocketAddr>, Failure> {
+        let addrs: Vec<SocketAddr> = match target.addr {
+            Some(addr) => vec![SocketAddr::new(addr, target.port)],
+            None => self
+                .resolver
+                .resolve(&target.host, target.port)
+                .await
+                .map_err(|e| Failure::Transport(format!("resolving {}: {e}", target.host)))?,
+        };
+        if addrs.is_empty() {
+            return Err(Failure::Transport(format!(
+                "{} resolves to no address",
+                target.host
+            )));
+        }
+        // An IPv4-mapped answer (`::ffff:127.0.0.1`) is checked as is: the guard refuses
+        // the mapped form outright rather than unwrapping it.
+        for addr in &addrs {
+            self.policy
+                .check_addr(&target.host, addr.ip(), addr.port())
+                .map_err(|refusal| Failure::Denied(refusal.to_string()))?;
+        }
+        Ok(addrs)
+    }
+
+    /// Sends `request` to `target` and reads the response, its body at most `max_body`
+    /// bytes.
+    pub(crate) async fn exchange(
+        &self,
+        target: &Target,
+        request: http::Request<Full<Bytes>>,
+        max_body: u64,
+    ) -> Result<Reply, Failure> {
+        let addrs = self.vetted_addrs(target).await?;
+        let stream = connect(&addrs, &target.host).await?;
+        if target.scheme == "https" {
+            let name = server_name(target)?;
+            let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+                .connect(name, stream)
+                .await
+                .map_err(|e| Failure::Transport(format!("TLS with {}: {e}", target.host)))?;
+            over(tls, request, max_body).await
+        } else {
+            over(stream, request, max_body).await
+        }
+    }
+}
+
+/// The TLS server name: the host name (SNI), or the literal address.
+fn server_name(target: &Target) -> Result<rustls::pki_types::ServerName<'static>, Failure> {
+    match target.addr {
+        Some(addr) => Ok(rustls::pki_types::ServerName::IpAddress(addr.into())),
+        None => rustls::pki_types::ServerName::try_from(target.host.clone())
+            .map_err(|e| Failure::Invalid(format!("{}: {e}", target.host))),
+    }
+}
+
+/// Connects to the first address that answers.
+async fn connect(addrs: &[SocketAddr], host: &str) -> Result<TcpStream, Failure> {
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                // Small requests and responses: do not wait to fill a segment.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = Some(format!("{addr}: {e}")),
+        }
+    }
+    Err(Failure::Transport(format!(
+        "cannot connect to {host} ({})",
+        last.unwrap_or_default()
+    )))
+}
+
+/// One HTTP/1.1 exchange over an established connection.
+async fn over<IO>(
+    io: IO,
+    request: http::Request<Full<Bytes>>,
+    max_body: u64,
+) -> Result<Reply, Failure>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let protocol = |e: hyper::Error| Failure::Transport(format!("HTTP: {e}"));
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(protocol)?;
+    // The connection task ends with the exchange: dropped with it on a timeout.
+    let _driver = AbortOnDrop(tokio::spawn(connection));
+    let response = sender.send_request(request).await.map_err(protocol)?;
+    let (parts, mut body) = response.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body) {
+        return Err(too_large(max_body));
+    }
+    let mut collected = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(protocol)?;
+        if let Ok(data) = frame.into_data() {
+            if (collected.len() + data.len()) as u64 > max_body {
+                return Err(too_large(max_body));
+            }
+            collected.extend_from_slice(&data);
+        }
+    }
+    Ok(Reply {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body: Bytes::from(collected),
+    })
+}
+
+fn too_large(max_body: u64) -> Failure {
+    Failure::TooLarge(format!(
+        "the response body is over the host's cap of {max_body} bytes ([network] max_body_bytes)"
+    ))
+}

@@ -1,0 +1,161 @@
+//! `plinth:host/http` end to end: the `http` guest against a real server on 127.0.0.1.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::net::{self, FixedResolver, run};
+use common::server::Server;
+
+#[test]
+fn granted_get_and_post_reach_the_server() {
+    let server = Server::start();
+    let host = net::builder(net::local(&[server.port])).build().unwrap();
+    let plugin = net::load(&host, &[format!("127.0.0.1:{}", server.port)]);
+    let got = run(&plugin, &["fetch", "GET", &server.url("/echo?q=1")]).unwrap();
+    assert_eq!(
+        got,
+        format!(
+            "200 GET /echo?q=1 x-plinth=- host=127.0.0.1:{} body=",
+            server.port
+        )
+    );
+    let got = run(
+        &plugin,
+        &["fetch-body", "POST", &server.url("/echo"), "hello body"],
+    )
+    .unwrap();
+    assert!(
+        got.starts_with("200 POST /echo x-plinth=test host=") && got.ends_with("body=hello body"),
+        "{got}"
+    );
+    assert_eq!(
+        run(&plugin, &["fetch", "GET", &server.url("/nothing")]).unwrap(),
+        "404 not found"
+    );
+}
+
+#[test]
+fn ungranted_host_is_missing_grant_with_the_grant_command() {
+    let server = Server::start();
+    let host = net::builder(net::local(&[server.port])).build().unwrap();
+    let plugin = net::load(&host, &["api.example.com".into()]);
+    let err = run(&plugin, &["fetch", "GET", &server.url("/echo")]).unwrap_err();
+    assert!(err.starts_with("missing-grant: "), "{err}");
+    assert!(
+        err.contains(&format!("plinth grant http http:127.0.0.1:{}", server.port)),
+        "{err}"
+    );
+    assert_eq!(server.hits(), 0, "nothing may be sent without a grant");
+    let warned = common::records_of("http")
+        .iter()
+        .any(|r| r.message.starts_with("missing-grant:"));
+    assert!(warned, "the missing grant is reported in the plugin's log");
+}
+
+#[test]
+fn a_name_is_resolved_by_the_embedders_resolver_and_connected_by_address() {
+    let server = Server::start();
+    let resolver = FixedResolver::default().with("svc.test", &["127.0.0.1"]);
+    let host = net::builder(net::local(&[server.port]))
+        .resolver(Arc::new(resolver))
+        .build()
+        .unwrap();
+    let plugin = net::load(&host, &[format!("svc.test:{}", server.port)]);
+    let url = format!("http://svc.test:{}/echo", server.port);
+    let got = run(&plugin, &["fetch", "GET", &url]).unwrap();
+    assert!(
+        got.contains(&format!("host=svc.test:{}", server.port)),
+        "the Host header names the URL's host: {got}"
+    );
+}
+
+#[test]
+fn redirects_are_followed_within_the_grants() {
+    let server = Server::start();
+    let host = net::builder(net::local(&[server.port])).build().unwrap();
+    let plugin = net::load(&host, &[format!("127.0.0.1:{}", server.port)]);
+    let target = server.url("/echo");
+    for status in ["301", "302", "303", "307", "308"] {
+        let url = server.url(&format!("/redirect/{status}?{target}"));
+        let got = run(&plugin, &["fetch-body", "POST", &url, "b"]).unwrap();
+        let kept = matches!(status, "307" | "308");
+        let want = if kept {
+            "200 POST /echo"
+        } else {
+            "200 GET /echo"
+        };
+        assert!(got.starts_with(want), "{status}: {got}");
+        assert_eq!(got.ends_with("body=b"), kept, "{status}: {got}");
+    }
+    // A relative location resolves against the request URL.
+    let got = run(
+        &plugin,
+        &["fetch", "GET", &server.url("/redirect/302?/echo")],
+    )
+    .unwrap();
+    assert!(got.starts_with("200 GET /echo"), "{got}");
+}
+
+#[test]
+fn submit_delivers_an_http_response_event_to_a_live_instance() {
+    let server = Server::start();
+    let host = net::builder(net::local(&[server.port])).build().unwrap();
+    let plugin = net::load(&host, &[format!("127.0.0.1:{}", server.port)]);
+    let mut instance = plugin.instantiate().unwrap();
+    let first = net::outcome(
+        instance
+            .call_json("run", &[serde_json::json!(["submit", server.url("/echo")])])
+            .unwrap(),
+    )
+    .unwrap();
+    let second = net::outcome(
+        instance
+            .call_json(
+                "run",
+                &[serde_json::json!(["submit", server.url("/binary")])],
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_ne!(first, second, "each submit has its own id");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let inbox = plugin.inbox().clone();
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while inbox.len() < 2 {
+                inbox.notified().await;
+            }
+        })
+        .await
+        .expect("both responses arrive")
+    });
+    assert_eq!(instance.deliver_pending().unwrap(), 2);
+    let events: Vec<String> = common::records_of("http")
+        .into_iter()
+        .map(|r| r.message)
+        .filter(|m| m.starts_with("event http-response "))
+        .collect();
+    let text = events
+        .iter()
+        .find(|m| m.starts_with(&format!("event http-response {first} ")))
+        .unwrap_or_else(|| panic!("no event for {first}: {events:?}"));
+    let payload: serde_json::Value =
+        serde_json::from_str(text.splitn(4, ' ').nth(3).unwrap()).unwrap();
+    assert_eq!(payload["ok"], true);
+    assert_eq!(payload["status"], 200);
+    assert_eq!(payload["encoding"], "utf-8");
+    assert!(payload["body"].as_str().unwrap().starts_with("GET /echo"));
+    let binary = events
+        .iter()
+        .find(|m| m.starts_with(&format!("event http-response {second} ")))
+        .unwrap();
+    assert!(
+        binary.contains(r#""body":"/wA=","encoding":"base64""#),
+        "{binary}"
+    );
+}
