@@ -18,9 +18,8 @@ const CAPTURE_BYTES: usize = 64 * 1024;
 pub(crate) struct PluginContext {
     pub(crate) id: String,
     pub(crate) grants: GrantSet,
-    /// Settings as a JSON object, serialized once at load.
-    pub(crate) settings: serde_json::Value,
-    pub(crate) settings_json: String,
+    /// Settings, schema-checked; replaced whole by [`crate::Plugin::update_settings`].
+    pub(crate) settings: crate::settings::SettingsCell,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
     /// Events for the plugin's `handle-event`, fed by background capabilities.
