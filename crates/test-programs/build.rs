@@ -28,7 +28,7 @@ use serde_json::Value;
 const TARGET: &str = "wasm32-wasip2";
 
 /// `examples/<name>` projects whose components tests use.
-const EXAMPLES: &[&str] = &["hello", "count-vowels", "waveform-scanner"];
+const EXAMPLES: &[&str] = &["hello", "count-vowels", "waveform-scanner", "visits"];
 
 /// The first eight bytes of a binary component (magic, then version and layer).
 const COMPONENT_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
