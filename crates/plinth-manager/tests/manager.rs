@@ -417,7 +417,7 @@ fn the_watcher_covers_plugins_applied_after_it_started() {
     let early_entry = entry("test.early", &early, InstanceMode::PerCall);
     manager.apply(&section(vec![early_entry.clone()]));
     let watcher = manager.watch(Duration::from_millis(50)).unwrap();
-    assert_eq!(watcher.watched(), [early.clone()]);
+    assert_eq!(watcher.watched(), std::slice::from_ref(&early));
 
     manager.apply(&section(vec![
         early_entry.clone(),
