@@ -33,6 +33,7 @@ const EXAMPLES: &[&str] = &[
     "count-vowels",
     "waveform-scanner",
     "composer-research",
+    "visits",
 ];
 
 /// The first eight bytes of a binary component (magic, then version and layer).

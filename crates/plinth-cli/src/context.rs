@@ -91,6 +91,19 @@ impl Context {
     /// `<home>/cache` (shared by tenants: entries are keyed by component digest), and plugin
     /// logs on stderr.
     pub fn host(&self, limits: Option<Limits>) -> Result<Host, plinth_host::HostError> {
+        self.host_builder(limits).build()
+    }
+
+    /// [`Self::host`] with the key-value store `<home>/data/kv.redb` open, for a call of a
+    /// plugin granted `kv`. Only such calls open it: the database is locked by the one
+    /// process that has it open, and read-only commands must not contend for it.
+    pub fn host_with_data(&self, limits: Option<Limits>) -> Result<Host, plinth_host::HostError> {
+        self.host_builder(limits)
+            .data_dir(self.home.join("data"))
+            .build()
+    }
+
+    fn host_builder(&self, limits: Option<Limits>) -> plinth_host::HostBuilder {
         let min_level = match (self.printer.quiet, self.verbose) {
             (true, _) => LogLevel::Error,
             (false, 0) => LogLevel::Info,
@@ -121,7 +134,7 @@ impl Context {
         if let Some(limits) = limits {
             builder = builder.limits(limits);
         }
-        builder.build()
+        builder
     }
 }
 

@@ -13,6 +13,12 @@ fn hello_dir(manifest_edit: impl Fn(String) -> String) -> tempfile::TempDir {
     let manifest =
         std::fs::read_to_string(test_programs::example_dir("hello").join("plugin.toml")).unwrap();
     std::fs::write(dir.path().join("plugin.toml"), manifest_edit(manifest)).unwrap();
+    // The manifest's `[settings] schema`: part of a complete plugin folder.
+    std::fs::copy(
+        test_programs::example_dir("hello").join("settings.schema.json"),
+        dir.path().join("settings.schema.json"),
+    )
+    .unwrap();
     dir
 }
 

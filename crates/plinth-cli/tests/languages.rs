@@ -1,5 +1,5 @@
 //! The same test cases against the Rust, Python and JavaScript builds of the examples
-//! (`count-vowels`, `hello`; `examples/*-py`, `examples/*-js`).
+//! (`count-vowels`, `hello`, `visits`; `examples/*-py`, `examples/*-js`).
 //!
 //! The Python and JavaScript examples are built with the real `plinth build` (componentize-py,
 //! componentize-js; `scripts/install-lang-tools` installs them) into
@@ -108,6 +108,7 @@ fn built(name: &str, lang: Lang) -> PathBuf {
             copy_files(&source, &stage);
             let rust = match name {
                 "hello" => test_programs::HELLO,
+                "visits" => test_programs::VISITS,
                 _ => test_programs::COUNT_VOWELS,
             };
             std::fs::copy(rust, stage.join(&component)).unwrap();
@@ -311,6 +312,191 @@ fn log_records_carry_the_plugin_id_in_every_language() {
                 .iter()
                 .any(|r| r.plugin == silent_id && r.message == "greeting Linus"),
             "{lang:?}: a record without the `log` grant"
+        );
+    }
+}
+
+/// A host like [`host`] with a key-value store of its own, fresh in every test run.
+fn kv_host() -> &'static Host {
+    static HOST: OnceLock<(tempfile::TempDir, Host)> = OnceLock::new();
+    &HOST
+        .get_or_init(|| {
+            let data = tempfile::tempdir().expect("data dir");
+            let sink: LogSink = Arc::new(|record: &LogRecord| {
+                records().lock().unwrap().push(record.clone());
+            });
+            let host = Host::builder()
+                .cache_dir(work().join("home/cache"))
+                .data_dir(data.path())
+                .log_sink(sink)
+                .build()
+                .expect("host");
+            (data, host)
+        })
+        .1
+}
+
+/// The `missing-grant` text a plugin without `kv` answers with, in every language.
+fn missing_kv(id: &str) -> String {
+    format!(
+        "missing-grant: grant `kv` to {id}: `plinth grant {id} kv` (or `plinth call --grant kv …`); its manifest must request it too"
+    )
+}
+
+/// One row of the visits table: grants, settings, arguments, expected answer.
+type VisitCase<'a> = (&'a [Grant], Value, Vec<&'a str>, Option<&'a str>);
+
+#[test]
+fn visits_behaves_the_same_in_every_language() {
+    let welcome = json!({"greeting": "Welcome"});
+    let all = [Grant::Kv, Grant::Config, Grant::Log];
+    // (grants, settings, args, expected: `Some(text)`, or `None` for the missing-grant text)
+    // Every row is a new load: the counts live in the store, not in an instance.
+    let cases: Vec<VisitCase> = vec![
+        (
+            &[Grant::Kv],
+            Value::Null,
+            vec!["Ada"],
+            Some("Hello, Ada! Visit 1."),
+        ),
+        (
+            &[Grant::Kv],
+            Value::Null,
+            vec!["Ada"],
+            Some("Hello, Ada! Visit 2."),
+        ),
+        (
+            &all,
+            welcome.clone(),
+            vec!["Ada"],
+            Some("Welcome, Ada! Visit 3."),
+        ),
+        (
+            &all,
+            welcome.clone(),
+            vec!["Bob"],
+            Some("Welcome, Bob! Visit 1."),
+        ),
+        // Settings are read only with `config`.
+        (
+            &[Grant::Kv],
+            welcome.clone(),
+            vec!["Bob"],
+            Some("Hello, Bob! Visit 2."),
+        ),
+        (
+            &[Grant::Kv],
+            Value::Null,
+            vec![],
+            Some("Hello, world! Visit 1."),
+        ),
+        (
+            &[Grant::Kv],
+            Value::Null,
+            vec!["Ada", "L."],
+            Some("Hello, Ada L.! Visit 1."),
+        ),
+        // Without `kv` the call fails with the hint, and counts nothing; zero grants load.
+        (&[Grant::Config, Grant::Log], Value::Null, vec!["Ada"], None),
+        (&[], Value::Null, vec!["Ada"], None),
+        (
+            &[Grant::Kv],
+            Value::Null,
+            vec!["Ada"],
+            Some("Hello, Ada! Visit 4."),
+        ),
+    ];
+    for lang in LANGS {
+        let dir = built("visits", lang);
+        for (grants, settings, args, expected) in &cases {
+            let plugin = kv_host()
+                .load_with(
+                    &dir,
+                    LoadOptions::default()
+                        .with_grants(grants.iter().cloned())
+                        .with_settings(settings.clone()),
+                )
+                .unwrap_or_else(|e| panic!("visits ({lang:?}): {e}"));
+            let expected = match expected {
+                Some(text) => json!({ "ok": text }),
+                None => json!({ "err": missing_kv(plugin.id()) }),
+            };
+            let result = plugin.call_json("run", &[json!(args)]).unwrap();
+            assert_eq!(
+                result, expected,
+                "{lang:?}: run({args:?}) with {grants:?} and {settings}"
+            );
+        }
+        let id = plinth_manifest::Manifest::load(&dir)
+            .unwrap()
+            .manifest
+            .plugin
+            .id
+            .to_string();
+        let seen = records().lock().unwrap().clone();
+        assert!(
+            seen.iter()
+                .any(|r| r.plugin == id && r.message == "visit Bob 1" && r.level == LogLevel::Info),
+            "{lang:?}: {seen:?}"
+        );
+        // The same settings schema refuses a bad greeting before any code runs.
+        let refused = kv_host()
+            .load_with(
+                &dir,
+                LoadOptions::default()
+                    .with_grants(all.iter().cloned())
+                    .with_settings(json!({"greeting": 5})),
+            )
+            .unwrap_err();
+        let diagnostic = plinth_manifest::diagnostic::ToDiagnostic::to_diagnostic(&refused);
+        assert_eq!(
+            diagnostic.code,
+            plinth_manifest::Code::RejectedSchema,
+            "{lang:?}"
+        );
+        assert!(
+            diagnostic.message.contains("`/greeting`"),
+            "{lang:?}: {diagnostic:?}"
+        );
+    }
+}
+
+#[test]
+fn visits_counts_persist_across_processes_in_every_language() {
+    for lang in LANGS {
+        let dir = built("visits", lang);
+        let home = tempfile::tempdir().unwrap();
+        let call = |grants: &[&str]| -> Value {
+            let mut command = Command::new(PLINTH);
+            command
+                .arg("--home")
+                .arg(home.path())
+                .arg("--json")
+                .arg("call");
+            for grant in grants {
+                command.args(["--grant", grant]);
+            }
+            let out = command
+                .arg(&dir)
+                .args(["run", r#"["Ada"]"#])
+                .env_remove("PLINTH_HOME")
+                .output()
+                .unwrap();
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{lang:?}: {e}: {out:?}"))
+        };
+        for n in 1..=3 {
+            let doc = call(&["kv"]);
+            assert_eq!(
+                doc["result"],
+                json!({"ok": format!("Hello, Ada! Visit {n}.")}),
+                "{lang:?}: process {n}: {doc}"
+            );
+        }
+        let doc = call(&[]);
+        let err = doc["result"]["err"].as_str().unwrap_or_default();
+        assert!(
+            err.starts_with("missing-grant: ") && err.contains(" kv`"),
+            "{lang:?}: {doc}"
         );
     }
 }

@@ -148,6 +148,57 @@ fn call_by_id_needs_enabled_and_uses_the_states_grants_and_settings() {
 }
 
 #[test]
+fn check_and_call_report_settings_that_break_the_schema() {
+    let home = home();
+    plinth(home.path(), &["grant", "example.hello", "log", "config"]);
+    plinth(home.path(), &["enable", "example.hello"]);
+    let state_path = home.path().join("plugins.toml");
+    let mut state = std::fs::read_to_string(&state_path).unwrap();
+    // hello's schema: `greeting` is a string, nothing else is allowed.
+    state.push_str("[plugins.entries.config]\ngreeting = 5\n");
+    std::fs::write(&state_path, state).unwrap();
+    let dir = home.path().join("plugins/hello");
+    let dir = dir.to_str().unwrap();
+
+    let out = plinth(home.path(), &["--json", "check", dir]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc = json(&out);
+    let diagnostic = &doc["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "rejected-schema", "{doc}");
+    let message = diagnostic["message"].as_str().unwrap();
+    assert!(message.starts_with("plugins.toml: "), "{message}");
+    assert!(
+        message.contains("`/greeting`") && message.contains("rule `type`"),
+        "{message}"
+    );
+
+    let out = plinth(
+        home.path(),
+        &["--json", "call", "example.hello", "run", "[\"Ada\"]"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["diagnostics"][0]["code"], "rejected-schema");
+
+    // Fixed settings pass the check.
+    let state = std::fs::read_to_string(&state_path)
+        .unwrap()
+        .replace("greeting = 5", "greeting = \"Hi\"");
+    std::fs::write(&state_path, state).unwrap();
+    let out = plinth(home.path(), &["--json", "check", dir]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn a_state_file_from_a_newer_plinth_is_refused_and_kept() {
     let home = home();
     let text = "[plugins]\nschema_version = 9\n";

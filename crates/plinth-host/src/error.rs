@@ -87,6 +87,26 @@ pub enum HostError {
         /// Why.
         reason: String,
     },
+    /// The settings break the manifest's JSON Schema; they were not applied.
+    #[error("{plugin}: the settings break the schema: {summary}")]
+    RejectedSettings {
+        /// Plugin id.
+        plugin: String,
+        /// Every violation, in the validator's order.
+        violations: Vec<crate::settings::SchemaViolation>,
+        /// The first violations, as the message says them.
+        summary: String,
+    },
+    /// The manifest's `[settings] schema` file is unreadable, not JSON or not a JSON Schema.
+    #[error("{plugin}: settings schema {}: {reason}", file.display())]
+    InvalidSchema {
+        /// Plugin id.
+        plugin: String,
+        /// The schema file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A granted directory is not mapped by the host or cannot be opened.
     #[error("{plugin}: {reason}")]
     FsDenied {
@@ -157,6 +177,19 @@ impl ToDiagnostic for HostError {
                      capability name that is not Plinth's (`retrieval`, not `kv`)"
                         .into(),
                 ),
+            ),
+            HostError::RejectedSettings { plugin, violations, .. } => (
+                Code::RejectedSchema,
+                Some(plugin),
+                Some(format!(
+                    "fix `{}` in the plugin's settings (`config` of its entry in plugins.toml); the schema is in its manifest's `[settings] schema`",
+                    violations.first().map_or("/", |v| v.path.as_str())
+                )),
+            ),
+            HostError::InvalidSchema { plugin, .. } => (
+                Code::InvalidManifest,
+                Some(plugin),
+                Some("make `[settings] schema` in plugin.toml point at a valid JSON Schema file".into()),
             ),
             HostError::FsDenied { plugin, dir, .. } => (
                 Code::FsDenied,

@@ -44,12 +44,18 @@ impl log::Host for StoreState {
 impl config::Host for StoreState {
     fn get_all(&mut self) -> Result<String, config::ConfigError> {
         self.check_config()?;
-        Ok(self.plugin.settings_json.clone())
+        Ok(self.plugin.settings.current().json.clone())
     }
 
     fn get(&mut self, key: String) -> Result<Option<String>, config::ConfigError> {
         self.check_config()?;
-        Ok(self.plugin.settings.get(&key).map(|v| v.to_string()))
+        Ok(self
+            .plugin
+            .settings
+            .current()
+            .value
+            .get(&key)
+            .map(|v| v.to_string()))
     }
 }
 

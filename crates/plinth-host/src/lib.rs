@@ -66,6 +66,7 @@ mod limits;
 mod linker;
 pub mod log;
 mod plugin;
+mod settings;
 mod state;
 mod usage;
 mod world;
@@ -88,6 +89,7 @@ pub use instance::PluginInstance;
 pub use limits::Limits;
 pub use plinth_manifest as manifest;
 pub use plugin::{LoadOptions, Plugin, SERVED_API_VERSIONS};
+pub use settings::SchemaViolation;
 pub use usage::Usage;
 pub use world::WORLDS;
 

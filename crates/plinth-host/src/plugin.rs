@@ -160,14 +160,11 @@ impl Plugin {
         if let Some(manifest) = &manifest {
             limits = limits.lowered_by(&manifest.limits);
         }
-        let settings = match options.settings {
-            serde_json::Value::Null => serde_json::Value::Object(Default::default()),
-            other => other,
-        };
+        let settings =
+            crate::settings::SettingsCell::load(manifest.as_ref(), &id, options.settings)?;
         let caps = crate::caps::PluginCaps::for_plugin(&host.caps, &id, &grants, options.tenant)?;
         let ctx = Arc::new(PluginContext {
             caps,
-            settings_json: settings.to_string(),
             settings,
             id,
             grants,
@@ -202,6 +199,26 @@ impl Plugin {
     /// Live `plinth:host/watch` subscriptions.
     pub fn watch_subscriptions(&self) -> usize {
         self.inner.ctx.caps.watches.len()
+    }
+
+    /// The settings in force (an object; `{}` when none were given).
+    pub fn settings(&self) -> serde_json::Value {
+        self.inner.ctx.settings.current().value.clone()
+    }
+
+    /// Checks `settings` against the manifest's JSON Schema without applying them:
+    /// [`HostError::RejectedSettings`] (`rejected-schema`) names each failing path and rule.
+    pub fn validate_settings(&self, settings: &serde_json::Value) -> Result<(), HostError> {
+        self.inner.ctx.settings.validate(self.id(), settings)
+    }
+
+    /// Replaces the settings of every instance of this plugin, live ones included: the
+    /// next `config.get` anywhere sees them. Settings that break the schema are refused
+    /// and the old ones stay. Delivering `on-setting-change` is the caller's part.
+    pub fn update_settings(&self, settings: serde_json::Value) -> Result<(), HostError> {
+        self.inner.ctx.settings.replace(self.id(), settings)?;
+        tracing::info!(plugin = %self.id(), "settings changed");
+        Ok(())
     }
 
     /// The plugin id.

@@ -21,9 +21,8 @@ pub(crate) struct PluginContext {
     /// What the manifest asks for (the grants as given, for a bare component): the hosts
     /// per-domain consent may be asked for.
     pub(crate) requested: GrantSet,
-    /// Settings as a JSON object, serialized once at load.
-    pub(crate) settings: serde_json::Value,
-    pub(crate) settings_json: String,
+    /// Settings, schema-checked; replaced whole by [`crate::Plugin::update_settings`].
+    pub(crate) settings: crate::settings::SettingsCell,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
     /// Events for the plugin's `handle-event`, fed by background capabilities.

@@ -7,17 +7,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use plinth_host::{CallError, Host, LoadOptions, Plugin, PluginInstance, Usage};
+use plinth_host::{CallError, Host, Plugin, PluginInstance, Usage};
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
-use plinth_manifest::grant::Grant;
 use plinth_manifest::{MANIFEST_FILE, Manifest};
-use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::clock::{Backoff, Clock, SystemClock};
 use crate::discovery::Inventory;
-use crate::state::{InstanceMode, PluginEntry, PluginsSection};
+use crate::state::{PluginEntry, PluginsSection};
 use crate::status::{Status, StatusEvent};
+
+mod calls;
+mod load;
+mod settings;
 
 /// A call through the manager failed.
 #[derive(Debug, thiserror::Error)]
@@ -83,8 +85,12 @@ pub struct ApplyReport {
     pub loaded: Vec<String>,
     /// Reloaded ids (component, grants, mode or settings changed).
     pub reloaded: Vec<String>,
-    /// Long-lived ids that took new settings through `on-setting-change`.
+    /// Ids that took new settings without a reload: the next `config` call of any
+    /// instance reads them, and a long-lived instance got `on-setting-change`.
     pub settings_changed: Vec<String>,
+    /// Ids whose new settings break their schema (`rejected-schema`): the version serving
+    /// keeps its old settings.
+    pub rejected: Vec<String>,
     /// Unloaded ids (removed or disabled).
     pub unloaded: Vec<String>,
 }
@@ -181,6 +187,7 @@ impl ManagerBuilder {
                 slots: RwLock::new(BTreeMap::new()),
                 last: Mutex::new(None),
                 apply_lock: Mutex::new(()),
+                watchers: Mutex::new(Vec::new()),
                 events,
                 seq: Mutex::new(0),
                 loads: AtomicU64::new(0),
@@ -213,6 +220,8 @@ pub(crate) struct Shared {
     last: Mutex<Option<PluginsSection>>,
     /// Serializes apply, reload and retry; calls never take it.
     apply_lock: Mutex<()>,
+    /// Running watchers, told about the plugins each apply adds or removes.
+    pub(crate) watchers: Mutex<Vec<std::sync::Weak<Mutex<crate::watch::WatchSet>>>>,
     events: broadcast::Sender<StatusEvent>,
     seq: Mutex<u64>,
     loads: AtomicU64,
@@ -251,7 +260,6 @@ struct Active {
     /// The component's digest and manifest text, to skip a reload that changes nothing.
     fingerprint: String,
     instance: Option<Mutex<Option<PluginInstance>>>,
-    settings: Value,
     retired: Arc<Mutex<Usage>>,
     unloads: Arc<AtomicU64>,
 }
@@ -284,7 +292,7 @@ impl Drop for Active {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -450,11 +458,13 @@ impl Manager {
                 }
                 Some(_) if before == *entry => {}
                 Some(active) if only_settings_changed(&before, entry) => {
-                    if self.change_settings(&slot, &active, entry) {
-                        report.settings_changed.push(entry.id.clone());
-                    } else {
-                        self.load(&slot);
-                        report.reloaded.push(entry.id.clone());
+                    match self.change_settings(&slot, &active, entry) {
+                        SettingsChange::Applied => report.settings_changed.push(entry.id.clone()),
+                        SettingsChange::Rejected => report.rejected.push(entry.id.clone()),
+                        SettingsChange::NeedsReload => {
+                            self.load(&slot);
+                            report.reloaded.push(entry.id.clone());
+                        }
                     }
                 }
                 Some(_) => {
@@ -464,6 +474,8 @@ impl Manager {
             }
         }
         *last = Some(section.clone());
+        drop(last);
+        self.resync_watchers();
         report
     }
 
@@ -502,33 +514,6 @@ impl Manager {
         health.crashes_in_a_row = 0;
         drop(health);
         self.publish(slot, Status::Disabled);
-    }
-
-    /// A long-lived instance takes new settings through `on-setting-change`; false when
-    /// it cannot (per-call mode, no such export, or the plugin refused).
-    fn change_settings(&self, slot: &Slot, active: &Arc<Active>, entry: &PluginEntry) -> bool {
-        let Some(instance) = &active.instance else {
-            return false;
-        };
-        if active
-            .plugin
-            .exports()
-            .resolve("on-setting-change")
-            .is_err()
-        {
-            return false;
-        }
-        let settings = Value::Object(entry.config.clone()).to_string();
-        let mut guard = lock(instance);
-        let Some(live) = guard.as_mut() else {
-            return false;
-        };
-        let ok = matches!(
-            live.call_json("on-setting-change", &[Value::String(settings)]),
-            Ok(Value::Object(ref m)) if m.contains_key("ok")
-        );
-        tracing::info!(plugin = %slot.id, ok, "on-setting-change");
-        ok
     }
 
     /// Loads the slot's entry off the call path, then swaps it in. On failure the old
@@ -590,121 +575,6 @@ impl Manager {
             .with_plugin(&entry.id)
             .with_hint("install it into the plugin directory, or set `artifact_path`")),
         }
-    }
-
-    fn prepare(&self, entry: &PluginEntry, slot: &Slot) -> Result<Active, Diagnostic> {
-        let source = self.source_of(entry)?;
-        let span = tracing::info_span!(
-            "plugin.load",
-            plugin = %entry.id,
-            version = tracing::field::Empty,
-            outcome = tracing::field::Empty
-        );
-        let _entered = span.enter();
-        let result = self.prepare_from(entry, &source, slot);
-        match &result {
-            Ok(active) => {
-                span.record("version", active.version.as_str());
-                span.record("outcome", "ready");
-                tracing::info!(plugin = %entry.id, version = %active.version, "plugin.load ready");
-            }
-            Err(d) => {
-                span.record("outcome", d.code.as_str());
-                tracing::warn!(plugin = %entry.id, code = %d.code, "plugin.load failed: {}", d.message);
-            }
-        }
-        result
-    }
-
-    fn prepare_from(
-        &self,
-        entry: &PluginEntry,
-        source: &Path,
-        slot: &Slot,
-    ) -> Result<Active, Diagnostic> {
-        let grants = entry
-            .grants
-            .iter()
-            .map(|g| {
-                g.parse::<Grant>()
-                    .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let settings = Value::Object(entry.config.clone());
-        let mut options = LoadOptions::default()
-            .with_grants(grants)
-            .with_settings(settings.clone());
-        if let Some(tenant) = &self.shared.tenant {
-            options = options.with_tenant(tenant.clone());
-        }
-        let fingerprint = fingerprint(source);
-        let plugin = self
-            .shared
-            .host
-            .load_with(source, options)
-            .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?;
-        self.shared.loads.fetch_add(1, Ordering::Relaxed);
-        if plugin.id() != entry.id && plugin.manifest().is_some() {
-            return Err(Diagnostic::new(
-                Code::InvalidManifest,
-                format!(
-                    "{}: the plugin at {} has the id `{}`",
-                    entry.id,
-                    source.display(),
-                    plugin.id()
-                ),
-            )
-            .with_plugin(&entry.id));
-        }
-        let version = plugin
-            .manifest()
-            .map_or_else(|| "0.0.0".into(), |m| m.plugin.version.to_string());
-        let instance = match entry.instance {
-            InstanceMode::PerCall => None,
-            InstanceMode::LongLived => Some(Mutex::new(Some(
-                self.start_instance(&plugin, &settings)
-                    .map_err(|d| d.with_plugin(&entry.id))?,
-            ))),
-        };
-        Ok(Active {
-            plugin,
-            version,
-            fingerprint,
-            instance,
-            settings,
-            retired: slot.retired.clone(),
-            unloads: self.shared.unloads.clone(),
-        })
-    }
-
-    /// Instantiates and calls `on-load(settings)` when the plugin exports it.
-    fn start_instance(
-        &self,
-        plugin: &Plugin,
-        settings: &Value,
-    ) -> Result<PluginInstance, Diagnostic> {
-        let mut instance = plugin.instantiate().map_err(|e| e.to_diagnostic())?;
-        self.shared.instantiations.fetch_add(1, Ordering::Relaxed);
-        if plugin.exports().resolve("on-load").is_ok() {
-            let result = instance
-                .call_json("on-load", &[Value::String(settings.to_string())])
-                .map_err(|e| {
-                    tracing::warn!(target: "plinth::panic", plugin = %plugin.id(), "plugin.panic in on-load");
-                    e.to_diagnostic()
-                })?;
-            if let Some(err) = result.get("err") {
-                return Err(Diagnostic::new(
-                    Code::Trap,
-                    format!(
-                        "{}: on-load refused the settings: {}",
-                        plugin.id(),
-                        err.as_str().unwrap_or_default()
-                    ),
-                )
-                .with_hint("fix the plugin's settings (`config` in the state file)"));
-            }
-        }
-        Ok(instance)
     }
 
     /// Loads `id` again from disk now and swaps it in; the old version keeps serving if
@@ -769,151 +639,16 @@ impl Manager {
             })
             .collect()
     }
+}
 
-    /// Calls `export` of the enabled plugin `id` with JSON arguments, with the grants and
-    /// settings of its entry: in a fresh instance, or its long-lived one.
-    pub fn call_json(&self, id: &str, export: &str, args: &[Value]) -> Result<Value, ManagerError> {
-        let slot = self
-            .slot(id)
-            .filter(|s| lock(&s.entry).enabled)
-            .ok_or_else(|| ManagerError::Disabled { id: id.into() })?;
-        let active = match slot.current() {
-            Some(active) => active,
-            None => self.revive(&slot)?,
-        };
-        let started = Instant::now();
-        let span = tracing::info_span!(
-            "plugin.call",
-            plugin = %id,
-            version = %active.version,
-            export,
-            outcome = tracing::field::Empty
-        );
-        let result = span.in_scope(|| self.call_on(&active, export, args));
-        span.record(
-            "outcome",
-            match &result {
-                Ok(_) => "ok",
-                Err(e) => e.code().as_str(),
-            },
-        );
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        slot.duration_us.fetch_add(micros, Ordering::Relaxed);
-        slot.calls.fetch_add(1, Ordering::Relaxed);
-        match result {
-            Ok(value) => {
-                let mut health = lock(&slot.health);
-                health.failures = 0;
-                health.crashes_in_a_row = 0;
-                Ok(value)
-            }
-            Err(error) => {
-                slot.errors.fetch_add(1, Ordering::Relaxed);
-                if error.is_guest_failure() {
-                    self.crashed(&slot, &active, &error);
-                }
-                Err(error.into())
-            }
-        }
-    }
-
-    fn call_on(&self, active: &Active, export: &str, args: &[Value]) -> Result<Value, CallError> {
-        let Some(instance) = &active.instance else {
-            return active.plugin.call_json(export, args);
-        };
-        let mut guard = lock(instance);
-        if guard.is_none() {
-            // The last call trapped and dropped the instance: start a new one with on-load.
-            match self.start_instance(&active.plugin, &active.settings) {
-                Ok(fresh) => *guard = Some(fresh),
-                Err(d) => {
-                    return Err(CallError {
-                        plugin: active.plugin.id().into(),
-                        export: "on-load".into(),
-                        failure: plinth_host::CallFailure::Trap {
-                            message: d.message,
-                            guest_message: None,
-                        },
-                    });
-                }
-            }
-        }
-        let live = guard.as_mut().ok_or_else(|| CallError {
-            plugin: active.plugin.id().into(),
-            export: export.into(),
-            failure: plinth_host::CallFailure::Trap {
-                message: "no live instance".into(),
-                guest_message: None,
-            },
-        })?;
-        let result = live.call_json(export, args);
-        if matches!(&result, Err(e) if e.is_guest_failure()) {
-            *guard = None;
-        }
-        result
-    }
-
-    /// A guest failure: after `crash_threshold` in a row the version is dropped and the
-    /// plugin goes to `Error` with a retry after the backoff.
-    fn crashed(&self, slot: &Slot, active: &Arc<Active>, error: &CallError) {
-        tracing::warn!(target: "plinth::panic", plugin = %slot.id, version = %active.version, code = %error.code(), "plugin.panic");
-        let tripped = {
-            let mut health = lock(&slot.health);
-            health.crashes_in_a_row += 1;
-            health.crashes_in_a_row >= self.shared.crash_threshold
-        };
-        if !tripped {
-            return;
-        }
-        let mut current = slot.active.write().unwrap_or_else(|p| p.into_inner());
-        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, active)) {
-            let old = current.take();
-            drop(current);
-            drop(old);
-            self.schedule_retry(slot);
-            let diagnostic = Diagnostic::new(
-                error.code(),
-                format!(
-                    "{}: failed {} calls in a row; last: {error}",
-                    slot.id, self.shared.crash_threshold
-                ),
-            )
-            .with_plugin(&slot.id);
-            lock(&slot.health).crashes_in_a_row = 0;
-            self.publish(slot, Status::Error(diagnostic));
-        }
-    }
-
-    /// A plugin without a serving version: retried when its backoff expired, else refused.
-    fn revive(&self, slot: &Slot) -> Result<Arc<Active>, ManagerError> {
-        let health = lock(&slot.health).clone();
-        let now = self.shared.clock.now();
-        if health.retry_at.is_none_or(|at| at <= now) {
-            let _guard = lock(&self.shared.apply_lock);
-            if slot.current().is_none() {
-                self.load(slot);
-            }
-        }
-        if let Some(active) = slot.current() {
-            return Ok(active);
-        }
-        let health = lock(&slot.health).clone();
-        let diagnostic = match health.status {
-            Status::Error(d) => d,
-            other => Diagnostic::new(
-                Code::MissingPackage,
-                format!("{}: {}", slot.id, other.name()),
-            )
-            .with_plugin(&slot.id),
-        };
-        Err(ManagerError::Unavailable {
-            id: slot.id.clone(),
-            diagnostic,
-            retry_in: health
-                .retry_at
-                .map_or(Duration::ZERO, |at| at.saturating_duration_since(now)),
-        })
-    }
+/// What [`Manager::change_settings`] did.
+enum SettingsChange {
+    /// The serving version has the new settings.
+    Applied,
+    /// They break the schema; the old ones stay.
+    Rejected,
+    /// A long-lived instance cannot take them live.
+    NeedsReload,
 }
 
 fn only_settings_changed(before: &PluginEntry, after: &PluginEntry) -> bool {

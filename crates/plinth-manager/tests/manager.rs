@@ -1,94 +1,18 @@
 //! The manager end to end: replay, status, backoff with a mock clock, lifecycle, counters,
 //! and hot reload under load.
 
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use plinth_host::Host;
-use plinth_host::log::LogRecord;
-use plinth_manager::state::{InstanceMode, PluginEntry, PluginsSection};
+use plinth_manager::state::InstanceMode;
 use plinth_manager::{Backoff, Manager, ManagerError, MockClock, Status, StatusEvent};
 use plinth_manifest::Code;
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
 
-/// Plugin log lines, shared by every test (one host per process).
-fn logs() -> &'static Mutex<Vec<String>> {
-    static LOGS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
-    LOGS.get_or_init(Default::default)
-}
+mod common;
 
-fn host() -> Host {
-    static HOST: OnceLock<Host> = OnceLock::new();
-    HOST.get_or_init(|| {
-        Host::builder()
-            .log_sink(Arc::new(|r: &LogRecord| {
-                logs()
-                    .lock()
-                    .unwrap()
-                    .push(format!("{}: {}", r.plugin, r.message));
-            }))
-            .build()
-            .unwrap()
-    })
-    .clone()
-}
-
-/// A plugin folder `test.ID` with a manifest of `version` and the given component.
-fn plugin_dir(root: &Path, id: &str, version: &str, component: &str) -> PathBuf {
-    let dir = root.join(id);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("plugin.toml"),
-        format!(
-            "[plugin]\nid = \"{id}\"\nversion = \"{version}\"\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"plugin.wasm\"\n[capabilities]\nlog = true\nconfig = true\n"
-        ),
-    )
-    .unwrap();
-    replace(&dir.join("plugin.wasm"), component);
-    dir
-}
-
-/// Replaces a file atomically (as a build tool's copy + rename would).
-fn replace(target: &Path, from: &str) {
-    let temp = target.with_extension("tmp");
-    std::fs::copy(from, &temp).unwrap();
-    std::fs::rename(&temp, target).unwrap();
-}
-
-fn entry(id: &str, dir: &Path, mode: InstanceMode) -> PluginEntry {
-    let mut entry = PluginEntry::new(id);
-    entry.enabled = true;
-    entry.artifact_path = Some(dir.join("plugin.wasm"));
-    entry.grants = vec!["log".into(), "config".into()];
-    entry.instance = mode;
-    entry
-}
-
-fn section(entries: Vec<PluginEntry>) -> PluginsSection {
-    PluginsSection {
-        entries,
-        ..PluginsSection::new()
-    }
-}
-
-fn drain(rx: &mut broadcast::Receiver<StatusEvent>) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    while let Ok(event) = rx.try_recv() {
-        out.push((event.id, event.status.name().to_string()));
-    }
-    out
-}
-
-fn run(manager: &Manager, id: &str, verb: &str) -> Result<String, ManagerError> {
-    let value = manager.call_json(id, "run", &[json!([verb])])?;
-    Ok(value["ok"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{value}"))
-        .to_string())
-}
+use common::*;
 
 #[test]
 fn an_identical_replay_touches_nothing() {
@@ -482,4 +406,30 @@ fn the_watcher_reloads_a_changed_plugin() {
         }
     }
     assert_eq!(run(&manager, "test.watched", "version").unwrap(), "v2");
+}
+
+#[test]
+fn the_watcher_covers_plugins_applied_after_it_started() {
+    let tmp = tempfile::tempdir().unwrap();
+    let early = plugin_dir(tmp.path(), "test.early", "1.0.0", test_programs::RELOAD_V1);
+    let late = plugin_dir(tmp.path(), "test.late", "1.0.0", test_programs::RELOAD_V1);
+    let manager = Manager::builder(host()).build();
+    let early_entry = entry("test.early", &early, InstanceMode::PerCall);
+    manager.apply(&section(vec![early_entry.clone()]));
+    let watcher = manager.watch(Duration::from_millis(50)).unwrap();
+    assert_eq!(watcher.watched(), std::slice::from_ref(&early));
+
+    manager.apply(&section(vec![
+        early_entry.clone(),
+        entry("test.late", &late, InstanceMode::PerCall),
+    ]));
+    assert_eq!(watcher.watched(), [early.clone(), late.clone()]);
+    let mut rx = manager.subscribe();
+    replace(&late.join("plugin.wasm"), test_programs::RELOAD_V2);
+    wait_for(&mut rx, "test.late", |s| *s == Status::Ready);
+    assert_eq!(run(&manager, "test.late", "version").unwrap(), "v2");
+
+    // A removed plugin's folder is let go.
+    manager.apply(&section(vec![early_entry]));
+    assert_eq!(watcher.watched(), [early]);
 }

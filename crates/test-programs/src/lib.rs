@@ -5,7 +5,8 @@
 //!
 //! - each `cdylib` or `bin` crate of the `guests/` workspace (`PDK_PLUGIN`, `HOSTILE`, …),
 //!   built for `wasm32-wasip2` in release mode;
-//! - the examples `examples/hello` and `examples/count-vowels` (`HELLO`, `COUNT_VOWELS`);
+//! - the examples `examples/hello`, `examples/count-vowels`, `examples/waveform-scanner` and
+//!   `examples/visits` (`HELLO`, `COUNT_VOWELS`, `WAVEFORM_SCANNER`, `VISITS`);
 //! - each `wat/*.wat` file, assembled (`START_TRAP`, …); the ones named `core_*` are core
 //!   modules, not components, for tests of their rejection.
 //!

@@ -1,26 +1,33 @@
 //! NovyWave's plugin lifecycle on Plinth (seed 004):
 //!
 //! 1. read the `[plugins]` table of a `.novywave` file (schema_version, migrations included);
-//! 2. replay it into a [`Manager`]: enabled entries load, status events (`Loading`, `Ready`,
-//!    `Error`) stream to a subscriber — the `plugin_status_relay`;
-//! 3. for the waveform scanner, offer it the files of the entry's `watch.directories` and
-//!    publish what it discovered — the `plugin_discovery_relay`;
-//! 4. replay the same section again: nothing reloads (the no-op replay).
+//! 2. map the scanner's `watch.directories` as host directories (`fs.read:` and `watch:`
+//!    grants name them) and subscribe to the `discovery` channel — the
+//!    `plugin_discovery_relay`;
+//! 3. replay the section into a [`Manager`]: enabled entries load, status events
+//!    (`Loading`, `Ready`, `Error`) stream to a subscriber — the `plugin_status_relay`; the
+//!    scanner lists its directory through `fs` on load and publishes each waveform file;
+//! 4. replay the same section again: nothing reloads (the no-op replay);
+//! 5. with `--watch SECONDS`: watch the plugin folders (hot reload) and deliver the
+//!    scanner's `fs-change` events, so files created later are discovered too.
 //!
 //! Usage: `embed-novywave CONFIG.novywave [--watch SECONDS]`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use plinth_host::Host;
 use plinth_host::log::LogRecord;
-use plinth_manager::state::{PluginEntry, StateFile};
+use plinth_host::{EventSubscription, Host, HostBuilder};
+use plinth_manager::state::PluginsSection;
 use plinth_manager::{Manager, Status};
 use serde_json::{Value, json};
 
 const SCANNER: &str = "novywave.waveform_scanner";
+
+/// How long the relay waits for a discovery before it delivers pending events again.
+const RELAY_POLL: Duration = Duration::from_millis(50);
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -32,18 +39,18 @@ fn main() -> anyhow::Result<()> {
         _ => None,
     };
 
-    let state = StateFile::new(&config);
+    let state = plinth_manager::state::StateFile::new(&config);
     let loaded = state.load().with_context(|| format!("reading {config}"))?;
     if let Some(from) = loaded.migrated_from {
         println!("config: [plugins] schema_version {from} migrated in memory");
     }
 
     // Plugin log records go to stdout, as NovyWave's per-plugin log view would show them.
-    let host = Host::builder()
-        .log_sink(Arc::new(|r: &LogRecord| {
-            println!("log [{}] {}", r.plugin, r.message)
-        }))
-        .build()?;
+    let builder = Host::builder().log_sink(Arc::new(|r: &LogRecord| {
+        println!("log [{}] {}", r.plugin, r.message)
+    }));
+    let host = map_watch_dirs(builder, &loaded.section, &state.base_dir()).build()?;
+    let mut discoveries = host.subscribe_events(vec!["discovery".into()]);
     let manager = Manager::builder(host).base_dir(state.base_dir()).build();
 
     // plugin_status_relay: a subscriber thread printing every status change.
@@ -60,9 +67,9 @@ fn main() -> anyhow::Result<()> {
 
     let report = manager.apply(&loaded.section);
     println!("replay: loaded {:?}", report.loaded);
-
-    if let Some(entry) = loaded.section.entry(SCANNER).filter(|e| e.enabled) {
-        scan(&manager, entry, &state.base_dir())?;
+    // The scanner published during its on-load, inside apply.
+    while let Some(event) = discoveries.try_recv() {
+        print_discovery(&event.plugin, &event.payload);
     }
 
     let again = manager.apply(&loaded.section);
@@ -70,38 +77,47 @@ fn main() -> anyhow::Result<()> {
 
     if let Some(duration) = watch_for {
         let _watcher = manager.watch(Duration::from_millis(250))?;
-        println!("watching plugin folders for {} s", duration.as_secs());
-        std::thread::sleep(duration);
+        println!("watching for {} s", duration.as_secs());
+        relay_discoveries(&manager, &mut discoveries, Instant::now() + duration);
     }
     drop(manager);
     let _ = relay.join();
     Ok(())
 }
 
-/// Offers the scanner the files of its `watch.directories` and publishes its discoveries.
-fn scan(manager: &Manager, entry: &PluginEntry, base: &Path) -> anyhow::Result<()> {
-    let mut files = Vec::new();
+/// Maps each directory of the scanner's `watch.directories` under its last path component
+/// (`waves`), the name its `fs.read:` and `watch:` grants use.
+fn map_watch_dirs(mut builder: HostBuilder, section: &PluginsSection, base: &Path) -> HostBuilder {
+    let Some(entry) = section.entry(SCANNER).filter(|e| e.enabled) else {
+        return builder;
+    };
     for dir in entry.watch.iter().flat_map(|w| &w.directories) {
-        let dir = base.join(dir);
-        for item in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
-            let path: PathBuf = item?.path();
-            if path.is_file() {
-                files.push(path.to_string_lossy().into_owned());
-            }
+        let path = base.join(dir);
+        if let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) {
+            println!("dir {name} = {}", path.display());
+            builder = builder.dir(name, path);
         }
     }
-    files.sort();
-    let mut args = vec!["scan".to_string()];
-    args.extend(files);
-    let answer = manager.call_json(SCANNER, "run", &[json!(args)])?;
-    let Some(text) = answer["ok"].as_str() else {
-        bail!("the scanner failed: {answer}");
-    };
-    let discovered: Value = serde_json::from_str(text)?;
-    // plugin_discovery_relay.
+    builder
+}
+
+/// plugin_discovery_relay: delivers the scanner's queued `fs-change` events to it and
+/// prints what it publishes, until `deadline`.
+fn relay_discoveries(manager: &Manager, discoveries: &mut EventSubscription, deadline: Instant) {
+    while Instant::now() < deadline {
+        if let Err(e) = manager.deliver_pending(SCANNER) {
+            println!("deliver: {e}");
+        }
+        if let Some(event) = discoveries.recv_timeout(RELAY_POLL) {
+            print_discovery(&event.plugin, &event.payload);
+        }
+    }
+}
+
+fn print_discovery(plugin: &str, payload: &str) {
+    let found: Value = serde_json::from_str(payload).unwrap_or(Value::String(payload.into()));
     println!(
         "discovery {}",
-        json!({"plugin": SCANNER, "discovered": discovered["discovered"]})
+        json!({"plugin": plugin, "dir": found["dir"], "path": found["path"]})
     );
-    Ok(())
 }

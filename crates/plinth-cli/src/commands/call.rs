@@ -96,7 +96,12 @@ impl CallArgs {
                 limits,
             );
         }
-        let host = match ctx.host(Some(limits)) {
+        let host = if grants.contains(&Grant::Kv) {
+            ctx.host_with_data(Some(limits))
+        } else {
+            ctx.host(Some(limits))
+        };
+        let host = match host {
             Ok(host) => host,
             Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
         };

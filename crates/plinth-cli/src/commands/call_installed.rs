@@ -27,7 +27,12 @@ pub fn call_installed(
         let error = ManagerError::Disabled { id: id.into() };
         return fail(printer, error.to_diagnostic(), Outcome::Failed);
     };
-    let host = match ctx.host(Some(limits)) {
+    let host = if entry.grants.iter().any(|g| g == "kv") {
+        ctx.host_with_data(Some(limits))
+    } else {
+        ctx.host(Some(limits))
+    };
+    let host = match host {
         Ok(host) => host,
         Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
     };

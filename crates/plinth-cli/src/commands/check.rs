@@ -1,8 +1,9 @@
 //! `plinth check PATH`: a dry run that executes no plugin code.
 
 use clap::Args;
-use plinth_host::LoadOptions;
+use plinth_host::{LoadOptions, Plugin};
 use plinth_manifest::Manifest;
+use plinth_manifest::diagnostic::ToDiagnostic;
 use plinth_manifest::diagnostic::{Diagnostic, Severity};
 use serde_json::json;
 
@@ -24,7 +25,6 @@ impl CheckArgs {
         let host = match ctx.host(None) {
             Ok(host) => host,
             Err(e) => {
-                use plinth_manifest::diagnostic::ToDiagnostic;
                 return fail(printer, e.to_diagnostic(), Outcome::Failed);
             }
         };
@@ -43,8 +43,9 @@ impl CheckArgs {
             Ok(plugin) => Some(plugin.id().to_string()),
             Err(diagnostic) => diagnostic.plugin.clone(),
         };
-        if let Err(diagnostic) = &loaded {
-            diagnostics.push(diagnostic.clone());
+        match &loaded {
+            Ok(plugin) => diagnostics.extend(installed_settings_violation(ctx, plugin)),
+            Err(diagnostic) => diagnostics.push(diagnostic.clone()),
         }
         let signature = crate::commands::package_support::signature_status(ctx, path);
         if let Some((_, Some(bad))) = &signature {
@@ -78,4 +79,16 @@ impl CheckArgs {
         }
         if ok { Outcome::Ok } else { Outcome::Failed }
     }
+}
+
+/// `rejected-schema` when the plugin is in plugins.toml with settings (`config`) that break
+/// its manifest's schema: the manager would refuse to load it with them.
+fn installed_settings_violation(ctx: &Context, plugin: &Plugin) -> Option<Diagnostic> {
+    let state = crate::commands::installed::read_state(ctx).ok()?;
+    let entry = state.entry(plugin.id())?;
+    let settings = serde_json::Value::Object(entry.config.clone());
+    let error = plugin.validate_settings(&settings).err()?;
+    let mut diagnostic = error.to_diagnostic();
+    diagnostic.message = format!("plugins.toml: {}", diagnostic.message);
+    Some(diagnostic)
 }
