@@ -19,6 +19,7 @@
 //! guest does) and implements `plinth:host/log` with a plain closure. Async calls run on a
 //! tokio runtime shaped like Plinth's (multi-thread, one worker, `block_on` on the caller).
 
+use plinth_benches::Level;
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -29,8 +30,8 @@ use plinth_host::{CacheOutcome, EngineSettings, Host, Limits, LoadOptions, Plugi
 use plinth_manifest::Grant;
 use serde_json::{Value, json};
 use wasmtime::component::{
-    Component, ComponentExportIndex, ComponentNamedList, ComponentType, InstancePre, Lift, Linker,
-    Lower, ResourceTable,
+    Component, ComponentExportIndex, ComponentNamedList, InstancePre, Lift, Linker, Lower,
+    ResourceTable,
 };
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
@@ -111,25 +112,6 @@ impl WasiView for RawState {
             table: &mut self.table,
         }
     }
-}
-
-/// `plinth:host/log@0.1.0`'s `level`, for the raw linker.
-// The derived `Lift` makes the variants from the guest's values; rustc cannot see that.
-#[allow(dead_code)]
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug)]
-#[component(enum)]
-#[repr(u8)]
-enum Level {
-    #[component(name = "trace")]
-    Trace,
-    #[component(name = "debug")]
-    Debug,
-    #[component(name = "info")]
-    Info,
-    #[component(name = "warn")]
-    Warn,
-    #[component(name = "error")]
-    Error,
 }
 
 /// One raw setup: engine, linker, compiled component, `InstancePre` and export indices.

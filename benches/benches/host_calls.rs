@@ -17,6 +17,7 @@
 //! `kv_get - noop` (and `log - noop`, `custom_add - custom_noop`) is the host call's own
 //! cost on each side.
 
+use plinth_benches::Level;
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -48,24 +49,6 @@ enum KvError {
     NotANumber(String),
     #[component(name = "io")]
     Io(String),
-}
-
-/// `plinth:host/log.level`, for the raw import's signature.
-#[allow(dead_code)]
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug)]
-#[component(enum)]
-#[repr(u8)]
-enum Level {
-    #[component(name = "trace")]
-    Trace,
-    #[component(name = "debug")]
-    Debug,
-    #[component(name = "info")]
-    Info,
-    #[component(name = "warn")]
-    Warn,
-    #[component(name = "error")]
-    Error,
 }
 
 struct RawState {

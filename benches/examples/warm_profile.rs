@@ -18,6 +18,7 @@
 //! Both sides allocate instances on demand: valgrind cannot reserve the address space of
 //! a pooling allocator, and a warm call does not touch the allocator.
 
+use plinth_benches::Level;
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -25,7 +26,7 @@ use plinth_host::{EngineSettings, Host, Limits, LoadOptions, PluginInstance};
 use plinth_manifest::Grant;
 use serde_json::{Value, json};
 use wasmtime::component::{
-    Component, ComponentNamedList, ComponentType, Lift, Linker, Lower, ResourceTable, TypedFunc,
+    Component, ComponentNamedList, Lift, Linker, Lower, ResourceTable, TypedFunc,
 };
 use wasmtime::{Config, Engine, Store, StoreContextMut};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -51,24 +52,6 @@ impl WasiView for RawState {
             table: &mut self.table,
         }
     }
-}
-
-// The derived `Lift` makes the variants from the guest's values.
-#[allow(dead_code)]
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug)]
-#[component(enum)]
-#[repr(u8)]
-enum Level {
-    #[component(name = "trace")]
-    Trace,
-    #[component(name = "debug")]
-    Debug,
-    #[component(name = "info")]
-    Info,
-    #[component(name = "warn")]
-    Warn,
-    #[component(name = "error")]
-    Error,
 }
 
 /// A raw live instance: engine as Plinth's limits need it (or defaults), component
