@@ -4,7 +4,6 @@
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
 
 use serde_json::Value;
 use tracing::Instrument;
@@ -47,11 +46,10 @@ pub(crate) type Outcome<T> = Result<Result<T, (Stage, wasmtime::Error)>, Elapsed
 /// in its own state (the argument and the local it is awaited from), and every warm call
 /// would copy those bytes around.
 pub(crate) async fn within_wall_clock<F: Future>(
-    limit: Duration,
+    deadline: Option<tokio::time::Instant>,
     span: &tracing::Span,
     mut work: Pin<&mut F>,
 ) -> Result<F::Output, Elapsed> {
-    let started = tokio::time::Instant::now();
     let first = std::future::poll_fn(|cx| {
         let _entered = span.enter();
         Poll::Ready(work.as_mut().poll(cx))
@@ -60,7 +58,7 @@ pub(crate) async fn within_wall_clock<F: Future>(
     if let Poll::Ready(output) = first {
         return Ok(output);
     }
-    match started.checked_add(limit) {
+    match deadline {
         // Boxed: the timer is rare, and would make every call's future larger.
         Some(deadline) => {
             Box::pin(tokio::time::timeout_at(deadline, work).instrument(span.clone()))
@@ -266,14 +264,18 @@ impl Plugin {
         store
     }
 
-    /// Gives `store` a full fuel budget and a fresh epoch deadline for one call.
-    pub(crate) fn arm(&self, store: &mut Store<StoreState>) {
+    /// Gives `store` a full fuel budget and a fresh epoch deadline for one call, and
+    /// returns the call's wall-clock deadline (one clock read per call, shared by the
+    /// timer and by host imports that bound their own waits with it). `None`: a limit
+    /// past the end of time.
+    pub(crate) fn arm(&self, store: &mut Store<StoreState>) -> Option<tokio::time::Instant> {
         let limits = &self.inner.ctx.limits;
         // Cannot fail: fuel is enabled on every Plinth engine.
         let _ = store.set_fuel(limits.fuel_units);
         store.set_epoch_deadline(self.inner.deadline_ticks);
-        store.data_mut().call_deadline =
-            tokio::time::Instant::now().checked_add(limits.wall_timeout());
+        let deadline = tokio::time::Instant::now().checked_add(limits.wall_timeout());
+        store.data_mut().call_deadline = deadline;
+        deadline
     }
 
     /// Instantiates in a fresh Store and runs `body` on the instance, all under the
@@ -285,7 +287,7 @@ impl Plugin {
     ) -> Result<T, CallError> {
         let span = tracing::debug_span!("plugin.call", plugin = %self.id(), export);
         let mut store = self.new_store();
-        self.arm(&mut store);
+        let deadline = self.arm(&mut store);
         let pre = &self.inner.pre;
         let outcome = {
             let work = pin!(async {
@@ -297,7 +299,7 @@ impl Plugin {
                     .await
                     .map_err(|e| (Stage::Call, e))
             });
-            within_wall_clock(self.inner.ctx.limits.wall_timeout(), &span, work).await
+            within_wall_clock(deadline, &span, work).await
         };
         self.settle(&mut store, export, outcome)
     }
@@ -419,6 +421,7 @@ impl Plugin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn runtime(time: bool) -> tokio::runtime::Runtime {
         let mut builder = tokio::runtime::Builder::new_current_thread();
@@ -428,12 +431,17 @@ mod tests {
         builder.build().unwrap()
     }
 
+    /// The deadline `Plugin::arm` would give a call with wall-clock `limit`.
+    fn deadline_in(limit: Duration) -> Option<tokio::time::Instant> {
+        tokio::time::Instant::now().checked_add(limit)
+    }
+
     #[test]
     fn work_done_in_the_first_poll_needs_no_timer() {
         // No time driver: arming a tokio timer here would panic.
         let rt = runtime(false);
         let out = rt.block_on(within_wall_clock(
-            Duration::from_millis(1),
+            deadline_in(Duration::from_millis(1)),
             &tracing::Span::none(),
             pin!(async { 7 }),
         ));
@@ -450,7 +458,11 @@ mod tests {
             std::thread::sleep(Duration::from_millis(300));
             std::future::pending::<()>().await
         });
-        let out = rt.block_on(within_wall_clock(limit, &tracing::Span::none(), work));
+        let out = rt.block_on(within_wall_clock(
+            deadline_in(limit),
+            &tracing::Span::none(),
+            work,
+        ));
         let took = started.elapsed();
         assert!(out.is_err());
         assert!(took >= limit, "{took:?}");
@@ -467,7 +479,7 @@ mod tests {
             "done"
         });
         let out = rt.block_on(within_wall_clock(
-            Duration::MAX,
+            deadline_in(Duration::MAX),
             &tracing::Span::none(),
             work,
         ));
@@ -477,7 +489,7 @@ mod tests {
             "slept"
         });
         let out = rt.block_on(within_wall_clock(
-            Duration::from_secs(5),
+            deadline_in(Duration::from_secs(5)),
             &tracing::Span::none(),
             work,
         ));

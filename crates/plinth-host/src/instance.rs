@@ -131,7 +131,7 @@ async fn ensure_live<'a>(
 /// A new Store and instance of `plugin`, under its limits (start functions run here).
 async fn instantiate(plugin: &Plugin) -> Result<Live, CallError> {
     let mut store = plugin.new_store();
-    plugin.arm(&mut store);
+    let deadline = plugin.arm(&mut store);
     let pre = &plugin.inner.pre;
     let span = tracing::debug_span!("plugin.instantiate", plugin = %plugin.id());
     let outcome = {
@@ -140,7 +140,7 @@ async fn instantiate(plugin: &Plugin) -> Result<Live, CallError> {
                 .await
                 .map_err(|e| (Stage::Instantiate, e))
         });
-        within_wall_clock(plugin.limits().wall_timeout(), &span, work).await
+        within_wall_clock(deadline, &span, work).await
     };
     let instance = plugin.settle(&mut store, "instantiate", outcome)?;
     Ok(Live {
@@ -169,11 +169,11 @@ async fn run_live<T>(
         ));
     };
     let store = &mut current.store;
-    plugin.arm(store);
+    let deadline = plugin.arm(store);
     let span = tracing::debug_span!("plugin.call", plugin = %plugin.id(), export);
     let outcome = {
         let work = pin!(async { body(&mut *store).await.map_err(|e| (Stage::Call, e)) });
-        within_wall_clock(plugin.limits().wall_timeout(), &span, work).await
+        within_wall_clock(deadline, &span, work).await
     };
     let result = plugin.settle(store, export, outcome);
     if result.is_err() {
