@@ -399,6 +399,7 @@ impl Plugin {
 
     /// Tells the log what the call did without permission and what it lost.
     fn report_after_call(&self, state: &mut StoreState) {
+        state.settle_wasi_http();
         if state.missing_grants.is_empty() && state.logs_dropped == 0 {
             return;
         }

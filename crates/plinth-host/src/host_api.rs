@@ -29,7 +29,9 @@ pub(crate) fn grant_hint(plugin: &str, grant: &Grant) -> String {
 
 impl log::Host for StoreState {
     fn log(&mut self, level: log::Level, message: String) {
-        if !self.plugin.has(&Grant::Log) {
+        let allowed = self.plugin.has(&Grant::Log);
+        crate::caps::audit(&self.plugin.id, &Grant::Log, allowed);
+        if !allowed {
             self.note_missing_grant(Grant::Log);
             return;
         }
@@ -61,7 +63,9 @@ impl config::Host for StoreState {
 
 impl StoreState {
     fn check_config(&mut self) -> Result<(), config::ConfigError> {
-        if self.plugin.has(&Grant::Config) {
+        let allowed = self.plugin.has(&Grant::Config);
+        crate::caps::audit(&self.plugin.id, &Grant::Config, allowed);
+        if allowed {
             return Ok(());
         }
         self.note_missing_grant(Grant::Config);

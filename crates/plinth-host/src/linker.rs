@@ -49,6 +49,7 @@ const PROVIDED: &[(&str, &[&str], &str)] = &[
         ],
         "0.2",
     ),
+    ("wasi:http", &["types", "outgoing-handler"], "0.2"),
     (
         "plinth:host",
         &["log", "config", "http", "fs", "watch", "kv", "events"],
@@ -116,6 +117,9 @@ pub(crate) fn build(
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)
         .map_err(|e| HostError::Engine(format!("linking WASI: {e}")))?;
+    // Behind the same gate as `plinth:host/http` (`caps::http::wasi`).
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+        .map_err(|e| HostError::Engine(format!("linking wasi:http: {e}")))?;
     bindings::tool::Tool::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |s| s)
         .map_err(|e| HostError::Engine(format!("linking plinth:host: {e}")))?;
     custom.define(&mut linker)?;
@@ -138,6 +142,9 @@ mod tests {
             ("plinth:host/log@0.2.0", false),
             ("plinth:host/kv@0.1.0", true),
             ("plinth:host/kv@0.2.0", false),
+            ("wasi:http/outgoing-handler@0.2.3", true),
+            ("wasi:http/types@0.2.0", true),
+            ("wasi:http/incoming-handler@0.2.0", false),
             ("acme:secret/vault@1.0.0", false),
             ("run", false),
         ] {

@@ -6,6 +6,9 @@ use plinth_manifest::Grant;
 use plinth_manifest::grant::GrantSet;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::caps::http::wasi::WasiHttpGate;
 
 use crate::capture::CapturePipe;
 use crate::limits::{Limits, MemoryLimiter};
@@ -63,6 +66,8 @@ pub(crate) struct StoreState {
     pub(crate) missing_grants: Vec<Grant>,
     /// When the current call's wall clock runs out; bounds `http.fetch`.
     pub(crate) call_deadline: Option<tokio::time::Instant>,
+    /// `wasi:http` state, made when the guest first reaches `wasi:http`.
+    wasi_http: Option<(WasiHttpCtx, WasiHttpGate)>,
 }
 
 impl StoreState {
@@ -95,6 +100,7 @@ impl StoreState {
             logs_dropped: 0,
             missing_grants: Vec::new(),
             call_deadline: None,
+            wasi_http: None,
         }
     }
 
@@ -167,6 +173,35 @@ fn last_message(stderr: &str) -> Option<String> {
         .rev()
         .find(|l| !l.trim().is_empty())
         .map(|l| l.to_string())
+}
+
+impl StoreState {
+    /// Reports what `wasi:http` refused since the last call, as `plinth:host/http`
+    /// reports its own refusals.
+    pub(crate) fn settle_wasi_http(&mut self) {
+        let refusals = match &mut self.wasi_http {
+            Some((_, gate)) => gate.take_refusals(),
+            None => return,
+        };
+        for failure in refusals {
+            let _ = self.http_error(failure);
+        }
+    }
+}
+
+impl WasiHttpView for StoreState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        let plugin = &self.plugin;
+        let (ctx, gate) = self
+            .wasi_http
+            .get_or_insert_with(|| (WasiHttpCtx::new(), WasiHttpGate::new(plugin.clone())));
+        gate.call_deadline = self.call_deadline;
+        WasiHttpCtxView {
+            ctx,
+            table: &mut self.table,
+            hooks: gate,
+        }
+    }
 }
 
 impl WasiView for StoreState {

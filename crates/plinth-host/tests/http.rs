@@ -159,3 +159,107 @@ fn submit_delivers_an_http_response_event_to_a_live_instance() {
         "{binary}"
     );
 }
+
+/// `wasi:http/outgoing-handler` answers what `plinth:host/http` answers: the same grants,
+/// the same guard, the same caps; a refusal is the wasi:http error code the guest sees
+/// plus the same coded line in the plugin's log.
+#[test]
+fn wasi_http_passes_the_same_gate() {
+    let server = Server::start();
+    let mut settings = net::local(&[server.port]);
+    settings.max_body_bytes = 1000;
+    let resolver = FixedResolver::default()
+        .with("svc.test", &["127.0.0.1"])
+        .with("rebound.test", &["127.0.0.1", "10.0.0.7"]);
+    let host = net::builder(settings)
+        .resolver(Arc::new(resolver))
+        .build()
+        .unwrap();
+    let plugin = net::load(
+        &host,
+        &[
+            format!("127.0.0.1:{}", server.port),
+            format!("svc.test:{}", server.port),
+            format!("rebound.test:{}", server.port),
+            "169.254.169.254".into(),
+        ],
+    );
+
+    let got = run(&plugin, &["wasi-fetch", "GET", &server.url("/echo?w=1")]).unwrap();
+    assert_eq!(
+        got,
+        format!(
+            "200 GET /echo?w=1 x-plinth=- host=127.0.0.1:{} body=",
+            server.port
+        )
+    );
+    let got = run(
+        &plugin,
+        &["wasi-fetch-body", "POST", &server.url("/echo"), "from wasi"],
+    )
+    .unwrap();
+    assert!(
+        got.starts_with("200 POST /echo x-plinth=wasi") && got.ends_with("body=from wasi"),
+        "{got}"
+    );
+    let by_name = format!("http://svc.test:{}/echo", server.port);
+    assert!(
+        run(&plugin, &["wasi-fetch", "GET", &by_name])
+            .unwrap()
+            .starts_with("200 GET /echo"),
+        "a name goes through the embedder's resolver"
+    );
+    let hits = server.hits();
+
+    // wasi:http follows no redirect: the guest sees the 302 itself.
+    let via = server.url(&format!("/redirect/302?{}", server.url("/echo")));
+    assert_eq!(run(&plugin, &["wasi-fetch", "GET", &via]).unwrap(), "302 ");
+
+    for (url, want) in [
+        // Not granted.
+        ("http://127.0.0.1:1/".to_string(), "HttpRequestDenied"),
+        // Granted, but the guard refuses the address.
+        (
+            "http://169.254.169.254/latest/meta-data/".into(),
+            "HttpRequestDenied",
+        ),
+        // One of the resolved addresses is private: the whole name is refused.
+        (
+            format!("http://rebound.test:{}/echo", server.port),
+            "HttpRequestDenied",
+        ),
+        // Over the body cap, declared and chunked.
+        (server.url("/big/5000"), "HttpResponseBodySize"),
+        (server.url("/stream/5000"), "HttpResponseBodySize"),
+    ] {
+        let err = run(&plugin, &["wasi-fetch", "GET", &url]).unwrap_err();
+        assert!(
+            err.starts_with(&format!("wasi:http ErrorCode::{want}")),
+            "{url}: {err}"
+        );
+    }
+    assert_eq!(
+        server.hits(),
+        hits + 1 + 2,
+        "only the redirect and the two oversize answers reached the server"
+    );
+    let log: Vec<String> = common::records_of("http")
+        .into_iter()
+        .map(|r| r.message)
+        .collect();
+    assert!(
+        log.iter()
+            .any(|m| m.starts_with("missing-grant:")
+                && m.contains("plinth grant http http:127.0.0.1:1")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|m| m.starts_with("http-denied:") && m.contains("169.254.169.254")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(|m| m.starts_with("http-too-large:")),
+        "{log:?}"
+    );
+}

@@ -234,6 +234,20 @@ fn consent_pending_then_approved_works_and_a_denial_persists() {
             .unwrap()
             .starts_with("200 GET /echo")
     );
+    // A redirect back to the approved host is checked with the approval too.
+    let via = server.url(&format!("/redirect/302?{}", server.url("/echo?hop")));
+    assert!(
+        run(&plugin, &["fetch", "GET", &via])
+            .unwrap()
+            .starts_with("200 GET /echo?hop"),
+        "a redirect within the approved host is followed"
+    );
+    // wasi:http asks the same consent store.
+    assert!(
+        run(&plugin, &["wasi-fetch", "GET", &url])
+            .unwrap()
+            .starts_with("200 GET /echo")
+    );
 
     // A denial, given in another process (a second host on the same file), persists.
     build().consent().deny("thoth", &grant).unwrap();

@@ -106,3 +106,53 @@ fn tenants_are_isolated() {
     );
     assert_eq!(run(&acme, &["kv-get", "secret"]).unwrap(), "acme-data");
 }
+
+/// Every grant decision, allowed or not, is recorded on the `plinth::audit` target.
+#[test]
+fn grant_decisions_are_audited() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("plinth::audit=info")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // Global: the call runs on the host's runtime threads. The only subscriber in this
+    // test binary.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let host = host(dir.path());
+    let granted = load(&host, None, vec![Grant::Kv]);
+    let ungranted = load(&host, None, vec![]);
+    run(&granted, &["kv-get", "a"]).unwrap();
+    run(&ungranted, &["kv-get", "a"]).unwrap_err();
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let decisions: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("plinth::audit") && l.contains("grant=kv"))
+        .collect();
+    assert!(
+        decisions.iter().any(|l| l.contains("allowed=true")),
+        "{text}"
+    );
+    assert!(
+        decisions.iter().any(|l| l.contains("allowed=false")),
+        "{text}"
+    );
+}

@@ -88,21 +88,23 @@ fn ungranted_directories_are_refused_and_drop_ends_subscriptions() {
     assert_eq!(plugin.watch_subscriptions(), 0);
 
     run(&plugin, &["watch", "a", "50"]).unwrap();
-    let inbox = plugin.inbox().clone();
-    drop(plugin);
-    // The subscription ended with the plugin: later changes reach nobody's inbox.
-    std::fs::write(root.path().join("after-drop.txt"), "x").unwrap();
-    let host_probe = host
+    // A twin with the same debounce, subscribed before the drop, stays live.
+    let twin = host
         .load_with(
             test_programs::CAPS,
             LoadOptions::default().with_grants([Grant::Watch("a".into())]),
         )
         .unwrap();
-    run(&host_probe, &["watch", "a", "10"]).unwrap();
-    std::fs::write(root.path().join("probe.txt"), "x").unwrap();
-    wait_for_change(&host_probe, "probe.txt");
-    // The probe's debounce (10 ms) fired after the write that preceded it, so a live
-    // 50 ms subscription would have delivered by now; the dropped one did not.
+    run(&twin, &["watch", "a", "50"]).unwrap();
+    let inbox = plugin.inbox().clone();
+    drop(plugin);
+    // The subscription ended with the plugin: later changes reach nobody's inbox.
+    std::fs::write(root.path().join("after-drop.txt"), "x").unwrap();
+    wait_for_change(&twin, "after-drop.txt");
+    // A second change, seen by the twin only after the first: a live subscription of the
+    // dropped plugin would have delivered `after-drop.txt` by now.
+    std::fs::write(root.path().join("second.txt"), "x").unwrap();
+    wait_for_change(&twin, "second.txt");
     assert!(
         inbox
             .drain()

@@ -162,9 +162,9 @@ fn bad_values_name_the_key() {
             "must be lower case",
         ),
         (
-            "http = { allow = [\"https://x.com\"] }",
+            "http = { allow = [\"ftp://x.com\"] }",
             "capabilities.http.allow[0]",
-            "bad port",
+            "scheme other than",
         ),
         (
             "http = { allow = [\"a.*.com\"] }",

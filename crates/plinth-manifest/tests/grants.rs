@@ -136,7 +136,8 @@ fn malformed_grants_are_refused_with_a_reason() {
     // Scope grammars: the reason names the scope.
     let bad_scope = [
         ("http:API.example.com", "lower case"),
-        ("http:https://a.com", "bad port"),
+        ("http:ftp://a.com", "scheme other than"),
+        ("http:http://a.com/x", "has a path"),
         ("http:a.*.com", "wildcard"),
         ("http:a.com:0", "bad port"),
         ("fs.read:/home/me", "is a path"),
@@ -183,6 +184,9 @@ fn covers_table() {
         ("http:api.example.com", "http:*.example.com", false),
         ("http:*", "http:api.example.com", true),
         ("http:*.example.com", "http:api.example.com:8080", false),
+        ("http:http://intranet.lan", "http:intranet.lan", true),
+        ("http:intranet.lan", "http:http://intranet.lan", false),
+        ("http:https://intranet.lan", "http:intranet.lan", true),
         ("sockets:*.internal:5432", "sockets:db.internal:5432", true),
         ("sockets:*.internal:5432", "sockets:db.internal:5433", false),
         ("retrieval", "retrieval:docs", true),

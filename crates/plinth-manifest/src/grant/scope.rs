@@ -28,7 +28,10 @@ enum Hosts {
 }
 
 /// A parsed host pattern as used by `http:` and `sockets:` grants: `*`, `*.example.com` or
-/// `api.example.com`, optionally followed by `:PORT`.
+/// `api.example.com`, optionally followed by `:PORT`. An `http:` pattern may start with a
+/// scheme: `https://` changes nothing (https is the default), `http://` also allows plain
+/// http to those hosts, which the host otherwise refuses unless its `[network]` allows
+/// plain http everywhere.
 ///
 /// Host names are lower case: DNS is case-insensitive, so allowing one spelling keeps
 /// comparisons exact. IPv6 literals are not supported.
@@ -36,9 +39,16 @@ enum Hosts {
 pub struct HostPattern {
     hosts: Hosts,
     port: Option<u16>,
+    /// `http://`: plain http allowed too.
+    plain_http: bool,
 }
 
 impl HostPattern {
+    /// Whether the pattern allows plain http (`http://…`), not only https.
+    pub fn allows_plain_http(&self) -> bool {
+        self.plain_http
+    }
+
     /// The port the pattern names, if any. `None` means the scheme's default port for
     /// `http:`; `sockets:` patterns always carry one.
     pub fn port(&self) -> Option<u16> {
@@ -52,12 +62,14 @@ impl HostPattern {
         self.covers(&HostPattern {
             hosts: Hosts::Exact(host),
             port,
+            plain_http: false,
         })
     }
 
-    /// Whether every host:port `other` names is also named by `self`.
+    /// Whether every host:port `other` names is also named by `self`, for every scheme
+    /// `other` allows (an `http://` pattern covers the same hosts over https too).
     pub fn covers(&self, other: &HostPattern) -> bool {
-        if self.port != other.port {
+        if self.port != other.port || (other.plain_http && !self.plain_http) {
             return false;
         }
         match (&self.hosts, &other.hosts) {
@@ -73,6 +85,11 @@ impl HostPattern {
 
     /// Parses a pattern whose port must be present (`sockets:`).
     pub fn parse_with_port(text: &str) -> Result<HostPattern, String> {
+        if text.contains("://") {
+            return Err(format!(
+                "{text:?} has a scheme: a socket pattern is `host:port`"
+            ));
+        }
         let pattern: HostPattern = text.parse()?;
         if pattern.port.is_none() {
             return Err(format!("{text:?} needs a port: `host:port`"));
@@ -91,9 +108,25 @@ impl FromStr for HostPattern {
 
     /// Parses a pattern; the error is a reason phrase naming the text.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (host_part, port) = match text.rsplit_once(':') {
+        let (plain_http, rest) = if let Some(rest) = text.strip_prefix("http://") {
+            (true, rest)
+        } else if let Some(rest) = text.strip_prefix("https://") {
+            (false, rest)
+        } else if text.contains("://") {
+            return Err(format!(
+                "{text:?} has a scheme other than http:// or https://"
+            ));
+        } else {
+            (false, text)
+        };
+        if rest.contains('/') {
+            return Err(format!(
+                "{text:?} has a path: a host pattern names hosts only"
+            ));
+        }
+        let (host_part, port) = match rest.rsplit_once(':') {
             Some((host, port)) => (host, Some(parse_port(text, port)?)),
-            None => (text, None),
+            None => (rest, None),
         };
         let hosts = if host_part == "*" {
             Hosts::Any
@@ -104,12 +137,19 @@ impl FromStr for HostPattern {
             check_host_name(text, host_part)?;
             Hosts::Exact(host_part.to_owned())
         };
-        Ok(HostPattern { hosts, port })
+        Ok(HostPattern {
+            hosts,
+            port,
+            plain_http,
+        })
     }
 }
 
 impl fmt::Display for HostPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.plain_http {
+            f.write_str("http://")?;
+        }
         match &self.hosts {
             Hosts::Any => f.write_str("*")?,
             Hosts::SubdomainsOf(parent) => write!(f, "*.{parent}")?,
@@ -251,10 +291,16 @@ mod tests {
             "localhost:8080",
             "127.0.0.1",
             "a_b.example",
+            "http://api.local:8080",
+            "http://*.lan",
         ];
         for text in good {
             assert_eq!(p(text).to_string(), text);
         }
+        // https is the default: the scheme is accepted and dropped.
+        assert_eq!(p("https://a.com:8443"), p("a.com:8443"));
+        assert!(p("http://a.com").allows_plain_http());
+        assert!(!p("a.com").allows_plain_http());
         let bad = [
             "",
             "API.example.com",
@@ -268,7 +314,10 @@ mod tests {
             "a.com:0",
             "a.com:65536",
             "a.com:+80",
-            "https://a.com",
+            "ftp://a.com",
+            "http://",
+            "http://a.com/path",
+            "a.com/path",
             "a com",
             "[::1]:80",
         ];
@@ -276,6 +325,7 @@ mod tests {
             assert!(text.parse::<HostPattern>().is_err(), "{text}");
         }
         assert!(HostPattern::parse_with_port("a.com").is_err());
+        assert!(HostPattern::parse_with_port("http://a.com:22").is_err());
         assert_eq!(
             HostPattern::parse_with_port("a.com:22").unwrap().port(),
             Some(22)
@@ -315,6 +365,12 @@ mod tests {
             ("api.example.com", "*.example.com", false),
             ("*", "*.example.com", true),
             ("*.example.com:443", "api.example.com", false),
+            // An http:// pattern also allows plain http; a bare one only https.
+            ("http://a.com", "a.com", true),
+            ("http://a.com", "http://a.com", true),
+            ("a.com", "http://a.com", false),
+            ("http://*.lan", "http://x.lan", true),
+            ("*", "http://a.com", false),
         ];
         for (a, b, expected) in cases {
             assert_eq!(p(a).covers(&p(b)), expected, "{a} covers {b}");

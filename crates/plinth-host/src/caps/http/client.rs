@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use plinth_manifest::GrantSet;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -16,6 +15,7 @@ use super::resolve::Resolve;
 use super::settings::NetworkSettings;
 use super::transport::Reply;
 use crate::caps::events::RateLimiter;
+use crate::state::PluginContext;
 
 /// Redirects followed per request; the sixth is refused.
 pub(crate) const MAX_REDIRECTS: usize = 5;
@@ -32,6 +32,23 @@ pub(crate) enum Failure {
     Timeout(String),
     Invalid(String),
     Transport(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::MissingGrant(grant) => {
+                write!(f, "no grant covers this host: needs `{grant}`")
+            }
+            Failure::Denied(m)
+            | Failure::ConsentPending(m)
+            | Failure::RateLimited(m)
+            | Failure::TooLarge(m)
+            | Failure::Timeout(m)
+            | Failure::Invalid(m)
+            | Failure::Transport(m) => f.write_str(m),
+        }
+    }
 }
 
 /// Host-wide network state: settings, policy, resolver, TLS roots, consent, runtime.
@@ -121,13 +138,13 @@ impl Network {
     /// before `deadline`.
     pub(crate) async fn send(
         &self,
-        grants: &GrantSet,
+        plugin: &PluginContext,
         target: Target,
         request: Outgoing,
         deadline: Instant,
     ) -> Result<Reply, Failure> {
         let ms = self.settings.timeout_ms;
-        let work = self.follow(grants, target, request);
+        let work = self.follow(plugin, target, request);
         match tokio::time::timeout_at(deadline, work).await {
             Ok(outcome) => outcome,
             Err(_) => Err(Failure::Timeout(format!(
@@ -138,7 +155,7 @@ impl Network {
 
     async fn follow(
         &self,
-        grants: &GrantSet,
+        plugin: &PluginContext,
         mut target: Target,
         mut request: Outgoing,
     ) -> Result<Reply, Failure> {
@@ -157,8 +174,9 @@ impl Network {
                 .and_then(|base| base.join(location))
                 .map_err(|e| Failure::Denied(format!("redirect to {location:?}: {e}")))?
                 .to_string();
-            let next_target = self.policy.check(grants, &next).map_err(|refusal| {
-                Failure::Denied(format!("redirect to {next} refused: {refusal}"))
+            // The same decision as the first hop's: grants, then a person's consent.
+            let next_target = super::decide(plugin, &next).map_err(|failure| {
+                Failure::Denied(format!("redirect to {next} refused: {failure}"))
             })?;
             super::wire::redirect(
                 &mut request,

@@ -11,6 +11,7 @@ mod policy;
 pub(crate) mod resolve;
 pub(crate) mod settings;
 mod transport;
+pub(crate) mod wasi;
 mod wire;
 
 use std::future::Future;
@@ -24,7 +25,7 @@ use plinth_manifest::diagnostic::Code;
 use crate::bindings::http;
 use crate::host_api::grant_hint;
 use crate::log::{LogLevel, LogSource};
-use crate::state::StoreState;
+use crate::state::{PluginContext, StoreState};
 
 use client::{Admitted, Failure, Outgoing};
 pub(crate) use client::{Network, PluginHttp};
@@ -43,7 +44,7 @@ impl http::Host for StoreState {
         // dropped (its wall clock ran out).
         let task = AbortOnDrop(net.runtime.clone().spawn(async move {
             let Admitted { target, slot } = admitted;
-            let outcome = net.send(&plugin.grants, target, outgoing, deadline).await;
+            let outcome = net.send(&plugin, target, outgoing, deadline).await;
             drop(slot);
             outcome
         }));
@@ -70,7 +71,7 @@ impl http::Host for StoreState {
         let plugin = self.plugin.clone();
         net.runtime.clone().spawn(async move {
             let Admitted { target, slot } = admitted;
-            let outcome = net.send(&plugin.grants, target, outgoing, deadline).await;
+            let outcome = net.send(&plugin, target, outgoing, deadline).await;
             drop(slot);
             plugin.inbox.push(event::response_event(id, outcome));
         });
@@ -101,55 +102,14 @@ impl StoreState {
         Ok((admitted, outgoing))
     }
 
-    /// Applies the network policy (and, for hosts the manifest asks for but nobody
-    /// granted, consent) to a request URL, auditing the grant decision.
+    /// Applies the network policy (and consent) to a request URL: [`decide`], with a
+    /// refusal turned into the plugin's `http-error`.
     fn check_http(&mut self, url: &str) -> Result<Target, http::HttpError> {
-        let net = &self.plugin.caps.http.net;
-        match net.policy.check(&self.plugin.grants, url) {
-            Ok(target) => {
-                super::audit(&self.plugin.id, &target.grant(), true);
-                Ok(target)
-            }
-            Err(Refusal::NotGranted(grant)) => self.ask_consent(url, grant),
-            Err(refusal) => Err(self.http_error(refusal.into())),
-        }
-    }
-
-    /// A host outside the grants: `missing-grant`, unless consent is on and the manifest
-    /// requested it, then whatever a person decided (or `consent-pending`).
-    fn ask_consent(&mut self, url: &str, grant: Grant) -> Result<Target, http::HttpError> {
-        let net = self.plugin.caps.http.net.clone();
-        let askable =
-            net.settings.consent == ConsentMode::Ask && self.plugin.requested.allows(&grant);
-        if !askable {
-            return Err(self.http_error(Failure::MissingGrant(grant)));
-        }
-        let host = grant.scope().unwrap_or_default().to_owned();
-        let id = self.plugin.id.clone();
-        let state = net
-            .consent
-            .ask(&id, &host)
-            .map_err(|e| http::HttpError::Denied(e.to_string()))?;
-        super::audit(&id, &grant, state == ConsentState::Approved);
-        match state {
-            ConsentState::Approved => {
-                let mut grants = self.plugin.grants.clone();
-                grants.insert(grant);
-                net.policy
-                    .check(&grants, url)
-                    .map_err(|refusal| self.http_error(refusal.into()))
-            }
-            ConsentState::Pending => Err(self.http_error(Failure::ConsentPending(format!(
-                "{host} awaits a person's approval; approve it with `plinth consent approve {id} {host}` (or deny it with `plinth consent deny {id} {host}`)"
-            )))),
-            ConsentState::Denied => Err(self.http_error(Failure::Denied(format!(
-                "a person denied {id} access to {host} (`plinth consent approve {id} {host}` reverses it)"
-            )))),
-        }
+        decide(&self.plugin, url).map_err(|failure| self.http_error(failure))
     }
 
     /// The `http-error` for a failure; a missing grant is also recorded and audited.
-    fn http_error(&mut self, failure: Failure) -> http::HttpError {
+    pub(crate) fn http_error(&mut self, failure: Failure) -> http::HttpError {
         match failure {
             Failure::MissingGrant(grant) => {
                 super::audit(&self.plugin.id, &grant, false);
@@ -175,6 +135,51 @@ impl StoreState {
         };
         let line = format!("{}: {message}", code.as_str());
         self.log(LogLevel::Warn, LogSource::Host, line);
+    }
+}
+
+/// The grant decision for one request URL, shared by `plinth:host/http` and `wasi:http`:
+/// the network policy, and for hosts the manifest asks for but nobody granted, per-domain
+/// consent. Every decision is audited.
+pub(crate) fn decide(plugin: &PluginContext, url: &str) -> Result<Target, Failure> {
+    let net = &plugin.caps.http.net;
+    match net.policy.check(&plugin.grants, url) {
+        Ok(target) => {
+            super::audit(&plugin.id, &target.grant(), true);
+            Ok(target)
+        }
+        Err(Refusal::NotGranted(grant)) => ask_consent(plugin, url, grant),
+        Err(refusal) => Err(refusal.into()),
+    }
+}
+
+/// A host outside the grants: `missing-grant`, unless consent is on and the manifest
+/// requested it, then whatever a person decided (or `consent-pending`).
+fn ask_consent(plugin: &PluginContext, url: &str, grant: Grant) -> Result<Target, Failure> {
+    let net = &plugin.caps.http.net;
+    let askable = net.settings.consent == ConsentMode::Ask && plugin.requested.allows(&grant);
+    if !askable {
+        return Err(Failure::MissingGrant(grant));
+    }
+    let host = grant.scope().unwrap_or_default().to_owned();
+    let id = &plugin.id;
+    let state = net
+        .consent
+        .ask(id, &host)
+        .map_err(|e| Failure::Denied(e.to_string()))?;
+    super::audit(id, &grant, state == ConsentState::Approved);
+    match state {
+        ConsentState::Approved => {
+            let mut grants = plugin.grants.clone();
+            grants.insert(grant);
+            net.policy.check(&grants, url).map_err(Failure::from)
+        }
+        ConsentState::Pending => Err(Failure::ConsentPending(format!(
+            "{host} awaits a person's approval; approve it with `plinth consent approve {id} {host}` (or deny it with `plinth consent deny {id} {host}`)"
+        ))),
+        ConsentState::Denied => Err(Failure::Denied(format!(
+            "a person denied {id} access to {host} (`plinth consent approve {id} {host}` reverses it)"
+        ))),
     }
 }
 

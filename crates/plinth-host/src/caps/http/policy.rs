@@ -68,7 +68,7 @@ impl fmt::Display for Refusal {
             Refusal::Invalid(why) => write!(f, "invalid URL: {why}"),
             Refusal::Scheme(scheme) => write!(
                 f,
-                "scheme `{scheme}` is not allowed: plugins may use https (and http only where the host's [network] allows it)"
+                "scheme `{scheme}` is not allowed: plugins may use https (and http only where a grant names `http://HOST` or the host's [network] allows it)"
             ),
             Refusal::NotGranted(grant) => write!(f, "no grant covers this host: needs `{grant}`"),
             Refusal::Address { host, addr, why } => {
@@ -123,6 +123,14 @@ impl Target {
             None => Grant::Http(self.host.clone()),
         }
     }
+
+    /// The grant that allows this destination over plain http: `http:http://HOST[:PORT]`.
+    fn plain_grant(&self) -> Grant {
+        match self.explicit_port {
+            Some(port) => Grant::Http(format!("http://{}:{port}", self.host)),
+            None => Grant::Http(format!("http://{}", self.host)),
+        }
+    }
 }
 
 impl Policy {
@@ -131,14 +139,18 @@ impl Policy {
     /// address.
     pub(crate) fn check(&self, grants: &GrantSet, url: &str) -> Result<Target, Refusal> {
         let target = Target::parse(url)?;
-        match target.scheme.as_str() {
-            "https" => {}
-            "http" if self.allow_plain_http => {}
+        let plain = match target.scheme.as_str() {
+            "https" => false,
+            "http" => true,
             other => return Err(Refusal::Scheme(other.to_owned())),
-        }
+        };
         let grant = target.grant();
         if !grants.allows(&grant) {
             return Err(Refusal::NotGranted(grant));
+        }
+        // Plain http: where the host allows it everywhere, or a grant names `http://`.
+        if plain && !self.allow_plain_http && !grants.allows(&target.plain_grant()) {
+            return Err(Refusal::Scheme(target.scheme));
         }
         if let Some(addr) = target.addr {
             self.check_addr(&target.host, addr, target.port)?;
@@ -223,6 +235,7 @@ mod tests {
             "http:0.0.0.0",
             "http:169.254.169.254",
             "http:svc.example.net:8443",
+            "http:http://intranet.lan:8080",
         ]);
         let strict = Policy::default();
         let lax = Policy {
@@ -268,6 +281,10 @@ mod tests {
             (&tests, "http://127.0.0.1:81/", NotGranted),
             (&tests, "http://0.0.0.0/", Address),
             (&tests, "http://169.254.169.254/", Address),
+            // A grant naming http:// allows plain http to its hosts only (https too).
+            (&strict, "http://intranet.lan:8080/x", Ok),
+            (&strict, "https://intranet.lan:8080/x", Ok),
+            (&strict, "http://intranet.lan/", NotGranted),
         ];
         for (policy, url, want) in cases {
             let got = policy.check(&set, url);

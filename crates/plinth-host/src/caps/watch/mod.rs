@@ -136,3 +136,57 @@ impl watch::Host for StoreState {
         self.plugin.caps.watches.lock().remove(&id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify_debouncer_full::DebouncedEvent;
+    use notify_debouncer_full::notify::Event;
+    use notify_debouncer_full::notify::event::{CreateKind, EventKind, ModifyKind};
+
+    /// One debounced batch becomes one `fs-change` per directory, its paths relative,
+    /// sorted and each named once however many raw events touched it.
+    #[test]
+    fn a_batch_is_coalesced_per_directory() {
+        let roots: BTreeMap<String, PathBuf> = [
+            ("a".to_string(), PathBuf::from("/w/a")),
+            ("b".to_string(), PathBuf::from("/w/b")),
+        ]
+        .into();
+        let now = std::time::Instant::now();
+        let event = |kind: EventKind, path: &str| {
+            DebouncedEvent::new(Event::new(kind).add_path(PathBuf::from(path)), now)
+        };
+        let modify = EventKind::Modify(ModifyKind::Any);
+        let batch = vec![
+            event(EventKind::Create(CreateKind::File), "/w/a/z.txt"),
+            event(modify, "/w/a/z.txt"),
+            event(modify, "/w/a/z.txt"),
+            event(modify, "/w/a/sub/y.txt"),
+            event(modify, "/w/b/x.txt"),
+            // Outside every root: ignored.
+            event(modify, "/elsewhere/q.txt"),
+        ];
+        let inbox = Inbox::default();
+        deliver(&inbox, 7, &roots, Ok(batch));
+        let events = inbox.drain();
+        assert_eq!(events.len(), 2, "{events:?}");
+        let payloads: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| {
+                assert_eq!((e.kind.as_str(), e.subject.as_str()), ("fs-change", "7"));
+                serde_json::from_str(&e.payload).unwrap()
+            })
+            .collect();
+        assert_eq!(
+            payloads,
+            [
+                serde_json::json!({"dir": "a", "paths": ["sub/y.txt", "z.txt"]}),
+                serde_json::json!({"dir": "b", "paths": ["x.txt"]}),
+            ]
+        );
+        // A failed batch delivers nothing.
+        deliver(&inbox, 7, &roots, Err(Vec::new()));
+        assert!(inbox.is_empty());
+    }
+}

@@ -10,6 +10,8 @@
 //! | `["fetch-n", URL, N]` | N GETs in a row; `"ok"` or `"I: CODE: message"` at the first failure |
 //! | `["submit", URL]` | a background GET; the request id |
 //! | `["submit-n", URL, N]` | N background GETs; ids joined with `,`, or the first failure |
+//! | `["wasi-fetch", METHOD, URL]` | the same request through `wasi:http/outgoing-handler`; `"STATUS BODY"`, or `Err("wasi:http ERROR-CODE")` |
+//! | `["wasi-fetch-body", METHOD, URL, BODY]` | with a body and header `x-plinth: wasi` |
 //!
 //! `handle_event` logs each event as `event KIND SUBJECT PAYLOAD`.
 
@@ -83,8 +85,87 @@ impl Command for Http {
                 }
                 Ok(ids.join(","))
             }
+            ["wasi-fetch", m, url] => wasi_http::fetch(m, url, None),
+            ["wasi-fetch-body", m, url, body] => wasi_http::fetch(m, url, Some(body.as_bytes())),
             _ => Err(format!("unknown verb or wrong arguments: {args:?}")),
         }
+    }
+}
+
+/// The same requests through the standard `wasi:http/outgoing-handler`, as a component
+/// not written for Plinth would send them.
+mod wasi_http {
+    use wasip2::http::outgoing_handler;
+    use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
+    use wasip2::io::streams::StreamError;
+
+    pub fn fetch(method: &str, url: &str, body: Option<&[u8]>) -> Result<String, String> {
+        let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (Scheme::Https, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (Scheme::Http, rest)
+        } else {
+            return Err(format!("not an http(s) URL: {url}"));
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(at) => (&rest[..at], &rest[at..]),
+            None => (rest, "/"),
+        };
+        let headers = Fields::new();
+        if body.is_some() {
+            headers
+                .append("x-plinth", b"wasi")
+                .map_err(|e| format!("header: {e:?}"))?;
+        }
+        let request = OutgoingRequest::new(headers);
+        let method = match method {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "HEAD" => Method::Head,
+            other => Method::Other(other.to_string()),
+        };
+        request.set_method(&method).map_err(|()| "method")?;
+        request.set_scheme(Some(&scheme)).map_err(|()| "scheme")?;
+        request
+            .set_authority(Some(authority))
+            .map_err(|()| "authority")?;
+        request
+            .set_path_with_query(Some(path))
+            .map_err(|()| "path")?;
+        let outgoing = request.body().map_err(|()| "body taken")?;
+        let future = outgoing_handler::handle(request, None)
+            .map_err(|code| format!("wasi:http {code:?}"))?;
+        if let Some(bytes) = body {
+            let stream = outgoing.write().map_err(|()| "body stream")?;
+            for chunk in bytes.chunks(4096) {
+                stream
+                    .blocking_write_and_flush(chunk)
+                    .map_err(|e| format!("writing the body: {e:?}"))?;
+            }
+        }
+        OutgoingBody::finish(outgoing, None).map_err(|code| format!("wasi:http {code:?}"))?;
+        future.subscribe().block();
+        let response = future
+            .get()
+            .ok_or("no response after the pollable was ready")?
+            .map_err(|()| "response taken twice")?
+            .map_err(|code| format!("wasi:http {code:?}"))?;
+        let status = response.status();
+        let incoming = response.consume().map_err(|()| "response body taken")?;
+        let stream = incoming.stream().map_err(|()| "response stream taken")?;
+        let mut read = Vec::new();
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => read.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(format!("reading the body: {}", e.to_debug_string()));
+                }
+            }
+        }
+        Ok(format!("{status} {}", String::from_utf8_lossy(&read)))
     }
 }
 
