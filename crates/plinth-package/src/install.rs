@@ -289,6 +289,33 @@ pub fn check_installed(home: &Home, id: &PluginId) -> Result<LockEntry, PackageE
     Ok(entry.clone())
 }
 
+/// How an installed plugin's signature checks out now, read without running anything: a
+/// package install's `package.sig` ([`INSTALLED_SIGNATURE`]) against the package its
+/// directory packs to (the format is deterministic, so an untouched directory packs to the
+/// bytes that were signed), or a directory install's component signature (`x.sig` beside
+/// `x.wasm`). A file changed since the install is `bad-signature`.
+pub fn verify_installed(
+    dir: &Path,
+    trust: &TrustStore,
+    policy: SignaturePolicy,
+) -> Result<Verification, PackageError> {
+    let Some(signature) = read_optional(&dir.join(INSTALLED_SIGNATURE))? else {
+        let entry = crate::verify::LayoutEntry::for_plugin_dir(dir)?;
+        return entry
+            .verify(trust, policy)
+            .map(|(_, verification)| verification);
+    };
+    let packed = pack(dir)?;
+    let verified = verify(
+        &packed.bytes,
+        Some(&signature),
+        trust,
+        policy,
+        &UnpackLimits::default(),
+    )?;
+    Ok(verified.verification)
+}
+
 /// Removes an installed plugin's directory and lockfile entry, returning the entry (if
 /// there was one). Enablement and grants in `plugins.toml` are not touched.
 pub fn uninstall(home: &Home, id: &PluginId) -> Result<Option<LockEntry>, PackageError> {

@@ -75,6 +75,7 @@ pub use fsutil::{STAGING_PREFIX, write_atomic};
 pub use install::{
     Home, INSTALLED_SIGNATURE, InstallOptions, Installed, TENANTS_DIR, check_installed,
     check_tenant_id, install_bytes, install_dir, install_package_file, install_path, uninstall,
+    verify_installed,
 };
 pub use lockfile::{LOCK_FILE, LOCK_SCHEMA_VERSION, LockEntry, Lockfile};
 pub use signature::{

@@ -18,7 +18,8 @@ use std::path::Path;
 use plinth_manifest::{Digest, PluginId};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{PackageError, io_error};
+use crate::archive::{Package, UnpackLimits};
+use crate::error::{PackageError, io_error, rejected};
 use crate::fsutil::write_atomic;
 
 /// The lockfile's file name inside the home directory.
@@ -173,6 +174,42 @@ impl LockEntry {
             });
         }
         Ok(())
+    }
+
+    /// The restore check on package bytes, made before their signature is looked at, so a
+    /// swapped package is reported as such whatever its signature says. Bytes with the pinned
+    /// digest pass without being read. Other bytes are read within `limits` only to say how
+    /// they differ: a package of another plugin is `package-rejected`, of another version
+    /// `version-mismatch`; anything else, including bytes that are not a package, is
+    /// `digest-mismatch`.
+    pub fn check_bytes(
+        &self,
+        id: &PluginId,
+        bytes: &[u8],
+        limits: &UnpackLimits,
+    ) -> Result<(), PackageError> {
+        let digest = Digest::of(bytes);
+        if digest == self.digest {
+            return Ok(());
+        }
+        let mismatch = PackageError::DigestMismatch {
+            id: id.to_string(),
+            expected: self.digest,
+            actual: digest,
+        };
+        let Ok(package) = Package::from_bytes_with(bytes, limits) else {
+            return Err(mismatch);
+        };
+        if package.id() != id {
+            return Err(rejected(
+                "plugin.toml",
+                format!(
+                    "the package is plugin `{}`, not the `{id}` plinth.lock pins",
+                    package.id()
+                ),
+            ));
+        }
+        self.check(id, package.version(), &digest)
     }
 }
 

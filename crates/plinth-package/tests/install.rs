@@ -425,3 +425,73 @@ fn concurrent_installs_into_one_home_all_land_in_the_lockfile() {
         );
     }
 }
+
+#[test]
+fn restore_check_on_bytes_names_how_they_differ() {
+    let id = PluginId::new("example.hello").unwrap();
+    let v1 = pack(plugin_dir("example.hello", "0.1.0").path()).unwrap();
+    let v2 = pack(plugin_dir("example.hello", "0.2.0").path()).unwrap();
+    let other = pack(plugin_dir("example.other", "0.1.0").path()).unwrap();
+    let changed = plugin_dir("example.hello", "0.1.0");
+    fs::write(changed.path().join("README.md"), "changed").unwrap();
+    let changed = pack(changed.path()).unwrap();
+    let pin = plinth_package::LockEntry {
+        version: v1.package.version().clone(),
+        digest: v1.package.digest(),
+        source: "hello.plinth".into(),
+        signer: None,
+    };
+    let limits = plinth_package::UnpackLimits::default();
+    let cases: [(&[u8], Result<(), Code>); 5] = [
+        (&v1.bytes, Ok(())),
+        (&changed.bytes, Err(Code::DigestMismatch)),
+        (&v2.bytes, Err(Code::VersionMismatch)),
+        (&other.bytes, Err(Code::PackageRejected)),
+        (b"not a package", Err(Code::DigestMismatch)),
+    ];
+    for (i, (bytes, expected)) in cases.into_iter().enumerate() {
+        let got = pin.check_bytes(&id, bytes, &limits).map_err(|e| e.code());
+        assert_eq!(got, expected, "case {i}");
+    }
+}
+
+#[test]
+fn installed_plugins_verify_by_their_kept_signature() {
+    let w = world();
+    let trust = w.home.trust_store().unwrap();
+    let id = PluginId::new("example.hello").unwrap();
+    let dir = w.home.plugin_dir(&id);
+    let verify_now = || plinth_package::verify_installed(&dir, &trust, SignaturePolicy::Require);
+
+    // A package install keeps package.sig, checked against what the folder packs to.
+    let v1 = pack(plugin_dir("example.hello", "0.1.0").path()).unwrap();
+    let sig = w.alice.sign(&v1.package.subject()).to_text();
+    install_bytes(&w.home, &v1.bytes, Some(sig.as_bytes()), &require()).unwrap();
+    assert_eq!(verify_now().unwrap().signer(), Some("alice"));
+    fs::write(dir.join("README.md"), "changed after the install").unwrap();
+    assert_eq!(verify_now().unwrap_err().code(), Code::BadSignature);
+
+    // A directory install keeps x.sig beside the component.
+    let src = plugin_dir("example.hello", "0.1.0");
+    let entry = LayoutEntry::for_plugin_dir(src.path()).unwrap();
+    entry.sign(&w.mallory).unwrap();
+    let mut allow = require();
+    allow.policy = SignaturePolicy::AllowUnsigned;
+    assert_eq!(
+        install_path(&w.home, src.path(), &allow)
+            .unwrap_err()
+            .code(),
+        Code::UntrustedKey
+    );
+    entry.sign(&w.alice).unwrap();
+    install_path(&w.home, src.path(), &require()).unwrap();
+    assert!(!dir.join(INSTALLED_SIGNATURE).exists());
+    assert_eq!(verify_now().unwrap().signer(), Some("alice"));
+
+    // Unsigned: the policy decides.
+    fs::remove_file(dir.join("hello.sig")).unwrap();
+    assert_eq!(verify_now().unwrap_err().code(), Code::Unsigned);
+    let unsigned =
+        plinth_package::verify_installed(&dir, &trust, SignaturePolicy::AllowUnsigned).unwrap();
+    assert_eq!(unsigned, Verification::Unsigned);
+}

@@ -262,6 +262,18 @@ impl RegistryClient {
         })
     }
 
+    /// Downloads `url` (a package or signature a lockfile names), refusing more than `cap`
+    /// bytes; a 404 is `missing-package`.
+    pub(crate) async fn get_url(
+        &self,
+        url: &Url,
+        label: &str,
+        cap: u64,
+        progress: &dyn Progress,
+    ) -> Result<Bytes> {
+        self.download(url, label, cap, progress).await
+    }
+
     /// Reads a file or downloads a URL, refusing more than `cap` bytes.
     async fn get(
         &self,
@@ -340,7 +352,13 @@ impl RegistryClient {
     }
 }
 
-fn read_file(path: &Path, label: &str, cap: u64, progress: &dyn Progress) -> Result<Bytes> {
+/// Reads a file, refusing more than `cap` bytes; a missing file is `missing-package`.
+pub(crate) fn read_file(
+    path: &Path,
+    label: &str,
+    cap: u64,
+    progress: &dyn Progress,
+) -> Result<Bytes> {
     use std::io::Read;
     let not_found = |e: std::io::Error| RegistryError::NotFound {
         what: format!("cannot read {label} at {}: {e}", path.display()),

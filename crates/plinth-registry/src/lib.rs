@@ -12,6 +12,8 @@
 //! - [`install_from_index`] and [`install_from_oci`]: download, then verify and install with
 //!   `plinth-package`; [`Updater`]: newer compatible versions, installed and swapped into a
 //!   running `plinth-manager` [`Manager`](plinth_manager::Manager).
+//! - [`Restorer`]: install every plugin `plinth.lock` pins again from its recorded source,
+//!   refusing a package of another version or digest.
 //!
 //! ```
 //! use plinth_registry::{Index, PreReleases};
@@ -48,6 +50,7 @@ mod install;
 pub mod oci;
 pub mod progress;
 pub mod reference;
+mod restore;
 mod update;
 
 pub use download::{Fetched, IndexLocation, LoadedIndex, RegistryClient};
@@ -57,6 +60,7 @@ pub use install::{InstallError, install_fetched, install_from_index, install_fro
 pub use oci::{OciClient, PluginArtifact, Pulled, Pushed};
 pub use progress::{Progress, Silent};
 pub use reference::{OciReference, Target, Transport};
+pub use restore::{Previous, RestoreOutcome, RestoreReport, Restorer};
 pub use update::{UpdateOutcome, UpdateReport, Updater};
 
 /// Size limits for everything downloaded. A blob over its cap is refused before or while it

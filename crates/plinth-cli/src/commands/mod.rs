@@ -18,6 +18,7 @@ pub mod pack;
 pub mod package_support;
 pub mod pull;
 pub mod push;
+pub mod restore;
 pub mod revoke;
 pub mod search;
 pub mod show;
