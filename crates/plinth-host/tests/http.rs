@@ -263,3 +263,87 @@ fn wasi_http_passes_the_same_gate() {
         "{log:?}"
     );
 }
+
+/// https end to end: rustls with SNI = the URL's host, the operator's CA from `[network]
+/// ca_certificates`, and refusals for an unknown issuer or a name the certificate does not
+/// cover; `plinth:host/http` and `wasi:http` alike.
+#[test]
+fn https_checks_the_certificate_against_the_roots_and_the_name() {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Plinth test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["svc.test".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &*ca)
+        .unwrap();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone()], key.into())
+        .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let server = Server::start_tls(Arc::new(config));
+    let port = server.port;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+
+    let resolver = || {
+        Arc::new(
+            FixedResolver::default()
+                .with("svc.test", &["127.0.0.1"])
+                .with("other.test", &["127.0.0.1"]),
+        )
+    };
+    let grants = [format!("svc.test:{port}"), format!("other.test:{port}")];
+    let trusting = net::builder(net::local(&[port]).with_ca_certificate(&ca_file))
+        .resolver(resolver())
+        .build()
+        .unwrap();
+    let plugin = net::load(&trusting, &grants);
+    let url = format!("https://svc.test:{port}/echo");
+    for verb in ["fetch", "wasi-fetch"] {
+        assert_eq!(
+            run(&plugin, &[verb, "GET", &url]).unwrap(),
+            format!("200 GET /echo x-plinth=- host=svc.test:{port} body="),
+            "{verb}"
+        );
+    }
+    // The certificate names svc.test only.
+    let wrong_name = format!("https://other.test:{port}/echo");
+    let err = run(&plugin, &["fetch", "GET", &wrong_name]).unwrap_err();
+    assert!(
+        err.starts_with("transport:") && err.contains("certificate"),
+        "{err}"
+    );
+
+    // Without the operator's CA the server is not trusted.
+    let default_roots = net::builder(net::local(&[port]))
+        .resolver(resolver())
+        .build()
+        .unwrap();
+    let plugin = net::load(&default_roots, &grants);
+    let err = run(&plugin, &["fetch", "GET", &url]).unwrap_err();
+    assert!(
+        err.starts_with("transport:") && err.contains("certificate"),
+        "{err}"
+    );
+    let err = run(&plugin, &["wasi-fetch", "GET", &url]).unwrap_err();
+    assert!(err.starts_with("wasi:http ErrorCode::"), "{err}");
+
+    // A CA file without a certificate fails the host's build, naming the file.
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let err = net::builder(net::local(&[port]).with_ca_certificate(&empty))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("empty.pem"), "{err}");
+}

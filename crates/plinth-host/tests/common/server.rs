@@ -9,6 +9,8 @@
 //! | `/binary` | 200 with the bytes `ff 00` |
 //! | `/redirect/STATUS?URL` | STATUS with `location: URL` |
 //! | `/slow` | never answers; holds the connection until the client closes it |
+//!
+//! [`Server::start_tls`] serves the same over https with the given certificate.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -26,6 +28,15 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        Server::serve(None)
+    }
+
+    /// The same server over TLS (rustls) with `config`'s certificate.
+    pub fn start_tls(config: Arc<rustls::ServerConfig>) -> Server {
+        Server::serve(Some(config))
+    }
+
+    fn serve(tls: Option<Arc<rustls::ServerConfig>>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
         let hits = Arc::new(AtomicUsize::new(0));
@@ -38,8 +49,12 @@ impl Server {
                 }
                 let Ok(stream) = stream else { continue };
                 h.fetch_add(1, Ordering::SeqCst);
+                let tls = tls.clone();
                 std::thread::spawn(move || {
-                    let _ = handle(stream);
+                    let _ = match tls {
+                        None => handle(stream),
+                        Some(config) => handle_tls(stream, config),
+                    };
                 });
             }
         });
@@ -80,7 +95,7 @@ struct Request {
     body: Vec<u8>,
 }
 
-fn read_request(stream: &TcpStream) -> std::io::Result<Request> {
+fn read_request<S: Read>(stream: &mut S) -> std::io::Result<Request> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -114,7 +129,7 @@ fn read_request(stream: &TcpStream) -> std::io::Result<Request> {
     })
 }
 
-fn respond(stream: &mut TcpStream, status: u16, extra: &str, body: &[u8]) -> std::io::Result<()> {
+fn respond<S: Write>(stream: &mut S, status: u16, extra: &str, body: &[u8]) -> std::io::Result<()> {
     write!(
         stream,
         "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n",
@@ -124,8 +139,16 @@ fn respond(stream: &mut TcpStream, status: u16, extra: &str, body: &[u8]) -> std
     stream.flush()
 }
 
-fn handle(mut stream: TcpStream) -> std::io::Result<()> {
-    let request = read_request(&stream)?;
+fn handle_tls(stream: TcpStream, config: Arc<rustls::ServerConfig>) -> std::io::Result<()> {
+    let connection = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
+    let mut tls = rustls::StreamOwned::new(connection, stream);
+    handle(&mut tls)?;
+    tls.conn.send_close_notify();
+    tls.flush()
+}
+
+fn handle<S: Read + Write>(mut stream: S) -> std::io::Result<()> {
+    let request = read_request(&mut stream)?;
     let path = request.path.as_str();
     if path == "/echo" || path.starts_with("/echo?") {
         let header = request

@@ -103,7 +103,8 @@ impl Network {
         consent: Arc<ConsentStore>,
         runtime: tokio::runtime::Handle,
     ) -> Result<Network, String> {
-        let tls = super::transport::tls_config().map_err(|e| format!("TLS setup: {e}"))?;
+        let tls = super::transport::tls_config(&settings.ca_certificates)
+            .map_err(|e| format!("TLS setup: {e}"))?;
         let policy = Policy {
             allow_plain_http: settings.allow_http,
             loopback_ports: settings.loopback_ports().clone(),

@@ -1,6 +1,7 @@
 //! `[network]` of the host configuration: the limits and switches of outgoing HTTP.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -38,6 +39,9 @@ pub struct NetworkSettings {
     pub allow_http: bool,
     /// Per-domain consent for hosts the manifest requests but the operator did not grant.
     pub consent: ConsentMode,
+    /// PEM files of root certificates trusted for https beside the Mozilla roots (an
+    /// organisation's own CA). Read when the host is built.
+    pub ca_certificates: Vec<PathBuf>,
     /// Loopback ports the SSRF guard lets through; never read from the config file.
     #[serde(skip)]
     loopback_ports: BTreeSet<u16>,
@@ -53,6 +57,7 @@ impl Default for NetworkSettings {
             timeout_ms: 30_000,
             allow_http: false,
             consent: ConsentMode::Off,
+            ca_certificates: Vec::new(),
             loopback_ports: BTreeSet::new(),
         }
     }
@@ -79,6 +84,13 @@ impl NetworkSettings {
         self
     }
 
+    /// Trusts the root certificates in the PEM file at `path` too (see
+    /// [`NetworkSettings::ca_certificates`]).
+    pub fn with_ca_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_certificates.push(path.into());
+        self
+    }
+
     /// The loopback ports opened with [`Self::allow_loopback_port`].
     pub fn loopback_ports(&self) -> &BTreeSet<u16> {
         &self.loopback_ports
@@ -98,6 +110,9 @@ mod tests {
             toml::from_str("burst = 3\nmax_concurrent = 1\nconsent = \"ask\"").unwrap();
         assert_eq!((s.burst, s.max_concurrent), (3, 1));
         assert_eq!(s.consent, ConsentMode::Ask);
+        let s: NetworkSettings =
+            toml::from_str("ca_certificates = [\"/etc/corp-ca.pem\"]").unwrap();
+        assert_eq!(s.ca_certificates, [PathBuf::from("/etc/corp-ca.pem")]);
         assert!(toml::from_str::<NetworkSettings>("loopback_ports = [80]").is_err());
         assert!(toml::from_str::<NetworkSettings>("consent = \"maybe\"").is_err());
     }

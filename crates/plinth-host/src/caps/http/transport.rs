@@ -5,6 +5,7 @@
 //! turns one request into one response or a [`Failure`].
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -25,14 +26,37 @@ pub(crate) struct Reply {
     pub body: Bytes,
 }
 
-/// The rustls client configuration: the Mozilla roots from `webpki-roots`, http/1.1 only.
-pub(crate) fn tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
-    let roots = rustls::RootCertStore {
+/// The rustls client configuration: the Mozilla roots from `webpki-roots` and the roots in
+/// the `extra` PEM files, http/1.1 only.
+pub(crate) fn tls_config(extra: &[PathBuf]) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    for path in extra {
+        let shown = path.display();
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("[network] ca_certificates: {shown}: {e}"))?;
+        let mut added = 0;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("[network] ca_certificates: {shown}: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("[network] ca_certificates: {shown}: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(format!(
+                "[network] ca_certificates: {shown} holds no PEM certificate"
+            ));
+        }
+    }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
