@@ -51,6 +51,11 @@ impl PluginDirs {
         }
     }
 
+    /// Every directory, the user directory first.
+    pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
+        std::iter::once(&self.user).chain(self.system.iter())
+    }
+
     fn in_order(&self) -> impl Iterator<Item = (Origin, &PathBuf)> {
         std::iter::once((Origin::User, &self.user))
             .chain(self.system.iter().map(|d| (Origin::System, d)))
@@ -112,6 +117,54 @@ impl Inventory {
         self.diagnostics
             .iter()
             .filter(move |d| d.plugin.as_deref() == Some(id))
+    }
+}
+
+/// How the inventory changed between two scans, as [`crate::Manager::subscribe_inventory`]
+/// reports it. Finding a plugin never enables it: an added plugin runs only once the state
+/// enables it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InventoryEvent {
+    /// Ids found now that were not found before.
+    pub added: Vec<String>,
+    /// Ids no longer found.
+    pub removed: Vec<String>,
+    /// Ids found in another folder or with another manifest version than before.
+    pub changed: Vec<String>,
+    /// Every diagnostic of the new scan (invalid manifests, missing components, clashes).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl InventoryEvent {
+    /// The changes from `before` to `after`; `None` when the scans agree.
+    pub fn between(before: &Inventory, after: &Inventory) -> Option<InventoryEvent> {
+        let mut event = InventoryEvent {
+            diagnostics: after.diagnostics.clone(),
+            ..InventoryEvent::default()
+        };
+        for (id, found) in &after.plugins {
+            match before.plugins.get(id) {
+                None => event.added.push(id.clone()),
+                Some(old)
+                    if old.dir != found.dir
+                        || old.manifest.plugin.version != found.manifest.plugin.version =>
+                {
+                    event.changed.push(id.clone());
+                }
+                Some(_) => {}
+            }
+        }
+        event.removed = before
+            .plugins
+            .keys()
+            .filter(|id| !after.plugins.contains_key(*id))
+            .cloned()
+            .collect();
+        let same = event.added.is_empty()
+            && event.removed.is_empty()
+            && event.changed.is_empty()
+            && before.diagnostics == after.diagnostics;
+        (!same).then_some(event)
     }
 }
 

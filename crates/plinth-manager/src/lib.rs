@@ -7,7 +7,9 @@
 //! - [`Manager`]: replays a `[plugins]` section (an identical replay touches nothing),
 //!   publishes [`StatusEvent`]s, calls plugins with their grants and settings, retries
 //!   crashing plugins with bounded exponential backoff, swaps new versions in atomically,
-//!   and [`Manager::watch`]es the plugin folders for hot reload.
+//!   and [`Manager::watch`]es the plugin folders and directories for hot reload and
+//!   discovery;
+//! - [`SignatureCheck`]: every load and reload checked against the trust store first.
 //!
 //! ```
 //! use plinth_host::Host;
@@ -39,11 +41,16 @@
 mod clock;
 pub mod discovery;
 mod manager;
+mod signatures;
 pub mod state;
 mod status;
 mod watch;
 
 pub use clock::{Backoff, Clock, MockClock, SystemClock};
-pub use manager::{ApplyReport, Counters, Manager, ManagerBuilder, ManagerError, ManagerStats};
+pub use manager::{
+    Answer, ApplyReport, Counters, Manager, ManagerBuilder, ManagerError, ManagerStats,
+};
+pub use plinth_package::SignaturePolicy;
+pub use signatures::SignatureCheck;
 pub use status::{Status, StatusEvent};
 pub use watch::Watcher;

@@ -13,13 +13,17 @@ use plinth_manifest::{MANIFEST_FILE, Manifest};
 use tokio::sync::broadcast;
 
 use crate::clock::{Backoff, Clock, SystemClock};
-use crate::discovery::Inventory;
+use crate::discovery::{Inventory, InventoryEvent, PluginDirs};
+use crate::signatures::SignatureCheck;
 use crate::state::{PluginEntry, PluginsSection};
 use crate::status::{Status, StatusEvent};
 
 mod calls;
+mod inventory;
 mod load;
 mod settings;
+
+pub use calls::Answer;
 
 /// A call through the manager failed.
 #[derive(Debug, thiserror::Error)]
@@ -131,9 +135,32 @@ pub struct ManagerBuilder {
     base_dir: PathBuf,
     inventory: Inventory,
     tenant: Option<String>,
+    signatures: Option<SignatureCheck>,
+    plugin_dirs: Option<PluginDirs>,
 }
 
 impl ManagerBuilder {
+    /// Checks every load and reload against a trust store (docs/design/0027): a signature
+    /// that is present must verify with a trusted key, and under
+    /// [`SignaturePolicy::Require`](plinth_package::SignaturePolicy::Require) one must be
+    /// present. A refused new version leaves the old one serving, with the error
+    /// (`bad-signature`, `unsigned`, `untrusted-key`) in the status stream. Without it the
+    /// manager checks no signatures (the embedder verified them at install time).
+    pub fn signatures(mut self, check: SignatureCheck) -> Self {
+        self.signatures = Some(check);
+        self
+    }
+
+    /// The plugin directories to discover plugins in. [`Manager::watch`] also watches them:
+    /// a plugin folder that appears, changes or goes away there updates the inventory and
+    /// is reported by [`Manager::subscribe_inventory`]; discovering a plugin never enables
+    /// it. They are scanned now, replacing any [`ManagerBuilder::inventory`].
+    pub fn plugin_dirs(mut self, dirs: PluginDirs) -> Self {
+        self.inventory = crate::discovery::discover(&dirs);
+        self.plugin_dirs = Some(dirs);
+        self
+    }
+
     /// Runs every plugin for `tenant`: its key-value data is kept apart from every other
     /// tenant's (`LoadOptions::with_tenant`). Pair it with the tenant's own home (plugin
     /// directory and state file) so installs and grants are kept apart too.
@@ -175,6 +202,7 @@ impl ManagerBuilder {
     /// The manager.
     pub fn build(self) -> Manager {
         let (events, _) = broadcast::channel(1024);
+        let (inventory_events, _) = broadcast::channel(64);
         Manager {
             shared: Arc::new(Shared {
                 host: self.host,
@@ -183,7 +211,10 @@ impl ManagerBuilder {
                 crash_threshold: self.crash_threshold,
                 base_dir: self.base_dir,
                 tenant: self.tenant,
+                signatures: self.signatures,
+                plugin_dirs: self.plugin_dirs,
                 inventory: RwLock::new(self.inventory),
+                inventory_events,
                 slots: RwLock::new(BTreeMap::new()),
                 last: Mutex::new(None),
                 apply_lock: Mutex::new(()),
@@ -215,7 +246,10 @@ pub(crate) struct Shared {
     crash_threshold: u32,
     base_dir: PathBuf,
     tenant: Option<String>,
+    signatures: Option<SignatureCheck>,
+    pub(crate) plugin_dirs: Option<PluginDirs>,
     inventory: RwLock<Inventory>,
+    pub(crate) inventory_events: broadcast::Sender<InventoryEvent>,
     slots: RwLock<BTreeMap<String, Arc<Slot>>>,
     last: Mutex<Option<PluginsSection>>,
     /// Serializes apply, reload and retry; calls never take it.
@@ -257,7 +291,8 @@ struct Health {
 struct Active {
     plugin: Plugin,
     version: String,
-    /// The component's digest and manifest text, to skip a reload that changes nothing.
+    /// What the files looked like when this version was loaded (see [`fingerprint`]), to
+    /// skip a reload that changes nothing.
     fingerprint: String,
     instance: Option<Mutex<Option<PluginInstance>>>,
     retired: Arc<Mutex<Usage>>,
@@ -321,6 +356,8 @@ impl Manager {
             base_dir: PathBuf::from("."),
             inventory: Inventory::default(),
             tenant: None,
+            signatures: None,
+            plugin_dirs: None,
         }
     }
 
@@ -369,6 +406,15 @@ impl Manager {
             duration_us: slot.duration_us.load(Ordering::Relaxed),
             peak_memory_bytes: retired.peak_memory_bytes.max(live.peak_memory_bytes),
         })
+    }
+
+    /// The inventory used to find plugins without `artifact_path`.
+    pub fn inventory(&self) -> Inventory {
+        self.shared
+            .inventory
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the inventory used to find plugins without `artifact_path`.
@@ -657,9 +703,13 @@ fn only_settings_changed(before: &PluginEntry, after: &PluginEntry) -> bool {
     same == *after && before.config != after.config
 }
 
-/// What identifies the bytes a load reads: the manifest text and the component's
-/// length and modification time.
-fn fingerprint(source: &Path) -> String {
+/// What identifies the files a load reads, without hashing them: the manifest text (of
+/// `plugin.toml`, or of `x.toml` beside a bare `x.wasm`) and the length and modification
+/// time of the component and of the signature files a check reads. An editor touching a
+/// folder does not reload; rewriting or renaming any of these files does. (Hashing the
+/// component would also catch a rewrite that keeps length and mtime, at the price of
+/// reading every component on every event; the load itself hashes it anyway.)
+pub(crate) fn fingerprint(source: &Path) -> String {
     let manifest_file = source.join(MANIFEST_FILE);
     let (manifest, component) = if manifest_file.is_file() {
         let text = std::fs::read_to_string(&manifest_file).unwrap_or_default();
@@ -668,10 +718,20 @@ fn fingerprint(source: &Path) -> String {
             .unwrap_or_default();
         (text, component)
     } else {
-        (String::new(), source.to_path_buf())
+        let sibling = std::fs::read_to_string(source.with_extension("toml")).unwrap_or_default();
+        (sibling, source.to_path_buf())
     };
-    let meta = std::fs::metadata(&component)
-        .map(|m| format!("{}:{:?}", m.len(), m.modified().ok()))
-        .unwrap_or_default();
-    format!("{manifest}\0{meta}")
+    let mut files = vec![component.clone(), component.with_extension("sig")];
+    if source.is_dir() {
+        files.push(source.join(plinth_package::INSTALLED_SIGNATURE));
+    }
+    let meta: Vec<String> = files
+        .iter()
+        .map(|file| {
+            std::fs::metadata(file)
+                .map(|m| format!("{}:{:?}", m.len(), m.modified().ok()))
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("{manifest}\0{}", meta.join("\0"))
 }

@@ -1,4 +1,19 @@
-//! Hot reload: watch the plugins' folders and reload a plugin when its files change.
+//! Hot reload: watch the plugins' folders and the plugin directories; reload a plugin when
+//! its files change, rescan the directories when a plugin folder appears, goes or is
+//! replaced.
+//!
+//! What is watched ([`Manager::watch_roots`]):
+//!
+//! - each plugin directory, not recursively: a folder created, removed or renamed in it;
+//! - each folder in a plugin directory, recursively: a plugin's files, and the manifest of
+//!   a folder that is still being filled;
+//! - each plugin folder outside them recursively, and its parent directory not
+//!   recursively: a new folder renamed over it (as `plinth install` does);
+//! - the directory of a bare component, not recursively.
+//!
+//! A watch follows a directory, not a path: a folder renamed over a watched one is a new
+//! directory. The watch set remembers which directory (device and inode) each path was
+//! and watches it again when that changed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,39 +26,68 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 
 use crate::manager::{Manager, lock};
 
-/// How often the watcher thread also retries plugins whose backoff expired.
+/// How often the watcher thread also retries plugins whose backoff expired, and checks that
+/// every watched directory is still the one it watches.
 const RETRY_POLL: Duration = Duration::from_millis(200);
 
-/// What one watcher watches: its debouncer and the roots it was told to watch.
+/// One watched path: how, and which directory or file it was when the watch was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Watched {
+    mode: RecursiveMode,
+    identity: Option<FileIdentity>,
+}
+
+/// Device and inode: what tells a folder renamed over a path from the folder it replaced.
+type FileIdentity = (u64, u64);
+
+#[cfg(unix)]
+fn identity(path: &Path) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Elsewhere a watched directory cannot be replaced by a rename while it is watched.
+#[cfg(not(unix))]
+fn identity(_path: &Path) -> Option<FileIdentity> {
+    None
+}
+
+/// What one watcher watches: its debouncer and the paths it watches.
 pub(crate) struct WatchSet {
     debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
-    roots: BTreeMap<PathBuf, RecursiveMode>,
+    roots: BTreeMap<PathBuf, Watched>,
 }
 
 impl WatchSet {
-    /// Watches the folders of `sources` and stops watching folders no longer among them.
-    fn sync(&mut self, sources: &BTreeMap<String, PathBuf>) -> Result<(), notify::Error> {
-        let wanted: BTreeMap<PathBuf, RecursiveMode> =
-            sources.values().map(|s| root_of(s)).collect();
-        let gone: Vec<PathBuf> = self
+    /// Watches the `wanted` paths, and stops watching paths no longer among them. A path
+    /// now holding another directory than when it was watched is watched again.
+    fn sync(&mut self, wanted: &BTreeMap<PathBuf, RecursiveMode>) -> Result<(), notify::Error> {
+        let stale: Vec<PathBuf> = self
             .roots
-            .keys()
-            .filter(|root| !wanted.contains_key(*root))
-            .cloned()
+            .iter()
+            .filter(|(root, watched)| {
+                wanted.get(*root) != Some(&watched.mode) || identity(root) != watched.identity
+            })
+            .map(|(root, _)| root.clone())
             .collect();
-        for root in gone {
+        for root in stale {
             self.roots.remove(&root);
             // The folder may be gone already; nothing is watched there either way.
             let _ = self.debouncer.unwatch(&root);
         }
         let mut result = Ok(());
         for (root, mode) in wanted {
-            if self.roots.contains_key(&root) {
+            if self.roots.contains_key(root) {
                 continue;
             }
-            match self.debouncer.watch(&root, mode) {
+            let identity = identity(root);
+            match self.debouncer.watch(root, *mode) {
                 Ok(()) => {
-                    self.roots.insert(root, mode);
+                    let watched = Watched {
+                        mode: *mode,
+                        identity,
+                    };
+                    self.roots.insert(root.clone(), watched);
                 }
                 Err(error) => {
                     tracing::warn!(dir = %root.display(), "plugin watcher: {error}");
@@ -63,6 +107,32 @@ fn root_of(source: &Path) -> (PathBuf, RecursiveMode) {
     } else {
         let parent = source.parent().map(PathBuf::from).unwrap_or_default();
         (parent, RecursiveMode::NonRecursive)
+    }
+}
+
+/// The visible folders of a plugin directory (staging folders start with a dot).
+fn folders_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| !n.starts_with('.'))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Adds `path` to the wanted set; recursive wins over not recursive.
+fn want(wanted: &mut BTreeMap<PathBuf, RecursiveMode>, path: PathBuf, mode: RecursiveMode) {
+    let entry = wanted.entry(path).or_insert(mode);
+    if mode == RecursiveMode::Recursive {
+        *entry = mode;
     }
 }
 
@@ -102,9 +172,11 @@ impl Drop for Watcher {
 impl Manager {
     /// Watches the folder of every plugin in the applied section (debounced by
     /// `debounce`), and of every plugin a later [`Manager::apply`] adds (folders of removed
-    /// plugins are let go). A change reloads the plugin off the call path and swaps it in;
-    /// a broken new version leaves the old one serving and is reported as a status event.
-    /// The watcher thread also runs [`Manager::retry_due`].
+    /// plugins are let go), and the plugin directories given to
+    /// [`crate::ManagerBuilder::plugin_dirs`]. A change reloads the plugin off the call path
+    /// and swaps it in; a broken new version leaves the old one serving and is reported as
+    /// a status event. A change in a plugin directory runs [`Manager::rediscover`]. The
+    /// watcher thread also runs [`Manager::retry_due`].
     pub fn watch(&self, debounce: Duration) -> Result<Watcher, notify::Error> {
         let (tx, rx) = mpsc::channel::<DebounceEventResult>();
         let debouncer = new_debouncer(debounce, None, tx)?;
@@ -112,7 +184,7 @@ impl Manager {
             debouncer,
             roots: BTreeMap::new(),
         };
-        set.sync(&self.sources())?;
+        set.sync(&self.watch_roots())?;
         let set = Arc::new(Mutex::new(set));
         lock(&self.shared.watchers).push(Arc::downgrade(&set));
         let manager = self.clone();
@@ -126,18 +198,78 @@ impl Manager {
         })
     }
 
-    /// Brings every running watcher in line with the plugins of the last apply; watchers
-    /// that were dropped are forgotten.
+    /// Every path a watcher should watch now, and how (see the module documentation).
+    /// A path inside a recursively watched folder is left out: it is watched already.
+    pub(crate) fn watch_roots(&self) -> BTreeMap<PathBuf, RecursiveMode> {
+        let mut wanted = BTreeMap::new();
+        if let Some(dirs) = &self.shared.plugin_dirs {
+            // A plugin directory that does not exist yet (a fresh home) is not watched.
+            for dir in dirs.all().filter(|d| d.is_dir()) {
+                want(&mut wanted, dir.clone(), RecursiveMode::NonRecursive);
+                for folder in folders_in(dir) {
+                    want(&mut wanted, folder, RecursiveMode::Recursive);
+                }
+            }
+        }
+        for source in self.sources().into_values() {
+            let (root, mode) = root_of(&source);
+            if mode == RecursiveMode::Recursive
+                && let Some(parent) = root.parent()
+            {
+                want(
+                    &mut wanted,
+                    parent.to_path_buf(),
+                    RecursiveMode::NonRecursive,
+                );
+            }
+            want(&mut wanted, root, mode);
+        }
+        let recursive: Vec<PathBuf> = wanted
+            .iter()
+            .filter(|(_, mode)| **mode == RecursiveMode::Recursive)
+            .map(|(path, _)| path.clone())
+            .collect();
+        wanted.retain(|path, _| {
+            !recursive
+                .iter()
+                .any(|folder| path != folder && path.starts_with(folder))
+        });
+        wanted
+    }
+
+    /// Brings every running watcher in line with the plugins of the last apply and the
+    /// folders in the plugin directories; watchers that were dropped are forgotten.
     pub(crate) fn resync_watchers(&self) {
         let mut watchers = lock(&self.shared.watchers);
         watchers.retain(|weak| weak.strong_count() > 0);
         if watchers.is_empty() {
             return;
         }
-        let sources = self.sources();
+        let wanted = self.watch_roots();
         for set in watchers.iter().filter_map(std::sync::Weak::upgrade) {
             // Failures are logged per folder; the other folders are still watched.
-            let _ = lock(&set).sync(&sources);
+            let _ = lock(&set).sync(&wanted);
+        }
+    }
+
+    /// Files changed at `paths`: rescan the plugin directories if they are among them,
+    /// follow replaced folders, and reload the plugins whose files changed.
+    fn files_changed(&self, paths: &[PathBuf]) {
+        let in_plugin_dirs = self
+            .shared
+            .plugin_dirs
+            .as_ref()
+            .is_some_and(|dirs| paths.iter().any(|p| dirs.all().any(|d| p.starts_with(d))));
+        if in_plugin_dirs {
+            self.rediscover();
+        }
+        self.resync_watchers();
+        for (id, source) in self.sources() {
+            let (root, _) = root_of(&source);
+            if paths.iter().any(|p| p.starts_with(&root)) {
+                tracing::info!(plugin = %id, "files changed; reloading");
+                self.reload_if_changed(&id);
+            }
         }
     }
 }
@@ -150,13 +282,7 @@ fn watch_loop(manager: &Manager, rx: &mpsc::Receiver<DebounceEventResult>) {
                     .iter()
                     .flat_map(|e| e.event.paths.iter().cloned())
                     .collect();
-                for (id, source) in manager.sources() {
-                    let (root, _) = root_of(&source);
-                    if paths.iter().any(|p| p.starts_with(&root)) {
-                        tracing::info!(plugin = %id, "files changed; reloading");
-                        manager.reload_if_changed(&id);
-                    }
-                }
+                manager.files_changed(&paths);
             }
             Ok(Err(errors)) => {
                 for error in errors {
@@ -165,6 +291,7 @@ fn watch_loop(manager: &Manager, rx: &mpsc::Receiver<DebounceEventResult>) {
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 manager.retry_due();
+                manager.resync_watchers();
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }

@@ -2,7 +2,7 @@
 //! and hot reload under load.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use plinth_manager::state::InstanceMode;
@@ -323,55 +323,28 @@ fn hot_reload_under_load(mode: InstanceMode) {
         InstanceMode::PerCall => "test.hot",
         InstanceMode::LongLived => "test.hot-long-lived",
     };
+    // The two versions differ in their manifest too: 1.0.0 is built from reload-v1, 2.0.0
+    // from reload-v2. An answer is whole when the build that computed it and the version
+    // the manager says served it agree.
     let dir = plugin_dir(tmp.path(), id, "1.0.0", test_programs::RELOAD_V1);
     let manager = Manager::builder(host()).build();
     manager.apply(&section(vec![entry(id, &dir, mode)]));
+    let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let seen = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
-    let callers: Vec<_> = (0..2)
-        .map(|_| {
-            let (manager, stop, seen) = (manager.clone(), stop.clone(), seen.clone());
-            std::thread::spawn(move || {
-                let mut calls = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let answer = run(&manager, id, "answer").expect("no call fails");
-                    let version = match answer.as_str() {
-                        "v1|alpha-v1|omega-v1" => 0,
-                        "v2|alpha-v2|omega-v2" => 1,
-                        other => panic!("a mixed answer: {other}"),
-                    };
-                    seen[version].fetch_add(1, Ordering::Relaxed);
-                    calls += 1;
-                }
-                calls
-            })
-        })
-        .collect();
+    let callers = spawn_callers(&manager, id, &stop, &tally);
     for i in 0..50 {
-        let next = if i % 2 == 0 {
-            test_programs::RELOAD_V2
-        } else {
-            test_programs::RELOAD_V1
-        };
-        replace(&dir.join("plugin.wasm"), next);
+        let (version, component) = RELOAD_VERSIONS[(i + 1) % 2];
+        plugin_dir(tmp.path(), id, version, component);
         assert!(manager.reload(id), "reload {i}");
-        // Let the callers make at least one call on this version.
-        let before = seen[0].load(Ordering::Relaxed) + seen[1].load(Ordering::Relaxed);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while seen[0].load(Ordering::Relaxed) + seen[1].load(Ordering::Relaxed) < before + 2 {
-            assert!(Instant::now() < deadline, "callers stalled");
-            std::thread::yield_now();
-        }
+        assert_eq!(manager.serving_version(id).as_deref(), Some(version));
+        tally.wait_for_calls_on(version);
     }
     stop.store(true, Ordering::Relaxed);
     let calls: u64 = callers.into_iter().map(|c| c.join().unwrap()).sum();
-    eprintln!(
-        "{id}: 50 swaps, {calls} calls ({} v1, {} v2), 0 failed",
-        seen[0].load(Ordering::Relaxed),
-        seen[1].load(Ordering::Relaxed)
-    );
+    let [v1, v2] = tally.per_version();
+    eprintln!("{id}: 50 swaps, {calls} calls ({v1} v1, {v2} v2), 0 failed, 0 mixed");
     assert!(calls >= 100, "{calls}");
-    assert!(seen[0].load(Ordering::Relaxed) > 0 && seen[1].load(Ordering::Relaxed) > 0);
+    assert!(v1 > 0 && v2 > 0);
     // The last replacement was v1, and it is what answers now.
     assert_eq!(run(&manager, id, "version").unwrap(), "v1");
     assert_eq!(manager.counters(id).unwrap().errors, 0);
@@ -417,13 +390,18 @@ fn the_watcher_covers_plugins_applied_after_it_started() {
     let early_entry = entry("test.early", &early, InstanceMode::PerCall);
     manager.apply(&section(vec![early_entry.clone()]));
     let watcher = manager.watch(Duration::from_millis(50)).unwrap();
-    assert_eq!(watcher.watched(), std::slice::from_ref(&early));
+    // The folder, and its parent (where a new folder renamed over it would show).
+    let parent = tmp.path().to_path_buf();
+    assert_eq!(watcher.watched(), [parent.clone(), early.clone()]);
 
     manager.apply(&section(vec![
         early_entry.clone(),
         entry("test.late", &late, InstanceMode::PerCall),
     ]));
-    assert_eq!(watcher.watched(), [early.clone(), late.clone()]);
+    assert_eq!(
+        watcher.watched(),
+        [parent.clone(), early.clone(), late.clone()]
+    );
     let mut rx = manager.subscribe();
     replace(&late.join("plugin.wasm"), test_programs::RELOAD_V2);
     wait_for(&mut rx, "test.late", |s| *s == Status::Ready);
@@ -431,5 +409,5 @@ fn the_watcher_covers_plugins_applied_after_it_started() {
 
     // A removed plugin's folder is let go.
     manager.apply(&section(vec![early_entry]));
-    assert_eq!(watcher.watched(), [early]);
+    assert_eq!(watcher.watched(), [parent, early]);
 }

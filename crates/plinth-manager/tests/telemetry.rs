@@ -1,5 +1,5 @@
-//! `tracing` spans `plugin.load`, `plugin.call` and the `plugin.panic` event, with plugin
-//! id, version and outcome.
+//! `tracing` spans `plugin.load`, `plugin.call` and `plugin.panic`, with plugin id, version
+//! and outcome; a panic's span is a child of the call that failed.
 
 use std::sync::{Arc, Mutex};
 
@@ -34,8 +34,15 @@ impl<S> Layer<S> for Capture
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _: Context<'_, S>) {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut fields = vec![format!("id={}", id.into_u64())];
+        let parent = attrs
+            .parent()
+            .cloned()
+            .or_else(|| ctx.current_span().id().cloned());
+        if let Some(parent) = parent {
+            fields.push(format!("parent={}", parent.into_u64()));
+        }
         attrs.record(&mut Fields(&mut fields));
         self.0
             .lock()
@@ -48,14 +55,6 @@ where
         let tag = format!("id={}", id.into_u64());
         if let Some((_, fields)) = all.iter_mut().rev().find(|(_, f)| f[0] == tag) {
             values.record(&mut Fields(fields));
-        }
-    }
-
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut fields = vec![String::new()];
-        event.record(&mut Fields(&mut fields));
-        if fields.iter().any(|f| f == "message=plugin.panic") {
-            self.0.lock().unwrap().push(("plugin.panic".into(), fields));
         }
     }
 }
@@ -75,7 +74,9 @@ fn load_call_and_panic_are_traced_with_id_version_and_outcome() {
     )
     .unwrap();
     std::fs::copy(test_programs::RELOAD_V1, dir.join("p.wasm")).unwrap();
-    let manager = Manager::builder(Host::new().unwrap()).build();
+    let manager = Manager::builder(Host::new().unwrap())
+        .crash_threshold(2)
+        .build();
     let mut entry = PluginEntry::new("test.traced");
     entry.enabled = true;
     entry.artifact_path = Some(dir.join("p.wasm"));
@@ -86,11 +87,13 @@ fn load_call_and_panic_are_traced_with_id_version_and_outcome() {
     manager
         .call_json("test.traced", "run", &[json!(["version"])])
         .unwrap();
-    assert!(
-        manager
-            .call_json("test.traced", "run", &[json!(["panic"])])
-            .is_err()
-    );
+    for _ in 0..2 {
+        assert!(
+            manager
+                .call_json("test.traced", "run", &[json!(["panic"])])
+                .is_err()
+        );
+    }
 
     let all = capture.0.lock().unwrap().clone();
     let has = |name: &str, wanted: &[&str]| {
@@ -115,11 +118,33 @@ fn load_call_and_panic_are_traced_with_id_version_and_outcome() {
         has("plugin.call", &["plugin=test.traced", "outcome=trap"]),
         "{all:?}"
     );
-    assert!(
-        has(
-            "plugin.panic",
-            &["plugin=test.traced", "version=3.1.4", "code=trap"]
-        ),
-        "{all:?}"
-    );
+    // The first trap is contained; the second (threshold 2) puts the plugin in Error.
+    for outcome in ["contained", "error"] {
+        let wanted = [
+            "plugin=test.traced",
+            "version=3.1.4",
+            "code=trap",
+            &format!("outcome={outcome}"),
+        ];
+        let at = all
+            .iter()
+            .position(|(n, fields)| {
+                n == "plugin.panic" && wanted.iter().all(|w| fields.iter().any(|f| f == w))
+            })
+            .unwrap_or_else(|| panic!("no plugin.panic span {wanted:?}: {all:?}"));
+        let panic = &all[at].1;
+        // Its parent is the call that trapped.
+        let parent = panic
+            .iter()
+            .find_map(|f| f.strip_prefix("parent="))
+            .unwrap_or_else(|| panic!("plugin.panic has no parent: {panic:?}"));
+        // Span ids are reused once a span closes: the parent is the latest one before.
+        let call = all[..at]
+            .iter()
+            .rev()
+            .find(|(_, fields)| fields[0] == format!("id={parent}"))
+            .unwrap();
+        assert_eq!(call.0, "plugin.call", "{call:?}");
+        assert!(call.1.iter().any(|f| f == "outcome=trap"), "{call:?}");
+    }
 }

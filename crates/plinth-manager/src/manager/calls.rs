@@ -12,10 +12,25 @@ use serde_json::Value;
 use super::{Active, Manager, ManagerError, Slot, lock};
 use crate::status::Status;
 
+/// What a call through [`Manager::call`] returned, and which version returned it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The export's result as JSON.
+    pub value: Value,
+    /// The manifest version of the loaded version that ran the call, start to end (a swap
+    /// during the call does not move it).
+    pub version: String,
+}
+
 impl Manager {
     /// Calls `export` of the enabled plugin `id` with JSON arguments, with the grants and
     /// settings of its entry: in a fresh instance, or its long-lived one.
     pub fn call_json(&self, id: &str, export: &str, args: &[Value]) -> Result<Value, ManagerError> {
+        self.call(id, export, args).map(|answer| answer.value)
+    }
+
+    /// [`Manager::call_json`], also saying which version answered.
+    pub fn call(&self, id: &str, export: &str, args: &[Value]) -> Result<Answer, ManagerError> {
         let slot = self
             .slot(id)
             .filter(|s| lock(&s.entry).enabled)
@@ -32,7 +47,8 @@ impl Manager {
             export,
             outcome = tracing::field::Empty
         );
-        let result = span.in_scope(|| self.call_on(&active, export, args));
+        let _entered = span.enter();
+        let result = self.call_on(&active, export, args);
         span.record(
             "outcome",
             match &result {
@@ -48,7 +64,10 @@ impl Manager {
                 let mut health = lock(&slot.health);
                 health.failures = 0;
                 health.crashes_in_a_row = 0;
-                Ok(value)
+                Ok(Answer {
+                    value,
+                    version: active.version.clone(),
+                })
             }
             Err(error) => {
                 slot.errors.fetch_add(1, Ordering::Relaxed);
@@ -125,34 +144,53 @@ impl Manager {
     }
 
     /// A guest failure: after `crash_threshold` in a row the version is dropped and the
-    /// plugin goes to `Error` with a retry after the backoff.
+    /// plugin goes to `Error` with a retry after the backoff. Traced as the span
+    /// `plugin.panic` (docs/design/0027), a child of the call's `plugin.call`, around the
+    /// containment: its `outcome` is `contained` (the plugin keeps serving; a long-lived
+    /// instance was discarded), `error` (this failure tripped the plugin into `Error`) or
+    /// `replaced` (the version had already been swapped out).
     fn crashed(&self, slot: &Slot, active: &Arc<Active>, error: &CallError) {
-        tracing::warn!(target: "plinth::panic", plugin = %slot.id, version = %active.version, code = %error.code(), "plugin.panic");
+        let span = tracing::warn_span!(
+            "plugin.panic",
+            plugin = %slot.id,
+            version = %active.version,
+            code = %error.code(),
+            outcome = tracing::field::Empty
+        );
+        let _entered = span.enter();
+        let outcome = self.contain(slot, active, error);
+        span.record("outcome", outcome);
+        tracing::warn!(plugin = %slot.id, version = %active.version, code = %error.code(), outcome, "plugin.panic: {error}");
+    }
+
+    fn contain(&self, slot: &Slot, active: &Arc<Active>, error: &CallError) -> &'static str {
         let tripped = {
             let mut health = lock(&slot.health);
             health.crashes_in_a_row += 1;
             health.crashes_in_a_row >= self.shared.crash_threshold
         };
         if !tripped {
-            return;
+            return "contained";
         }
         let mut current = slot.active.write().unwrap_or_else(|p| p.into_inner());
-        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, active)) {
-            let old = current.take();
-            drop(current);
-            drop(old);
-            self.schedule_retry(slot);
-            let diagnostic = Diagnostic::new(
-                error.code(),
-                format!(
-                    "{}: failed {} calls in a row; last: {error}",
-                    slot.id, self.shared.crash_threshold
-                ),
-            )
-            .with_plugin(&slot.id);
-            lock(&slot.health).crashes_in_a_row = 0;
-            self.publish(slot, Status::Error(diagnostic));
+        if !current.as_ref().is_some_and(|c| Arc::ptr_eq(c, active)) {
+            return "replaced";
         }
+        let old = current.take();
+        drop(current);
+        drop(old);
+        self.schedule_retry(slot);
+        let diagnostic = Diagnostic::new(
+            error.code(),
+            format!(
+                "{}: failed {} calls in a row; last: {error}",
+                slot.id, self.shared.crash_threshold
+            ),
+        )
+        .with_plugin(&slot.id);
+        lock(&slot.health).crashes_in_a_row = 0;
+        self.publish(slot, Status::Error(diagnostic));
+        "error"
     }
 
     /// A plugin without a serving version: retried when its backoff expired, else refused.

@@ -11,7 +11,37 @@ use plinth_manifest::grant::Grant;
 use serde_json::Value;
 
 use super::{Active, Manager, Slot, fingerprint};
+use crate::signatures::Vouched;
 use crate::state::{InstanceMode, PluginEntry};
+
+/// Loads tried while the files keep changing under them.
+const LOAD_ATTEMPTS: usize = 5;
+
+/// The loaded version must be what the signature check vouched for: the same component
+/// bytes and, with a manifest, the same id and version (a file replaced between the check
+/// and the load is refused, not run unchecked).
+fn check_vouched(plugin: &Plugin, vouched: &Vouched) -> Result<(), Diagnostic> {
+    let subject = &vouched.subject;
+    let same_identity = plugin.manifest().is_none_or(|m| {
+        m.plugin.id.as_str() == subject.id.as_str() && m.plugin.version == subject.version
+    });
+    if vouched.covers(plugin.digest()) && same_identity {
+        tracing::debug!(plugin = %plugin.id(), signer = ?vouched.signer, "signature verified");
+        return Ok(());
+    }
+    Err(Diagnostic::new(
+        Code::BadSignature,
+        format!(
+            "{}: the files changed after their signature was checked (checked {} {} {}, loaded {})",
+            plugin.id(),
+            subject.id,
+            subject.version,
+            subject.digest,
+            plugin.digest()
+        ),
+    )
+    .with_hint("replace a plugin folder by renaming a complete new folder over it, then reload"))
+}
 
 impl Manager {
     pub(super) fn prepare(&self, entry: &PluginEntry, slot: &Slot) -> Result<Active, Diagnostic> {
@@ -23,7 +53,7 @@ impl Manager {
             outcome = tracing::field::Empty
         );
         let _entered = span.enter();
-        let result = self.prepare_from(entry, &source, slot);
+        let result = self.prepare_stable(entry, &source, slot);
         match &result {
             Ok(active) => {
                 span.record("version", active.version.as_str());
@@ -38,12 +68,49 @@ impl Manager {
         result
     }
 
-    fn prepare_from(
+    /// Loads until the files did not change during the load: a load reads the manifest,
+    /// the signature and the component one after another, so a replacement in between
+    /// (a folder renamed over, files copied one by one) could mix two versions. The
+    /// fingerprint before and after a load tells; a changed one loads again.
+    fn prepare_stable(
         &self,
         entry: &PluginEntry,
         source: &Path,
         slot: &Slot,
     ) -> Result<Active, Diagnostic> {
+        for _ in 0..LOAD_ATTEMPTS {
+            let before = fingerprint(source);
+            let result = self.prepare_from(entry, source, slot, before.clone());
+            if fingerprint(source) == before {
+                return result;
+            }
+            tracing::info!(plugin = %entry.id, "files changed during the load; loading again");
+        }
+        Err(Diagnostic::new(
+            Code::MissingPackage,
+            format!(
+                "{}: the files at {} changed during each of {LOAD_ATTEMPTS} loads",
+                entry.id,
+                source.display()
+            ),
+        )
+        .with_plugin(&entry.id)
+        .with_hint("replace a plugin folder by renaming a complete new folder over it"))
+    }
+
+    fn prepare_from(
+        &self,
+        entry: &PluginEntry,
+        source: &Path,
+        slot: &Slot,
+        fingerprint: String,
+    ) -> Result<Active, Diagnostic> {
+        let vouched = match &self.shared.signatures {
+            Some(check) => check
+                .check(source)
+                .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?,
+            None => None,
+        };
         let grants = entry
             .grants
             .iter()
@@ -58,7 +125,6 @@ impl Manager {
         if let Some(tenant) = &self.shared.tenant {
             options = options.with_tenant(tenant.clone());
         }
-        let fingerprint = fingerprint(source);
         let plugin = self
             .shared
             .host
@@ -77,9 +143,15 @@ impl Manager {
             )
             .with_plugin(&entry.id));
         }
-        let version = plugin
-            .manifest()
-            .map_or_else(|| "0.0.0".into(), |m| m.plugin.version.to_string());
+        if let Some(vouched) = &vouched {
+            check_vouched(&plugin, vouched).map_err(|d| d.with_plugin(&entry.id))?;
+        }
+        // A bare component has no manifest; a signed one has the version of its `x.toml`.
+        let version = match (plugin.manifest(), &vouched) {
+            (Some(m), _) => m.plugin.version.to_string(),
+            (None, Some(v)) => v.subject.version.to_string(),
+            (None, None) => "0.0.0".into(),
+        };
         let instance = match entry.instance {
             InstanceMode::PerCall => None,
             InstanceMode::LongLived => Some(Mutex::new(Some(
@@ -107,7 +179,9 @@ impl Manager {
             let result = instance
                 .call_json("on-load", &[Value::String(settings.to_string())])
                 .map_err(|e| {
-                    tracing::warn!(target: "plinth::panic", plugin = %plugin.id(), "plugin.panic in on-load");
+                    if e.is_guest_failure() {
+                        on_load_panicked(plugin, &e);
+                    }
                     e.to_diagnostic()
                 })?;
             if let Some(err) = result.get("err") {
@@ -124,4 +198,21 @@ impl Manager {
         }
         Ok(instance)
     }
+}
+
+/// `plugin.panic` for a guest failure in `on-load`: the instance never starts, so the
+/// load (or the restart after a trap) fails; `outcome` is `load-failed`.
+fn on_load_panicked(plugin: &Plugin, error: &plinth_host::CallError) {
+    let version = plugin
+        .manifest()
+        .map_or_else(|| "0.0.0".into(), |m| m.plugin.version.to_string());
+    let span = tracing::warn_span!(
+        "plugin.panic",
+        plugin = %plugin.id(),
+        version = %version,
+        code = %error.code(),
+        outcome = "load-failed"
+    );
+    let _entered = span.enter();
+    tracing::warn!(plugin = %plugin.id(), version = %version, code = %error.code(), outcome = "load-failed", "plugin.panic in on-load: {error}");
 }
