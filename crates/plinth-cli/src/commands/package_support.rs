@@ -36,8 +36,8 @@ pub fn fail_with(printer: &Printer, error: &PackageError) -> Outcome {
     fail(printer, error.to_diagnostic(), outcome)
 }
 
-/// The signature status of a plugin directory, `x.wasm` beside `x.toml`, or `.plinth` package
-/// for `check`:
+/// The signature status of a plugin directory (an installed one too), `x.wasm` beside
+/// `x.toml`, or `.plinth` package, for `check` and `show`:
 /// `{"status": "trusted", "signer": NAME}`, `unsigned`, `untrusted-key` or `bad-signature`,
 /// and the diagnostic to report when the signature is bad. `None` when `path` is not in the
 /// directory layout (other errors are `check`'s own to report).
@@ -52,10 +52,12 @@ pub fn signature_status(
         let limits = plinth_package::UnpackLimits::default();
         plinth_package::verify_package_file(path, &trust, SignaturePolicy::Require, &limits)
             .map(|verified| verified.verification)
+    } else if path.is_dir() {
+        // An installed folder keeps `package.sig` (package installs) or `x.sig` (directory
+        // installs and authors' folders): `verify_installed` checks whichever it has.
+        plinth_package::verify_installed(path, &trust, SignaturePolicy::Require)
     } else {
-        let entry = if path.is_dir() {
-            LayoutEntry::for_plugin_dir(path).ok()?
-        } else if path.extension().is_some_and(|e| e == "wasm") {
+        let entry = if path.extension().is_some_and(|e| e == "wasm") {
             LayoutEntry::for_component(path).ok()?
         } else {
             LayoutEntry::for_plugin_dir(path.parent()?).ok()?
@@ -89,6 +91,21 @@ pub fn load_package(
     path: &std::path::Path,
     options: plinth_host::LoadOptions,
 ) -> Result<plinth_host::Plugin, plinth_manifest::Diagnostic> {
+    let unpacked = unpack_package(path)?;
+    // Loading reads the component and manifest into memory; the directory can go after.
+    host.load_with(&unpacked.dir, options)
+        .map_err(|e| e.to_diagnostic())
+}
+
+/// A `.plinth` package unpacked into a temporary directory, removed when this is dropped.
+pub struct Unpacked {
+    _temp: tempfile::TempDir,
+    /// The plugin directory inside it.
+    pub dir: std::path::PathBuf,
+}
+
+/// Unpacks the `.plinth` file at `path` within the package limits (nothing is run).
+pub fn unpack_package(path: &std::path::Path) -> Result<Unpacked, plinth_manifest::Diagnostic> {
     let limits = plinth_package::UnpackLimits::default();
     let temp = tempfile::Builder::new()
         .prefix("plinth-package-")
@@ -107,6 +124,5 @@ pub fn load_package(
         )
     })?;
     plinth_package::unpack(&bytes, &dir, &limits).map_err(|e| e.to_diagnostic())?;
-    // Loading reads the component and manifest into memory; the directory can go after.
-    host.load_with(&dir, options).map_err(|e| e.to_diagnostic())
+    Ok(Unpacked { _temp: temp, dir })
 }

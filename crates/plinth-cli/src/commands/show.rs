@@ -1,19 +1,21 @@
-//! `plinth show PATH`: what a plugin is, asks for and offers, read without running it.
+//! `plinth show ID|PATH`: what a plugin is, asks for and offers, and who signed it, read
+//! without running it.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use plinth_manifest::Manifest;
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::commands::package_support::{signature_status, unpack_package};
 use crate::context::Context;
 use crate::output::{Outcome, fail};
 
-/// Show a plugin's manifest, requested capabilities, digest, imports and exports.
+/// Show a plugin's manifest, requested capabilities, digest, signature, imports and exports.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// Installed plugin id, plugin directory, plugin.toml or .wasm component.
+    /// Installed plugin id, plugin directory, plugin.toml, .plinth package or .wasm component.
     path: String,
 }
 
@@ -30,7 +32,26 @@ impl ShowArgs {
                 .and_then(|s| s.entry(&self.path).map(|e| e.grants.clone()))
                 .unwrap_or_default()
         });
-        let path = installed.as_deref().unwrap_or(Path::new(&self.path));
+        // What the signature is checked on: the installed folder, or the path as given (a
+        // package's signature is `FILE.sig` beside it, not inside).
+        let target = installed
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&self.path));
+        let signature = signature_status(ctx, &target);
+        let is_package = installed.is_none()
+            && target.is_file()
+            && target.extension().is_some_and(|e| e == "plinth");
+        let unpacked = if is_package {
+            match unpack_package(&target) {
+                Ok(unpacked) => Some(unpacked),
+                Err(diagnostic) => return fail(printer, diagnostic, Outcome::Failed),
+            }
+        } else {
+            None
+        };
+        let path = unpacked
+            .as_ref()
+            .map_or(target.as_path(), |u| u.dir.as_path());
         let (manifest, component_path): (Option<Manifest>, PathBuf) =
             if path.extension().is_some_and(|e| e == "wasm") {
                 (None, path.to_path_buf())
@@ -71,6 +92,18 @@ impl ShowArgs {
             .map(|m| m.requested_grants().iter().map(|g| g.to_string()).collect())
             .unwrap_or_default();
         let exports: Vec<String> = inspection.exports.iter().map(|f| f.signature()).collect();
+        // A package's component is named by its member path, not the temporary directory.
+        let component_path = match &unpacked {
+            Some(u) => component_path
+                .strip_prefix(&u.dir)
+                .map_or(component_path.clone(), Path::to_path_buf),
+            None => component_path,
+        };
+        let (signature_json, bad_signature) = match signature {
+            Some((status, bad)) => (status, bad),
+            None => (Value::Null, None),
+        };
+        let diagnostics: Vec<Diagnostic> = bad_signature.into_iter().collect();
         if printer.json {
             printer.json_doc(&json!({
                 "id": manifest.as_ref().map(|m| m.plugin.id.to_string()),
@@ -81,10 +114,13 @@ impl ShowArgs {
                 "digest": inspection.digest.to_string(),
                 "api": manifest.as_ref().and_then(|m| m.runtime.api.as_ref().map(|v| v.to_string())),
                 "world": manifest.as_ref().and_then(|m| m.runtime.world.clone()),
+                "package": is_package.then_some(&target),
+                "signature": signature_json,
                 "requested_capabilities": requested,
                 "granted_capabilities": granted.clone().unwrap_or_default(),
                 "imports": inspection.imports,
                 "exports": exports,
+                "diagnostics": diagnostics,
             }));
             return Outcome::Ok;
         }
@@ -103,8 +139,21 @@ impl ShowArgs {
                 printer.line(format!("  api:         {api}"));
             }
         }
-        printer.line(format!("  component:   {}", component_path.display()));
+        printer.diagnostics_text(&diagnostics);
+        if is_package {
+            printer.line(format!(
+                "  component:   {} (in {})",
+                component_path.display(),
+                target.display()
+            ));
+        } else {
+            printer.line(format!("  component:   {}", component_path.display()));
+        }
         printer.line(format!("  digest:      {}", inspection.digest));
+        printer.line(format!(
+            "  signature:   {}",
+            describe_signature(&signature_json)
+        ));
         if manifest.is_some() {
             let list = if requested.is_empty() {
                 "(none)".to_string()
@@ -132,5 +181,20 @@ impl ShowArgs {
             printer.line(format!("  {export}"));
         }
         Outcome::Ok
+    }
+}
+
+/// The signature status of [`signature_status`] in words.
+fn describe_signature(status: &Value) -> String {
+    let field = |key: &str| status[key].as_str().unwrap_or_default();
+    match field("status") {
+        "trusted" => format!("signed by trusted key `{}`", field("signer")),
+        "unsigned" => "unsigned".to_owned(),
+        "untrusted-key" => match status["key"].as_str() {
+            Some(key) => format!("signed by a key not in the trust store ({key})"),
+            None => "signed by a key not in the trust store".to_owned(),
+        },
+        "bad-signature" => "BAD SIGNATURE: the files changed since they were signed".to_owned(),
+        _ => "(no manifest beside the component to check a signature against)".to_owned(),
     }
 }
