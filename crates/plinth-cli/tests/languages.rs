@@ -6,6 +6,9 @@
 //! `$CARGO_TARGET_TMPDIR/languages/`, once per test binary, and only when their sources, the
 //! PDKs or the WIT changed since the last run; their compiled code stays in the compile cache
 //! there too. The Rust builds come from test-programs.
+//!
+//! Speed and memory figures of these builds come from the criterion bench
+//! `benches/benches/languages.rs` (docs/performance.md), not from a test.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -497,64 +500,6 @@ fn visits_counts_persist_across_processes_in_every_language() {
         assert!(
             err.starts_with("missing-grant: ") && err.contains(" kv`"),
             "{lang:?}: {doc}"
-        );
-    }
-}
-
-/// Resident set size of this process, in bytes (Linux).
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
-
-/// Load (cached), instantiate, warm call and RSS per live instance of each language's
-/// count-vowels build. Prints a Markdown table; figures go into docs/performance.md.
-///
-/// `cargo test -p plinth-cli --release --test languages -- --ignored --nocapture measure`
-#[test]
-#[ignore = "a measurement, not a check"]
-fn measure() {
-    use std::time::Instant;
-    println!("| language | load (cached) | instantiate | warm call | RSS per live instance |");
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    for lang in LANGS {
-        let dir = built("count-vowels", lang);
-        load("count-vowels", lang, &[], Value::Null); // fills the compile cache
-        let loads = 20;
-        let start = Instant::now();
-        for _ in 0..loads {
-            host().load(&dir).unwrap();
-        }
-        let load_time = start.elapsed() / loads;
-        let plugin = host().load(&dir).unwrap();
-        let n = 20;
-        let before = rss_bytes();
-        let start = Instant::now();
-        let mut live: Vec<_> = (0..n).map(|_| plugin.instantiate().unwrap()).collect();
-        let instantiate = start.elapsed() / n;
-        let input = json!({"text": "Hello World"}).to_string();
-        for instance in &mut live {
-            instance
-                .call_json("call", &[json!("count_vowels"), json!(input)])
-                .unwrap();
-        }
-        let per_instance = rss_bytes().saturating_sub(before) / u64::from(n);
-        let calls = 2000;
-        let start = Instant::now();
-        for _ in 0..calls {
-            live[0]
-                .call_json("call", &[json!("count_vowels"), json!(input)])
-                .unwrap();
-        }
-        let warm = start.elapsed() / calls;
-        println!(
-            "| {lang:?} | {load_time:.2?} | {instantiate:.2?} | {warm:.2?} | {:.1} MB |",
-            per_instance as f64 / 1e6
         );
     }
 }
