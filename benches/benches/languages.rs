@@ -121,28 +121,6 @@ fn find_tool(variable: &str, program: &str, extra: Option<PathBuf>) -> Option<Pa
         .find(|path| path.is_file())
 }
 
-/// Hashes every file under `dir` (names and contents, sorted; components and caches
-/// skipped).
-fn fingerprint(dir: &Path, hasher: &mut impl Hasher) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("dir entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".wasm") || name == "__pycache__" || name.starts_with('.') {
-            continue;
-        }
-        name.hash(hasher);
-        if path.is_dir() {
-            fingerprint(&path, hasher);
-        } else {
-            std::fs::read(&path).expect("read file").hash(hasher);
-        }
-    }
-}
-
 /// The component bytes of `lang`'s count-vowels, or why there are none.
 fn component(lang: Lang) -> Result<Vec<u8>, String> {
     let (example, variable, program, extra) = match lang {
@@ -170,9 +148,9 @@ fn component(lang: Lang) -> Result<Vec<u8>, String> {
     let pdk = repo().join("pdk");
     let wit = repo().join("wit/plinth-plugin@0.1.0");
     let mut hasher = DefaultHasher::new();
-    fingerprint(&source, &mut hasher);
-    fingerprint(&pdk, &mut hasher);
-    fingerprint(&wit, &mut hasher);
+    test_programs::fingerprint(&source, &mut hasher);
+    test_programs::fingerprint(&pdk, &mut hasher);
+    test_programs::fingerprint(&wit, &mut hasher);
     tool.hash(&mut hasher);
     let stamp = format!("{:016x}", hasher.finish());
     let stage = work().join(example);

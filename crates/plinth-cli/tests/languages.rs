@@ -61,27 +61,6 @@ fn host() -> &'static Host {
     })
 }
 
-/// Hashes every file under `dir` (names and contents, sorted, `.wasm` and caches skipped).
-fn fingerprint(dir: &Path, hasher: &mut impl Hasher) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".wasm") || name == "__pycache__" || name.starts_with('.') {
-            continue;
-        }
-        name.hash(hasher);
-        if path.is_dir() {
-            fingerprint(&path, hasher);
-        } else {
-            std::fs::read(&path).unwrap().hash(hasher);
-        }
-    }
-}
-
 /// `examples/NAME` (Rust), `examples/NAME-py` or `examples/NAME-js` as a built plugin
 /// directory. Python and JavaScript are built once per test binary, and reused across runs
 /// while their inputs are unchanged.
@@ -118,9 +97,9 @@ fn built(name: &str, lang: Lang) -> PathBuf {
         }
         Some(_) => {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            fingerprint(&source, &mut hasher);
-            fingerprint(&repo().join("pdk"), &mut hasher);
-            fingerprint(&repo().join("wit"), &mut hasher);
+            test_programs::fingerprint(&source, &mut hasher);
+            test_programs::fingerprint(&repo().join("pdk"), &mut hasher);
+            test_programs::fingerprint(&repo().join("wit"), &mut hasher);
             let stamp = format!("{:016x}", hasher.finish());
             let stamp_file = stage.join(".inputs");
             let fresh = std::fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)

@@ -32,3 +32,36 @@ include!(concat!(env!("OUT_DIR"), "/guests.rs"));
 pub fn example_dir(name: &str) -> PathBuf {
     Path::new(EXAMPLES_DIR).join(name)
 }
+
+/// Feeds every file below `dir` into `hasher`: names and contents, in sorted order, skipping
+/// `.wasm` files, `__pycache__` and hidden entries. Tests and benchmarks that build a
+/// Python or JavaScript example key their cached component on it.
+///
+/// # Panics
+///
+/// When `dir` or a file below it cannot be read.
+pub fn fingerprint(dir: &Path, hasher: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if name.ends_with(".wasm") || name == "__pycache__" || name.starts_with('.') {
+            continue;
+        }
+        name.hash(hasher);
+        if path.is_dir() {
+            fingerprint(&path, hasher);
+        } else {
+            std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+                .hash(hasher);
+        }
+    }
+}
