@@ -1,5 +1,7 @@
 //! `plinth list/show/enable/disable/grant/revoke` and `call ID` on a home directory.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -34,14 +36,7 @@ fn home() -> tempfile::TempDir {
         std::fs::copy(example.join(file), dir.join(file)).unwrap();
     }
     // Paths in the system dir of this machine must not leak into the test.
-    std::fs::write(
-        home.path().join("config.toml"),
-        format!(
-            "[paths]\nsystem_dir = \"{}\"\n",
-            home.path().join("system").display()
-        ),
-    )
-    .unwrap();
+    common::isolate_system_dir(home.path());
     home
 }
 

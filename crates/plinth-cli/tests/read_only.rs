@@ -22,14 +22,7 @@ fn home_with_a_trapping_start() -> tempfile::TempDir {
         ),
     )
     .unwrap();
-    std::fs::write(
-        home.path().join("config.toml"),
-        format!(
-            "[paths]\nsystem_dir = \"{}\"\n",
-            home.path().join("system").display()
-        ),
-    )
-    .unwrap();
+    common::isolate_system_dir(home.path());
     let enabled = plinth(home.path(), &["enable", ID]);
     assert_eq!(enabled.code, 0, "{}", enabled.stderr);
     home

@@ -115,3 +115,16 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         }
     }
 }
+
+/// Points the home's system plugin dir at an empty folder inside it, so plugins installed
+/// on this machine's system dir do not leak into a test.
+pub fn isolate_system_dir(home: &Path) {
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "[paths]\nsystem_dir = \"{}\"\n",
+            home.join("system").display()
+        ),
+    )
+    .unwrap();
+}
