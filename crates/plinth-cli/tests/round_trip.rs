@@ -1,7 +1,7 @@
 //! The whole distribution round trip with the real binary and a real OCI registry on
 //! 127.0.0.1: author → keygen → pack → sign → push; then, on clean homes, trust add →
 //! search/install (through an index entry pointing at the OCI reference, and straight from
-//! `oci://`) → verify → enable → grant → call. Then `plinth update` from the index, and
+//! `oci://`) → verify → enable → grant → call, and a restore from the lockfile alone. Then `plinth update` from the index, and
 //! `--tenant` homes that never see each other's plugins.
 
 mod common;
@@ -133,6 +133,32 @@ fn author_to_user_through_an_oci_registry_on_loopback() {
     ok(run2(&["grant", "example.hello", "log"]));
     let called = ok(run2(&["call", "example.hello", "run", r#"["Bo"]"#]));
     assert_eq!(called.stdout.trim(), r#"{"ok":"Hello, Bo!"}"#);
+
+    // A third home with only that lockfile and trust store restores the same bytes from
+    // the registry, pinned by digest.
+    let restored = s.root.path().join("restored");
+    fs::create_dir(&restored).unwrap();
+    for file in ["plinth.lock", "trusted_keys.toml"] {
+        fs::copy(other.join(file), restored.join(file)).unwrap();
+    }
+    let run3 = |args: &[&str]| plinth_in(&restored, &s.work, args);
+    let report = ok(run3(&["--json", "restore"])).json();
+    assert_eq!(
+        report["restored"][0]["id"],
+        json!("example.hello"),
+        "{report}"
+    );
+    let plugin_files = |home: &Path| listing(&home.join("plugins"));
+    assert_eq!(plugin_files(&restored), plugin_files(&other));
+    assert_eq!(
+        fs::read(restored.join("plinth.lock")).unwrap(),
+        fs::read(other.join("plinth.lock")).unwrap(),
+        "the lockfile is unchanged"
+    );
+    ok(run3(&["enable", "example.hello"]));
+    ok(run3(&["grant", "example.hello", "log"]));
+    let called = ok(run3(&["call", "example.hello", "run", r#"["Cy"]"#]));
+    assert_eq!(called.stdout.trim(), r#"{"ok":"Hello, Cy!"}"#);
 }
 
 #[test]
