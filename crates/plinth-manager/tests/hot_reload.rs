@@ -38,7 +38,7 @@ fn wait_for_inventory(
 #[test]
 fn swaps_through_the_watcher_under_load_never_fail_or_mix() {
     const ID: &str = "test.hot-watched";
-    const SWAPS: usize = 20;
+    const SWAPS: usize = 50;
     let home_dir = tempfile::tempdir().unwrap();
     let home = Home::new(home_dir.path());
     install(&home, ID, RELOAD_VERSIONS[0]);
