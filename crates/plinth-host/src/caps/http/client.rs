@@ -144,14 +144,19 @@ impl Network {
         request: Outgoing,
         deadline: Instant,
     ) -> Result<Reply, Failure> {
-        let ms = self.settings.timeout_ms;
         let work = self.follow(plugin, target, request);
         match tokio::time::timeout_at(deadline, work).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(Failure::Timeout(format!(
-                "no complete response in time (the request's timeout-ms, the call's remaining time, or the host's {ms} ms)"
-            ))),
+            Err(_) => Err(self.too_slow()),
         }
+    }
+
+    /// The failure of a request that ran past its deadline ([`Network::deadline`]).
+    pub(crate) fn too_slow(&self) -> Failure {
+        Failure::Timeout(format!(
+            "no complete response in time (the request's own timeout, the call's remaining time, or the host's {} ms)",
+            self.settings.timeout_ms
+        ))
     }
 
     async fn follow(

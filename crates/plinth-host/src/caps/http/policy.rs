@@ -118,17 +118,19 @@ impl Target {
 
     /// The grant that covers exactly this destination: `http:HOST[:PORT]`.
     pub(crate) fn grant(&self) -> Grant {
-        match self.explicit_port {
-            Some(port) => Grant::Http(format!("{}:{port}", self.host)),
-            None => Grant::Http(self.host.clone()),
-        }
+        self.grant_over("")
     }
 
     /// The grant that allows this destination over plain http: `http:http://HOST[:PORT]`.
     fn plain_grant(&self) -> Grant {
+        self.grant_over("http://")
+    }
+
+    /// `http:{scheme}HOST[:PORT]`.
+    fn grant_over(&self, scheme: &str) -> Grant {
         match self.explicit_port {
-            Some(port) => Grant::Http(format!("http://{}:{port}", self.host)),
-            None => Grant::Http(format!("http://{}", self.host)),
+            Some(port) => Grant::Http(format!("{scheme}{}:{port}", self.host)),
+            None => Grant::Http(format!("{scheme}{}", self.host)),
         }
     }
 }

@@ -36,21 +36,15 @@ pub(crate) fn tls_config(extra: &[PathBuf]) -> Result<Arc<rustls::ClientConfig>,
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     for path in extra {
-        let shown = path.display();
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("[network] ca_certificates: {shown}: {e}"))?;
-        let mut added = 0;
-        for cert in certs {
-            let cert = cert.map_err(|e| format!("[network] ca_certificates: {shown}: {e}"))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("[network] ca_certificates: {shown}: {e}"))?;
-            added += 1;
+        let bad = |why: &dyn std::fmt::Display| {
+            format!("[network] ca_certificates: {}: {why}", path.display())
+        };
+        let before = roots.len();
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
+            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
         }
-        if added == 0 {
-            return Err(format!(
-                "[network] ca_certificates: {shown} holds no PEM certificate"
-            ));
+        if roots.len() == before {
+            return Err(bad(&"holds no PEM certificate"));
         }
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());

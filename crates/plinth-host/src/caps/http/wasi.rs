@@ -98,9 +98,7 @@ impl WasiHttpHooks for WasiHttpGate {
             };
             let outcome = match tokio::time::timeout_at(deadline, work).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(refused(Failure::Timeout(
-                    "no complete response in time (the request's timeouts, the call's remaining time, or the host's [network] timeout_ms)".into(),
-                ))),
+                Err(_) => Err(refused(net.too_slow())),
             };
             drop(slot);
             match outcome {
