@@ -262,6 +262,55 @@ fn wasi_http_passes_the_same_gate() {
         log.iter().any(|m| m.starts_with("http-too-large:")),
         "{log:?}"
     );
+
+    // A request body over the cap is refused as such, without reaching the server.
+    let hits = server.hits();
+    let err = run(
+        &plugin,
+        &[
+            "wasi-fetch-body",
+            "POST",
+            &server.url("/echo"),
+            &"b".repeat(5000),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("wasi:http ErrorCode::HttpRequestBodySize"),
+        "{err}"
+    );
+    assert_eq!(server.hits(), hits);
+}
+
+/// The limits `plinth:host/http` has hold for `wasi:http` too: the request rate and the
+/// deadline, each with its wasi:http error code.
+#[test]
+fn wasi_http_is_rate_limited_and_timed_out() {
+    let server = Server::start();
+    let mut settings = net::local(&[server.port]);
+    settings.requests_per_second = 0.001;
+    settings.burst = 1;
+    settings.timeout_ms = 300;
+    let host = net::builder(settings).build().unwrap();
+    let plugin = net::load(&host, &[format!("127.0.0.1:{}", server.port)]);
+    let err = run(&plugin, &["wasi-fetch", "GET", &server.url("/slow")]).unwrap_err();
+    assert!(
+        err.starts_with("wasi:http ErrorCode::ConnectionTimeout"),
+        "{err}"
+    );
+    let err = run(&plugin, &["wasi-fetch", "GET", &server.url("/echo")]).unwrap_err();
+    assert!(
+        err.starts_with("wasi:http ErrorCode::ConnectionLimitReached"),
+        "{err}"
+    );
+    let log: Vec<String> = common::records_of("http")
+        .into_iter()
+        .map(|r| r.message)
+        .collect();
+    assert!(
+        log.iter().any(|m| m.starts_with("rate-limited:")),
+        "{log:?}"
+    );
 }
 
 /// https end to end: rustls with SNI = the URL's host, the operator's CA from `[network]
