@@ -53,7 +53,7 @@ impl PluginDirs {
 
     /// Every directory, the user directory first.
     pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
-        std::iter::once(&self.user).chain(self.system.iter())
+        self.in_order().map(|(_, dir)| dir)
     }
 
     fn in_order(&self) -> impl Iterator<Item = (Origin, &PathBuf)> {

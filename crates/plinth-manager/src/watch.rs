@@ -260,10 +260,11 @@ impl Manager {
             .plugin_dirs
             .as_ref()
             .is_some_and(|dirs| paths.iter().any(|p| dirs.all().any(|d| p.starts_with(d))));
-        if in_plugin_dirs {
-            self.rediscover();
+        // A rescan that found a change resyncs the watchers itself.
+        let rescanned = in_plugin_dirs && self.rediscover().is_some();
+        if !rescanned {
+            self.resync_watchers();
         }
-        self.resync_watchers();
         for (id, source) in self.sources() {
             let (root, _) = root_of(&source);
             if paths.iter().any(|p| p.starts_with(&root)) {

@@ -26,11 +26,25 @@ impl Manager {
     /// Calls `export` of the enabled plugin `id` with JSON arguments, with the grants and
     /// settings of its entry: in a fresh instance, or its long-lived one.
     pub fn call_json(&self, id: &str, export: &str, args: &[Value]) -> Result<Value, ManagerError> {
-        self.call(id, export, args).map(|answer| answer.value)
+        self.call_serving(id, export, args).map(|(value, _)| value)
     }
 
     /// [`Manager::call_json`], also saying which version answered.
     pub fn call(&self, id: &str, export: &str, args: &[Value]) -> Result<Answer, ManagerError> {
+        let (value, active) = self.call_serving(id, export, args)?;
+        Ok(Answer {
+            value,
+            version: active.version.clone(),
+        })
+    }
+
+    /// A call and the loaded version that ran it.
+    fn call_serving(
+        &self,
+        id: &str,
+        export: &str,
+        args: &[Value],
+    ) -> Result<(Value, Arc<Active>), ManagerError> {
         let slot = self
             .slot(id)
             .filter(|s| lock(&s.entry).enabled)
@@ -64,10 +78,8 @@ impl Manager {
                 let mut health = lock(&slot.health);
                 health.failures = 0;
                 health.crashes_in_a_row = 0;
-                Ok(Answer {
-                    value,
-                    version: active.version.clone(),
-                })
+                drop(health);
+                Ok((value, active))
             }
             Err(error) => {
                 slot.errors.fetch_add(1, Ordering::Relaxed);
@@ -150,17 +162,9 @@ impl Manager {
     /// instance was discarded), `error` (this failure tripped the plugin into `Error`) or
     /// `replaced` (the version had already been swapped out).
     fn crashed(&self, slot: &Slot, active: &Arc<Active>, error: &CallError) {
-        let span = tracing::warn_span!(
-            "plugin.panic",
-            plugin = %slot.id,
-            version = %active.version,
-            code = %error.code(),
-            outcome = tracing::field::Empty
-        );
-        let _entered = span.enter();
-        let outcome = self.contain(slot, active, error);
-        span.record("outcome", outcome);
-        tracing::warn!(plugin = %slot.id, version = %active.version, code = %error.code(), outcome, "plugin.panic: {error}");
+        traced_panic(&slot.id, &active.version, error, || {
+            self.contain(slot, active, error)
+        });
     }
 
     fn contain(&self, slot: &Slot, active: &Arc<Active>, error: &CallError) -> &'static str {
@@ -223,4 +227,25 @@ impl Manager {
                 .map_or(Duration::ZERO, |at| at.saturating_duration_since(now)),
         })
     }
+}
+
+/// The span `plugin.panic` (plugin, version, code, outcome) around `contain`, which handles
+/// the guest failure and names the outcome, and a warning event with the same fields.
+pub(super) fn traced_panic(
+    plugin: &str,
+    version: &str,
+    error: &CallError,
+    contain: impl FnOnce() -> &'static str,
+) {
+    let span = tracing::warn_span!(
+        "plugin.panic",
+        plugin,
+        version,
+        code = %error.code(),
+        outcome = tracing::field::Empty
+    );
+    let _entered = span.enter();
+    let outcome = contain();
+    span.record("outcome", outcome);
+    tracing::warn!(plugin, version, code = %error.code(), outcome, "plugin.panic: {error}");
 }

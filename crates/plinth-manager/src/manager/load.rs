@@ -206,13 +206,5 @@ fn on_load_panicked(plugin: &Plugin, error: &plinth_host::CallError) {
     let version = plugin
         .manifest()
         .map_or_else(|| "0.0.0".into(), |m| m.plugin.version.to_string());
-    let span = tracing::warn_span!(
-        "plugin.panic",
-        plugin = %plugin.id(),
-        version = %version,
-        code = %error.code(),
-        outcome = "load-failed"
-    );
-    let _entered = span.enter();
-    tracing::warn!(plugin = %plugin.id(), version = %version, code = %error.code(), outcome = "load-failed", "plugin.panic in on-load: {error}");
+    super::calls::traced_panic(plugin.id(), &version, error, || "load-failed");
 }
