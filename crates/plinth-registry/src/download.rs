@@ -262,18 +262,6 @@ impl RegistryClient {
         })
     }
 
-    /// Downloads `url` (a package or signature a lockfile names), refusing more than `cap`
-    /// bytes; a 404 is `missing-package`.
-    pub(crate) async fn get_url(
-        &self,
-        url: &Url,
-        label: &str,
-        cap: u64,
-        progress: &dyn Progress,
-    ) -> Result<Bytes> {
-        self.download(url, label, cap, progress).await
-    }
-
     /// Reads a file or downloads a URL, refusing more than `cap` bytes.
     async fn get(
         &self,
@@ -292,7 +280,8 @@ impl RegistryClient {
         }
     }
 
-    async fn download(
+    /// Downloads `url`, refusing more than `cap` bytes; a 404 is `missing-package`.
+    pub(crate) async fn download(
         &self,
         url: &Url,
         label: &str,

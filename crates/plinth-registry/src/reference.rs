@@ -40,6 +40,18 @@ pub enum Transport {
     PlainHttp,
 }
 
+impl Transport {
+    /// [`Transport::PlainHttp`] when `plain_http` (a `--plain-http` flag), else
+    /// [`Transport::Auto`].
+    pub fn plain_if(plain_http: bool) -> Transport {
+        if plain_http {
+            Transport::PlainHttp
+        } else {
+            Transport::Auto
+        }
+    }
+}
+
 impl OciReference {
     /// The registry host, with its port when one was written (`127.0.0.1:5000`).
     pub fn registry(&self) -> &str {

@@ -243,7 +243,7 @@ impl<'a> Restorer<'a> {
             Origin::Url(url) => {
                 let bytes = self
                     .http()?
-                    .get_url(&url, &label, self.caps.package, progress)
+                    .download(&url, &label, self.caps.package, progress)
                     .await?;
                 entry.check_bytes(id, &bytes, &options.limits)?;
                 let signature = self.url_signature(&url).await?;
@@ -284,7 +284,7 @@ impl<'a> Restorer<'a> {
             })?;
         match self
             .http()?
-            .get_url(&sig_url, "the signature", self.caps.signature, &Silent)
+            .download(&sig_url, "the signature", self.caps.signature, &Silent)
             .await
         {
             Ok(bytes) => Ok(Some(bytes)),

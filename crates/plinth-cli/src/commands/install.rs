@@ -60,11 +60,7 @@ impl InstallArgs {
     }
 
     fn transport(&self) -> Transport {
-        if self.plain_http {
-            Transport::PlainHttp
-        } else {
-            Transport::Auto
-        }
+        Transport::plain_if(self.plain_http)
     }
 
     fn install_oci(&self, ctx: &Context, opts: &InstallOptions) -> Result<Installed, Outcome> {

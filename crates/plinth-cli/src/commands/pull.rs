@@ -81,11 +81,7 @@ impl PullArgs {
                 Outcome::Usage,
             );
         }
-        let transport = if self.plain_http {
-            Transport::PlainHttp
-        } else {
-            Transport::Auto
-        };
+        let transport = Transport::plain_if(self.plain_http);
         let client = OciClient::new(transport, SizeCaps::default());
         let bar = Bar::new(printer);
         let pulled = match block_on(client.pull(&reference, &bar)) {

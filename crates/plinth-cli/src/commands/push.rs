@@ -127,11 +127,7 @@ impl PushArgs {
             file_name,
             signature,
         };
-        let transport = if self.plain_http {
-            Transport::PlainHttp
-        } else {
-            Transport::Auto
-        };
+        let transport = Transport::plain_if(self.plain_http);
         let client = OciClient::new(transport, SizeCaps::default());
         let pushed = match block_on(client.push(&reference, &artifact)) {
             Ok(Ok(pushed)) => pushed,

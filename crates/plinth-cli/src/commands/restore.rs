@@ -41,11 +41,7 @@ impl RestoreArgs {
             ));
             return fail(printer, diagnostic, Outcome::Failed);
         }
-        let transport = if self.plain_http {
-            Transport::PlainHttp
-        } else {
-            Transport::Auto
-        };
+        let transport = Transport::plain_if(self.plain_http);
         let options = InstallOptions::new(policy(ctx, self.allow_unsigned));
         let restorer = Restorer::new(&home, options).transport(transport);
         let bar = Bar::new(printer);

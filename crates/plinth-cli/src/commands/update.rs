@@ -49,11 +49,7 @@ impl UpdateArgs {
             Ok(location) => location,
             Err(outcome) => return outcome,
         };
-        let transport = if self.plain_http {
-            Transport::PlainHttp
-        } else {
-            Transport::Auto
-        };
+        let transport = Transport::plain_if(self.plain_http);
         let pre = if self.pre {
             PreReleases::Include
         } else {
