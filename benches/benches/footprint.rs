@@ -21,11 +21,12 @@
 
 use std::process::Command;
 
+use plinth_benches::RawState;
 use plinth_host::{EngineSettings, Host, Limits, LoadOptions, PluginInstance};
 use plinth_manifest::Grant;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::WasiCtx;
 
 /// Live instances per line.
 const LIVE: usize = 1_000;
@@ -83,20 +84,6 @@ fn plinth(pooled_instances: u32) -> u64 {
         )
         .expect("load the bench guest");
     per_instance(|| -> PluginInstance { plugin.instantiate().expect("instantiate") })
-}
-
-struct RawState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for RawState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
 }
 
 /// Raw Wasmtime with Plinth's engine configuration (fuel, epochs, stack; the pool of

@@ -39,7 +39,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
-use plinth_benches::Level;
+use plinth_benches::{Level, RawState};
 use plinth_host::{CacheOutcome, Host, Limits, LoadOptions, Plugin, PluginInstance};
 use serde_json::json;
 use wasmtime::component::types::ComponentItem;
@@ -47,7 +47,7 @@ use wasmtime::component::{
     Component, ComponentExportIndex, ComponentType, InstancePre, Lift, Linker, Lower, ResourceTable,
 };
 use wasmtime::{Engine, Store, StoreContextMut};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::WasiCtx;
 
 /// The tools interface every build exports, and its `call`.
 const TOOLS: &str = "plinth:plugin/tools@0.1.0";
@@ -216,20 +216,6 @@ fn cached_host() -> Host {
 // ---------------------------------------------------------------------------------------
 // Raw Wasmtime
 // ---------------------------------------------------------------------------------------
-
-struct RawState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for RawState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
 
 /// WASI p2, `plinth:host/log` as closures that drop the record, and the rest of
 /// `plinth:host` that `component` imports (never called by count-vowels) as traps.

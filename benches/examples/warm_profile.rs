@@ -18,7 +18,7 @@
 //! Both sides allocate instances on demand: valgrind cannot reserve the address space of
 //! a pooling allocator, and a warm call does not touch the allocator.
 
-use plinth_benches::Level;
+use plinth_benches::{Level, RawState};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -29,7 +29,7 @@ use wasmtime::component::{
     Component, ComponentNamedList, Lift, Linker, Lower, ResourceTable, TypedFunc,
 };
 use wasmtime::{Config, Engine, Store, StoreContextMut};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::WasiCtx;
 
 const INTERFACE: &str = "bench:guest/work";
 const ECHO_INPUT: &[u8; 16] = b"0123456789abcdef";
@@ -38,20 +38,6 @@ const EPOCH_TICKS: u64 = 2_501;
 
 fn cache_dir() -> PathBuf {
     std::env::temp_dir().join("plinth-warm-profile-cache")
-}
-
-struct RawState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for RawState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
 }
 
 /// A raw live instance: engine as Plinth's limits need it (or defaults), component
