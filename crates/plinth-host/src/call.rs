@@ -12,9 +12,9 @@ use wasmtime::component::{
 };
 use wasmtime::{Store, Trap};
 
+use crate::caps::gate::grant_hint;
 use crate::error::{CallError, CallFailure};
 use crate::exports::ExportedFunc;
-use crate::host_api::grant_hint;
 use crate::json;
 use crate::log::{LogLevel, LogSource};
 use crate::plugin::Plugin;
@@ -400,11 +400,10 @@ impl Plugin {
     /// Tells the log what the call did without permission and what it lost.
     fn report_after_call(&self, state: &mut StoreState) {
         state.settle_wasi_http();
-        if state.missing_grants.is_empty() && state.logs_dropped == 0 {
+        if state.denials.is_empty() && state.logs.dropped == 0 {
             return;
         }
-        let missing = std::mem::take(&mut state.missing_grants);
-        for grant in missing {
+        for grant in state.denials.take() {
             let message = format!(
                 "missing-grant: the plugin used `{}` without a grant; {}",
                 grant.capability_name(),
@@ -413,8 +412,8 @@ impl Plugin {
             tracing::warn!(target: "plinth::audit", plugin = %self.id(), %grant, "denied: missing grant");
             state.log(LogLevel::Warn, LogSource::Host, message);
         }
-        if state.logs_dropped > 0 {
-            tracing::warn!(plugin = %self.id(), dropped = state.logs_dropped, "log records over the per-call cap were dropped");
+        if state.logs.dropped > 0 {
+            tracing::warn!(plugin = %self.id(), dropped = state.logs.dropped, "log records over the per-call cap were dropped");
         }
     }
 }

@@ -344,7 +344,7 @@ impl CallError {
             CallFailure::StackOverflow => {
                 "the plugin recursed too deeply; the stack limit is host-wide (`[limits] max_stack_bytes`)".into()
             }
-            CallFailure::MissingGrant { grant } => crate::host_api::grant_hint(&self.plugin, grant),
+            CallFailure::MissingGrant { grant } => crate::caps::gate::grant_hint(&self.plugin, grant),
             CallFailure::Trap { .. } => {
                 "the plugin failed; its log (`-v`) has what it printed".into()
             }

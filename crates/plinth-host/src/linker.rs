@@ -2,11 +2,13 @@
 //! turns an unknown import into `unsupported-host-api` before anything is instantiated.
 
 use wasmtime::Engine;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 
 use crate::bindings;
+use crate::caps;
 use crate::caps::custom::HostInterfaces;
 use crate::error::HostError;
+use crate::interface_name::split_name;
 use crate::state::StoreState;
 
 /// Interfaces the host provides, by `namespace:package/interface` and the version track
@@ -57,27 +59,6 @@ const PROVIDED: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
-/// The version track of `version`: `major` for 1.0 and later, `0.minor` before.
-fn track(version: &semver::Version) -> String {
-    if version.major == 0 {
-        format!("0.{}", version.minor)
-    } else {
-        version.major.to_string()
-    }
-}
-
-/// `wasi:cli/stdout@0.2.3` → (`wasi:cli`, `stdout`, `0.2`): package, interface and the
-/// version track; `None` for a name without a package path or a semver version.
-pub(crate) fn split_name(name: &str) -> Option<(&str, &str, String)> {
-    let (path, version) = name.split_once('@')?;
-    let (package, interface) = path.split_once('/')?;
-    if !package.contains(':') || interface.is_empty() {
-        return None;
-    }
-    let version = semver::Version::parse(version).ok()?;
-    Some((package, interface, track(&version)))
-}
-
 /// Whether Plinth itself provides the import named `name` (`wasi:cli/stdout@0.2.3`).
 pub(crate) fn provides(name: &str) -> bool {
     let Some((package, interface, track)) = split_name(name) else {
@@ -120,10 +101,23 @@ pub(crate) fn build(
     // Behind the same gate as `plinth:host/http` (`caps::http::wasi`).
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(|e| HostError::Engine(format!("linking wasi:http: {e}")))?;
-    bindings::tool::Tool::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |s| s)
+    link_plinth_host(&mut linker)
         .map_err(|e| HostError::Engine(format!("linking plinth:host: {e}")))?;
     custom.define(&mut linker)?;
     Ok(linker)
+}
+
+/// `plinth:host`, one interface per capability, each given its own view of the Store.
+fn link_plinth_host(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
+    use bindings::{config, events, fs, http, kv, log, watch};
+    log::add_to_linker::<_, caps::log::Log>(linker, StoreState::log_view)?;
+    config::add_to_linker::<_, caps::config::Config>(linker, StoreState::config_view)?;
+    http::add_to_linker::<_, caps::http::Http>(linker, StoreState::http_view)?;
+    fs::add_to_linker::<_, caps::fs::Fs>(linker, StoreState::fs_view)?;
+    watch::add_to_linker::<_, caps::watch::Watch>(linker, StoreState::watch_view)?;
+    kv::add_to_linker::<_, caps::kv::Kv>(linker, StoreState::kv_view)?;
+    events::add_to_linker::<_, caps::events::Events>(linker, StoreState::events_view)?;
+    Ok(())
 }
 
 #[cfg(test)]

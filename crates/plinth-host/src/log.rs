@@ -77,3 +77,36 @@ pub fn tracing_sink() -> LogSink {
         }
     })
 }
+
+/// Records a call wrote and dropped over the per-call cap.
+#[derive(Debug, Default)]
+pub(crate) struct LogCounts {
+    pub(crate) written: u32,
+    pub(crate) dropped: u32,
+}
+
+/// A plugin's log during one call: records reach the sink until the per-call cap, then
+/// are counted as dropped.
+pub(crate) struct CallLog<'a> {
+    pub(crate) plugin: &'a str,
+    pub(crate) sink: &'a LogSink,
+    pub(crate) cap: u32,
+    pub(crate) counts: &'a mut LogCounts,
+}
+
+impl CallLog<'_> {
+    pub(crate) fn write(&mut self, level: LogLevel, source: LogSource, message: String) {
+        if self.counts.written >= self.cap {
+            self.counts.dropped = self.counts.dropped.saturating_add(1);
+            return;
+        }
+        self.counts.written += 1;
+        let record = LogRecord {
+            plugin: self.plugin.to_string(),
+            level,
+            source,
+            message,
+        };
+        (self.sink)(&record);
+    }
+}

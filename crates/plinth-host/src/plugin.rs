@@ -8,6 +8,7 @@ use plinth_manifest::grant::{Grant, GrantSet};
 use wasmtime::component::{Component, InstancePre};
 
 use crate::cache::CacheOutcome;
+use crate::caps::gate::GrantGate;
 use crate::error::HostError;
 use crate::exports::Exports;
 use crate::host::{Host, HostInner};
@@ -162,19 +163,19 @@ impl Plugin {
         }
         let settings =
             crate::settings::SettingsCell::load(manifest.as_ref(), &id, options.settings)?;
-        let caps = crate::caps::PluginCaps::for_plugin(&host.caps, &id, &grants, options.tenant)?;
+        let gate = Arc::new(GrantGate::new(id, options.tenant, grants));
+        let inbox = crate::inbox::Inbox::default();
+        let caps = crate::caps::PluginCaps::for_plugin(&host.caps, &gate, requested, &inbox)?;
         let ctx = Arc::new(PluginContext {
+            gate,
             caps,
             settings,
-            id,
-            grants,
-            requested,
             limits,
             log_sink: host.log_sink.clone(),
-            inbox: crate::inbox::Inbox::default(),
+            inbox,
             usage: Default::default(),
         });
-        tracing::debug!(plugin = %ctx.id, ?cache, %digest, "plugin loaded");
+        tracing::debug!(plugin = %ctx.id(), ?cache, %digest, "plugin loaded");
         Ok(Plugin {
             inner: Arc::new(PluginInner {
                 host: host.clone(),
@@ -198,7 +199,7 @@ impl Plugin {
 
     /// Live `plinth:host/watch` subscriptions.
     pub fn watch_subscriptions(&self) -> usize {
-        self.inner.ctx.caps.watches.len()
+        self.inner.ctx.caps.watch.watches.len()
     }
 
     /// The settings in force (an object; `{}` when none were given).
@@ -223,7 +224,7 @@ impl Plugin {
 
     /// The plugin id.
     pub fn id(&self) -> &str {
-        &self.inner.ctx.id
+        self.inner.ctx.id()
     }
 
     /// The manifest, for a plugin loaded from one.
@@ -253,7 +254,7 @@ impl Plugin {
 
     /// The effective grants (host grants the manifest requested).
     pub fn grants(&self) -> &GrantSet {
-        &self.inner.ctx.grants
+        self.inner.ctx.gate.grants()
     }
 
     /// The compiled component, for embedders that need its type.

@@ -2,28 +2,30 @@
 
 use std::sync::Arc;
 
-use plinth_manifest::Grant;
-use plinth_manifest::grant::GrantSet;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::caps::config::ConfigView;
+use crate::caps::events::EventsView;
+use crate::caps::fs::FsView;
+use crate::caps::gate::{CallGate, Denials, GrantGate};
+use crate::caps::http::HttpView;
 use crate::caps::http::wasi::WasiHttpGate;
-
+use crate::caps::kv::KvView;
+use crate::caps::log::LogView;
+use crate::caps::watch::WatchView;
 use crate::capture::CapturePipe;
 use crate::limits::{Limits, MemoryLimiter};
-use crate::log::{LogLevel, LogRecord, LogSink, LogSource};
+use crate::log::{CallLog, LogCounts, LogLevel, LogSink, LogSource};
 
 /// Bytes of stdout (and again of stderr) kept per call; the rest is dropped and counted.
 const CAPTURE_BYTES: usize = 64 * 1024;
 
-/// What every call of one plugin shares: identity, grants, settings, where logs go.
+/// What every call of one plugin shares: identity and grants, settings, where logs go.
 pub(crate) struct PluginContext {
-    pub(crate) id: String,
-    pub(crate) grants: GrantSet,
-    /// What the manifest asks for (the grants as given, for a bare component): the hosts
-    /// per-domain consent may be asked for.
-    pub(crate) requested: GrantSet,
+    /// The plugin's id, tenant and effective grants: every capability decides through it.
+    pub(crate) gate: Arc<GrantGate>,
     /// Settings, schema-checked; replaced whole by [`crate::Plugin::update_settings`].
     pub(crate) settings: crate::settings::SettingsCell,
     pub(crate) limits: Limits,
@@ -32,23 +34,22 @@ pub(crate) struct PluginContext {
     pub(crate) inbox: crate::inbox::Inbox,
     /// Totals over every call, read by [`crate::Plugin::usage`].
     pub(crate) usage: crate::usage::UsageCounters,
-    /// fs, kv and events state (tenant, opened directories, publish rate).
+    /// Each capability's per-plugin state.
     pub(crate) caps: crate::caps::PluginCaps,
 }
 
 impl std::fmt::Debug for PluginContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PluginContext")
-            .field("id", &self.id)
-            .field("grants", &self.grants)
+            .field("gate", &self.gate)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
 
 impl PluginContext {
-    pub(crate) fn has(&self, grant: &Grant) -> bool {
-        self.grants.contains(grant)
+    pub(crate) fn id(&self) -> &str {
+        self.gate.plugin()
     }
 }
 
@@ -60,10 +61,9 @@ pub(crate) struct StoreState {
     table: ResourceTable,
     stdout: CapturePipe,
     stderr: CapturePipe,
-    logs_written: u32,
-    pub(crate) logs_dropped: u32,
+    pub(crate) logs: LogCounts,
     /// Capabilities the guest used without a grant, reported once each after the call.
-    pub(crate) missing_grants: Vec<Grant>,
+    pub(crate) denials: Denials,
     /// When the current call's wall clock runs out; bounds `http.fetch`.
     pub(crate) call_deadline: Option<tokio::time::Instant>,
     /// `wasi:http` state, made when the guest first reaches `wasi:http`.
@@ -78,14 +78,14 @@ impl StoreState {
         // granted directories, each seen as `/NAME`, read-only unless `fs.write`.
         let mut builder = WasiCtxBuilder::new();
         builder.stdout(stdout.clone()).stderr(stderr.clone());
-        for (name, mapped) in &plugin.caps.dirs {
+        for (name, mapped) in &plugin.caps.fs {
             let perms = if mapped.writable {
                 FsPerms::ReadWrite
             } else {
                 FsPerms::ReadOnly
             };
             if let Err(e) = builder.preopened_dir(&mapped.host_path, format!("/{name}"), perms) {
-                tracing::warn!(plugin = %plugin.id, dir = %name, "cannot preopen: {e:#}");
+                tracing::warn!(plugin = %plugin.id(), dir = %name, "cannot preopen: {e:#}");
             }
         }
         let wasi = builder.build();
@@ -96,33 +96,72 @@ impl StoreState {
             table: ResourceTable::new(),
             stdout,
             stderr,
-            logs_written: 0,
-            logs_dropped: 0,
-            missing_grants: Vec::new(),
+            logs: LogCounts::default(),
+            denials: Denials::default(),
             call_deadline: None,
             wasi_http: None,
         }
     }
 
-    /// Records a log record from the guest, within the per-call cap.
-    pub(crate) fn log(&mut self, level: LogLevel, source: LogSource, message: String) {
-        if self.logs_written >= self.plugin.limits.log_lines {
-            self.logs_dropped = self.logs_dropped.saturating_add(1);
-            return;
-        }
-        self.logs_written += 1;
-        let record = LogRecord {
-            plugin: self.plugin.id.clone(),
-            level,
-            source,
-            message,
-        };
-        (self.plugin.log_sink)(&record);
+    /// The plugin's gate and log for this call.
+    fn gate_and_log(&mut self) -> (CallGate<'_>, CallLog<'_>) {
+        gate_and_log(&self.plugin, &mut self.denials, &mut self.logs)
     }
 
-    pub(crate) fn note_missing_grant(&mut self, grant: Grant) {
-        if !self.missing_grants.contains(&grant) {
-            self.missing_grants.push(grant);
+    /// Records a log record about or from the guest, within the per-call cap.
+    pub(crate) fn log(&mut self, level: LogLevel, source: LogSource, message: String) {
+        self.gate_and_log().1.write(level, source, message);
+    }
+
+    pub(crate) fn log_view(&mut self) -> LogView<'_> {
+        let (gate, log) = self.gate_and_log();
+        LogView { gate, log }
+    }
+
+    pub(crate) fn config_view(&mut self) -> ConfigView<'_> {
+        ConfigView {
+            gate: CallGate::new(&self.plugin.gate, &mut self.denials),
+            settings: &self.plugin.settings,
+        }
+    }
+
+    pub(crate) fn kv_view(&mut self) -> KvView<'_> {
+        KvView {
+            gate: CallGate::new(&self.plugin.gate, &mut self.denials),
+            state: &self.plugin.caps.kv,
+        }
+    }
+
+    pub(crate) fn fs_view(&mut self) -> FsView<'_> {
+        FsView {
+            gate: CallGate::new(&self.plugin.gate, &mut self.denials),
+            dirs: &self.plugin.caps.fs,
+        }
+    }
+
+    pub(crate) fn events_view(&mut self) -> EventsView<'_> {
+        EventsView {
+            gate: CallGate::new(&self.plugin.gate, &mut self.denials),
+            state: &self.plugin.caps.events,
+        }
+    }
+
+    pub(crate) fn watch_view(&mut self) -> WatchView<'_> {
+        WatchView {
+            gate: CallGate::new(&self.plugin.gate, &mut self.denials),
+            state: &self.plugin.caps.watch,
+            inbox: &self.plugin.inbox,
+        }
+    }
+
+    pub(crate) fn http_view(&mut self) -> HttpView<'_> {
+        let plugin = &*self.plugin;
+        let (gate, log) = gate_and_log(plugin, &mut self.denials, &mut self.logs);
+        HttpView {
+            gate,
+            plugin: &plugin.caps.http,
+            log,
+            call_deadline: self.call_deadline,
         }
     }
 
@@ -143,13 +182,28 @@ impl StoreState {
         }
         if out_dropped + err_dropped > 0 {
             tracing::warn!(
-                plugin = %self.plugin.id,
+                plugin = %self.plugin.id(),
                 bytes = out_dropped + err_dropped,
                 "guest output over the capture cap was dropped"
             );
         }
         last
     }
+}
+
+/// A plugin's gate and log for one call, from the Store's per-call records.
+fn gate_and_log<'a>(
+    plugin: &'a PluginContext,
+    denials: &'a mut Denials,
+    logs: &'a mut LogCounts,
+) -> (CallGate<'a>, CallLog<'a>) {
+    let log = CallLog {
+        plugin: plugin.id(),
+        sink: &plugin.log_sink,
+        cap: plugin.limits.log_lines,
+        counts: logs,
+    };
+    (CallGate::new(&plugin.gate, denials), log)
 }
 
 /// What a guest last said on stderr: a Rust panic's message (the lines after
@@ -183,8 +237,9 @@ impl StoreState {
             Some((_, gate)) => gate.take_refusals(),
             None => return,
         };
+        let mut http = self.http_view();
         for failure in refusals {
-            let _ = self.http_error(failure);
+            let _ = http.error(failure);
         }
     }
 }
@@ -192,9 +247,12 @@ impl StoreState {
 impl WasiHttpView for StoreState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         let plugin = &self.plugin;
-        let (ctx, gate) = self
-            .wasi_http
-            .get_or_insert_with(|| (WasiHttpCtx::new(), WasiHttpGate::new(plugin.clone())));
+        let (ctx, gate) = self.wasi_http.get_or_insert_with(|| {
+            (
+                WasiHttpCtx::new(),
+                WasiHttpGate::new(plugin.caps.http.clone()),
+            )
+        });
         gate.call_deadline = self.call_deadline;
         WasiHttpCtxView {
             ctx,

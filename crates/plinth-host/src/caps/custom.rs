@@ -12,9 +12,9 @@ use plinth_manifest::Grant;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{ComponentNamedList, Lift, LinkerInstance, Lower};
 
+use super::gate::GrantGate;
 use crate::error::HostError;
-use crate::host_api::grant_hint;
-use crate::state::{PluginContext, StoreState};
+use crate::state::StoreState;
 
 /// Defines one function in the interface's linker instance.
 type Definer = Arc<
@@ -130,7 +130,7 @@ impl HostInterface {
                         Ok(cx) => f(&cx, params).map_err(wasmtime::Error::new),
                         Err(denial) => match &denied {
                             Some(denied) => {
-                                store.data_mut().note_missing_grant(denial.grant.clone());
+                                store.data_mut().denials.note(&denial.grant);
                                 Ok(denied(&denial.cx, denial.hint))
                             }
                             None => Err(wasmtime::Error::new(denial.into_error())),
@@ -179,20 +179,20 @@ impl HostInterface {
 /// What an app-defined function knows about its caller.
 #[derive(Debug, Clone)]
 pub struct HostCallContext {
-    plugin: Arc<PluginContext>,
+    gate: Arc<GrantGate>,
     capability: Arc<str>,
 }
 
 impl HostCallContext {
     /// The calling plugin's id.
     pub fn plugin_id(&self) -> &str {
-        &self.plugin.id
+        self.gate.plugin()
     }
 
     /// The embedder's tenant the plugin was loaded for
     /// ([`LoadOptions::with_tenant`](crate::LoadOptions::with_tenant)).
     pub fn tenant(&self) -> Option<&str> {
-        self.plugin.caps.tenant.as_deref()
+        self.gate.tenant()
     }
 
     /// The capability this function is offered under.
@@ -203,8 +203,8 @@ impl HostCallContext {
     /// The granted scopes of the capability: `None` for the unscoped grant (which allows
     /// every scope), `Some("docs")` for `retrieval:docs`.
     pub fn granted_scopes(&self) -> Vec<Option<&str>> {
-        self.plugin
-            .grants
+        self.gate
+            .grants()
             .iter()
             .filter(|g| g.capability_name() == &*self.capability)
             .map(Grant::scope)
@@ -214,23 +214,18 @@ impl HostCallContext {
     /// Whether the plugin may use `scope` of the capability (`retrieval:docs`, or the
     /// unscoped `retrieval`). Audited like every grant decision.
     pub fn allows_scope(&self, scope: &str) -> bool {
-        let grant = self.scoped(scope);
-        let allowed = self.plugin.grants.allows(&grant);
-        super::audit(&self.plugin.id, &grant, allowed);
-        allowed
+        self.require_scope(scope).is_ok()
     }
 
     /// `Ok` when [`Self::allows_scope`]; else the `missing-grant` error to return, whose
     /// hint names `plinth grant ID CAPABILITY:SCOPE`.
     pub fn require_scope(&self, scope: &str) -> Result<(), HostFnError> {
-        if self.allows_scope(scope) {
-            return Ok(());
-        }
-        let grant = self.scoped(scope);
-        Err(HostFnError::MissingGrant {
-            hint: grant_hint(&self.plugin.id, &grant),
-            grant,
-        })
+        self.gate
+            .check(self.scoped(scope))
+            .map_err(|denial| HostFnError::MissingGrant {
+                grant: denial.grant,
+                hint: denial.hint,
+            })
     }
 
     fn scoped(&self, scope: &str) -> Grant {
@@ -266,13 +261,13 @@ impl HostFnError {
 }
 
 /// An ungranted call: the grant it needed and the context the denial value is made from.
-struct Denial {
+struct Denied {
     cx: HostCallContext,
     grant: Grant,
     hint: String,
 }
 
-impl Denial {
+impl Denied {
     fn into_error(self) -> HostFnError {
         HostFnError::MissingGrant {
             grant: self.grant,
@@ -284,29 +279,20 @@ impl Denial {
 /// The grant check every app-defined function starts with: the plugin must hold the
 /// capability, unscoped or with some scope (the function checks which with
 /// [`HostCallContext::allows_scope`]).
-fn checked(state: &mut StoreState, capability: &Arc<str>) -> Result<HostCallContext, Denial> {
-    let plugin = &state.plugin;
-    let allowed = plugin
-        .grants
-        .iter()
-        .any(|g| matches!(g, Grant::Custom { name, .. } if name.as_str() == &**capability));
-    let grant = Grant::Custom {
-        name: capability.to_string(),
-        scope: None,
-    };
-    super::audit(&plugin.id, &grant, allowed);
+fn checked(state: &mut StoreState, capability: &Arc<str>) -> Result<HostCallContext, Denied> {
+    let gate = &state.plugin.gate;
     let cx = HostCallContext {
-        plugin: plugin.clone(),
+        gate: gate.clone(),
         capability: capability.clone(),
     };
-    if allowed {
-        return Ok(cx);
+    match gate.check_any_scope(capability) {
+        Ok(()) => Ok(cx),
+        Err(denial) => Err(Denied {
+            cx,
+            grant: denial.grant,
+            hint: denial.hint,
+        }),
     }
-    Err(Denial {
-        hint: grant_hint(&plugin.id, &grant),
-        grant,
-        cx,
-    })
 }
 
 /// The registered interfaces, checked at build: each name well-formed and not Plinth's,
@@ -329,9 +315,10 @@ impl HostInterfaces {
                 reason,
             };
             check_capability(&iface.capability).map_err(refuse)?;
-            let (package, _, _) = crate::linker::split_name(&iface.interface).ok_or_else(|| {
-                refuse("the name must be `namespace:package/interface@version`".into())
-            })?;
+            let (package, _, _) =
+                crate::interface_name::split_name(&iface.interface).ok_or_else(|| {
+                    refuse("the name must be `namespace:package/interface@version`".into())
+                })?;
             let namespace = package.split(':').next().unwrap_or_default();
             if matches!(namespace, "wasi" | "plinth") {
                 return Err(refuse(format!(
@@ -351,12 +338,12 @@ impl HostInterfaces {
     /// Whether a registered interface matches the import `name` (semver-compatible, as
     /// Wasmtime's linker matches).
     pub(crate) fn provides(&self, name: &str) -> bool {
-        let Some(wanted) = crate::linker::split_name(name) else {
+        let Some(wanted) = crate::interface_name::split_name(name) else {
             return false;
         };
         self.interfaces
             .iter()
-            .filter_map(|i| crate::linker::split_name(&i.interface))
+            .filter_map(|i| crate::interface_name::split_name(&i.interface))
             .any(|have| have == wanted)
     }
 

@@ -1,12 +1,21 @@
-//! One module per `plinth:host` capability beyond `log` and `config` (those live in
-//! `host_api.rs`). Each checks the plugin's grant on every call: an ungranted call is
-//! answered with the interface's `missing-grant` case and recorded for a diagnostic.
+//! One module per `plinth:host` capability, plus the embedder's own interfaces
+//! ([`custom`]). Each owns its per-plugin state and implements its interface on a narrow
+//! view of the call (its state, the plugin's [`gate::CallGate`], and the log where it
+//! writes), so no capability sees another's state or the whole Store. Every grant check
+//! goes through [`gate`]: an ungranted call is answered with the interface's
+//! `missing-grant` case and noted for a diagnostic after the call.
+//!
+//! Adding a capability is a module here (state, view, `HasData` marker, `Host` impl) and
+//! one line in `linker.rs`.
 
+pub(crate) mod config;
 pub(crate) mod custom;
 pub(crate) mod events;
 pub(crate) mod fs;
+pub(crate) mod gate;
 pub(crate) mod http;
 pub(crate) mod kv;
+pub(crate) mod log;
 pub(crate) mod watch;
 
 use std::collections::BTreeMap;
@@ -85,32 +94,29 @@ impl HostCapsConfig {
     }
 }
 
-/// Per-plugin state of the fs, kv and events capabilities.
+/// Per-plugin state of each capability, made at load from the host's resources and the
+/// plugin's grants.
 #[derive(Debug)]
 pub(crate) struct PluginCaps {
-    pub(crate) tenant: Option<String>,
-    pub(crate) kv: Option<Arc<kv::KvStore>>,
-    /// Granted directories, opened at load.
-    pub(crate) dirs: BTreeMap<String, fs::MappedDir>,
-    pub(crate) events: Arc<events::EventBus>,
-    pub(crate) publish_rate: events::RateLimiter,
-    /// Directories `watch:` grants name, canonical host paths.
-    pub(crate) watch_dirs: BTreeMap<String, PathBuf>,
-    pub(crate) watches: watch::Watches,
-    /// The plugin's request rate, concurrency slots and request ids.
-    pub(crate) http: http::PluginHttp,
+    pub(crate) kv: kv::KvState,
+    pub(crate) fs: fs::FsState,
+    pub(crate) events: events::EventsState,
+    pub(crate) watch: watch::WatchState,
+    pub(crate) http: Arc<http::HttpPlugin>,
 }
 
 impl PluginCaps {
-    /// Opens what `grants` need; a granted directory that is not mapped or not there is
-    /// `fs-denied`, naming it.
+    /// Opens what the gate's grants need; a granted directory that is not mapped or not
+    /// there is `fs-denied`, naming it.
     pub(crate) fn for_plugin(
         host: &HostCaps,
-        plugin: &str,
-        grants: &plinth_manifest::grant::GrantSet,
-        tenant: Option<String>,
+        gate: &Arc<gate::GrantGate>,
+        requested: plinth_manifest::grant::GrantSet,
+        inbox: &crate::inbox::Inbox,
     ) -> Result<PluginCaps, crate::HostError> {
-        let dirs = fs::open_granted(grants, &host.dirs).map_err(|(dir, reason)| {
+        let plugin = gate.plugin();
+        let grants = gate.grants();
+        let fs = fs::open_granted(grants, &host.dirs).map_err(|(dir, reason)| {
             crate::HostError::FsDenied {
                 plugin: plugin.into(),
                 dir,
@@ -128,20 +134,28 @@ impl PluginCaps {
             })
             .collect();
         Ok(PluginCaps {
-            watch_dirs,
-            watches: watch::Watches::default(),
-            tenant,
-            kv: host.kv.clone(),
-            dirs,
-            publish_rate: events::RateLimiter::new(&host.events.limits),
-            http: http::PluginHttp::new(host.net.clone()),
-            events: host.events.clone(),
+            kv: kv::KvState {
+                store: host.kv.clone(),
+                namespace: kv::Namespace {
+                    tenant: gate.tenant().map(str::to_string),
+                    plugin: plugin.to_string(),
+                },
+            },
+            fs,
+            events: events::EventsState {
+                publish_rate: events::RateLimiter::new(&host.events.limits),
+                bus: host.events.clone(),
+            },
+            watch: watch::WatchState {
+                dirs: watch_dirs,
+                watches: watch::Watches::default(),
+            },
+            http: Arc::new(http::HttpPlugin {
+                gate: gate.clone(),
+                requested,
+                http: http::PluginHttp::new(host.net.clone()),
+                inbox: inbox.clone(),
+            }),
         })
     }
-}
-
-/// Records one grant decision on the `plinth::audit` tracing target. Every capability
-/// check goes through here, so an operator can see what each plugin was allowed or denied.
-pub(crate) fn audit(plugin: &str, grant: &plinth_manifest::Grant, allowed: bool) {
-    tracing::info!(target: "plinth::audit", plugin, grant = %grant, allowed, "grant decision");
 }

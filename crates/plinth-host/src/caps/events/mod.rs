@@ -1,15 +1,15 @@
 //! `plinth:host/events`: plugins publish on granted channels; the embedder subscribes
 //! through [`crate::Host::subscribe_events`].
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use plinth_manifest::Grant;
 use tokio::sync::broadcast;
+use wasmtime::component::HasData;
 
+use super::gate::CallGate;
 use crate::bindings::events;
-use crate::host_api::grant_hint;
-use crate::state::StoreState;
 
 /// Limits on publishing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -187,17 +187,30 @@ impl RateLimiter {
     }
 }
 
-impl events::Host for StoreState {
+/// The events state of one plugin: the host's bus and the plugin's publish rate.
+#[derive(Debug)]
+pub(crate) struct EventsState {
+    pub(crate) bus: Arc<EventBus>,
+    pub(crate) publish_rate: RateLimiter,
+}
+
+/// What `events` sees of a call.
+pub(crate) struct EventsView<'a> {
+    pub(crate) gate: CallGate<'a>,
+    pub(crate) state: &'a EventsState,
+}
+
+/// Links `plinth:host/events` to an [`EventsView`].
+pub(crate) struct Events;
+
+impl HasData for Events {
+    type Data<'a> = EventsView<'a>;
+}
+
+impl events::Host for EventsView<'_> {
     fn publish(&mut self, channel: String, payload: String) -> Result<(), events::EventsError> {
-        let grant = Grant::EventsPublish(channel.clone());
-        let allowed = self.plugin.grants.allows(&grant);
-        super::audit(&self.plugin.id, &grant, allowed);
-        if !allowed {
-            let hint = grant_hint(&self.plugin.id, &grant);
-            self.note_missing_grant(grant);
-            return Err(events::EventsError::MissingGrant(hint));
-        }
-        let bus = &self.plugin.caps.events;
+        self.gate.check(Grant::EventsPublish(channel.clone()))?;
+        let bus = &self.state.bus;
         if payload.len() > bus.limits.max_payload_bytes {
             return Err(events::EventsError::TooLarge(format!(
                 "the payload is {} bytes; the cap is {}",
@@ -205,7 +218,7 @@ impl events::Host for StoreState {
                 bus.limits.max_payload_bytes
             )));
         }
-        if !self.plugin.caps.publish_rate.try_take() {
+        if !self.state.publish_rate.try_take() {
             return Err(events::EventsError::RateLimited(format!(
                 "over {} events a second (burst {})",
                 bus.limits.per_second, bus.limits.burst
@@ -213,7 +226,7 @@ impl events::Host for StoreState {
         }
         bus.publish(PublishedEvent {
             channel,
-            plugin: self.plugin.id.clone(),
+            plugin: self.gate.plugin().to_string(),
             payload,
         });
         Ok(())

@@ -13,9 +13,10 @@ use std::sync::Arc;
 use cap_std::fs::Dir;
 use plinth_manifest::Grant;
 
+use wasmtime::component::HasData;
+
+use super::gate::CallGate;
 use crate::bindings::fs;
-use crate::host_api::grant_hint;
-use crate::state::StoreState;
 
 /// Largest file `read-file` returns.
 pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
@@ -118,7 +119,23 @@ fn kind_of(file_type: cap_std::fs::FileType) -> fs::EntryKind {
     }
 }
 
-impl fs::Host for StoreState {
+/// The directories one plugin was granted, opened at load, by name.
+pub(crate) type FsState = std::collections::BTreeMap<String, MappedDir>;
+
+/// What `fs` sees of a call.
+pub(crate) struct FsView<'a> {
+    pub(crate) gate: CallGate<'a>,
+    pub(crate) dirs: &'a FsState,
+}
+
+/// Links `plinth:host/fs` to an [`FsView`].
+pub(crate) struct Fs;
+
+impl HasData for Fs {
+    type Data<'a> = FsView<'a>;
+}
+
+impl fs::Host for FsView<'_> {
     fn list_dir(&mut self, dir: String, path: String) -> Result<Vec<fs::DirEntry>, fs::FsError> {
         let (root, rel) = self.resolve(Grant::FsRead(dir.clone()), &path)?;
         let mut entries = Vec::new();
@@ -220,21 +237,16 @@ pub(crate) fn write_atomic(root: &Dir, rel: &Path, contents: &[u8]) -> std::io::
     result
 }
 
-impl StoreState {
+impl FsView<'_> {
     /// Checks the grant (audited) and the path; returns the directory handle and the
     /// relative path to resolve beneath it.
     fn resolve(&mut self, grant: Grant, path: &str) -> Result<(Arc<Dir>, PathBuf), fs::FsError> {
-        let allowed = self.plugin.grants.allows(&grant);
-        super::audit(&self.plugin.id, &grant, allowed);
-        if !allowed {
-            let hint = grant_hint(&self.plugin.id, &grant);
-            self.note_missing_grant(grant);
-            return Err(fs::FsError::MissingGrant(hint));
-        }
         let (Grant::FsRead(name) | Grant::FsWrite(name)) = &grant else {
             return Err(fs::FsError::Denied("not a filesystem grant".into()));
         };
-        let Some(mapped) = self.plugin.caps.dirs.get(name) else {
+        let mapped = self.dirs.get(name);
+        self.gate.check(grant.clone())?;
+        let Some(mapped) = mapped else {
             return Err(fs::FsError::Denied(format!(
                 "directory `{name}` is not mapped"
             )));

@@ -9,13 +9,13 @@ use bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use super::HttpPlugin;
 use super::consent::ConsentStore;
 use super::policy::{Policy, Refusal, Target};
 use super::resolve::Resolve;
 use super::settings::NetworkSettings;
 use super::transport::Reply;
 use crate::caps::events::RateLimiter;
-use crate::state::PluginContext;
 
 /// Redirects followed per request; the sixth is refused.
 pub(crate) const MAX_REDIRECTS: usize = 5;
@@ -139,7 +139,7 @@ impl Network {
     /// before `deadline`.
     pub(crate) async fn send(
         &self,
-        plugin: &PluginContext,
+        plugin: &HttpPlugin,
         target: Target,
         request: Outgoing,
         deadline: Instant,
@@ -161,7 +161,7 @@ impl Network {
 
     async fn follow(
         &self,
-        plugin: &PluginContext,
+        plugin: &HttpPlugin,
         mut target: Target,
         mut request: Outgoing,
     ) -> Result<Reply, Failure> {

@@ -16,16 +16,19 @@ mod wire;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use plinth_manifest::Grant;
 use plinth_manifest::diagnostic::Code;
+use plinth_manifest::grant::GrantSet;
+use wasmtime::component::HasData;
 
+use super::gate::{CallGate, GrantGate};
 use crate::bindings::http;
-use crate::host_api::grant_hint;
-use crate::log::{LogLevel, LogSource};
-use crate::state::{PluginContext, StoreState};
+use crate::inbox::Inbox;
+use crate::log::{CallLog, LogLevel, LogSource};
 
 use client::{Admitted, Failure, Outgoing};
 pub(crate) use client::{Network, PluginHttp};
@@ -33,11 +36,41 @@ use consent::ConsentState;
 use policy::{Refusal, Target};
 use settings::ConsentMode;
 
-impl http::Host for StoreState {
+/// What the network capability knows of one plugin. Requests outlive the call that made
+/// them (`submit`, redirects), so this is shared, not borrowed.
+#[derive(Debug)]
+pub(crate) struct HttpPlugin {
+    pub(crate) gate: Arc<GrantGate>,
+    /// What the manifest asks for (the grants as given, for a bare component): the hosts
+    /// per-domain consent may be asked for.
+    pub(crate) requested: GrantSet,
+    /// The plugin's request rate, concurrency slots and request ids.
+    pub(crate) http: PluginHttp,
+    /// Where `submit`'s outcomes go.
+    pub(crate) inbox: Inbox,
+}
+
+/// What `http` sees of a call.
+pub(crate) struct HttpView<'a> {
+    pub(crate) gate: CallGate<'a>,
+    pub(crate) plugin: &'a Arc<HttpPlugin>,
+    pub(crate) log: CallLog<'a>,
+    /// When the current call's wall clock runs out; bounds `fetch`.
+    pub(crate) call_deadline: Option<tokio::time::Instant>,
+}
+
+/// Links `plinth:host/http` to an [`HttpView`].
+pub(crate) struct Http;
+
+impl HasData for Http {
+    type Data<'a> = HttpView<'a>;
+}
+
+impl http::Host for HttpView<'_> {
     async fn fetch(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {
         let timeout = request.timeout_ms;
-        let (admitted, outgoing) = self.admit_http(request)?;
-        let net = self.plugin.caps.http.net.clone();
+        let (admitted, outgoing) = self.admit(request)?;
+        let net = self.plugin.http.net.clone();
         let deadline = net.deadline(timeout, self.call_deadline);
         let plugin = self.plugin.clone();
         // On the host's runtime, whichever runtime runs the call; aborted if the call is
@@ -54,7 +87,7 @@ impl http::Host for StoreState {
                 headers: event::header_pairs(&reply.headers),
                 body: reply.body.to_vec(),
             }),
-            Ok(Err(failure)) => Err(self.http_error(failure)),
+            Ok(Err(failure)) => Err(self.error(failure)),
             Err(e) => Err(http::HttpError::Transport(format!(
                 "the request task failed: {e}"
             ))),
@@ -63,11 +96,11 @@ impl http::Host for StoreState {
 
     async fn submit(&mut self, request: http::Request) -> Result<u64, http::HttpError> {
         let timeout = request.timeout_ms;
-        let (admitted, outgoing) = self.admit_http(request)?;
-        let net = self.plugin.caps.http.net.clone();
+        let (admitted, outgoing) = self.admit(request)?;
+        let net = self.plugin.http.net.clone();
         // Not bounded by the call: the request outlives it.
         let deadline = net.deadline(timeout, None);
-        let id = self.plugin.caps.http.next_id();
+        let id = self.plugin.http.next_id();
         let plugin = self.plugin.clone();
         net.runtime.clone().spawn(async move {
             let Admitted { target, slot } = admitted;
@@ -79,20 +112,13 @@ impl http::Host for StoreState {
     }
 }
 
-impl StoreState {
+impl HttpView<'_> {
     /// The policy, consent and limits for one request: its destination and a slot, or
     /// the error the plugin gets.
-    fn admit_http(
-        &mut self,
-        request: http::Request,
-    ) -> Result<(Admitted, Outgoing), http::HttpError> {
-        let target = self.check_http(&request.url)?;
-        let admitted = self
-            .plugin
-            .caps
-            .http
-            .admit(target)
-            .map_err(|f| self.http_error(f))?;
+    fn admit(&mut self, request: http::Request) -> Result<(Admitted, Outgoing), http::HttpError> {
+        let admitted = decide(self.plugin, &request.url)
+            .and_then(|target| self.plugin.http.admit(target))
+            .map_err(|failure| self.error(failure))?;
         let outgoing = Outgoing {
             method: method(request.method),
             url: request.url,
@@ -102,50 +128,35 @@ impl StoreState {
         Ok((admitted, outgoing))
     }
 
-    /// Applies the network policy (and consent) to a request URL: [`decide`], with a
-    /// refusal turned into the plugin's `http-error`.
-    fn check_http(&mut self, url: &str) -> Result<Target, http::HttpError> {
-        decide(&self.plugin, url).map_err(|failure| self.http_error(failure))
-    }
-
-    /// The `http-error` for a failure; a missing grant is also recorded and audited.
-    pub(crate) fn http_error(&mut self, failure: Failure) -> http::HttpError {
-        match failure {
-            Failure::MissingGrant(grant) => {
-                super::audit(&self.plugin.id, &grant, false);
-                let hint = grant_hint(&self.plugin.id, &grant);
-                self.note_missing_grant(grant);
-                http::HttpError::MissingGrant(hint)
-            }
-            other => {
-                self.report_http(&other);
-                event::wit_error(other)
-            }
-        }
-    }
-
-    /// Writes a refusal the operator should see into the plugin's log as a coded line.
-    fn report_http(&mut self, failure: &Failure) {
+    /// The `http-error` for a failure; a missing grant is noted for the call's diagnostic,
+    /// a refusal the operator should see is logged as a coded line.
+    pub(crate) fn error(&mut self, failure: Failure) -> http::HttpError {
         let (code, message) = match failure {
-            Failure::Denied(m) => (Code::HttpDenied, m),
-            Failure::TooLarge(m) => (Code::HttpTooLarge, m),
-            Failure::RateLimited(m) => (Code::RateLimited, m),
-            Failure::ConsentPending(m) => (Code::ConsentPending, m),
-            _ => return,
+            Failure::MissingGrant(grant) => {
+                self.plugin.gate.record(&grant, false);
+                let denial = self.plugin.gate.denial(grant);
+                return self.gate.refused(denial).into();
+            }
+            Failure::Denied(ref m) => (Code::HttpDenied, m),
+            Failure::TooLarge(ref m) => (Code::HttpTooLarge, m),
+            Failure::RateLimited(ref m) => (Code::RateLimited, m),
+            Failure::ConsentPending(ref m) => (Code::ConsentPending, m),
+            other => return event::wit_error(other),
         };
         let line = format!("{}: {message}", code.as_str());
-        self.log(LogLevel::Warn, LogSource::Host, line);
+        self.log.write(LogLevel::Warn, LogSource::Host, line);
+        event::wit_error(failure)
     }
 }
 
 /// The grant decision for one request URL, shared by `plinth:host/http` and `wasi:http`:
-/// the network policy, and for hosts the manifest asks for but nobody granted, per-domain
-/// consent. Every decision is audited.
-pub(crate) fn decide(plugin: &PluginContext, url: &str) -> Result<Target, Failure> {
-    let net = &plugin.caps.http.net;
-    match net.policy.check(&plugin.grants, url) {
+/// the network policy on the plugin's grants, and for hosts the manifest asks for but
+/// nobody granted, per-domain consent. Every decision is recorded by the plugin's gate.
+pub(crate) fn decide(plugin: &HttpPlugin, url: &str) -> Result<Target, Failure> {
+    let net = &plugin.http.net;
+    match net.policy.check(plugin.gate.grants(), url) {
         Ok(target) => {
-            super::audit(&plugin.id, &target.grant(), true);
+            plugin.gate.record(&target.grant(), true);
             Ok(target)
         }
         Err(Refusal::NotGranted(grant)) => ask_consent(plugin, url, grant),
@@ -155,22 +166,22 @@ pub(crate) fn decide(plugin: &PluginContext, url: &str) -> Result<Target, Failur
 
 /// A host outside the grants: `missing-grant`, unless consent is on and the manifest
 /// requested it, then whatever a person decided (or `consent-pending`).
-fn ask_consent(plugin: &PluginContext, url: &str, grant: Grant) -> Result<Target, Failure> {
-    let net = &plugin.caps.http.net;
+fn ask_consent(plugin: &HttpPlugin, url: &str, grant: Grant) -> Result<Target, Failure> {
+    let net = &plugin.http.net;
     let askable = net.settings.consent == ConsentMode::Ask && plugin.requested.allows(&grant);
     if !askable {
         return Err(Failure::MissingGrant(grant));
     }
     let host = grant.scope().unwrap_or_default().to_owned();
-    let id = &plugin.id;
+    let id = plugin.gate.plugin();
     let state = net
         .consent
         .ask(id, &host)
         .map_err(|e| Failure::Denied(e.to_string()))?;
-    super::audit(id, &grant, state == ConsentState::Approved);
+    plugin.gate.record(&grant, state == ConsentState::Approved);
     match state {
         ConsentState::Approved => {
-            let mut grants = plugin.grants.clone();
+            let mut grants = plugin.gate.grants().clone();
             grants.insert(grant);
             net.policy.check(&grants, url).map_err(Failure::from)
         }

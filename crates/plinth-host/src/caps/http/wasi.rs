@@ -14,9 +14,9 @@ use http_body_util::{BodyExt, Full};
 use tokio::time::Instant;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::HttpPlugin;
 use super::client::{Admitted, Failure, Outgoing};
 use super::transport::Reply;
-use crate::state::PluginContext;
 
 /// What `wasi:http` hands back from one `send_request`.
 type SendOutcome = wasmtime_wasi_http::Result<(
@@ -26,7 +26,7 @@ type SendOutcome = wasmtime_wasi_http::Result<(
 
 /// The per-Store `wasi:http` hooks: one plugin's gate to the network.
 pub(crate) struct WasiHttpGate {
-    plugin: Arc<PluginContext>,
+    plugin: Arc<HttpPlugin>,
     /// The current call's wall clock, copied in when the guest reaches `wasi:http`.
     pub(crate) call_deadline: Option<Instant>,
     /// Refusals to report after the call (missing grants, consent, limits, caps).
@@ -34,7 +34,7 @@ pub(crate) struct WasiHttpGate {
 }
 
 impl WasiHttpGate {
-    pub(crate) fn new(plugin: Arc<PluginContext>) -> WasiHttpGate {
+    pub(crate) fn new(plugin: Arc<HttpPlugin>) -> WasiHttpGate {
         WasiHttpGate {
             plugin,
             call_deadline: None,
@@ -59,8 +59,8 @@ impl WasiHttpHooks for WasiHttpGate {
         _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendOutcome> + Send> {
         let url = request.uri().to_string();
-        let admitted = super::decide(&self.plugin, &url)
-            .and_then(|target| self.plugin.caps.http.admit(target));
+        let admitted =
+            super::decide(&self.plugin, &url).and_then(|target| self.plugin.http.admit(target));
         let refusals = self.refusals.clone();
         let admitted = match admitted {
             Ok(admitted) => admitted,
@@ -70,7 +70,7 @@ impl WasiHttpHooks for WasiHttpGate {
                 return Box::new(async move { Err(error) });
             }
         };
-        let net = self.plugin.caps.http.net.clone();
+        let net = self.plugin.http.net.clone();
         let deadline = net.deadline(own_timeout_ms(options), self.call_deadline);
         let max_body = net.settings.max_body_bytes;
         Box::new(async move {

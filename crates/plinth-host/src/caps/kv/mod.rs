@@ -4,11 +4,13 @@ mod store;
 
 pub use store::{KvError, KvLimits, KvStore, Namespace};
 
-use plinth_manifest::Grant;
+use std::sync::Arc;
 
+use plinth_manifest::Grant;
+use wasmtime::component::HasData;
+
+use super::gate::CallGate;
 use crate::bindings::kv;
-use crate::host_api::grant_hint;
-use crate::state::StoreState;
 
 impl From<KvError> for kv::KvError {
     fn from(e: KvError) -> Self {
@@ -21,51 +23,61 @@ impl From<KvError> for kv::KvError {
     }
 }
 
-impl kv::Host for StoreState {
+/// The key-value state of one plugin: the host's store (when it has a data directory)
+/// and the plugin's namespace in it.
+#[derive(Debug)]
+pub(crate) struct KvState {
+    pub(crate) store: Option<Arc<KvStore>>,
+    pub(crate) namespace: Namespace,
+}
+
+/// What `kv` sees of a call.
+pub(crate) struct KvView<'a> {
+    pub(crate) gate: CallGate<'a>,
+    pub(crate) state: &'a KvState,
+}
+
+/// Links `plinth:host/kv` to a [`KvView`].
+pub(crate) struct Kv;
+
+impl HasData for Kv {
+    type Data<'a> = KvView<'a>;
+}
+
+impl kv::Host for KvView<'_> {
     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, kv::KvError> {
-        let (store, ns) = self.check_kv()?;
-        Ok(store.get(&ns, &key)?)
+        let (store, ns) = self.check()?;
+        Ok(store.get(ns, &key)?)
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), kv::KvError> {
-        let (store, ns) = self.check_kv()?;
-        Ok(store.set(&ns, &key, &value)?)
+        let (store, ns) = self.check()?;
+        Ok(store.set(ns, &key, &value)?)
     }
 
     fn delete(&mut self, key: String) -> Result<bool, kv::KvError> {
-        let (store, ns) = self.check_kv()?;
-        Ok(store.delete(&ns, &key)?)
+        let (store, ns) = self.check()?;
+        Ok(store.delete(ns, &key)?)
     }
 
     fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, kv::KvError> {
-        let (store, ns) = self.check_kv()?;
-        Ok(store.list_keys(&ns, &prefix, limit)?)
+        let (store, ns) = self.check()?;
+        Ok(store.list_keys(ns, &prefix, limit)?)
     }
 
     fn increment(&mut self, key: String, delta: i64) -> Result<i64, kv::KvError> {
-        let (store, ns) = self.check_kv()?;
-        Ok(store.increment(&ns, &key, delta)?)
+        let (store, ns) = self.check()?;
+        Ok(store.increment(ns, &key, delta)?)
     }
 }
 
-impl StoreState {
-    fn check_kv(&mut self) -> Result<(std::sync::Arc<KvStore>, Namespace), kv::KvError> {
-        let allowed = self.plugin.has(&Grant::Kv);
-        super::audit(&self.plugin.id, &Grant::Kv, allowed);
-        if !allowed {
-            self.note_missing_grant(Grant::Kv);
-            return Err(kv::KvError::MissingGrant(grant_hint(
-                &self.plugin.id,
-                &Grant::Kv,
-            )));
-        }
-        let store = self.plugin.caps.kv.clone().ok_or_else(|| {
+impl<'a> KvView<'a> {
+    /// The grant, then the store and the plugin's namespace in it.
+    fn check(&mut self) -> Result<(&'a KvStore, &'a Namespace), kv::KvError> {
+        self.gate.check(Grant::Kv)?;
+        let store = self.state.store.as_deref().ok_or_else(|| {
             kv::KvError::Io("the host has no data directory for the key-value store".into())
         })?;
-        let ns = Namespace {
-            tenant: self.plugin.caps.tenant.clone(),
-            plugin: self.plugin.id.clone(),
-        };
-        Ok((store, ns))
+        Ok((store, &self.state.namespace))
     }
 }

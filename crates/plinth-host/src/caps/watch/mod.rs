@@ -16,10 +16,11 @@ use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use plinth_manifest::Grant;
 
+use wasmtime::component::HasData;
+
+use super::gate::CallGate;
 use crate::bindings::watch;
-use crate::host_api::grant_hint;
 use crate::inbox::{Inbox, PluginEvent};
-use crate::state::StoreState;
 
 /// Subscriptions one plugin may hold at once.
 pub const MAX_SUBSCRIPTIONS: usize = 16;
@@ -85,19 +86,34 @@ fn deliver(inbox: &Inbox, id: u64, roots: &BTreeMap<String, PathBuf>, result: De
     }
 }
 
-impl watch::Host for StoreState {
+/// The watch state of one plugin: the directories `watch:` grants name (canonical host
+/// paths) and the live subscriptions.
+#[derive(Debug, Default)]
+pub(crate) struct WatchState {
+    pub(crate) dirs: BTreeMap<String, PathBuf>,
+    pub(crate) watches: Watches,
+}
+
+/// What `watch` sees of a call.
+pub(crate) struct WatchView<'a> {
+    pub(crate) gate: CallGate<'a>,
+    pub(crate) state: &'a WatchState,
+    pub(crate) inbox: &'a Inbox,
+}
+
+/// Links `plinth:host/watch` to a [`WatchView`].
+pub(crate) struct Watch;
+
+impl HasData for Watch {
+    type Data<'a> = WatchView<'a>;
+}
+
+impl watch::Host for WatchView<'_> {
     fn subscribe(&mut self, dirs: Vec<String>, debounce_ms: u32) -> Result<u64, watch::WatchError> {
         let mut roots = BTreeMap::new();
         for dir in dirs {
-            let grant = Grant::Watch(dir.clone());
-            let allowed = self.plugin.grants.allows(&grant);
-            super::audit(&self.plugin.id, &grant, allowed);
-            if !allowed {
-                let hint = grant_hint(&self.plugin.id, &grant);
-                self.note_missing_grant(grant);
-                return Err(watch::WatchError::MissingGrant(hint));
-            }
-            let Some(root) = self.plugin.caps.watch_dirs.get(&dir) else {
+            self.gate.check(Grant::Watch(dir.clone()))?;
+            let Some(root) = self.state.dirs.get(&dir) else {
                 return Err(watch::WatchError::Denied(format!(
                     "directory `{dir}` is not mapped"
                 )));
@@ -107,7 +123,7 @@ impl watch::Host for StoreState {
         if roots.is_empty() {
             return Err(watch::WatchError::Denied("no directory to watch".into()));
         }
-        let watches = &self.plugin.caps.watches;
+        let watches = &self.state.watches;
         if watches.len() >= MAX_SUBSCRIPTIONS {
             return Err(watch::WatchError::Io(format!(
                 "at most {MAX_SUBSCRIPTIONS} subscriptions per plugin"
@@ -116,7 +132,7 @@ impl watch::Host for StoreState {
         let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
         let debounce =
             Duration::from_millis(u64::from(debounce_ms.clamp(DEBOUNCE_MS.0, DEBOUNCE_MS.1)));
-        let inbox = self.plugin.inbox.clone();
+        let inbox = self.inbox.clone();
         let handler_roots = roots.clone();
         let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
             deliver(&inbox, id, &handler_roots, result);
@@ -133,7 +149,7 @@ impl watch::Host for StoreState {
 
     fn unsubscribe(&mut self, id: u64) {
         // Dropping the debouncer stops its thread and the watcher.
-        self.plugin.caps.watches.lock().remove(&id);
+        self.state.watches.lock().remove(&id);
     }
 }
 

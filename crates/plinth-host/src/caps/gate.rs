@@ -1,0 +1,238 @@
+//! The grant gate: the one place that decides whether a plugin may use a capability with a
+//! scope, records the decision on the `plinth::audit` tracing target, and builds the
+//! `missing-grant` denial with its `plinth grant` hint.
+//!
+//! A [`GrantGate`] belongs to a plugin (its id and effective grants, fixed at load). A
+//! [`CallGate`] is its per-call face: a capability's host function calls
+//! `self.gate.check(grant)?` in one line, and the denial becomes the interface's own
+//! `missing-grant` case (every interface error converts from a [`Denial`]) and is noted for
+//! the diagnostic reported after the call.
+
+use std::sync::Arc;
+
+use plinth_manifest::Grant;
+use plinth_manifest::grant::GrantSet;
+
+/// Who a plugin is and what it may use: decided once at load.
+#[derive(Debug)]
+pub(crate) struct GrantGate {
+    plugin: Arc<str>,
+    tenant: Option<String>,
+    grants: GrantSet,
+}
+
+impl GrantGate {
+    pub(crate) fn new(
+        plugin: impl Into<Arc<str>>,
+        tenant: Option<String>,
+        grants: GrantSet,
+    ) -> Self {
+        Self {
+            plugin: plugin.into(),
+            tenant,
+            grants,
+        }
+    }
+
+    /// The plugin's id.
+    pub(crate) fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// The embedder's tenant the plugin was loaded for.
+    pub(crate) fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+
+    /// The effective grants (the manifest's request ∩ the host's grant).
+    pub(crate) fn grants(&self) -> &GrantSet {
+        &self.grants
+    }
+
+    /// Whether `grant` is covered, without recording a decision (for questions such as
+    /// `log.enabled` that use nothing).
+    pub(crate) fn covers(&self, grant: &Grant) -> bool {
+        self.grants.allows(grant)
+    }
+
+    /// Decides `grant` and records the decision.
+    pub(crate) fn check(&self, grant: Grant) -> Result<(), Denial> {
+        let allowed = self.covers(&grant);
+        self.record(&grant, allowed);
+        if allowed {
+            Ok(())
+        } else {
+            Err(self.denial(grant))
+        }
+    }
+
+    /// Decides an app-defined capability with any scope (`retrieval` or `retrieval:docs`):
+    /// the function itself checks which scope with [`Self::check`].
+    pub(crate) fn check_any_scope(&self, capability: &str) -> Result<(), Denial> {
+        let allowed = self
+            .grants
+            .iter()
+            .any(|g| matches!(g, Grant::Custom { name, .. } if name == capability));
+        let grant = Grant::Custom {
+            name: capability.to_string(),
+            scope: None,
+        };
+        self.record(&grant, allowed);
+        if allowed {
+            Ok(())
+        } else {
+            Err(self.denial(grant))
+        }
+    }
+
+    /// Records a decision a policy made on the gate's grants (the network policy decides
+    /// URLs against them).
+    pub(crate) fn record(&self, grant: &Grant, allowed: bool) {
+        tracing::info!(
+            target: "plinth::audit",
+            plugin = %self.plugin,
+            grant = %grant,
+            allowed,
+            "grant decision"
+        );
+    }
+
+    /// The denial of `grant`, with the hint an operator follows.
+    pub(crate) fn denial(&self, grant: Grant) -> Denial {
+        Denial {
+            hint: grant_hint(&self.plugin, &grant),
+            grant,
+        }
+    }
+}
+
+/// A refused capability: the grant that would allow it and what to run to grant it.
+#[derive(Debug, Clone)]
+pub(crate) struct Denial {
+    pub(crate) grant: Grant,
+    pub(crate) hint: String,
+}
+
+/// The hint a `missing-grant` carries: the command an operator runs to grant it.
+pub(crate) fn grant_hint(plugin: &str, grant: &Grant) -> String {
+    format!(
+        "grant `{grant}` to {plugin}: `plinth grant {plugin} {grant}` (or `plinth call --grant {grant} …`); its manifest must request it too"
+    )
+}
+
+/// The grants a call was refused, each once, reported after the call.
+#[derive(Debug, Default)]
+pub(crate) struct Denials(Vec<Grant>);
+
+impl Denials {
+    pub(crate) fn note(&mut self, grant: &Grant) {
+        if !self.0.contains(grant) {
+            self.0.push(grant.clone());
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn take(&mut self) -> Vec<Grant> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+/// A plugin's gate during one call: decisions are the [`GrantGate`]'s, denials are noted.
+#[derive(Debug)]
+pub(crate) struct CallGate<'a> {
+    gate: &'a GrantGate,
+    denials: &'a mut Denials,
+}
+
+impl<'a> CallGate<'a> {
+    pub(crate) fn new(gate: &'a GrantGate, denials: &'a mut Denials) -> Self {
+        Self { gate, denials }
+    }
+
+    /// The plugin's id.
+    pub(crate) fn plugin(&self) -> &str {
+        self.gate.plugin()
+    }
+
+    /// See [`GrantGate::covers`].
+    pub(crate) fn covers(&self, grant: &Grant) -> bool {
+        self.gate.covers(grant)
+    }
+
+    /// Decides `grant`, records it, and notes a denial for the call's diagnostic.
+    pub(crate) fn check(&mut self, grant: Grant) -> Result<(), Denial> {
+        self.gate
+            .check(grant)
+            .map_err(|denial| self.refused(denial))
+    }
+
+    /// Notes a denial decided elsewhere (by the network policy) for the call's diagnostic.
+    pub(crate) fn refused(&mut self, denial: Denial) -> Denial {
+        self.denials.note(&denial.grant);
+        denial
+    }
+}
+
+/// `impl From<Denial>` for interface errors with a `MissingGrant(String)` case.
+macro_rules! missing_grant_from_denial {
+    ($($error:ty),+ $(,)?) => {$(
+        impl From<$crate::caps::gate::Denial> for $error {
+            fn from(denial: $crate::caps::gate::Denial) -> Self {
+                <$error>::MissingGrant(denial.hint)
+            }
+        }
+    )+};
+}
+
+missing_grant_from_denial!(
+    crate::bindings::config::ConfigError,
+    crate::bindings::events::EventsError,
+    crate::bindings::fs::FsError,
+    crate::bindings::http::HttpError,
+    crate::bindings::kv::KvError,
+    crate::bindings::watch::WatchError,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(grants: &[&str]) -> GrantGate {
+        let grants = grants.iter().map(|g| g.parse::<Grant>().unwrap());
+        GrantGate::new("example.p", None, GrantSet::from_iter(grants))
+    }
+
+    #[test]
+    fn decides_by_the_effective_grants() {
+        let gate = gate(&["kv", "fs.read:data", "retrieval:docs"]);
+        assert!(gate.check(Grant::Kv).is_ok());
+        assert!(gate.check(Grant::FsRead("data".into())).is_ok());
+        let denied = gate.check(Grant::FsWrite("data".into())).unwrap_err();
+        assert_eq!(denied.grant, Grant::FsWrite("data".into()));
+        assert!(
+            denied
+                .hint
+                .contains("`plinth grant example.p fs.write:data`"),
+            "{}",
+            denied.hint
+        );
+        assert!(gate.check_any_scope("retrieval").is_ok());
+        assert!(gate.check_any_scope("llm").is_err());
+    }
+
+    #[test]
+    fn a_call_notes_each_denial_once() {
+        let gate = gate(&[]);
+        let mut denials = Denials::default();
+        let mut call = CallGate::new(&gate, &mut denials);
+        for _ in 0..3 {
+            assert!(call.check(Grant::Log).is_err());
+        }
+        assert!(call.check(Grant::Kv).is_err());
+        assert_eq!(denials.take(), [Grant::Log, Grant::Kv]);
+        assert!(denials.is_empty());
+    }
+}
