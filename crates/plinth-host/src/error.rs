@@ -9,9 +9,34 @@ use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 /// Building a host or loading a plugin failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    /// The Wasmtime engine or linker could not be set up.
+    /// The Wasmtime engine could not be configured.
     #[error("could not set up the engine: {0}")]
     Engine(String),
+    /// An interface could not be defined in the linker.
+    #[error("could not link {interface}: {reason}")]
+    Link {
+        /// `WASI`, `wasi:http` or `plinth:host`.
+        interface: &'static str,
+        /// Wasmtime's explanation.
+        reason: String,
+    },
+    /// The host's own tokio runtime could not start.
+    #[error("could not start the host runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The network settings are unusable (e.g. an unreadable `ca_certificates` file).
+    #[error("network settings: {0}")]
+    Network(String),
+    /// The key-value database cannot be opened (unreadable, locked or corrupt).
+    #[error("{}: cannot open the key-value store: {reason}", path.display())]
+    KvStore {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The consent file cannot be read.
+    #[error(transparent)]
+    ConsentStore(#[from] crate::ConsentError),
     /// The manifest is missing or invalid.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
@@ -124,7 +149,24 @@ impl ToDiagnostic for HostError {
         let (code, plugin, hint): (Code, Option<&str>, Option<String>) = match self {
             HostError::Manifest(error) => return error.to_diagnostic(),
             HostError::Instantiate(error) => return error.to_diagnostic(),
-            HostError::Engine(_) => (Code::Trap, None, None),
+            HostError::Engine(_) | HostError::Link { .. } | HostError::Runtime(_) => {
+                (Code::HostSetup, None, None)
+            }
+            HostError::Network(_) => (
+                Code::HostSetup,
+                None,
+                Some("fix `[network]` in the host config (`ca_certificates` must name readable PEM files)".into()),
+            ),
+            HostError::KvStore { .. } => (
+                Code::StorageError,
+                None,
+                Some("another process may hold the database, or it is damaged: stop the other host, or move the file away to start empty".into()),
+            ),
+            HostError::ConsentStore(_) => (
+                Code::StorageError,
+                None,
+                Some("fix or remove the consent file; `plinth consent list` shows what it held".into()),
+            ),
             HostError::Io { .. } => (
                 Code::MissingPackage,
                 None,

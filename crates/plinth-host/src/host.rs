@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use plinth_manifest::Manifest;
 use plinth_manifest::digest::Digest;
-use wasmtime::Engine;
-use wasmtime::component::Linker;
 
 use crate::cache::CompileCache;
 use crate::engine::{EngineSettings, shared_engine};
@@ -15,7 +13,7 @@ use crate::error::HostError;
 use crate::limits::Limits;
 use crate::log::{LogSink, tracing_sink};
 use crate::plugin::{LoadOptions, Plugin, Source};
-use crate::state::StoreState;
+use crate::runtime::{HostInner, check_header};
 
 /// Builds a [`Host`].
 #[derive(Clone)]
@@ -153,7 +151,7 @@ impl HostBuilder {
             // Time for wall clocks, I/O for outgoing HTTP.
             .enable_all()
             .build()
-            .map_err(|e| HostError::Engine(format!("starting the host runtime: {e}")))?;
+            .map_err(HostError::Runtime)?;
         let caps = self.caps.build(runtime.handle().clone())?;
         Ok(Host {
             inner: Arc::new(HostInner {
@@ -167,29 +165,6 @@ impl HostBuilder {
                 runtime,
             }),
         })
-    }
-}
-
-pub(crate) struct HostInner {
-    pub(crate) engine: Engine,
-    pub(crate) linker: Linker<StoreState>,
-    /// The embedder's interfaces, for the import check.
-    pub(crate) interfaces: crate::caps::custom::HostInterfaces,
-    pub(crate) cache: CompileCache,
-    pub(crate) limits: Limits,
-    pub(crate) log_sink: LogSink,
-    pub(crate) caps: crate::caps::HostCaps,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl HostInner {
-    /// Runs `future` to completion for the blocking API; refuses (never panics) when
-    /// the caller is itself inside a tokio runtime.
-    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> Option<F::Output> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return None;
-        }
-        Some(self.runtime.block_on(future))
     }
 }
 
@@ -260,7 +235,7 @@ impl Host {
             let bytes = read(path)?;
             let id = id_from_file_name(path);
             let digest = Digest::of(&bytes);
-            return Plugin::load(self, Source::Bare { id }, &bytes, digest, options);
+            return Plugin::load(&self.inner, Source::Bare { id }, &bytes, digest, options);
         }
         let parsed = Manifest::load(path)?;
         for warning in &parsed.warnings {
@@ -273,7 +248,7 @@ impl Host {
         let digest = Digest::of(&bytes);
         manifest.check_digest(&digest)?;
         Plugin::load(
-            self,
+            &self.inner,
             Source::Manifest(Box::new(manifest)),
             &bytes,
             digest,
@@ -290,7 +265,7 @@ impl Host {
     ) -> Result<Plugin, HostError> {
         let digest = Digest::of(bytes);
         Plugin::load(
-            self,
+            &self.inner,
             Source::Bare { id: id.to_string() },
             bytes,
             digest,
@@ -301,7 +276,7 @@ impl Host {
     /// Reads a component's imports and exports from its type without linking or running
     /// it (what `plinth show` prints). Compiles through the cache.
     pub fn inspect(&self, bytes: &[u8]) -> Result<Inspection, HostError> {
-        crate::plugin::check_header(bytes, "component")?;
+        check_header(bytes, "component")?;
         let digest = Digest::of(bytes);
         let engine = &self.inner.engine;
         let (component, _) = self.inner.cache.get_or_compile(engine, bytes, &digest)?;

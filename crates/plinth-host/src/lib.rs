@@ -66,6 +66,7 @@ mod limits;
 mod linker;
 pub mod log;
 mod plugin;
+mod runtime;
 mod settings;
 mod state;
 mod usage;

@@ -96,15 +96,20 @@ pub(crate) fn build(
     custom: &HostInterfaces,
 ) -> Result<Linker<StoreState>, HostError> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-        .map_err(|e| HostError::Engine(format!("linking WASI: {e}")))?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| link_error("WASI", e))?;
     // Behind the same gate as `plinth:host/http` (`caps::http::wasi`).
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
-        .map_err(|e| HostError::Engine(format!("linking wasi:http: {e}")))?;
-    link_plinth_host(&mut linker)
-        .map_err(|e| HostError::Engine(format!("linking plinth:host: {e}")))?;
+        .map_err(|e| link_error("wasi:http", e))?;
+    link_plinth_host(&mut linker).map_err(|e| link_error("plinth:host", e))?;
     custom.define(&mut linker)?;
     Ok(linker)
+}
+
+fn link_error(interface: &'static str, e: wasmtime::Error) -> HostError {
+    HostError::Link {
+        interface,
+        reason: format!("{e:#}"),
+    }
 }
 
 /// `plinth:host`, one interface per capability, each given its own view of the Store.

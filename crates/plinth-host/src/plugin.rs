@@ -11,8 +11,8 @@ use crate::cache::CacheOutcome;
 use crate::caps::gate::GrantGate;
 use crate::error::HostError;
 use crate::exports::Exports;
-use crate::host::{Host, HostInner};
 use crate::limits::Limits;
+use crate::runtime::{HostInner, check_header};
 use crate::state::{PluginContext, StoreState};
 
 /// Plinth WIT versions this host serves.
@@ -91,30 +91,14 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-/// The component header: `\0asm`, then version and layer. Layer 1 is a component.
-pub(crate) fn check_header(bytes: &[u8], plugin: &str) -> Result<(), HostError> {
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(HostError::NotWasm {
-            plugin: plugin.into(),
-        });
-    }
-    if bytes[6..8] == [0, 0] {
-        return Err(HostError::NotAComponent {
-            plugin: plugin.into(),
-        });
-    }
-    Ok(())
-}
-
 impl Plugin {
     pub(crate) fn load(
-        host: &Host,
+        host: &Arc<HostInner>,
         source: Source,
         bytes: &[u8],
         digest: Digest,
         options: LoadOptions,
     ) -> Result<Plugin, HostError> {
-        let host = &host.inner;
         let (id, manifest) = match source {
             Source::Manifest(manifest) => (manifest.plugin.id.to_string(), Some(*manifest)),
             Source::Bare { id } => (id, None),

@@ -96,3 +96,23 @@ fn tenants_never_see_each_other() {
     assert_eq!(kv.list_keys(&b, "", 10).unwrap(), ["n"]);
     assert_eq!(kv.get(&ns(None), "k").unwrap(), None);
 }
+
+/// A damaged database is the host's storage failing (`storage-error`, naming the file),
+/// not a plugin trap, and the file is left as it was for the operator.
+#[test]
+fn a_corrupt_database_is_a_storage_error() {
+    use plinth_host::manifest::diagnostic::{Code, ToDiagnostic};
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kv.redb");
+    let garbage = b"not a redb database, just bytes that happen to be here".repeat(100);
+    std::fs::write(&file, &garbage).unwrap();
+    let err = Host::builder()
+        .data_dir(dir.path())
+        .build()
+        .expect_err("a corrupt database must not open");
+    let diagnostic = err.to_diagnostic();
+    assert_eq!(diagnostic.code, Code::StorageError, "{diagnostic:?}");
+    assert!(diagnostic.message.contains("kv.redb"), "{diagnostic:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), garbage);
+}

@@ -144,6 +144,12 @@ codes! {
     InvalidIndex => "invalid-index",
     /// A registry or index server could not be reached or refused the request.
     RegistryError => "registry-error",
+    /// The host could not be set up: the engine, the linker, its runtime or its network
+    /// settings (the stage is in the message).
+    HostSetup => "host-setup",
+    /// A host-wide store (the key-value database, the consent file) cannot be opened or
+    /// is corrupt.
+    StorageError => "storage-error",
 }
 
 impl Code {
@@ -278,7 +284,23 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 34);
+        assert_eq!(Code::ALL.len(), 36);
+    }
+
+    /// Every code a user can see is explained in the user guide's table.
+    #[test]
+    fn every_code_is_in_the_user_guide() {
+        let guide = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/user-guide.md");
+        let guide = std::fs::read_to_string(guide).unwrap();
+        let missing: Vec<&str> = Code::ALL
+            .iter()
+            .map(|code| code.as_str())
+            .filter(|code| !guide.contains(&format!("`{code}`")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "codes missing from docs/user-guide.md: {missing:?}"
+        );
     }
 
     #[test]

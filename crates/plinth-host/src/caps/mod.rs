@@ -67,15 +67,20 @@ impl HostCapsConfig {
         runtime: tokio::runtime::Handle,
     ) -> Result<HostCaps, crate::HostError> {
         let kv = match &self.data_dir {
-            Some(dir) => Some(Arc::new(
-                kv::KvStore::open(dir.join("kv.redb"), self.kv_limits)
-                    .map_err(|e| crate::HostError::Engine(format!("key-value store: {e}")))?,
-            )),
+            Some(dir) => {
+                let path = dir.join("kv.redb");
+                let store = kv::KvStore::open(&path, self.kv_limits).map_err(|e| {
+                    crate::HostError::KvStore {
+                        path,
+                        reason: e.to_string(),
+                    }
+                })?;
+                Some(Arc::new(store))
+            }
             None => None,
         };
         let consent = match &self.consent_file {
-            Some(path) => http::consent::ConsentStore::open(path)
-                .map_err(|e| crate::HostError::Engine(e.to_string()))?,
+            Some(path) => http::consent::ConsentStore::open(path)?,
             None => http::consent::ConsentStore::in_memory(),
         };
         let net = http::Network::new(
@@ -84,7 +89,7 @@ impl HostCapsConfig {
             Arc::new(consent),
             runtime,
         )
-        .map_err(crate::HostError::Engine)?;
+        .map_err(crate::HostError::Network)?;
         Ok(HostCaps {
             dirs: self.dirs.clone(),
             kv,

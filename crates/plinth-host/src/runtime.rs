@@ -1,0 +1,50 @@
+//! What every plugin of one [`Host`](crate::Host) shares: the engine, the linker, the
+//! compile cache, the capabilities' host-wide resources and the tokio runtime behind the
+//! blocking API. [`crate::Host`] builds it; each [`crate::Plugin`] holds it.
+
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use crate::cache::CompileCache;
+use crate::error::HostError;
+use crate::limits::Limits;
+use crate::log::LogSink;
+use crate::state::StoreState;
+
+pub(crate) struct HostInner {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<StoreState>,
+    /// The embedder's interfaces, for the import check.
+    pub(crate) interfaces: crate::caps::custom::HostInterfaces,
+    pub(crate) cache: CompileCache,
+    pub(crate) limits: Limits,
+    pub(crate) log_sink: LogSink,
+    pub(crate) caps: crate::caps::HostCaps,
+    pub(crate) runtime: tokio::runtime::Runtime,
+}
+
+impl HostInner {
+    /// Runs `future` to completion for the blocking API; refuses (never panics) when
+    /// the caller is itself inside a tokio runtime.
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> Option<F::Output> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return None;
+        }
+        Some(self.runtime.block_on(future))
+    }
+}
+
+/// The component header: `\0asm`, then version and layer. Layer 1 is a component.
+pub(crate) fn check_header(bytes: &[u8], plugin: &str) -> Result<(), HostError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(HostError::NotWasm {
+            plugin: plugin.into(),
+        });
+    }
+    if bytes[6..8] == [0, 0] {
+        return Err(HostError::NotAComponent {
+            plugin: plugin.into(),
+        });
+    }
+    Ok(())
+}
