@@ -118,7 +118,7 @@ pub enum HostError {
         /// Plugin id.
         plugin: String,
         /// Every violation, in the validator's order.
-        violations: Vec<crate::settings::SchemaViolation>,
+        violations: Vec<SchemaViolation>,
         /// The first violations, as the message says them.
         summary: String,
     },
@@ -399,5 +399,27 @@ impl ToDiagnostic for CallError {
         Diagnostic::new(self.code(), self.to_string())
             .with_plugin(self.plugin.clone())
             .with_hint(self.hint())
+    }
+}
+
+/// One way a JSON value breaks a JSON Schema (the settings, for now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaViolation {
+    /// JSON Pointer of the offending value in the settings (`""` is the whole object).
+    pub path: String,
+    /// The schema keyword that failed (`type`, `required`, `additionalProperties`, …).
+    pub rule: String,
+    /// The validator's explanation.
+    pub message: String,
+}
+
+impl std::fmt::Display for SchemaViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        write!(f, "at `{path}`: {} (rule `{}`)", self.message, self.rule)
     }
 }

@@ -82,7 +82,7 @@ pub use caps::http::settings::{ConsentMode, DEFAULT_MAX_BODY_BYTES, NetworkSetti
 pub use caps::kv::{KvError, KvLimits, KvStore, Namespace as KvNamespace};
 pub use config::{ConfigError, HostConfig, Paths, RegistrySettings, Security};
 pub use engine::EngineSettings;
-pub use error::{CallError, CallFailure, HostError};
+pub use error::{CallError, CallFailure, HostError, SchemaViolation};
 pub use exports::{ExportedFunc, Exports};
 pub use host::{Host, HostBuilder, ImportInfo, Inspection};
 pub use inbox::{Inbox, PluginEvent};
@@ -90,7 +90,6 @@ pub use instance::PluginInstance;
 pub use limits::Limits;
 pub use plinth_manifest as manifest;
 pub use plugin::{LoadOptions, Plugin, SERVED_API_VERSIONS};
-pub use settings::SchemaViolation;
 pub use usage::Usage;
 pub use world::WORLDS;
 

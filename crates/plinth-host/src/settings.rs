@@ -8,32 +8,10 @@ use std::sync::{Arc, RwLock};
 use plinth_manifest::Manifest;
 use serde_json::Value;
 
-use crate::error::HostError;
+use crate::error::{HostError, SchemaViolation};
 
 /// Violations named in one `rejected-schema` message; the rest are counted.
 const VIOLATIONS_SHOWN: usize = 3;
-
-/// One way the settings break the schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaViolation {
-    /// JSON Pointer of the offending value in the settings (`""` is the whole object).
-    pub path: String,
-    /// The schema keyword that failed (`type`, `required`, `additionalProperties`, …).
-    pub rule: String,
-    /// The validator's explanation.
-    pub message: String,
-}
-
-impl std::fmt::Display for SchemaViolation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let path = if self.path.is_empty() {
-            "/"
-        } else {
-            &self.path
-        };
-        write!(f, "at `{path}`: {} (rule `{}`)", self.message, self.rule)
-    }
-}
 
 /// The settings in force, serialized once per change rather than per `config.get-all`.
 #[derive(Debug)]
