@@ -8,3 +8,4 @@
 //! paths). One file's tests: `cargo test -p test-programs --test all artifacts::`.
 
 mod artifacts;
+mod coverage;
