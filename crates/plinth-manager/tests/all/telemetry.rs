@@ -1,7 +1,7 @@
 //! `tracing` spans `plugin.load`, `plugin.call` and `plugin.panic`, with plugin id, version
 //! and outcome; a panic's span is a child of the call that failed.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 
 use plinth_host::Host;
 use plinth_manager::Manager;
@@ -9,6 +9,8 @@ use plinth_manager::state::{PluginEntry, PluginsSection};
 use serde_json::json;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Event, Metadata};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
 /// Every span and event as `name` plus its fields, rendered `key=value`.
@@ -59,8 +61,46 @@ where
     }
 }
 
+/// Makes every callsite ask the current thread's subscriber, once per process.
+///
+/// `tracing` caches each callsite's interest for the whole process, and while this test's
+/// thread-local subscriber is the only one registered, a callsite first reached on another
+/// thread is cached from that thread's subscriber (none: "never"). The other tests of this
+/// binary run on other threads and reach `plugin.call` too, so this test would lose its
+/// spans. A global subscriber that is interested "sometimes" and enables nothing keeps the
+/// decision with each thread's own subscriber.
+fn ask_each_thread() {
+    static GLOBAL: Once = Once::new();
+    GLOBAL.call_once(|| {
+        tracing::subscriber::set_global_default(Sometimes)
+            .expect("the only global subscriber in this test binary");
+    });
+}
+
+/// Interested in every callsite "sometimes", enables none.
+struct Sometimes;
+
+impl tracing::Subscriber for Sometimes {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::sometimes()
+    }
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        // Not called: `enabled` is always false.
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &Event<'_>) {}
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
 #[test]
 fn load_call_and_panic_are_traced_with_id_version_and_outcome() {
+    ask_each_thread();
     let capture = Capture::default();
     let subscriber = tracing_subscriber::registry().with(capture.clone());
     let _default = tracing::subscriber::set_default(subscriber);
