@@ -1,0 +1,125 @@
+//! The "done means" of Python and JavaScript plugins, as a user types it:
+//! `plinth new x --lang python && cd x && plinth build && plinth call . …`, the same with
+//! `--lang js`, for both kinds of project (the default `tool`, and `--kind plugin`). The
+//! Rust projects' walk is `new_build.rs`.
+//!
+//! Needs componentize-py and componentize-js (`scripts/install-lang-tools`). Each project is
+//! componentized (5–8 s) and compiled by the load in `plinth build` (10–25 s). Neither
+//! toolchain writes the same bytes twice (a fresh digest every build), so no compile cache
+//! can carry over between runs: each test has a temp home of its own, and the four builds
+//! take turns (each compile holds ~300 MB and a core).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use crate::common::{Run, plinth_in};
+use serde_json::json;
+
+/// A temp root, and the plinth home inside it.
+fn root() -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::Builder::new()
+        .prefix("plinth-scaffold")
+        .tempdir()
+        .expect("temp dir");
+    let home = root.path().join("home");
+    (root, home)
+}
+
+#[track_caller]
+fn assert_ok(run: &Run, what: &str) {
+    assert_eq!(
+        run.code, 0,
+        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    );
+}
+
+/// `plinth new x --lang LANG [--kind KIND]`, then in `x`: `plinth build` and
+/// `plinth call . EXPORT ARGS…`; returns the call's stdout and checks the hint `new` printed.
+fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
+    // One componentize + compile at a time: each takes ~300 MB and a core.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+
+    let (root, home) = root();
+    let mut new = vec!["new", "x", "--lang", lang];
+    if let Some(kind) = kind {
+        new.extend(["--kind", kind]);
+    }
+    let created = plinth_in(&home, root.path(), &new);
+    assert_ok(&created, &new.join(" "));
+    let kind = kind.unwrap_or("tool (default)");
+    let next = created
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("next: "))
+        .unwrap_or_else(|| panic!("no `next:` hint: {}", created.stdout));
+    assert_eq!(
+        next,
+        format!("plinth build x && plinth call x {}", shell_words(call)),
+        "{lang} {kind}: the hint runs the call this test runs"
+    );
+
+    let project = root.path().join("x");
+    let built = plinth_in(&home, &project, &["build"]);
+    assert_ok(&built, &format!("plinth build ({lang} {kind})"));
+    assert!(project.join("x.wasm").is_file(), "{lang} {kind}: x.wasm");
+    assert!(
+        built.stdout.starts_with("built x → "),
+        "{lang} {kind}: {}",
+        built.stdout
+    );
+
+    let mut args = vec!["call", "."];
+    args.extend_from_slice(call);
+    let called = plinth_in(&home, &project, &args);
+    assert_ok(&called, &format!("plinth call . ({lang} {kind})"));
+    called.stdout
+}
+
+/// `args` as `plinth new` quotes them for a shell: each in single quotes.
+fn shell_words(args: &[&str]) -> String {
+    let quoted: Vec<String> = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 {
+                a.to_string()
+            } else {
+                format!("'{a}'")
+            }
+        })
+        .collect();
+    quoted.join(" ")
+}
+
+const TOOL_CALL: [&str; 3] = [
+    "call",
+    r#""word_count""#,
+    r#""{\"text\": \"one two three\"}""#,
+];
+const PLUGIN_CALL: [&str; 2] = ["run", r#"["you"]"#];
+
+#[test]
+fn python_tool_project_builds_and_calls() {
+    let out = new_build_call("python", None, &TOOL_CALL);
+    assert_eq!(out, format!("{}\n", json!({"ok": "{\"words\":3}"})));
+}
+
+#[test]
+fn python_plugin_project_builds_and_calls() {
+    let out = new_build_call("python", Some("plugin"), &PLUGIN_CALL);
+    assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
+}
+
+#[test]
+fn js_tool_project_builds_and_calls() {
+    let out = new_build_call("js", None, &TOOL_CALL);
+    assert_eq!(out, format!("{}\n", json!({"ok": "{\"words\":3}"})));
+}
+
+#[test]
+fn js_plugin_project_builds_and_calls() {
+    let out = new_build_call("js", Some("plugin"), &PLUGIN_CALL);
+    assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
+}

@@ -1,0 +1,239 @@
+//! The hostile-plugin suite: every attack ends in its diagnostic code within bounded time
+//! and memory, and the host then serves a normal call.
+
+use crate::common;
+
+use std::time::{Duration, Instant};
+
+use plinth_host::{CallFailure, Limits, LoadOptions, Plugin};
+use plinth_manifest::diagnostic::{Code, ToDiagnostic};
+use plinth_manifest::grant::Grant;
+use serde_json::json;
+
+const ATTACKS: &str = "test:hostile/attacks";
+
+fn hostile(id: &str, limits: Limits) -> Plugin {
+    common::host()
+        .load_bytes(
+            id,
+            &common::bytes(test_programs::HOSTILE),
+            LoadOptions::default()
+                .with_grants([Grant::Log])
+                .with_limits(limits),
+        )
+        .expect("hostile guest loads")
+}
+
+fn small() -> Limits {
+    Limits::default()
+        .with_memory(32 * 1024 * 1024)
+        .with_timeout_ms(2_000)
+}
+
+/// Asserts the failure's code, then that the same plugin still answers.
+fn assert_contained(plugin: &Plugin, export: &str, args: &[serde_json::Value], code: Code) {
+    let error = plugin
+        .call_json(&format!("{ATTACKS}#{export}"), args)
+        .expect_err("the attack must fail");
+    assert_eq!(error.code(), code, "{export}: {error}");
+    assert_eq!(error.to_diagnostic().plugin.as_deref(), Some(plugin.id()));
+    assert!(error.is_guest_failure());
+    let ok = plugin
+        .call_json(&format!("{ATTACKS}#ok"), &[])
+        .expect("host still serves");
+    assert_eq!(ok, json!("ok"));
+}
+
+#[test]
+fn infinite_loop_runs_out_of_fuel() {
+    let plugin = hostile("loop-fuel", small().with_fuel(50_000_000));
+    assert_contained(&plugin, "spin", &[], Code::FuelExhausted);
+}
+
+#[test]
+fn infinite_loop_times_out_by_the_wall_clock() {
+    let plugin = hostile(
+        "loop-clock",
+        small().with_fuel(u64::MAX).with_timeout_ms(300),
+    );
+    let started = Instant::now();
+    assert_contained(&plugin, "spin", &[], Code::Timeout);
+    // Bounded: the epoch deadline stops it soon after 300 ms.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn allocation_bomb_hits_the_memory_limit() {
+    let plugin = hostile("alloc-bomb", small());
+    assert_contained(&plugin, "alloc-bomb", &[json!(256)], Code::MemoryLimit);
+}
+
+#[test]
+fn memory_growth_stops_at_the_limit() {
+    let limit = 32 * 1024 * 1024;
+    let plugin = hostile("grow", small());
+    let pages = plugin
+        .call_json(&format!("{ATTACKS}#grow-memory"), &[json!(16)])
+        .expect("growth is refused, not a trap");
+    let bytes = pages.as_u64().expect("pages") * 65_536;
+    assert!(bytes <= limit, "grew to {bytes} bytes over a {limit} limit");
+    assert!(bytes > limit / 2, "stopped early at {bytes} bytes");
+}
+
+#[test]
+fn unbounded_recursion_overflows_the_wasm_stack() {
+    let plugin = hostile("recurse", small());
+    assert_contained(&plugin, "recurse", &[json!(u64::MAX)], Code::StackOverflow);
+}
+
+#[test]
+fn panic_is_a_trap_carrying_the_message() {
+    let plugin = hostile("panic", small());
+    let error = plugin
+        .call_json(&format!("{ATTACKS}#panic"), &[json!("the sky fell")])
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Trap);
+    match &error.failure {
+        CallFailure::Trap { guest_message, .. } => {
+            let said = guest_message.as_deref().unwrap_or_default();
+            assert!(said.contains("the sky fell"), "{said} in {error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_contained(&plugin, "trap-unreachable", &[], Code::Trap);
+}
+
+#[test]
+fn huge_string_within_memory_is_returned_and_beyond_is_refused() {
+    let plugin = hostile("huge", small());
+    let one_mib = plugin
+        .call_json(&format!("{ATTACKS}#huge-string"), &[json!(1)])
+        .unwrap();
+    assert_eq!(one_mib.as_str().map(str::len), Some(1024 * 1024));
+    assert_contained(&plugin, "huge-string", &[json!(64)], Code::MemoryLimit);
+}
+
+#[test]
+fn log_flood_is_capped_per_call() {
+    let plugin = hostile("log-flood", small());
+    plugin
+        .call_json(&format!("{ATTACKS}#log-flood"), &[json!(20_000)])
+        .expect("flooding the log is not an error");
+    let kept = common::records_of("log-flood").len();
+    assert_eq!(kept, Limits::default().log_lines as usize);
+}
+
+#[test]
+fn print_flood_is_captured_and_capped() {
+    let plugin = hostile("print-flood", small());
+    plugin
+        .call_json(&format!("{ATTACKS}#print-flood"), &[json!(10_000_000)])
+        .expect("printing is never an error");
+    let printed: usize = common::records_of("print-flood")
+        .iter()
+        .map(|r| r.message.len())
+        .sum();
+    assert!(printed > 0 && printed <= 64 * 1024, "{printed}");
+}
+
+#[test]
+fn trap_during_instantiation_is_reported_and_contained() {
+    let plugin = common::host()
+        .load_bytes(
+            "start-trap",
+            &common::bytes(test_programs::START_TRAP),
+            LoadOptions::default(),
+        )
+        .expect("a trapping start function still loads: nothing runs at load");
+    for _ in 0..2 {
+        let error = plugin.call_json("run", &[]).unwrap_err();
+        assert_eq!(error.code(), Code::Trap);
+        assert_eq!(error.export, "instantiate");
+    }
+}
+
+#[test]
+fn guest_blocked_in_a_host_import_times_out() {
+    let plugin = common::host()
+        .load_bytes(
+            "sleepy",
+            &common::bytes(test_programs::SLEEPY),
+            LoadOptions::default().with_limits(small().with_timeout_ms(200)),
+        )
+        .unwrap();
+    let started = Instant::now();
+    let error = plugin
+        .call_json("test:sleepy/sleep#sleep-ms", &[json!(60_000)])
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(plugin.call_json("ok", &[]).unwrap(), json!("ok"));
+}
+
+#[test]
+fn live_instance_blocked_in_a_host_import_times_out() {
+    // Warm calls arm no timer until the call waits on the host (docs/design/0006): the
+    // wall clock must still stop a guest that blocks in an import, typed or dynamic.
+    let plugin = common::host()
+        .load_bytes(
+            "sleepy-live",
+            &common::bytes(test_programs::SLEEPY),
+            LoadOptions::default().with_limits(small().with_timeout_ms(200)),
+        )
+        .unwrap();
+    let mut live = plugin.instantiate().unwrap();
+    assert_eq!(live.call_json("ok", &[]).unwrap(), json!("ok"));
+
+    let started = Instant::now();
+    let error = live
+        .call::<(u64,), ()>("test:sleepy/sleep#sleep-ms", (60_000,))
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Timeout);
+    let error = live
+        .call_json("test:sleepy/sleep#sleep-ms", &[json!(60_000)])
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // Each timed-out instance was dropped; the next call gets a fresh one.
+    assert_eq!(live.call::<(), (String,)>("ok", ()).unwrap().0, "ok");
+    assert_eq!(live.instantiations(), 3);
+    // A short sleep within the limit still completes on the live instance.
+    live.call::<(u64,), ()>("sleep-ms", (1,)).unwrap();
+    assert_eq!(live.instantiations(), 3);
+}
+
+#[test]
+fn one_plugins_failure_does_not_touch_another() {
+    let victim = hostile("victim", small());
+    let attacker = hostile("attacker", small().with_fuel(10_000_000));
+    let threads: Vec<_> = (0..2)
+        .map(|i| {
+            let (victim, attacker) = (victim.clone(), attacker.clone());
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    if i == 0 {
+                        assert!(attacker.call_json(&format!("{ATTACKS}#spin"), &[]).is_err());
+                    } else {
+                        let ok = victim.call_json(&format!("{ATTACKS}#ok"), &[]).unwrap();
+                        assert_eq!(ok, json!("ok"));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
