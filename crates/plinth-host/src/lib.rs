@@ -56,6 +56,7 @@ mod capture;
 mod config;
 mod engine;
 mod error;
+mod exit;
 mod exports;
 mod host;
 mod host_api;
