@@ -31,7 +31,8 @@ pub(crate) enum Failure {
     TooLarge(String),
     Timeout(String),
     Invalid(String),
-    Transport(String),
+    /// The exchange itself failed; carries the `wasi:http` error code.
+    Transport(super::error_code::Wire),
 }
 
 impl std::fmt::Display for Failure {
@@ -45,8 +46,8 @@ impl std::fmt::Display for Failure {
             | Failure::RateLimited(m)
             | Failure::TooLarge(m)
             | Failure::Timeout(m)
-            | Failure::Invalid(m)
-            | Failure::Transport(m) => f.write_str(m),
+            | Failure::Invalid(m) => f.write_str(m),
+            Failure::Transport(wire) => wire.fmt(f),
         }
     }
 }

@@ -46,7 +46,7 @@ pub(crate) fn wit_error(failure: Failure) -> http::HttpError {
         Failure::TooLarge(m) => http::HttpError::TooLarge(m),
         Failure::Timeout(m) => http::HttpError::Timeout(m),
         Failure::Invalid(m) => http::HttpError::InvalidRequest(m),
-        Failure::Transport(m) => http::HttpError::Transport(m),
+        Failure::Transport(wire) => http::HttpError::Transport(wire.message),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod client;
 pub(crate) mod consent;
+mod error_code;
 mod event;
 mod guard;
 mod policy;

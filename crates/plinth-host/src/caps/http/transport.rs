@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 
 use super::AbortOnDrop;
 use super::client::{Failure, Network};
+use super::error_code;
 use super::policy::Target;
 
 /// A response as read off the wire, its body complete.
@@ -68,10 +69,10 @@ impl Network {
                 .resolver
                 .resolve(&target.host, target.port)
                 .await
-                .map_err(|e| Failure::Transport(format!("resolving {}: {e}", target.host)))?,
+                .map_err(|e| error_code::dns(format!("resolving {}: {e}", target.host)))?,
         };
         if addrs.is_empty() {
-            return Err(Failure::Transport(format!(
+            return Err(error_code::dns(format!(
                 "{} resolves to no address",
                 target.host
             )));
@@ -101,7 +102,7 @@ impl Network {
             let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
                 .connect(name, stream)
                 .await
-                .map_err(|e| Failure::Transport(format!("TLS with {}: {e}", target.host)))?;
+                .map_err(|e| error_code::tls(&e, format!("TLS with {}: {e}", target.host)))?;
             over(tls, request, max_body).await
         } else {
             over(stream, request, max_body).await
@@ -128,13 +129,15 @@ async fn connect(addrs: &[SocketAddr], host: &str) -> Result<TcpStream, Failure>
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Err(e) => last = Some(format!("{addr}: {e}")),
+            Err(e) => last = Some((*addr, e)),
         }
     }
-    Err(Failure::Transport(format!(
-        "cannot connect to {host} ({})",
-        last.unwrap_or_default()
-    )))
+    Err(match last {
+        Some((addr, e)) => {
+            error_code::connect(&e, format!("cannot connect to {host} ({addr}: {e})"))
+        }
+        None => error_code::dns(format!("{host} resolves to no address")),
+    })
 }
 
 /// One HTTP/1.1 exchange over an established connection.
@@ -146,13 +149,15 @@ async fn over<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let protocol = |e: hyper::Error| Failure::Transport(format!("HTTP: {e}"));
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
-        .map_err(protocol)?;
+        .map_err(error_code::request)?;
     // The connection task ends with the exchange: dropped with it on a timeout.
     let _driver = AbortOnDrop(tokio::spawn(connection));
-    let response = sender.send_request(request).await.map_err(protocol)?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(error_code::request)?;
     let (parts, mut body) = response.into_parts();
     let declared = parts
         .headers
@@ -164,7 +169,7 @@ where
     }
     let mut collected = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(protocol)?;
+        let frame = frame.map_err(error_code::response)?;
         if let Ok(data) = frame.into_data() {
             if (collected.len() + data.len()) as u64 > max_body {
                 return Err(too_large(max_body));

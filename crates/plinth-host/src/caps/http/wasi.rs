@@ -150,7 +150,8 @@ fn own_timeout_ms(options: Option<RequestOptions>) -> Option<u32> {
 async fn collect(mut body: WasiBody, max: u64) -> Result<Bytes, Refused> {
     let mut collected = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| refused(Failure::Transport(format!("request body: {e}"))))?;
+        let frame = frame
+            .map_err(|e| refused(super::error_code::internal(format!("request body: {e}"))))?;
         if let Ok(data) = frame.into_data() {
             if (collected.len() + data.len()) as u64 > max {
                 return Err(Refused {
@@ -189,6 +190,6 @@ fn wasi_error(failure: &Failure) -> Error {
         Failure::TooLarge(_) => Error::HttpResponseBodySize(None),
         Failure::Timeout(_) => Error::ConnectionTimeout,
         Failure::Invalid(_) => Error::HttpRequestUriInvalid,
-        Failure::Transport(m) => Error::InternalError(Some(m.clone())),
+        Failure::Transport(wire) => super::error_code::to_wasi(wire),
     }
 }
