@@ -17,22 +17,9 @@ use crate::error::{CallError, CallFailure};
 use crate::exports::ExportedFunc;
 use crate::json;
 use crate::log::{LogLevel, LogSource};
+use crate::outcome::{Elapsed, Outcome, Stage};
 use crate::plugin::Plugin;
 use crate::state::StoreState;
-
-/// Where a failure happened.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Stage {
-    Instantiate,
-    Call,
-}
-
-/// The wall clock of a call (or an instantiation) ran out.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Elapsed;
-
-/// What a call under limits came to: its value, a failure at a stage, or the wall clock.
-pub(crate) type Outcome<T> = Result<Result<T, (Stage, wasmtime::Error)>, Elapsed>;
 
 /// Runs `work` under the wall clock `limit` (DESIGN §5, §9), inside `span`.
 ///
@@ -76,6 +63,8 @@ pub(crate) struct DynamicCall {
     pub(crate) result_count: usize,
     pub(crate) index: ComponentExportIndex,
     pub(crate) name: Arc<str>,
+    /// What an exit with status 0 returns (`None`: the export must return a value).
+    pub(crate) exit_results: Option<Vec<Val>>,
 }
 
 impl DynamicCall {
@@ -101,6 +90,11 @@ impl DynamicCall {
         func.call_async(&mut *store, &self.params, &mut results)
             .await?;
         Ok(results)
+    }
+
+    /// The results of an exit with status 0, for [`crate::exit::success_on_exit`].
+    pub(crate) fn exit_results(&self) -> Option<Vec<Val>> {
+        self.exit_results.clone()
     }
 
     pub(crate) fn result(results: &[Val]) -> Value {
@@ -171,9 +165,11 @@ impl Plugin {
     pub async fn call_json_async(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
         let call = self.prepare_json(export, args)?;
         let results = self
-            .with_instance(&call.name, async |store, instance| {
-                call.run(store, instance).await
-            })
+            .with_instance(
+                &call.name,
+                || call.exit_results(),
+                async |store, instance| call.run(store, instance).await,
+            )
             .await?;
         Ok(DynamicCall::result(&results))
     }
@@ -194,9 +190,11 @@ impl Plugin {
         let func = self.export(export)?;
         let (index, name) = (func.index, &*func.qualified);
         let typed = self
-            .with_instance(name, async |store, instance| {
-                typed_call(store, instance, index, params).await
-            })
+            .with_instance(
+                name,
+                || crate::exit::success_typed::<R>().map(Ok),
+                async |store, instance| typed_call(store, instance, index, params).await,
+            )
             .await?;
         typed.map_err(|reason| self.signature_mismatch(name, reason))
     }
@@ -216,11 +214,13 @@ impl Plugin {
         args: &[Value],
     ) -> Result<DynamicCall, CallError> {
         let func = self.export(export)?;
+        let results: Vec<_> = func.results().collect();
         Ok(DynamicCall {
             params: self.params_from_json(func, args)?,
-            result_count: func.results().len(),
+            result_count: results.len(),
             index: func.index,
             name: func.qualified.clone(),
+            exit_results: crate::exit::success_vals(&results),
         })
     }
 
@@ -279,10 +279,12 @@ impl Plugin {
     }
 
     /// Instantiates in a fresh Store and runs `body` on the instance, all under the
-    /// wall clock; classifies any failure.
+    /// wall clock; classifies any failure. An exit with status 0 returns `on_exit()`
+    /// (see [`crate::exit`]).
     async fn with_instance<T>(
         &self,
         export: &str,
+        on_exit: impl FnOnce() -> Option<T>,
         body: impl AsyncFnOnce(&mut Store<StoreState>, Instance) -> wasmtime::Result<T>,
     ) -> Result<T, CallError> {
         let span = tracing::debug_span!("plugin.call", plugin = %self.id(), export);
@@ -301,6 +303,7 @@ impl Plugin {
             });
             within_wall_clock(deadline, &span, work).await
         };
+        let outcome = crate::exit::success_on_exit(outcome, on_exit);
         self.settle(&mut store, export, outcome)
     }
 
@@ -370,6 +373,12 @@ impl Plugin {
         {
             return CallFailure::MissingGrant {
                 grant: grant.clone(),
+            };
+        }
+        if let Some(status) = crate::exit::status(error) {
+            return CallFailure::ExitStatus {
+                status,
+                guest_message,
             };
         }
         match error.downcast_ref::<Trap>() {

@@ -292,6 +292,14 @@ pub enum CallFailure {
         /// The grant the call needed.
         grant: plinth_manifest::Grant,
     },
+    /// The guest ended the call with `wasi:cli/exit` and a non-zero status, or with status
+    /// 0 from an export that must return a value (docs/design/0030).
+    ExitStatus {
+        /// The exit status.
+        status: i32,
+        /// The last line the guest wrote to stderr.
+        guest_message: Option<String>,
+    },
     /// Any other trap, a guest panic included.
     Trap {
         /// Wasmtime's trap message.
@@ -335,6 +343,20 @@ fn describe(failure: &CallFailure) -> String {
         CallFailure::MissingGrant { grant } => {
             format!("called a host function of `{grant}` without the grant")
         }
+        CallFailure::ExitStatus {
+            status,
+            guest_message,
+        } => {
+            let said = guest_message
+                .as_ref()
+                .map(|guest| format!(" (guest said: {guest})"))
+                .unwrap_or_default();
+            if *status == 0 {
+                format!("exited with status 0 before returning a value{said}")
+            } else {
+                format!("exited with status {status}{said}")
+            }
+        }
         CallFailure::Trap {
             message,
             guest_message: Some(guest),
@@ -354,16 +376,29 @@ impl CallError {
             CallFailure::Timeout { .. } => Code::Timeout,
             CallFailure::StackOverflow => Code::StackOverflow,
             CallFailure::MissingGrant { .. } => Code::MissingGrant,
+            CallFailure::ExitStatus { .. } => Code::ExitStatus,
             CallFailure::Trap { .. } => Code::Trap,
         }
     }
 
-    /// Whether the guest trapped or hit a limit (exit code 3), as opposed to a usage error.
+    /// Whether the guest trapped or hit a limit (exit code 3), as opposed to a usage error
+    /// or an explicit exit ([`Self::exit_status`]).
     pub fn is_guest_failure(&self) -> bool {
         !matches!(
             self.failure,
-            CallFailure::UnknownExport { .. } | CallFailure::BadArgument { .. }
+            CallFailure::UnknownExport { .. }
+                | CallFailure::BadArgument { .. }
+                | CallFailure::ExitStatus { .. }
         )
+    }
+
+    /// The status of a call the guest ended with `wasi:cli/exit` (`exit-status`): the
+    /// call ended normally but failed (exit code 1 in the CLI, not 3).
+    pub fn exit_status(&self) -> Option<i32> {
+        match self.failure {
+            CallFailure::ExitStatus { status, .. } => Some(status),
+            _ => None,
+        }
     }
 
     fn hint(&self) -> String {
@@ -387,6 +422,12 @@ impl CallError {
                 "the plugin recursed too deeply; the stack limit is host-wide (`[limits] max_stack_bytes`)".into()
             }
             CallFailure::MissingGrant { grant } => crate::caps::gate::grant_hint(&self.plugin, grant),
+            CallFailure::ExitStatus { status: 0, .. } => {
+                "the plugin called `exit(0)` in an export that returns a value; return the value instead".into()
+            }
+            CallFailure::ExitStatus { status, .. } => format!(
+                "the plugin ended the call with exit status {status}; its log (`-v`) has what it printed"
+            ),
             CallFailure::Trap { .. } => {
                 "the plugin failed; its log (`-v`) has what it printed".into()
             }

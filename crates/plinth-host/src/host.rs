@@ -234,6 +234,10 @@ impl Host {
         if is_wasm {
             let bytes = read(path)?;
             let id = id_from_file_name(path);
+            let mut options = options;
+            if options.program.is_none() {
+                options.program = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            }
             let digest = Digest::of(&bytes);
             return Plugin::load(&self.inner, Source::Bare { id }, &bytes, digest, options);
         }
@@ -280,13 +284,9 @@ impl Host {
         let digest = Digest::of(bytes);
         let engine = &self.inner.engine;
         let (component, _) = self.inner.cache.get_or_compile(engine, bytes, &digest)?;
-        let imports = component
-            .component_type()
-            .imports(engine)
-            .map(|(name, _)| ImportInfo {
-                name: name.to_string(),
-                provided: crate::linker::provided(name, &self.inner.interfaces),
-            })
+        let imports = crate::linker::import_support(&component, engine, &self.inner.interfaces)
+            .into_iter()
+            .map(|(name, provided)| ImportInfo { name, provided })
             .collect();
         let exports = crate::exports::Exports::of(&component, engine);
         Ok(Inspection {

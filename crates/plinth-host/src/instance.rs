@@ -10,8 +10,9 @@ use wasmtime::component::{
 };
 
 use crate::bindings::tool::exports::plinth::plugin::lifecycle::Event;
-use crate::call::{DynamicCall, Stage, within_wall_clock};
+use crate::call::{DynamicCall, within_wall_clock};
 use crate::error::{CallError, CallFailure};
+use crate::outcome::Stage;
 use crate::plugin::Plugin;
 use crate::state::StoreState;
 
@@ -152,11 +153,13 @@ async fn instantiate(plugin: &Plugin) -> Result<Live, CallError> {
 }
 
 /// Runs `body` on the live instance under a fresh budget and the wall clock; drops the
-/// instance when the call fails, so the next call starts from a fresh one.
+/// instance when the call fails or the guest exited, so the next call starts from a fresh
+/// one. An exit with status 0 returns `on_exit()` (see [`crate::exit`]).
 async fn run_live<T>(
     plugin: &Plugin,
     live: &mut Option<Live>,
     export: &str,
+    on_exit: impl FnOnce() -> Option<T>,
     body: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<T>,
 ) -> Result<T, CallError> {
     let Some(current) = live.as_mut() else {
@@ -175,8 +178,10 @@ async fn run_live<T>(
         let work = pin!(async { body(&mut *store).await.map_err(|e| (Stage::Call, e)) });
         within_wall_clock(deadline, &span, work).await
     };
+    let exited = crate::exit::exited(&outcome);
+    let outcome = crate::exit::success_on_exit(outcome, on_exit);
     let result = plugin.settle(store, export, outcome);
-    if result.is_err() {
+    if result.is_err() || exited {
         *live = None;
     }
     result
@@ -188,9 +193,17 @@ impl PluginInstance {
         &self.plugin
     }
 
-    /// How many times an instance was created (1 unless a failure forced a new one).
+    /// How many times an instance was created (1 unless a failure or an exit forced a
+    /// new one).
     pub fn instantiations(&self) -> u64 {
         self.instantiations
+    }
+
+    /// Whether the instance is alive: false after a call trapped, hit a limit or exited
+    /// (`wasi:cli/exit`), until the next call instantiates a fresh one. An embedder that
+    /// runs set-up (`on-load`) on each instance starts a new [`PluginInstance`] instead.
+    pub fn is_live(&self) -> bool {
+        self.live.is_some()
     }
 
     /// Delivers one event to the instance's `plinth:plugin/lifecycle.handle-event`.
@@ -324,9 +337,13 @@ where
         .await?
         .typed::<P, R>(func.index)
         .map_err(|reason| plugin.signature_mismatch(name, reason))?;
-    run_live(plugin, live, name, async |store| {
-        typed.call_async(store, params).await
-    })
+    run_live(
+        plugin,
+        live,
+        name,
+        crate::exit::success_typed::<R>,
+        async |store| typed.call_async(store, params).await,
+    )
     .await
 }
 
@@ -342,10 +359,17 @@ async fn call_json_on(
     let func = ensure_live(plugin, live, instantiations)
         .await?
         .func(call.index);
-    let results = run_live(plugin, live, &call.name, async |store| match func {
-        Some(func) => call.run_func(store, func).await,
-        None => Err(wasmtime::format_err!("export `{}` vanished", call.name)),
-    })
+    let on_exit = || call.exit_results();
+    let results = run_live(
+        plugin,
+        live,
+        &call.name,
+        on_exit,
+        async |store| match func {
+            Some(func) => call.run_func(store, func).await,
+            None => Err(wasmtime::format_err!("export `{}` vanished", call.name)),
+        },
+    )
     .await?;
     Ok(DynamicCall::result(&results))
 }

@@ -2,7 +2,8 @@
 //! turns an unknown import into `unsupported-host-api` before anything is instantiated.
 
 use wasmtime::Engine;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker, ResourceType};
 
 use crate::bindings;
 use crate::caps;
@@ -80,12 +81,49 @@ pub(crate) fn unsupported_imports(
     engine: &Engine,
     custom: &HostInterfaces,
 ) -> Vec<String> {
-    component
-        .component_type()
-        .imports(engine)
+    import_support(component, engine, custom)
+        .into_iter()
+        .filter(|(_, provided)| !provided)
         .map(|(name, _)| name)
-        .filter(|name| !provided(name, custom))
-        .map(str::to_string)
+        .collect()
+}
+
+/// Every import of the component, in its order, and whether the host provides it.
+///
+/// Interfaces are matched by name and version track. A type imported at world level
+/// (`use wasi:io/streams@0.2.x.{output-stream};` in a world) is checked the way Wasmtime's
+/// linker checks it, by its type: a resource type that is one of the resources of an
+/// interface the host provides is an `(eq …)` alias the linker needs nothing for, and
+/// other (non-resource) types are resolved inside the component. A resource type of its
+/// own (not an alias) would need a host definition, which Plinth has none of.
+pub(crate) fn import_support(
+    component: &Component,
+    engine: &Engine,
+    custom: &HostInterfaces,
+) -> Vec<(String, bool)> {
+    let ty = component.component_type();
+    let mut provided_resources: Vec<ResourceType> = Vec::new();
+    for (name, item) in ty.imports(engine) {
+        if let ComponentItem::ComponentInstance(instance) = item.ty
+            && provided(name, custom)
+        {
+            provided_resources.extend(instance.exports(engine).filter_map(|(_, export)| {
+                match export.ty {
+                    ComponentItem::Resource(resource) => Some(resource),
+                    _ => None,
+                }
+            }));
+        }
+    }
+    ty.imports(engine)
+        .map(|(name, item)| {
+            let ok = match item.ty {
+                ComponentItem::Type(_) => true,
+                ComponentItem::Resource(resource) => provided_resources.contains(&resource),
+                _ => provided(name, custom),
+            };
+            (name.to_string(), ok)
+        })
         .collect()
 }
 

@@ -30,6 +30,11 @@ pub struct LoadOptions {
     pub limits: Option<Limits>,
     /// The embedder's tenant: the plugin's key-value data is kept apart per tenant.
     pub tenant: Option<String>,
+    /// `argv[0]` the guest sees through `wasi:cli/environment`: by default the plugin id,
+    /// or the file name of a `.wasm` loaded by path.
+    pub program: Option<String>,
+    /// Arguments after `argv[0]` (`std::env::args().skip(1)`); none by default.
+    pub args: Vec<String>,
 }
 
 impl LoadOptions {
@@ -48,6 +53,18 @@ impl LoadOptions {
     /// Options for `tenant` (see [`LoadOptions::tenant`]).
     pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
         self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Options whose guests see `args` after `argv[0]` (`plinth call … -- ARG…`).
+    pub fn with_args(mut self, args: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Options whose guests see `program` as `argv[0]`.
+    pub fn with_program(mut self, program: impl Into<String>) -> Self {
+        self.program = Some(program.into());
         self
     }
 
@@ -147,6 +164,9 @@ impl Plugin {
         }
         let settings =
             crate::settings::SettingsCell::load(manifest.as_ref(), &id, options.settings)?;
+        let argv = std::iter::once(options.program.unwrap_or_else(|| id.clone()))
+            .chain(options.args)
+            .collect();
         let gate = Arc::new(GrantGate::new(id, options.tenant, grants));
         let inbox = crate::inbox::Inbox::default();
         let caps = crate::caps::PluginCaps::for_plugin(&host.caps, &gate, requested, &inbox)?;
@@ -158,6 +178,7 @@ impl Plugin {
             log_sink: host.log_sink.clone(),
             inbox,
             usage: Default::default(),
+            argv,
         });
         tracing::debug!(plugin = %ctx.id(), ?cache, %digest, "plugin loaded");
         Ok(Plugin {

@@ -36,6 +36,8 @@ pub(crate) struct PluginContext {
     pub(crate) usage: crate::usage::UsageCounters,
     /// Each capability's per-plugin state.
     pub(crate) caps: crate::caps::PluginCaps,
+    /// The guest's `wasi:cli/environment` arguments, `argv[0]` first.
+    pub(crate) argv: Vec<String>,
 }
 
 impl std::fmt::Debug for PluginContext {
@@ -74,10 +76,14 @@ impl StoreState {
     pub(crate) fn new(plugin: Arc<PluginContext>) -> Self {
         let stdout = CapturePipe::new(CAPTURE_BYTES);
         let stderr = CapturePipe::new(CAPTURE_BYTES);
-        // Grants nothing: no env, no args, closed stdin, no sockets; preopens only for
-        // granted directories, each seen as `/NAME`, read-only unless `fs.write`.
+        // Grants nothing: no env, closed stdin, no sockets; preopens only for granted
+        // directories, each seen as `/NAME`, read-only unless `fs.write`. Arguments: the
+        // program name and what the operator passed (docs/design/0030).
         let mut builder = WasiCtxBuilder::new();
-        builder.stdout(stdout.clone()).stderr(stderr.clone());
+        builder
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .args(&plugin.argv);
         for (name, mapped) in &plugin.caps.fs {
             let perms = if mapped.writable {
                 FsPerms::ReadWrite
@@ -168,24 +174,23 @@ impl StoreState {
     /// Moves what the guest printed into the plugin's log, one record per line, and
     /// returns the last stderr line (a panic message, usually).
     pub(crate) fn flush_output(&mut self) -> Option<String> {
-        let (out, out_dropped) = self.stdout.take();
-        let (err, err_dropped) = self.stderr.take();
-        if out.is_empty() && err.is_empty() && out_dropped + err_dropped == 0 {
+        let out = self.stdout.take();
+        let err = self.stderr.take();
+        if out.text.is_empty() && err.text.is_empty() && !out.closed && !err.closed {
             return None;
         }
-        for line in out.lines() {
+        for line in out.text.lines() {
             self.log(LogLevel::Info, LogSource::Stdout, line.to_string());
         }
-        let last = last_message(&err);
-        for line in err.lines() {
+        let last = last_message(&err.text);
+        for line in err.text.lines() {
             self.log(LogLevel::Warn, LogSource::Stderr, line.to_string());
         }
-        if out_dropped + err_dropped > 0 {
-            tracing::warn!(
-                plugin = %self.plugin.id(),
-                bytes = out_dropped + err_dropped,
-                "guest output over the capture cap was dropped"
-            );
+        for (stream, captured) in [("stdout", &out), ("stderr", &err)] {
+            if let Some(note) = crate::capture::overflow_note(stream, captured, CAPTURE_BYTES) {
+                tracing::warn!(plugin = %self.plugin.id(), stream, dropped = captured.dropped, "{note}");
+                self.log(LogLevel::Warn, LogSource::Host, note);
+            }
         }
         last
     }

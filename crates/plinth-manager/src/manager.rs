@@ -137,6 +137,7 @@ pub struct ManagerBuilder {
     tenant: Option<String>,
     signatures: Option<SignatureCheck>,
     plugin_dirs: Option<PluginDirs>,
+    program_args: Vec<String>,
 }
 
 impl ManagerBuilder {
@@ -166,6 +167,13 @@ impl ManagerBuilder {
     /// directory and state file) so installs and grants are kept apart too.
     pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
         self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Arguments every plugin's guest sees after `argv[0]` (`LoadOptions::with_args`;
+    /// none by default), as `plinth call ID EXPORT -- ARG…` passes them.
+    pub fn program_args(mut self, args: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.program_args.extend(args.into_iter().map(Into::into));
         self
     }
 
@@ -211,6 +219,7 @@ impl ManagerBuilder {
                 crash_threshold: self.crash_threshold,
                 base_dir: self.base_dir,
                 tenant: self.tenant,
+                program_args: self.program_args,
                 signatures: self.signatures,
                 plugin_dirs: self.plugin_dirs,
                 inventory: RwLock::new(self.inventory),
@@ -246,6 +255,7 @@ pub(crate) struct Shared {
     crash_threshold: u32,
     base_dir: PathBuf,
     tenant: Option<String>,
+    program_args: Vec<String>,
     signatures: Option<SignatureCheck>,
     pub(crate) plugin_dirs: Option<PluginDirs>,
     inventory: RwLock<Inventory>,
@@ -358,6 +368,7 @@ impl Manager {
             tenant: None,
             signatures: None,
             plugin_dirs: None,
+            program_args: Vec::new(),
         }
     }
 

@@ -114,6 +114,9 @@ codes! {
     StackOverflow => "stack-overflow",
     /// The guest trapped (including a panic).
     Trap => "trap",
+    /// The guest ended the call with `wasi:cli/exit` and a non-zero status (or with status 0
+    /// from an export that had to return a value).
+    ExitStatus => "exit-status",
     /// The plugin waits for the operator to consent to its capabilities.
     ConsentPending => "consent-pending",
     /// An HTTP request was refused by policy.
@@ -284,7 +287,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 36);
+        assert_eq!(Code::ALL.len(), 37);
     }
 
     /// Every code a user can see is explained in the user guide's table.

@@ -1,4 +1,4 @@
-//! `plinth call TARGET EXPORT [ARG_JSON…]`: run one export of a plugin.
+//! `plinth call TARGET EXPORT [ARG_JSON…] [-- ARG…]`: run one export of a plugin.
 
 use clap::Args;
 use plinth_host::{CallError, Limits, LoadOptions};
@@ -20,6 +20,10 @@ pub struct CallArgs {
     /// One JSON value per parameter, in order (a negative number is an argument).
     #[arg(allow_hyphen_values = true, value_name = "ARG_JSON")]
     args: Vec<String>,
+    /// Program arguments after `--`: the guest's `argv[1..]` (`wasi:cli/environment`;
+    /// `argv[0]` is the plugin id, or the file name of a `.wasm`).
+    #[arg(last = true, value_name = "ARG")]
+    argv: Vec<String>,
     /// Fuel budget for the call.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
@@ -94,6 +98,7 @@ impl CallArgs {
                 &self.export,
                 &args,
                 limits,
+                &self.argv,
             );
         }
         let host = if grants.contains(&Grant::Kv) {
@@ -105,7 +110,9 @@ impl CallArgs {
             Ok(host) => host,
             Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
         };
-        let options = LoadOptions::default().with_grants(grants);
+        let options = LoadOptions::default()
+            .with_grants(grants)
+            .with_args(self.argv);
         let plugin = match load_target(&host, &self.target, options) {
             Ok(plugin) => plugin,
             Err(diagnostic) => return fail(printer, diagnostic, Outcome::Failed),
@@ -125,7 +132,10 @@ impl CallArgs {
 }
 
 fn call_failed(ctx: &Context, error: &CallError) -> Outcome {
-    let outcome = if error.is_guest_failure() {
+    let outcome = if error.exit_status().is_some() {
+        // The plugin ended the call itself: a failure, not a trap.
+        Outcome::Failed
+    } else if error.is_guest_failure() {
         Outcome::GuestFailed
     } else {
         Outcome::Usage

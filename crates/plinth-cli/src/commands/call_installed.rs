@@ -17,6 +17,7 @@ pub fn call_installed(
     export: &str,
     args: &[Value],
     limits: Limits,
+    argv: &[String],
 ) -> Outcome {
     let printer = &ctx.printer;
     let state = match read_state(ctx) {
@@ -42,6 +43,7 @@ pub fn call_installed(
     if let Some(tenant) = &ctx.tenant {
         builder = builder.tenant(tenant.clone());
     }
+    builder = builder.program_args(argv.iter().cloned());
     let manager = builder.build();
     manager.apply(&PluginsSection {
         entries: vec![entry],
@@ -58,6 +60,7 @@ pub fn call_installed(
         }
         Err(error) => {
             let outcome = match &error {
+                ManagerError::Call(e) if e.exit_status().is_some() => Outcome::Failed,
                 ManagerError::Call(e) if e.is_guest_failure() => Outcome::GuestFailed,
                 ManagerError::Call(_) => Outcome::Usage,
                 _ => Outcome::Failed,

@@ -274,3 +274,70 @@ fn call_maps_config_dirs_for_fs_grants() {
     let hint = run.json()["diagnostics"][0]["hint"].to_string();
     assert!(hint.contains("[dirs]"), "{hint}");
 }
+
+/// `wasi:cli/exit` ends a call: status 0 is success (exit 0), another status is the
+/// `exit-status` diagnostic (exit 1, not the trap's 3). Arguments after `--` are the
+/// guest's `argv[1..]`; `argv[0]` is the file name.
+#[test]
+fn call_handles_exits_and_program_arguments() {
+    let home = tempfile::tempdir().unwrap();
+    let cmd = test_programs::FIDELITY_CMD;
+    let run = plinth(
+        home.path(),
+        &[
+            "-v",
+            "call",
+            "--grant",
+            "log",
+            cmd,
+            "wasi:cli/run#run",
+            "--",
+            "one",
+            "two words",
+        ],
+    );
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, r#"{"ok":null}"#),
+        "{}",
+        run.stderr
+    );
+    for line in ["arg: fidelity-cmd.wasm", "arg: one", "arg: two words"] {
+        assert!(run.stderr.contains(line), "{line}: {}", run.stderr);
+    }
+    let run = plinth(home.path(), &["call", cmd, "run", "--", "exit", "0"]);
+    assert_eq!(
+        (run.code, run.stdout.trim()),
+        (0, r#"{"ok":null}"#),
+        "{}",
+        run.stderr
+    );
+    let run = plinth(
+        home.path(),
+        &["--json", "call", cmd, "run", "--", "exit", "3"],
+    );
+    assert_eq!((run.code, run.first_code().as_str()), (1, "exit-status"));
+    let message = run.json()["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("exited with status 1"), "{message}");
+    // A JSON argument that looks like an option still works before `--`.
+    let probe = test_programs::FIDELITY;
+    let run = plinth(home.path(), &["call", probe, "exit-with", "0"]);
+    assert_eq!((run.code, run.stdout.trim()), (0, "null"), "{}", run.stderr);
+    let run = plinth(home.path(), &["call", probe, "exit-before-value", "0"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("exit-status"), "{}", run.stderr);
+}
+
+/// A world that `use`s a WASI resource type at world level passes `check` and runs.
+#[test]
+fn check_and_call_accept_a_world_level_resource_type() {
+    let home = tempfile::tempdir().unwrap();
+    let wasm = test_programs::WORLD_RESOURCE_TYPE;
+    let run = plinth(home.path(), &["check", wasm]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = plinth(home.path(), &["call", wasm, "answer"]);
+    assert_eq!((run.code, run.stdout.trim()), (0, "42"), "{}", run.stderr);
+}

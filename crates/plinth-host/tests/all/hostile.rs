@@ -237,3 +237,36 @@ fn one_plugins_failure_does_not_touch_another() {
         t.join().unwrap();
     }
 }
+
+#[test]
+fn output_past_the_capture_cap_closes_the_stream() {
+    let plugin = common::host()
+        .load_bytes(
+            "fidelity.flood",
+            &common::bytes(test_programs::FIDELITY),
+            LoadOptions::default().with_limits(Limits::default().with_fuel(u64::MAX / 2)),
+        )
+        .unwrap();
+    let started = Instant::now();
+    // A guest writing until its stream fails: stopped by the cap, not by the wall clock.
+    let written = plugin
+        .call_json("test:fidelity/probe#flood", &[])
+        .expect("the call ends normally");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // Up to the 64 KiB cap: a write that fills it exactly is stored, but the flush check
+    // after it already sees the stream closed (as with Wasmtime's own capture pipe).
+    let written = written.as_u64().unwrap();
+    assert!((60 * 1024..=64 * 1024).contains(&written), "{written}");
+    let notes: Vec<String> = common::records_of("fidelity.flood")
+        .into_iter()
+        .map(|r| r.message)
+        .filter(|m| m.contains("capture cap"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("stdout:"), "{notes:?}");
+    assert!(notes[0].contains("reported closed"), "{notes:?}");
+}

@@ -373,6 +373,11 @@ fn https_checks_the_certificate_against_the_roots_and_the_name() {
         err.starts_with("transport:") && err.contains("certificate"),
         "{err}"
     );
+    let err = run(&plugin, &["wasi-fetch", "GET", &wrong_name]).unwrap_err();
+    assert!(
+        err.starts_with("wasi:http ErrorCode::TlsCertificateError"),
+        "{err}"
+    );
 
     // Without the operator's CA the server is not trusted.
     let default_roots = net::builder(net::local(&[port]))
@@ -386,7 +391,10 @@ fn https_checks_the_certificate_against_the_roots_and_the_name() {
         "{err}"
     );
     let err = run(&plugin, &["wasi-fetch", "GET", &url]).unwrap_err();
-    assert!(err.starts_with("wasi:http ErrorCode::"), "{err}");
+    assert!(
+        err.starts_with("wasi:http ErrorCode::TlsCertificateError"),
+        "{err}"
+    );
 
     // A CA file without a certificate fails the host's build, naming the file.
     let empty = dir.path().join("empty.pem");
@@ -395,4 +403,84 @@ fn https_checks_the_certificate_against_the_roots_and_the_name() {
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("empty.pem"), "{err}");
+}
+
+/// A server on 127.0.0.1 that answers every connection with a line that is not HTTP.
+fn garbage_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            use std::io::Write;
+            let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6 not http at all\r\n\r\n");
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    port
+}
+
+/// A transport failure reaches a `wasi:http` guest as the error code Wasmtime's own sender
+/// gives it, not as `internal-error`: DNS, refused connection, a peer speaking another
+/// protocol (over plain TCP and under TLS). Certificates: see the https test.
+#[test]
+fn wasi_http_transport_failures_have_their_error_codes() {
+    let garbage = garbage_server();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let resolver = FixedResolver::default().with("garbage.test", &["127.0.0.1"]);
+    let host = net::builder(net::local(&[garbage, closed]))
+        .resolver(Arc::new(resolver))
+        .build()
+        .unwrap();
+    let plugin = net::load(
+        &host,
+        &[
+            format!("nowhere.test:{garbage}"),
+            format!("127.0.0.1:{closed}"),
+            format!("127.0.0.1:{garbage}"),
+            format!("garbage.test:{garbage}"),
+        ],
+    );
+    for (url, want, transport) in [
+        // The resolver knows no such name.
+        (
+            format!("http://nowhere.test:{garbage}/"),
+            "DnsError",
+            "resolving nowhere.test",
+        ),
+        // Nothing listens on the port.
+        (
+            format!("http://127.0.0.1:{closed}/"),
+            "ConnectionRefused",
+            "cannot connect",
+        ),
+        // Something listens, but does not speak HTTP.
+        (
+            format!("http://127.0.0.1:{garbage}/"),
+            "HttpProtocolError",
+            "HTTP:",
+        ),
+        // Nor TLS.
+        (
+            format!("https://garbage.test:{garbage}/"),
+            "TlsProtocolError",
+            "TLS with garbage.test",
+        ),
+    ] {
+        let err = run(&plugin, &["wasi-fetch", "GET", &url]).unwrap_err();
+        assert!(
+            err.starts_with(&format!("wasi:http ErrorCode::{want}")),
+            "{url}: {err}"
+        );
+        // `plinth:host/http` says the same as its `transport` case.
+        let err = run(&plugin, &["fetch", "GET", &url]).unwrap_err();
+        assert!(
+            err.starts_with("transport:") && err.contains(transport),
+            "{url}: {err}"
+        );
+    }
 }

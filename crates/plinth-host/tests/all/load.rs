@@ -222,3 +222,144 @@ fn ungranted_log_is_dropped_and_reported() {
         "{records:?}"
     );
 }
+
+/// The `fidelity` guest, loaded bare under `id` with `options`.
+fn fidelity(id: &str, options: LoadOptions) -> plinth_host::Plugin {
+    common::host()
+        .load_bytes(id, &common::bytes(test_programs::FIDELITY), options)
+        .unwrap()
+}
+
+const PROBE: &str = "test:fidelity/probe";
+
+#[test]
+fn an_explicit_exit_ends_the_call_with_its_status() {
+    let plugin = fidelity("fidelity.exit", LoadOptions::default());
+    let export = |f: &str| format!("{PROBE}#{f}");
+    // Status 0: success; `null` without result, `ok` for a result without payload.
+    assert_eq!(
+        plugin.call_json(&export("exit-with"), &[json!(0)]).unwrap(),
+        json!(null)
+    );
+    assert_eq!(
+        plugin.call_json(&export("exit-run"), &[json!(0)]).unwrap(),
+        json!({"ok": null})
+    );
+    let () = plugin.call(&export("exit-with"), (0u8,)).unwrap();
+    let (run,): (Result<(), ()>,) = plugin.call(&export("exit-run"), (0u8,)).unwrap();
+    assert_eq!(run, Ok(()));
+    // Status 0 where a value is due, and any other status: `exit-status`, not a trap.
+    let error = plugin
+        .call_json(&export("exit-before-value"), &[json!(0)])
+        .unwrap_err();
+    assert_eq!(
+        (error.code(), error.exit_status()),
+        (Code::ExitStatus, Some(0))
+    );
+    let error = plugin.call::<(u8,), (u32,)>(&export("exit-before-value"), (0,));
+    assert_eq!(error.unwrap_err().exit_status(), Some(0));
+    for status in [1u8, 7] {
+        let error = plugin
+            .call_json(&export("exit-with"), &[json!(status)])
+            .unwrap_err();
+        // Rust's std exits with `exit(err)` for every non-zero status: status 1.
+        assert_eq!(error.code(), Code::ExitStatus, "{error}");
+        assert_eq!(error.exit_status(), Some(1), "{error}");
+        assert!(!error.is_guest_failure());
+        assert!(
+            error.to_string().contains("exited with status 1"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("leaving with"), "{error}");
+        let typed = plugin.call::<(u8,), ()>(&export("exit-with"), (status,));
+        assert_eq!(typed.unwrap_err().exit_status(), Some(1));
+    }
+    // A command's `main` calling `exit`.
+    let cmd = common::host()
+        .load_bytes(
+            "fidelity.cmd",
+            &common::bytes(test_programs::FIDELITY_CMD),
+            LoadOptions::default().with_args(["exit", "0"]),
+        )
+        .unwrap();
+    assert_eq!(
+        cmd.call_json("wasi:cli/run#run", &[]).unwrap(),
+        json!({"ok": null})
+    );
+}
+
+#[test]
+fn a_live_instance_that_exited_is_replaced() {
+    let plugin = fidelity("fidelity.live", LoadOptions::default());
+    let count = format!("{PROBE}#count");
+    let exit_with = format!("{PROBE}#exit-with");
+    let mut live = plugin.instantiate().unwrap();
+    assert_eq!(live.call_json(&count, &[]).unwrap(), json!(1));
+    assert_eq!(live.call_json(&count, &[]).unwrap(), json!(2));
+    // A successful exit: the call succeeds, the instance is gone.
+    assert_eq!(
+        live.call_json(&exit_with, &[json!(0)]).unwrap(),
+        json!(null)
+    );
+    assert!(!live.is_live());
+    assert_eq!(live.call_json(&count, &[]).unwrap(), json!(1));
+    assert_eq!(live.instantiations(), 2);
+    // A failed exit, typed.
+    let error = live.call::<(u8,), ()>(&exit_with, (3,)).unwrap_err();
+    assert_eq!(error.exit_status(), Some(1));
+    let (n,): (u32,) = live.call(&count, ()).unwrap();
+    assert_eq!((n, live.instantiations()), (1, 3));
+}
+
+#[test]
+fn a_world_level_resource_type_import_loads() {
+    let bytes = common::bytes(test_programs::WORLD_RESOURCE_TYPE);
+    let host = common::host();
+    let plugin = host
+        .load_bytes("world-resource-type", &bytes, LoadOptions::default())
+        .unwrap();
+    assert_eq!(plugin.call_json("answer", &[]).unwrap(), json!(42));
+    let inspection = host.inspect(&bytes).unwrap();
+    assert!(
+        inspection.imports.iter().all(|import| import.provided),
+        "{:?}",
+        inspection.imports
+    );
+    assert!(
+        inspection
+            .imports
+            .iter()
+            .any(|import| import.name == "output-stream")
+    );
+}
+
+#[test]
+fn argv_is_the_program_name_then_the_given_arguments() {
+    let args = format!("{PROBE}#args");
+    let plugin = fidelity("fidelity.args", LoadOptions::default());
+    assert_eq!(
+        plugin.call_json(&args, &[]).unwrap(),
+        json!(["fidelity.args"])
+    );
+    let plugin = fidelity(
+        "fidelity.args2",
+        LoadOptions::default().with_args(["--verbose", "two words"]),
+    );
+    assert_eq!(
+        plugin.call_json(&args, &[]).unwrap(),
+        json!(["fidelity.args2", "--verbose", "two words"])
+    );
+    // A `.wasm` loaded by path: its file name.
+    let plugin = common::host().load(test_programs::FIDELITY).unwrap();
+    assert_eq!(
+        plugin.call_json(&args, &[]).unwrap(),
+        json!(["fidelity.wasm"])
+    );
+    let plugin = common::host()
+        .load_with(
+            test_programs::FIDELITY,
+            LoadOptions::default().with_program("tool").with_args(["x"]),
+        )
+        .unwrap();
+    assert_eq!(plugin.call_json(&args, &[]).unwrap(), json!(["tool", "x"]));
+}

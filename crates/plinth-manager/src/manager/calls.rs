@@ -149,7 +149,9 @@ impl Manager {
             },
         })?;
         let result = live.call_json(export, args);
-        if matches!(&result, Err(e) if e.is_guest_failure()) {
+        // A trap, a limit or an exit (`wasi:cli/exit`, whatever its status) ended the
+        // instance: the next call starts a new one, with `on-load`.
+        if matches!(&result, Err(e) if e.is_guest_failure()) || !live.is_live() {
             *guard = None;
         }
         result

@@ -125,6 +125,7 @@ impl Manager {
         if let Some(tenant) = &self.shared.tenant {
             options = options.with_tenant(tenant.clone());
         }
+        options = options.with_args(self.shared.program_args.iter().cloned());
         let plugin = self
             .shared
             .host

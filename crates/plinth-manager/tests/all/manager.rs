@@ -409,3 +409,40 @@ fn the_watcher_covers_plugins_applied_after_it_started() {
     manager.apply(&section(vec![early_entry]));
     assert_eq!(watcher.watched(), [parent, early]);
 }
+
+/// `wasi:cli/exit` through the manager: status 0 is success, any other status is
+/// `exit-status` (not a crash: it never trips the plugin into `Error`), and a long-lived
+/// instance that exited is replaced. Program arguments reach the guest's `argv`.
+#[test]
+fn an_exit_ends_the_call_and_replaces_a_long_lived_instance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = plugin_dir(tmp.path(), "test.exit", "1.0.0", test_programs::FIDELITY);
+    let manager = Manager::builder(host())
+        .crash_threshold(2)
+        .program_args(["--flag"])
+        .build();
+    manager.apply(&section(vec![entry(
+        "test.exit",
+        &dir,
+        InstanceMode::LongLived,
+    )]));
+    let call = |export: &str, args: &[Value]| {
+        manager.call_json("test.exit", &format!("test:fidelity/probe#{export}"), args)
+    };
+    assert_eq!(call("count", &[]).unwrap(), json!(1));
+    assert_eq!(call("count", &[]).unwrap(), json!(2));
+    assert_eq!(call("exit-with", &[json!(0)]).unwrap(), json!(null));
+    assert_eq!(call("count", &[]).unwrap(), json!(1), "a fresh instance");
+    for _ in 0..3 {
+        let Err(ManagerError::Call(error)) = call("exit-with", &[json!(4)]) else {
+            panic!("a non-zero exit fails the call")
+        };
+        assert_eq!(
+            (error.code(), error.exit_status()),
+            (Code::ExitStatus, Some(1))
+        );
+        assert_eq!(call("count", &[]).unwrap(), json!(1), "a fresh instance");
+    }
+    assert_eq!(manager.status("test.exit"), Some(Status::Ready));
+    assert_eq!(call("args", &[]).unwrap(), json!(["test.exit", "--flag"]));
+}

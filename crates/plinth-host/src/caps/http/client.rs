@@ -11,45 +11,15 @@ use tokio::time::Instant;
 
 use super::HttpPlugin;
 use super::consent::ConsentStore;
+use super::error_code::Failure;
 use super::policy::{Policy, Refusal, Target};
 use super::resolve::Resolve;
 use super::settings::NetworkSettings;
-use super::transport::Reply;
+use super::wire::{Outgoing, Reply};
 use crate::caps::events::RateLimiter;
 
 /// Redirects followed per request; the sixth is refused.
 pub(crate) const MAX_REDIRECTS: usize = 5;
-
-/// Why a request got no response; one case per `http-error` case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Failure {
-    /// No grant covers the host (the caller turns it into the hint).
-    MissingGrant(plinth_manifest::Grant),
-    Denied(String),
-    ConsentPending(String),
-    RateLimited(String),
-    TooLarge(String),
-    Timeout(String),
-    Invalid(String),
-    Transport(String),
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::MissingGrant(grant) => {
-                write!(f, "no grant covers this host: needs `{grant}`")
-            }
-            Failure::Denied(m)
-            | Failure::ConsentPending(m)
-            | Failure::RateLimited(m)
-            | Failure::TooLarge(m)
-            | Failure::Timeout(m)
-            | Failure::Invalid(m)
-            | Failure::Transport(m) => f.write_str(m),
-        }
-    }
-}
 
 /// Host-wide network state: settings, policy, resolver, TLS roots, consent, runtime.
 pub(crate) struct Network {
@@ -87,15 +57,6 @@ pub(crate) struct Admitted {
     pub(crate) slot: OwnedSemaphorePermit,
 }
 
-/// A request as the plugin asked for it.
-#[derive(Debug, Clone)]
-pub(crate) struct Outgoing {
-    pub(crate) method: http::Method,
-    pub(crate) url: String,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Bytes,
-}
-
 impl Network {
     pub(crate) fn new(
         settings: NetworkSettings,
@@ -103,8 +64,8 @@ impl Network {
         consent: Arc<ConsentStore>,
         runtime: tokio::runtime::Handle,
     ) -> Result<Network, String> {
-        let tls = super::transport::tls_config(&settings.ca_certificates)
-            .map_err(|e| format!("TLS setup: {e}"))?;
+        let tls =
+            super::tls::config(&settings.ca_certificates).map_err(|e| format!("TLS setup: {e}"))?;
         let policy = Policy {
             allow_plain_http: settings.allow_http,
             loopback_ports: settings.loopback_ports().clone(),
@@ -230,15 +191,5 @@ impl PluginHttp {
             )));
         }
         Ok(Admitted { target, slot })
-    }
-}
-
-impl From<Refusal> for Failure {
-    fn from(refusal: Refusal) -> Failure {
-        match refusal {
-            Refusal::NotGranted(grant) => Failure::MissingGrant(grant),
-            Refusal::Invalid(_) => Failure::Invalid(refusal.to_string()),
-            other => Failure::Denied(other.to_string()),
-        }
     }
 }

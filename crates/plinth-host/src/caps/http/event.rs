@@ -12,8 +12,8 @@
 use base64::Engine as _;
 use serde_json::json;
 
-use super::client::Failure;
-use super::transport::Reply;
+use super::error_code::Failure;
+use super::wire::Reply;
 use crate::bindings::http;
 use crate::inbox::PluginEvent;
 
@@ -46,7 +46,7 @@ pub(crate) fn wit_error(failure: Failure) -> http::HttpError {
         Failure::TooLarge(m) => http::HttpError::TooLarge(m),
         Failure::Timeout(m) => http::HttpError::Timeout(m),
         Failure::Invalid(m) => http::HttpError::InvalidRequest(m),
-        Failure::Transport(m) => http::HttpError::Transport(m),
+        Failure::Transport(wire) => http::HttpError::Transport(wire.message),
     }
 }
 

@@ -5,11 +5,13 @@
 
 mod client;
 pub(crate) mod consent;
+mod error_code;
 mod event;
 mod guard;
 mod policy;
 pub(crate) mod resolve;
 pub(crate) mod settings;
+mod tls;
 mod transport;
 pub(crate) mod wasi;
 mod wire;
@@ -30,11 +32,13 @@ use crate::bindings::http;
 use crate::inbox::Inbox;
 use crate::log::{CallLog, LogLevel, LogSource};
 
-use client::{Admitted, Failure, Outgoing};
+use client::Admitted;
 pub(crate) use client::{Network, PluginHttp};
 use consent::ConsentState;
+use error_code::Failure;
 use policy::{Refusal, Target};
 use settings::ConsentMode;
+use wire::Outgoing;
 
 /// What the network capability knows of one plugin. Requests outlive the call that made
 /// them (`submit`, redirects), so this is shared, not borrowed.

@@ -15,47 +15,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::AbortOnDrop;
-use super::client::{Failure, Network};
+use super::client::Network;
+use super::error_code::{self, Failure};
 use super::policy::Target;
-
-/// A response as read off the wire, its body complete.
-#[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    pub status: u16,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-}
-
-/// The rustls client configuration: the Mozilla roots from `webpki-roots` and the roots in
-/// the `extra` PEM files, http/1.1 only.
-pub(crate) fn tls_config(extra: &[PathBuf]) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-
-    let mut roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    for path in extra {
-        let bad = |why: &dyn std::fmt::Display| {
-            format!("[network] ca_certificates: {}: {why}", path.display())
-        };
-        let before = roots.len();
-        for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
-            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
-        }
-        if roots.len() == before {
-            return Err(bad(&"holds no PEM certificate"));
-        }
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
-}
+use super::wire::Reply;
 
 impl Network {
     /// The addresses `target` may be connected to: its literal address, or what the
@@ -68,10 +31,10 @@ impl Network {
                 .resolver
                 .resolve(&target.host, target.port)
                 .await
-                .map_err(|e| Failure::Transport(format!("resolving {}: {e}", target.host)))?,
+                .map_err(|e| error_code::dns(format!("resolving {}: {e}", target.host)))?,
         };
         if addrs.is_empty() {
-            return Err(Failure::Transport(format!(
+            return Err(error_code::dns(format!(
                 "{} resolves to no address",
                 target.host
             )));
@@ -101,7 +64,7 @@ impl Network {
             let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
                 .connect(name, stream)
                 .await
-                .map_err(|e| Failure::Transport(format!("TLS with {}: {e}", target.host)))?;
+                .map_err(|e| error_code::tls(&e, format!("TLS with {}: {e}", target.host)))?;
             over(tls, request, max_body).await
         } else {
             over(stream, request, max_body).await
@@ -128,13 +91,15 @@ async fn connect(addrs: &[SocketAddr], host: &str) -> Result<TcpStream, Failure>
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Err(e) => last = Some(format!("{addr}: {e}")),
+            Err(e) => last = Some((*addr, e)),
         }
     }
-    Err(Failure::Transport(format!(
-        "cannot connect to {host} ({})",
-        last.unwrap_or_default()
-    )))
+    Err(match last {
+        Some((addr, e)) => {
+            error_code::connect(&e, format!("cannot connect to {host} ({addr}: {e})"))
+        }
+        None => error_code::dns(format!("{host} resolves to no address")),
+    })
 }
 
 /// One HTTP/1.1 exchange over an established connection.
@@ -146,13 +111,15 @@ async fn over<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let protocol = |e: hyper::Error| Failure::Transport(format!("HTTP: {e}"));
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
-        .map_err(protocol)?;
+        .map_err(error_code::request)?;
     // The connection task ends with the exchange: dropped with it on a timeout.
     let _driver = AbortOnDrop(tokio::spawn(connection));
-    let response = sender.send_request(request).await.map_err(protocol)?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(error_code::request)?;
     let (parts, mut body) = response.into_parts();
     let declared = parts
         .headers
@@ -164,7 +131,7 @@ where
     }
     let mut collected = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(protocol)?;
+        let frame = frame.map_err(error_code::response)?;
         if let Ok(data) = frame.into_data() {
             if (collected.len() + data.len()) as u64 > max_body {
                 return Err(too_large(max_body));

@@ -15,8 +15,9 @@ use tokio::time::Instant;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use super::HttpPlugin;
-use super::client::{Admitted, Failure, Outgoing};
-use super::transport::Reply;
+use super::client::Admitted;
+use super::error_code::Failure;
+use super::wire::{Outgoing, Reply};
 
 /// What `wasi:http` hands back from one `send_request`.
 type SendOutcome = wasmtime_wasi_http::Result<(
@@ -150,7 +151,8 @@ fn own_timeout_ms(options: Option<RequestOptions>) -> Option<u32> {
 async fn collect(mut body: WasiBody, max: u64) -> Result<Bytes, Refused> {
     let mut collected = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| refused(Failure::Transport(format!("request body: {e}"))))?;
+        let frame = frame
+            .map_err(|e| refused(super::error_code::internal(format!("request body: {e}"))))?;
         if let Ok(data) = frame.into_data() {
             if (collected.len() + data.len()) as u64 > max {
                 return Err(Refused {
@@ -189,6 +191,6 @@ fn wasi_error(failure: &Failure) -> Error {
         Failure::TooLarge(_) => Error::HttpResponseBodySize(None),
         Failure::Timeout(_) => Error::ConnectionTimeout,
         Failure::Invalid(_) => Error::HttpRequestUriInvalid,
-        Failure::Transport(m) => Error::InternalError(Some(m.clone())),
+        Failure::Transport(wire) => super::error_code::to_wasi(wire),
     }
 }

@@ -4,9 +4,25 @@
 use bytes::Bytes;
 use http_body_util::Full;
 
-use super::client::{Failure, Outgoing};
+use super::error_code::Failure;
 use super::policy::Target;
-use super::transport::Reply;
+
+/// A response as read off the wire, its body complete.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+/// A request as the plugin asked for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub(crate) method: http::Method,
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Bytes,
+}
 
 /// Headers the host sets itself: a plugin's own values are dropped, so it cannot
 /// misdirect the request (`host`) or desynchronise the framing.
