@@ -375,6 +375,11 @@ impl Plugin {
                 grant: grant.clone(),
             };
         }
+        if holds_too_many_resources(error) {
+            return CallFailure::HostResources {
+                limit: crate::state::MAX_RESOURCES,
+            };
+        }
         if let Some(status) = crate::exit::status(error) {
             return CallFailure::ExitStatus {
                 status,
@@ -425,6 +430,17 @@ impl Plugin {
             tracing::warn!(plugin = %self.id(), dropped = state.logs.dropped, "log records over the per-call cap were dropped");
         }
     }
+}
+
+/// Whether the call failed because its Store's resource table was full
+/// ([`crate::state::MAX_RESOURCES`]).
+fn holds_too_many_resources(error: &wasmtime::Error) -> bool {
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<wasmtime::component::ResourceTableError>(),
+            Some(wasmtime::component::ResourceTableError::Full)
+        )
+    })
 }
 
 #[cfg(test)]

@@ -280,6 +280,11 @@ pub enum CallFailure {
         /// The limit in bytes.
         limit: u64,
     },
+    /// The instance held as many host resources (handles) as one Store may.
+    HostResources {
+        /// The most one Store may hold.
+        limit: usize,
+    },
     /// The wall clock ran out.
     Timeout {
         /// The limit in milliseconds.
@@ -338,6 +343,9 @@ fn describe(failure: &CallFailure) -> String {
         CallFailure::MemoryLimit { limit } => {
             format!("memory limit of {} MiB reached", limit / (1024 * 1024))
         }
+        CallFailure::HostResources { limit } => format!(
+            "held {limit} host resources (header sets, streams, bodies, descriptors), the most one instance may"
+        ),
         CallFailure::Timeout { ms } => format!("timed out after {ms} ms"),
         CallFailure::StackOverflow => "wasm stack overflow".into(),
         CallFailure::MissingGrant { grant } => {
@@ -372,7 +380,9 @@ impl CallError {
             CallFailure::UnknownExport { .. } => Code::UnknownExport,
             CallFailure::BadArgument { .. } => Code::BadArgument,
             CallFailure::FuelExhausted { .. } => Code::FuelExhausted,
-            CallFailure::MemoryLimit { .. } => Code::MemoryLimit,
+            CallFailure::MemoryLimit { .. } | CallFailure::HostResources { .. } => {
+                Code::MemoryLimit
+            }
             CallFailure::Timeout { .. } => Code::Timeout,
             CallFailure::StackOverflow => Code::StackOverflow,
             CallFailure::MissingGrant { .. } => Code::MissingGrant,
@@ -414,6 +424,9 @@ impl CallError {
             }
             CallFailure::MemoryLimit { .. } => {
                 "raise `[limits] mem_bytes` in the host config or `--memory-mib`".into()
+            }
+            CallFailure::HostResources { .. } => {
+                "the plugin keeps handles it never drops; the per-instance cap is fixed (docs/capabilities.md, host memory)".into()
             }
             CallFailure::Timeout { .. } => {
                 "raise `[limits] wall_timeout_ms` in the host config or `--timeout-ms`".into()

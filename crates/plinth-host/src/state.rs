@@ -19,6 +19,15 @@ use crate::capture::CapturePipe;
 use crate::limits::{Limits, MemoryLimiter};
 use crate::log::{CallLog, LogCounts, LogLevel, LogSink, LogSource};
 
+/// Host resources (handles: `wasi:http` header sets, bodies, streams, pollables,
+/// descriptors) one Store may hold at once. With [`MAX_FIELDS_BYTES`] this bounds the host
+/// memory a plugin can pin through handles, with no grant at all (docs/capabilities.md).
+pub(crate) const MAX_RESOURCES: usize = 4096;
+
+/// Bytes one guest-made `wasi:http` header set may hold (Wasmtime's in-memory measure,
+/// which exceeds the wire size). Wasmtime's default is 128 KiB.
+pub(crate) const MAX_FIELDS_BYTES: usize = 32 * 1024;
+
 /// Bytes of stdout (and again of stderr) kept per call; the rest is dropped and counted.
 const CAPTURE_BYTES: usize = 64 * 1024;
 
@@ -95,11 +104,13 @@ impl StoreState {
             }
         }
         let wasi = builder.build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         Self {
             limiter: MemoryLimiter::new(plugin.limits.mem_bytes),
             plugin,
             wasi,
-            table: ResourceTable::new(),
+            table,
             stdout,
             stderr,
             logs: LogCounts::default(),

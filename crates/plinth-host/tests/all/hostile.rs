@@ -270,3 +270,81 @@ fn output_past_the_capture_cap_closes_the_stream() {
     assert!(notes[0].starts_with("stdout:"), "{notes:?}");
     assert!(notes[0].contains("reported closed"), "{notes:?}");
 }
+
+const HOARD_CHILD_ENV: &str = "PLINTH_HOARD_CHILD";
+
+/// Run as a child by [`handles_a_plugin_hoards_are_bounded`]: hoards `wasi:http` header
+/// sets with no grant at all, then prints the outcome and the process's peak RSS.
+#[test]
+fn hoard_child() {
+    let Ok(size) = std::env::var(HOARD_CHILD_ENV) else {
+        return; // only does something when re-invoked by the parent test
+    };
+    let plugin = common::host()
+        .load_bytes(
+            "hoarder",
+            &common::bytes(test_programs::HTTP),
+            LoadOptions::default(),
+        )
+        .expect("the http guest loads");
+    let outcome = plugin.call_json("run", &[json!(["hoard-fields", "1000000", size])]);
+    let outcome = match outcome {
+        Ok(value) => format!("OK {value}"),
+        Err(error) => format!("ERR {}", error.code()),
+    };
+    let next = plugin
+        .call_json("run", &[json!(["hoard-fields", "10", "100"])])
+        .expect("the next call is served");
+    let peak_kib: u64 = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    println!("OUTCOME {outcome}");
+    println!("NEXT {next}");
+    println!("PEAK_KIB {peak_kib}");
+}
+
+/// A plugin with no grants that keeps creating `wasi:http` header sets cannot make the host
+/// allocate without bound: a header set over the per-set byte cap is refused to the guest
+/// (`size-exceeded`), and holding more handles than one instance may ends the call with
+/// `memory-limit`. Before the caps, 127 KiB headers drove the host past 3 GiB in one call.
+/// Measured in a child process, whose peak RSS is the call's alone.
+#[test]
+fn handles_a_plugin_hoards_are_bounded() {
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, module)| module);
+    for (size, expected) in [
+        ("130000", "OK {\"err\":\"0: header: SizeExceeded\"}"),
+        ("8000", "ERR memory-limit"),
+    ] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                &format!("{module}::hoard_child"),
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(HOARD_CHILD_ENV, size)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "child failed: {stdout}");
+        let line = |key: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .unwrap_or_else(|| panic!("no {key} in {stdout}"))
+                .to_string()
+        };
+        assert_eq!(line("OUTCOME "), expected, "{size}-byte headers");
+        assert_eq!(line("NEXT "), "{\"ok\":\"10\"}");
+        let peak_mib = line("PEAK_KIB ").parse::<u64>().unwrap() / 1024;
+        assert!(
+            peak_mib < 400,
+            "{size}-byte headers: the host peaked at {peak_mib} MiB"
+        );
+    }
+}

@@ -85,6 +85,7 @@ impl Command for Http {
                 }
                 Ok(ids.join(","))
             }
+            ["hoard-fields", n, size] => wasi_http::hoard_fields(num(n)?, num(size)?),
             ["wasi-fetch", m, url] => wasi_http::fetch(m, url, None),
             ["wasi-fetch-body", m, url, body] => wasi_http::fetch(m, url, Some(body.as_bytes())),
             _ => Err(format!("unknown verb or wrong arguments: {args:?}")),
@@ -98,6 +99,21 @@ mod wasi_http {
     use wasip2::http::outgoing_handler;
     use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
     use wasip2::io::streams::StreamError;
+
+    /// Makes `n` header sets with one `size`-byte value each and keeps them all alive:
+    /// host memory a plugin with no grant at all can ask for (`wasi:http/types` needs none).
+    pub fn hoard_fields(n: u32, size: usize) -> Result<String, String> {
+        let value = vec![b'a'; size];
+        let mut kept = Vec::new();
+        for i in 0..n {
+            let fields = Fields::new();
+            fields
+                .append("x-hoard", &value)
+                .map_err(|e| format!("{i}: header: {e:?}"))?;
+            kept.push(fields);
+        }
+        Ok(kept.len().to_string())
+    }
 
     pub fn fetch(method: &str, url: &str, body: Option<&[u8]>) -> Result<String, String> {
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
