@@ -4,9 +4,8 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use clap::Args;
-use plinth_manifest::MANIFEST_FILE;
 use plinth_manifest::diagnostic::{Code, Diagnostic};
-use plinth_package::{Package, PackageError};
+use plinth_package::{PackageError, UnpackLimits, read_package_manifest};
 use plinth_registry::{OciClient, OciReference, PluginArtifact, SizeCaps, Transport};
 use serde_json::json;
 
@@ -48,16 +47,13 @@ impl PushArgs {
             )
             .with_hint("pass a .plinth file made by `plinth pack`")
         };
-        // The package is read, and checked, by plinth-package like any other.
-        let read = Package::from_bytes(&package).map_err(|e| match e {
+        // plinth-package reads the manifest; the registry stores the bytes as they are (the
+        // package is verified in full where it is installed).
+        let (manifest_toml, manifest) = read_package_manifest(&package, &UnpackLimits::default())
+            .map_err(|e| match e {
             PackageError::Rejected { .. } => Failure::from(rejected(e.to_string())),
             other => Failure::from(other),
         })?;
-        let manifest = read.manifest();
-        let manifest_toml = read
-            .member(MANIFEST_FILE)
-            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
-            .unwrap_or_default();
         let signature_path = PathBuf::from(format!("{}.sig", self.file.display()));
         let signature = match std::fs::read_to_string(&signature_path) {
             Ok(text) => Some(text.trim().to_owned()),

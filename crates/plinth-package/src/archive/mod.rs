@@ -227,6 +227,26 @@ pub fn unpack(bytes: &[u8], dest: &Path, limits: &UnpackLimits) -> Result<Packag
     Ok(package)
 }
 
+/// The `plugin.toml` of a `.plinth` archive, as text and parsed, read within `limits` (the
+/// entry rules of [`Package::from_bytes_with`] apply) without checking the files it names:
+/// what labelling an artifact needs (`plinth push`); installing checks the whole package.
+pub fn read_package_manifest(
+    bytes: &[u8],
+    limits: &UnpackLimits,
+) -> Result<(String, Manifest), PackageError> {
+    let members = unpack::read_members(bytes, limits)?;
+    let Some(text) = members.get(MANIFEST_FILE) else {
+        return Err(rejected(
+            MANIFEST_FILE,
+            "the archive has no plugin.toml at its top level",
+        ));
+    };
+    let text = String::from_utf8(text.clone())
+        .map_err(|_| rejected(MANIFEST_FILE, "plugin.toml is not UTF-8 text"))?;
+    let manifest = Manifest::parse(&text, Path::new(MANIFEST_FILE))?.manifest;
+    Ok((text, manifest))
+}
+
 /// A package unpacked into a temporary folder of its own (for running or inspecting a
 /// `.plinth` file without installing it); the folder is removed when this is dropped.
 #[derive(Debug)]
