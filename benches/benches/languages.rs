@@ -19,9 +19,9 @@
 //! of one more live instance (the growth of `VmRSS` over 20 live Plinth instances, each
 //! after one call, ÷ 20).
 //!
-//! The Rust build comes from test-programs. The Python and JavaScript builds are made with
-//! componentize-py / componentize-js exactly as `plinth build` makes them (same arguments,
-//! the project's `pdk/` copy, `wit/plinth-plugin@0.1.0`), into
+//! The Rust build comes from test-programs. The Python and JavaScript builds are made by
+//! plinth-build, the crate behind `plinth build` (same toolchain lookup, arguments, WIT and
+//! PDK copies), into
 //! `$CARGO_TARGET_TMPDIR/bench-languages/`, and rebuilt only when the example, `pdk/` or
 //! `wit/` changed; their compiled code stays in the compile cache there. Without a
 //! toolchain (`scripts/install-lang-tools` installs both) the language's rows are skipped
@@ -34,12 +34,12 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 use plinth_benches::{Level, RawState};
+use plinth_build::Language;
 use plinth_host::{CacheOutcome, Host, Limits, LoadOptions, Plugin, PluginInstance};
 use serde_json::json;
 use wasmtime::component::types::ComponentItem;
@@ -107,50 +107,27 @@ fn work() -> PathBuf {
 // The components
 // ---------------------------------------------------------------------------------------
 
-/// The toolchain program: `$VARIABLE`, else `program` on PATH, else under `extra`.
-fn find_tool(variable: &str, program: &str, extra: Option<PathBuf>) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(variable) {
-        return Some(PathBuf::from(path)).filter(|p| p.is_file());
-    }
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|dir| dir.join(program))
-        .chain(extra.map(|dir| dir.join(program)))
-        .find(|path| path.is_file())
-}
-
 /// The component bytes of `lang`'s count-vowels, or why there are none.
 fn component(lang: Lang) -> Result<Vec<u8>, String> {
-    let (example, variable, program, extra) = match lang {
+    let (example, language) = match lang {
         Lang::Rust => {
             return std::fs::read(test_programs::COUNT_VOWELS).map_err(|e| e.to_string());
         }
-        Lang::Python => (
-            "count-vowels-py",
-            "PLINTH_COMPONENTIZE_PY",
-            "componentize-py",
-            None,
-        ),
-        Lang::Js => (
-            "count-vowels-js",
-            "PLINTH_COMPONENTIZE_JS",
-            "componentize-js",
-            std::env::var_os("HOME")
-                .map(|home| PathBuf::from(home).join(".local/share/plinth/node/node_modules/.bin")),
-        ),
+        Lang::Python => ("count-vowels-py", Language::Python),
+        Lang::Js => ("count-vowels-js", Language::JavaScript),
     };
-    let tool = find_tool(variable, program, extra).ok_or_else(|| {
-        format!("{program} not found (scripts/install-lang-tools installs it, or set {variable})")
+    // plinth-build finds the toolchain as `plinth build` does; without it the rows are skipped.
+    let tool = plinth_build::find_toolchain(language).map_err(|e| {
+        format!(
+            "{e} ({}; scripts/install-lang-tools installs it)",
+            language.install_hint()
+        )
     })?;
     let source = repo().join("examples").join(example);
-    let pdk = repo().join("pdk");
-    let wit = repo().join("wit/plinth-plugin@0.1.0");
     let mut hasher = DefaultHasher::new();
     test_programs::fingerprint(&source, &mut hasher);
-    test_programs::fingerprint(&pdk, &mut hasher);
-    test_programs::fingerprint(&wit, &mut hasher);
+    test_programs::fingerprint(&repo().join("pdk"), &mut hasher);
+    test_programs::fingerprint(&repo().join("wit"), &mut hasher);
     tool.hash(&mut hasher);
     let stamp = format!("{:016x}", hasher.finish());
     let stage = work().join(example);
@@ -161,41 +138,9 @@ fn component(lang: Lang) -> Result<Vec<u8>, String> {
     }
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage).map_err(|e| e.to_string())?;
-    // The arguments `plinth build` passes (crates/plinth-cli/src/commands/lang.rs).
-    let mut command = Command::new(&tool);
-    match lang {
-        Lang::Python => {
-            command
-                .arg("-d")
-                .arg(&wit)
-                .args(["-w", "tool", "componentize", "-p", ".", "-p"])
-                .arg(pdk.join("python"))
-                .args(["app", "-o"])
-                .arg(&output)
-                .current_dir(&source);
-        }
-        _ => {
-            for file in [source.join("app.js"), pdk.join("js/plinth-pdk.js")] {
-                std::fs::copy(&file, stage.join(file.file_name().unwrap()))
-                    .map_err(|e| e.to_string())?;
-            }
-            command
-                .arg("app.js")
-                .arg("--wit")
-                .arg(&wit)
-                .args(["-n", "tool", "-d", "http", "fetch-event", "-o"])
-                .arg(&output)
-                .current_dir(&stage);
-        }
-    }
+    // Exactly what `plinth build` runs: the same crate, arguments, WIT and PDK copies.
     eprintln!("building {example} with {}", tool.display());
-    let ran = command.output().map_err(|e| format!("{program}: {e}"))?;
-    if !ran.status.success() {
-        return Err(format!(
-            "{program} failed: {}",
-            String::from_utf8_lossy(&ran.stderr)
-        ));
-    }
+    plinth_build::build(language, &source, "tool", &output).map_err(|e| e.to_string())?;
     std::fs::write(&stamp_file, stamp).map_err(|e| e.to_string())?;
     std::fs::read(&output).map_err(|e| e.to_string())
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use plinth_manifest::diagnostic::{Diagnostic, Severity};
+use plinth_manifest::diagnostic::{Diagnostic, ExitClass, Severity, ToDiagnostic};
 use serde_json::{Value, json};
 
 /// How a command ended.
@@ -26,6 +26,75 @@ impl Outcome {
             Outcome::Usage => 2,
             Outcome::GuestFailed => 3,
         })
+    }
+}
+
+impl From<ExitClass> for Outcome {
+    fn from(class: ExitClass) -> Outcome {
+        match class {
+            ExitClass::Failed => Outcome::Failed,
+            ExitClass::Usage => Outcome::Usage,
+            ExitClass::GuestFailed => Outcome::GuestFailed,
+        }
+    }
+}
+
+/// A command that failed: the diagnostic to print and how the process ends. Commands return
+/// `Result<Outcome, Failure>` and use `?`; every library error converts into one, with the
+/// exit code its diagnostic code implies ([`Code::exit_class`]), and [`finish`] prints it.
+///
+/// [`Code::exit_class`]: plinth_manifest::Code::exit_class
+#[derive(Debug)]
+pub struct Failure {
+    pub diagnostic: Diagnostic,
+    pub outcome: Outcome,
+}
+
+impl Failure {
+    /// A failure ending with `outcome` whatever the code says (a command that knows better).
+    pub fn with_outcome(diagnostic: impl ToDiagnostic, outcome: Outcome) -> Failure {
+        Failure {
+            diagnostic: diagnostic.to_diagnostic(),
+            outcome,
+        }
+    }
+
+    /// Adds the plugin id to the diagnostic.
+    #[must_use]
+    pub fn with_plugin(mut self, id: impl Into<String>) -> Failure {
+        self.diagnostic = self.diagnostic.with_plugin(id);
+        self
+    }
+}
+
+/// Every error the commands see converts into a [`Failure`] through its diagnostic.
+macro_rules! failure_from {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for Failure {
+            fn from(error: $error) -> Failure {
+                let diagnostic = error.to_diagnostic();
+                let outcome = diagnostic.code.exit_class().into();
+                Failure { diagnostic, outcome }
+            }
+        }
+    )*};
+}
+
+failure_from!(
+    Diagnostic,
+    plinth_build::BuildError,
+    plinth_host::HostError,
+    plinth_manifest::ManifestError,
+    plinth_manifest::WriteError,
+    plinth_package::PackageError,
+    plinth_registry::RegistryError,
+);
+
+/// Prints a failed command's diagnostic and ends with its outcome.
+pub fn finish(printer: &Printer, result: Result<Outcome, Failure>) -> Outcome {
+    match result {
+        Ok(outcome) => outcome,
+        Err(failure) => fail(printer, failure.diagnostic, failure.outcome),
     }
 }
 

@@ -5,7 +5,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use plinth_registry::{Progress, RegistryError};
 
-use crate::output::{Outcome, Printer, fail};
+use crate::output::{Failure, Outcome, Printer, fail};
 
 /// Runs a registry future on a small runtime of its own.
 pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, std::io::Error> {
@@ -26,8 +26,13 @@ pub fn fail_registry(printer: &Printer, error: &RegistryError) -> Outcome {
 
 /// The async runtime could not start: a failure of this machine, not of the registry.
 pub fn fail_runtime(printer: &Printer, error: &std::io::Error) -> Outcome {
-    fail(
-        printer,
+    let failure = runtime_failure(std::io::Error::new(error.kind(), error.to_string()));
+    fail(printer, failure.diagnostic, failure.outcome)
+}
+
+/// [`fail_runtime`] as a [`Failure`], for commands that use `?`.
+pub fn runtime_failure(error: std::io::Error) -> Failure {
+    Failure::with_outcome(
         Diagnostic::new(
             Code::RegistryError,
             format!("cannot start the runtime: {error}"),

@@ -265,7 +265,7 @@ pub(crate) struct Shared {
     /// Serializes apply, reload and retry; calls never take it.
     apply_lock: Mutex<()>,
     /// Running watchers, told about the plugins each apply adds or removes.
-    pub(crate) watchers: Mutex<Vec<std::sync::Weak<Mutex<crate::watch::WatchSet>>>>,
+    pub(crate) watchers: Mutex<Vec<std::sync::Weak<dyn Follower>>>,
     events: broadcast::Sender<StatusEvent>,
     seq: Mutex<u64>,
     loads: AtomicU64,
@@ -334,6 +334,27 @@ impl Drop for Active {
         retired.fuel_used += usage.fuel_used;
         retired.peak_memory_bytes = retired.peak_memory_bytes.max(usage.peak_memory_bytes);
         self.unloads.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A running watcher as the manager sees it: something to bring in line with the plugins
+/// after each apply or rescan. The hot-reload module (`watch.rs`) implements it; the manager
+/// knows nothing more of watching, so the two modules do not depend on each other both ways.
+pub(crate) trait Follower: Send + Sync {
+    /// Follows the plugins `manager` now has.
+    fn follow(&self, manager: &Manager);
+}
+
+impl Manager {
+    /// Brings every running watcher in line with the plugins of the last apply and the
+    /// folders in the plugin directories; watchers that were dropped are forgotten. The
+    /// list stays locked while they follow, so two resyncs never interleave.
+    pub(crate) fn resync_watchers(&self) {
+        let mut watchers = lock(&self.shared.watchers);
+        watchers.retain(|weak| weak.strong_count() > 0);
+        for follower in watchers.iter().filter_map(std::sync::Weak::upgrade) {
+            follower.follow(self);
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use std::time::Duration;
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
-use crate::manager::{Manager, lock};
+use crate::manager::{Follower, Manager, lock};
 
 /// How often the watcher thread also retries plugins whose backoff expired, and checks that
 /// every watched directory is still the one it watches.
@@ -53,7 +53,7 @@ fn identity(_path: &Path) -> Option<FileIdentity> {
 }
 
 /// What one watcher watches: its debouncer and the paths it watches.
-pub(crate) struct WatchSet {
+struct WatchSet {
     debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
     roots: BTreeMap<PathBuf, Watched>,
 }
@@ -96,6 +96,13 @@ impl WatchSet {
             }
         }
         result
+    }
+}
+
+impl Follower for Mutex<WatchSet> {
+    fn follow(&self, manager: &Manager) {
+        // Failures are logged per folder; the other folders are still watched.
+        let _ = lock(self).sync(&manager.watch_roots());
     }
 }
 
@@ -186,7 +193,9 @@ impl Manager {
         };
         set.sync(&self.watch_roots())?;
         let set = Arc::new(Mutex::new(set));
-        lock(&self.shared.watchers).push(Arc::downgrade(&set));
+        let weak = Arc::downgrade(&set);
+        let follower: std::sync::Weak<dyn Follower> = weak;
+        lock(&self.shared.watchers).push(follower);
         let manager = self.clone();
         let thread = std::thread::Builder::new()
             .name("plinth-watch".into())
@@ -235,21 +244,6 @@ impl Manager {
                 .any(|folder| path != folder && path.starts_with(folder))
         });
         wanted
-    }
-
-    /// Brings every running watcher in line with the plugins of the last apply and the
-    /// folders in the plugin directories; watchers that were dropped are forgotten.
-    pub(crate) fn resync_watchers(&self) {
-        let mut watchers = lock(&self.shared.watchers);
-        watchers.retain(|weak| weak.strong_count() > 0);
-        if watchers.is_empty() {
-            return;
-        }
-        let wanted = self.watch_roots();
-        for set in watchers.iter().filter_map(std::sync::Weak::upgrade) {
-            // Failures are logged per folder; the other folders are still watched.
-            let _ = lock(&set).sync(&wanted);
-        }
     }
 
     /// Files changed at `paths`: rescan the plugin directories if they are among them,

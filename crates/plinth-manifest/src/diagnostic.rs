@@ -153,6 +153,11 @@ codes! {
     /// A host-wide store (the key-value database, the consent file) cannot be opened or
     /// is corrupt.
     StorageError => "storage-error",
+    /// Building a plugin project failed: its toolchain is missing, failed, or produced no
+    /// component.
+    BuildFailed => "build-failed",
+    /// Reading or writing a file or folder (the home, a project, an output) failed.
+    IoError => "io-error",
 }
 
 impl Code {
@@ -162,6 +167,45 @@ impl Code {
         match self {
             Code::UnknownKey | Code::Shadowed => Severity::Warning,
             _ => Severity::Error,
+        }
+    }
+}
+
+/// Which exit code of DESIGN §7 a failure with a code ends the CLI with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExitClass {
+    /// The operation failed with diagnostics (exit 1).
+    Failed,
+    /// A usage error (exit 2).
+    Usage,
+    /// The plugin trapped or hit a limit (exit 3).
+    GuestFailed,
+}
+
+impl ExitClass {
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ExitClass::Failed => 1,
+            ExitClass::Usage => 2,
+            ExitClass::GuestFailed => 3,
+        }
+    }
+}
+
+impl Code {
+    /// The exit class a failure with this code has unless its command knows better:
+    /// `bad-argument` and `unknown-export` are usage errors, the limits and `trap` are guest
+    /// failures, every other code (`build-failed` and `io-error` too) a failure.
+    pub fn exit_class(self) -> ExitClass {
+        match self {
+            Code::BadArgument | Code::UnknownExport => ExitClass::Usage,
+            Code::FuelExhausted
+            | Code::MemoryLimit
+            | Code::Timeout
+            | Code::StackOverflow
+            | Code::Trap => ExitClass::GuestFailed,
+            _ => ExitClass::Failed,
         }
     }
 }
@@ -287,7 +331,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 37);
+        assert_eq!(Code::ALL.len(), 39);
     }
 
     /// Every code a user can see is explained in the user guide's table.
@@ -304,6 +348,16 @@ mod tests {
             missing.is_empty(),
             "codes missing from docs/user-guide.md: {missing:?}"
         );
+    }
+
+    #[test]
+    fn exit_classes() {
+        assert_eq!(Code::BuildFailed.exit_class(), ExitClass::Failed);
+        assert_eq!(Code::IoError.exit_class(), ExitClass::Failed);
+        assert_eq!(Code::BadArgument.exit_class().exit_code(), 2);
+        assert_eq!(Code::Trap.exit_class().exit_code(), 3);
+        assert_eq!("build-failed".parse::<Code>(), Ok(Code::BuildFailed));
+        assert_eq!("io-error".parse::<Code>(), Ok(Code::IoError));
     }
 
     #[test]

@@ -39,12 +39,14 @@
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used)]
 
+pub mod atomic;
 pub mod diagnostic;
 pub mod digest;
 pub mod grant;
 pub mod manifest;
 
-pub use diagnostic::{Code, Diagnostic, Severity, ToDiagnostic};
+pub use atomic::{FileMode, WriteError, copy_atomic, replace_with, write_atomic};
+pub use diagnostic::{Code, Diagnostic, ExitClass, Severity, ToDiagnostic};
 pub use digest::Digest;
 pub use grant::{Grant, GrantError, GrantSet};
 pub use manifest::{

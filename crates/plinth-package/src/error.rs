@@ -125,6 +125,11 @@ impl PackageError {
             PackageError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
                 Code::MissingPackage
             }
+            // A failed read of a Plinth file stays `invalid-manifest`; a failed write, rename
+            // or removal in the home or a project is `io-error`.
+            PackageError::Io { action, .. } if !matches!(*action, "read" | "list" | "open") => {
+                Code::IoError
+            }
             PackageError::Io { .. } | PackageError::InvalidFile { .. } => Code::InvalidManifest,
             PackageError::Unsigned { .. } => Code::Unsigned,
             PackageError::UntrustedKey { .. } => Code::UntrustedKey,

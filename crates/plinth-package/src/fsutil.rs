@@ -2,9 +2,9 @@
 //! rename, directories staged next to their destination and renamed (or exchanged) into place.
 
 use std::fs::{self, File};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use plinth_manifest::FileMode;
 use tempfile::TempDir;
 
 use crate::error::{PackageError, io_error};
@@ -13,30 +13,11 @@ use crate::error::{PackageError, io_error};
 /// skips every name starting with `.`, so these are never mistaken for plugins.
 pub const STAGING_PREFIX: &str = ".plinth-staging-";
 
-/// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename,
-/// fsync of the directory. Creates the parent directory if needed.
+/// Writes `bytes` to `path` atomically (an ordinary readable file): plinth-manifest's
+/// [`write_atomic`](plinth_manifest::write_atomic), the one helper of the workspace.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
-    let parent = parent_of(path);
-    fs::create_dir_all(&parent).map_err(|e| io_error("create directory", &parent, e))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".plinth-tmp-")
-        .tempfile_in(&parent)
-        .map_err(|e| io_error("create a temp file in", &parent, e))?;
-    // tempfile creates 0600; these are ordinary files, readable like the ones they replace.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o644))
-            .map_err(|e| io_error("set permissions of", temp.path().to_path_buf(), e))?;
-    }
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| io_error("write", temp.path().to_path_buf(), e))?;
-    temp.persist(path)
-        .map_err(|e| io_error("replace", path, e.error))?;
-    sync_dir(&parent);
-    Ok(())
+    plinth_manifest::write_atomic(path, bytes, FileMode::Readable)
+        .map_err(|e| io_error(e.action, e.path, e.source))
 }
 
 /// A fresh, empty staging directory next to `dest` (in its parent, created if needed). It is

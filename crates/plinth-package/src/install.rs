@@ -11,8 +11,9 @@ use crate::archive::{PACKAGE_EXTENSION, Package, UnpackLimits, pack};
 use crate::error::{PackageError, io_error};
 use crate::fsutil;
 use crate::lockfile::{LOCK_FILE, LockEntry, Lockfile};
+use crate::names::is_plain_name;
 use crate::signature::Subject;
-use crate::trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification, is_plain_name};
+use crate::trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification};
 use crate::verify::{
     Verified, bad_signature, package_signature_path, parse_signature_bytes, read_capped,
     read_optional, verify,

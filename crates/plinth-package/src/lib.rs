@@ -65,11 +65,15 @@ mod error;
 mod fsutil;
 mod install;
 mod lockfile;
+mod names;
 mod signature;
 mod trust;
 mod verify;
 
-pub use archive::{PACKAGE_EXTENSION, Package, Packed, UnpackLimits, pack, unpack};
+pub use archive::{
+    PACKAGE_EXTENSION, Package, Packed, TempUnpacked, UnpackLimits, pack, read_package_manifest,
+    unpack, unpack_to_temp,
+};
 pub use error::PackageError;
 pub use fsutil::{STAGING_PREFIX, write_atomic};
 pub use install::{
@@ -78,11 +82,12 @@ pub use install::{
     verify_installed,
 };
 pub use lockfile::{LOCK_FILE, LOCK_SCHEMA_VERSION, LockEntry, Lockfile};
+pub use names::check_key_name;
 pub use signature::{
     KeyPairFiles, ParseError, PublicKey, SIGNATURE_FORMAT, SecretKey, Signature, Subject,
     read_public_key_file, read_secret_key_file, write_key_pair,
 };
-pub use trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification, check_key_name};
+pub use trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification};
 pub use verify::{
     LayoutEntry, Verified, component_signature_path, package_signature_path, read_identity,
     sign_package, verify, verify_package_file,

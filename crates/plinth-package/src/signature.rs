@@ -366,7 +366,7 @@ pub struct KeyPairFiles {
 /// secret is never readable by others) and `DIR/NAME.pub`, creating `DIR` if needed. Refuses
 /// to overwrite either file.
 pub fn write_key_pair(dir: &Path, name: &str) -> Result<KeyPairFiles, PackageError> {
-    crate::trust::check_key_name(name)?;
+    crate::names::check_key_name(name)?;
     let secret_path = dir.join(format!("{name}.key"));
     let public_path = dir.join(format!("{name}.pub"));
     for path in [&secret_path, &public_path] {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{PackageError, io_error};
 use crate::fsutil::write_atomic;
+use crate::names::check_key_name;
 use crate::signature::{PublicKey, Signature, Subject};
 
 /// The trust store's file name inside the home directory.
@@ -243,30 +244,6 @@ fn claim_mismatch(claimed: &Subject, actual: &Subject) -> String {
             claimed.id, claimed.version
         )
     }
-}
-
-/// Key names: 1–64 of `A-Za-z0-9._-`, not starting with `.` or `-`, so a name is also a safe
-/// file name and a bare TOML key.
-pub fn check_key_name(name: &str) -> Result<(), PackageError> {
-    if is_plain_name(name) {
-        Ok(())
-    } else {
-        Err(PackageError::BadInput(format!(
-            "{:?} is not a key name: use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'",
-            name.chars().take(80).collect::<String>()
-        )))
-    }
-}
-
-/// 1-64 ASCII letters, digits, `.`, `_` or `-`, not starting with `.` or `-`: safe as a file
-/// name and a TOML bare key (trust-store key names, tenant ids).
-pub(crate) fn is_plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with(['.', '-'])
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 #[cfg(test)]

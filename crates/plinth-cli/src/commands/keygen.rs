@@ -6,9 +6,8 @@ use clap::Args;
 use plinth_package::write_key_pair;
 use serde_json::json;
 
-use crate::commands::package_support::fail_with;
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Failure, Outcome, finish};
 
 /// Generate an Ed25519 key pair: NAME.key (secret, mode 0600) and NAME.pub.
 #[derive(Debug, Args)]
@@ -22,11 +21,12 @@ pub struct KeygenArgs {
 
 impl KeygenArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.keygen(ctx))
+    }
+
+    fn keygen(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let files = match write_key_pair(&self.out, &self.name) {
-            Ok(files) => files,
-            Err(e) => return fail_with(printer, &e),
-        };
+        let files = write_key_pair(&self.out, &self.name)?;
         if printer.json {
             printer.json_doc(&json!({
                 "ok": true,
@@ -47,6 +47,6 @@ impl KeygenArgs {
                 files.public.display()
             ));
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }

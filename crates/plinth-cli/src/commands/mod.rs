@@ -11,7 +11,6 @@ pub mod grant;
 pub mod install;
 pub mod installed;
 pub mod keygen;
-pub mod lang;
 pub mod list;
 pub mod new;
 pub mod pack;

@@ -91,7 +91,7 @@ mod js_templates {
 }
 
 /// The PDKs' sources and the repository's WIT, as (relative path, text).
-use super::lang::embedded as vendored;
+use plinth_build::vendored;
 
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -218,7 +218,7 @@ impl NewArgs {
             return fail(
                 printer,
                 Diagnostic::new(
-                    Code::MissingPackage,
+                    Code::IoError,
                     format!("cannot create {}: {e}", dir.display()),
                 ),
                 Outcome::Failed,
@@ -263,7 +263,7 @@ impl NewArgs {
         };
         let (entry, app, readme, gitignore, pdk) = match (self.lang, self.kind) {
             (Lang::Python, kind) => (
-                super::lang::PY_ENTRY,
+                plinth_build::PY_ENTRY,
                 if kind == Kind::Tool {
                     py_templates::APP_TOOL
                 } else {
@@ -274,7 +274,7 @@ impl NewArgs {
                 vendored::PY_PDK,
             ),
             (_, kind) => (
-                super::lang::JS_ENTRY,
+                plinth_build::JS_ENTRY,
                 if kind == Kind::Tool {
                     js_templates::APP_TOOL
                 } else {
@@ -304,7 +304,7 @@ impl NewArgs {
             return fail(
                 printer,
                 Diagnostic::new(
-                    Code::MissingPackage,
+                    Code::IoError,
                     format!("cannot create {}: {e}", dir.display()),
                 ),
                 Outcome::Failed,

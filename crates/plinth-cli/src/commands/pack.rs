@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use plinth_manifest::ToDiagnostic;
 use plinth_package::{PACKAGE_EXTENSION, pack, write_atomic};
 use serde_json::json;
 
-use crate::commands::package_support::fail_with;
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// Pack a plugin directory into a `.plinth` package and print its sha256 digest.
 #[derive(Debug, Args)]
@@ -24,11 +22,12 @@ pub struct PackArgs {
 
 impl PackArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.pack(ctx))
+    }
+
+    fn pack(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let packed = match pack(&self.dir) {
-            Ok(packed) => packed,
-            Err(e) => return fail_with(printer, &e),
-        };
+        let packed = pack(&self.dir)?;
         let package = &packed.package;
         printer.diagnostics_text(package.warnings());
         let output = self.output.unwrap_or_else(|| {
@@ -38,9 +37,7 @@ impl PackArgs {
                 package.version()
             ))
         });
-        if let Err(e) = write_atomic(&output, &packed.bytes) {
-            return fail(printer, e.to_diagnostic(), Outcome::Failed);
-        }
+        write_atomic(&output, &packed.bytes)?;
         let members: Vec<&str> = package.members().map(|(path, _)| path).collect();
         if printer.json {
             printer.json_doc(&json!({
@@ -64,6 +61,6 @@ impl PackArgs {
             ));
             printer.line(package.digest());
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }

@@ -93,36 +93,22 @@ pub fn load_package(
 ) -> Result<plinth_host::Plugin, plinth_manifest::Diagnostic> {
     let unpacked = unpack_package(path)?;
     // Loading reads the component and manifest into memory; the directory can go after.
-    host.load_with(&unpacked.dir, options)
+    host.load_with(unpacked.dir(), options)
         .map_err(|e| e.to_diagnostic())
 }
 
-/// A `.plinth` package unpacked into a temporary directory, removed when this is dropped.
-pub struct Unpacked {
-    _temp: tempfile::TempDir,
-    /// The plugin directory inside it.
-    pub dir: std::path::PathBuf,
-}
-
-/// Unpacks the `.plinth` file at `path` within the package limits (nothing is run).
-pub fn unpack_package(path: &std::path::Path) -> Result<Unpacked, plinth_manifest::Diagnostic> {
-    let limits = plinth_package::UnpackLimits::default();
-    let temp = tempfile::Builder::new()
-        .prefix("plinth-package-")
-        .tempdir()
-        .map_err(|e| {
-            plinth_manifest::Diagnostic::new(
-                plinth_manifest::Code::MissingPackage,
-                format!("cannot create a temporary directory: {e}"),
-            )
-        })?;
-    let dir = temp.path().join("plugin");
+/// Reads the `.plinth` file at `path` and unpacks it, within the package limits, into a
+/// temporary folder (plinth-package's [`unpack_to_temp`](plinth_package::unpack_to_temp);
+/// nothing is run). The folder goes when the result is dropped.
+pub fn unpack_package(
+    path: &std::path::Path,
+) -> Result<plinth_package::TempUnpacked, plinth_manifest::Diagnostic> {
     let bytes = std::fs::read(path).map_err(|e| {
         plinth_manifest::Diagnostic::new(
             plinth_manifest::Code::MissingPackage,
             format!("{}: {e}", path.display()),
         )
     })?;
-    plinth_package::unpack(&bytes, &dir, &limits).map_err(|e| e.to_diagnostic())?;
-    Ok(Unpacked { _temp: temp, dir })
+    plinth_package::unpack_to_temp(&bytes, &plinth_package::UnpackLimits::default())
+        .map_err(|e| e.to_diagnostic())
 }

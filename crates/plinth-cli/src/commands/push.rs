@@ -1,18 +1,17 @@
 //! `plinth push FILE oci://…`: publish a `.plinth` package (and `FILE.sig`) to an OCI registry.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bytes::Bytes;
 use clap::Args;
-use plinth_manifest::Manifest;
-use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
+use plinth_manifest::diagnostic::{Code, Diagnostic};
+use plinth_package::{PackageError, UnpackLimits, read_package_manifest};
 use plinth_registry::{OciClient, OciReference, PluginArtifact, SizeCaps, Transport};
 use serde_json::json;
 
 use crate::context::Context;
-use crate::output::{Outcome, fail};
-use crate::progress::{block_on, fail_registry, fail_runtime};
+use crate::output::{Failure, Outcome, finish};
+use crate::progress::{block_on, runtime_failure};
 
 /// Push a .plinth package and its signature to an OCI registry.
 #[derive(Debug, Args)]
@@ -26,89 +25,40 @@ pub struct PushArgs {
     plain_http: bool,
 }
 
-/// The largest `plugin.toml` read out of a package.
-const MANIFEST_CAP: u64 = 1 << 20;
-
-/// The text of the `plugin.toml` inside a `.plinth` package (a gzip'd tar with `plugin.toml`
-/// at its root, or under one top directory).
-///
-/// This is the one place the CLI reads the archive format itself; it is to be replaced by
-/// `plinth-package`'s reader once that crate is in the workspace.
-pub fn package_manifest(package: &[u8]) -> Result<String, String> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(package));
-    let entries = archive.entries().map_err(|e| e.to_string())?;
-    for entry in entries {
-        let entry = entry.map_err(|e| e.to_string())?;
-        let path = entry.path().map_err(|e| e.to_string())?.into_owned();
-        let parts: Vec<_> = path
-            .components()
-            .filter(|c| !matches!(c, std::path::Component::CurDir))
-            .collect();
-        let is_manifest = match parts.as_slice() {
-            [name] | [_, name] => name.as_os_str() == "plugin.toml",
-            _ => false,
-        };
-        if !is_manifest || !entry.header().entry_type().is_file() {
-            continue;
-        }
-        if entry.size() > MANIFEST_CAP {
-            return Err(format!("plugin.toml is larger than {MANIFEST_CAP} bytes"));
-        }
-        let mut text = String::new();
-        entry
-            .take(MANIFEST_CAP)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("plugin.toml: {e}"))?;
-        return Ok(text);
-    }
-    Err("the package has no plugin.toml".into())
-}
-
 impl PushArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.push(ctx))
+    }
+
+    fn push(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let reference: OciReference = match self.reference.parse() {
-            Ok(reference) => reference,
-            Err(e) => return fail_registry(printer, &e),
-        };
-        let package = match std::fs::read(&self.file) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                return fail(
-                    printer,
-                    Diagnostic::new(
-                        Code::MissingPackage,
-                        format!("{}: {e}", self.file.display()),
-                    )
-                    .with_hint("pass a .plinth file made by `plinth pack`"),
-                    Outcome::Failed,
-                );
-            }
-        };
-        let rejected = |reason: String| {
-            fail(
-                printer,
-                Diagnostic::new(
-                    Code::PackageRejected,
-                    format!("{}: {reason}", self.file.display()),
-                )
-                .with_hint("pass a .plinth file made by `plinth pack`"),
-                Outcome::Failed,
+        let reference: OciReference = self.reference.parse()?;
+        let package = std::fs::read(&self.file).map_err(|e| {
+            Diagnostic::new(
+                Code::MissingPackage,
+                format!("{}: {e}", self.file.display()),
             )
+            .with_hint("pass a .plinth file made by `plinth pack`")
+        })?;
+        let rejected = |reason: String| {
+            Diagnostic::new(
+                Code::PackageRejected,
+                format!("{}: {reason}", self.file.display()),
+            )
+            .with_hint("pass a .plinth file made by `plinth pack`")
         };
-        let manifest_toml = match package_manifest(&package) {
-            Ok(text) => text,
-            Err(reason) => return rejected(reason),
-        };
-        let manifest = match Manifest::parse(&manifest_toml, Path::new("plugin.toml")) {
-            Ok(parsed) => parsed.manifest,
-            Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
-        };
+        // plinth-package reads the manifest; the registry stores the bytes as they are (the
+        // package is verified in full where it is installed).
+        let (manifest_toml, manifest) = read_package_manifest(&package, &UnpackLimits::default())
+            .map_err(|e| match e {
+            PackageError::Rejected { .. } => Failure::from(rejected(e.to_string())),
+            other => Failure::from(other),
+        })?;
         let signature_path = PathBuf::from(format!("{}.sig", self.file.display()));
         let signature = match std::fs::read_to_string(&signature_path) {
             Ok(text) => Some(text.trim().to_owned()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return rejected(format!("{}: {e}", signature_path.display())),
+            Err(e) => return Err(rejected(format!("{}: {e}", signature_path.display())).into()),
         };
         let file_name = self
             .file
@@ -129,11 +79,7 @@ impl PushArgs {
         };
         let transport = Transport::plain_if(self.plain_http);
         let client = OciClient::new(transport, SizeCaps::default());
-        let pushed = match block_on(client.push(&reference, &artifact)) {
-            Ok(Ok(pushed)) => pushed,
-            Ok(Err(e)) => return fail_registry(printer, &e),
-            Err(e) => return fail_runtime(printer, &e),
-        };
+        let pushed = block_on(client.push(&reference, &artifact)).map_err(runtime_failure)??;
         let signed = artifact.signature.is_some();
         if printer.json {
             printer.json_doc(&json!({
@@ -158,6 +104,6 @@ impl PushArgs {
             ));
             printer.line(format!("pinned: {}", pushed.pinned));
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }

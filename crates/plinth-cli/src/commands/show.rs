@@ -49,9 +49,7 @@ impl ShowArgs {
         } else {
             None
         };
-        let path = unpacked
-            .as_ref()
-            .map_or(target.as_path(), |u| u.dir.as_path());
+        let path = unpacked.as_ref().map_or(target.as_path(), |u| u.dir());
         let (manifest, component_path): (Option<Manifest>, PathBuf) =
             if path.extension().is_some_and(|e| e == "wasm") {
                 (None, path.to_path_buf())
@@ -95,7 +93,7 @@ impl ShowArgs {
         // A package's component is named by its member path, not the temporary directory.
         let component_path = match &unpacked {
             Some(u) => component_path
-                .strip_prefix(&u.dir)
+                .strip_prefix(u.dir())
                 .map_or(component_path.clone(), Path::to_path_buf),
             None => component_path,
         };

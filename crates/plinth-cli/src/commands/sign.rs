@@ -9,9 +9,8 @@ use plinth_package::{
 };
 use serde_json::json;
 
-use crate::commands::package_support::fail_with;
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Failure, Outcome, finish};
 
 /// Sign a .plinth package (writes FILE.sig), or a component in the directory layout
 /// (a plugin directory, or x.wasm beside x.toml; writes x.sig).
@@ -26,12 +25,13 @@ pub struct SignArgs {
 
 impl SignArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.sign_target(ctx))
+    }
+
+    fn sign_target(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let signed = read_secret_key_file(&self.key).and_then(|key| sign(&self.file, &key));
-        let (signature, subject, key) = match signed {
-            Ok(signed) => signed,
-            Err(e) => return fail_with(printer, &e),
-        };
+        let key = read_secret_key_file(&self.key)?;
+        let (signature, subject, key) = sign(&self.file, &key)?;
         if printer.json {
             printer.json_doc(&json!({
                 "ok": true,
@@ -50,7 +50,7 @@ impl SignArgs {
                 signature.display()
             ));
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }
 

@@ -6,9 +6,9 @@ use clap::{Args, Subcommand};
 use plinth_package::{PackageError, read_public_key_file};
 use serde_json::json;
 
-use crate::commands::package_support::{fail_with, home};
+use crate::commands::package_support::home;
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Failure, Outcome, finish};
 
 /// Manage the trusted public keys (<home>/trusted_keys.toml).
 #[derive(Debug, Args)]
@@ -38,46 +38,37 @@ enum TrustCommand {
 
 impl TrustArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
-        match self.command {
+        let done = match self.command {
             TrustCommand::Add { file, name } => add(ctx, &file, name),
             TrustCommand::List => list(ctx),
             TrustCommand::Remove { name } => remove(ctx, &name),
-        }
+        };
+        finish(&ctx.printer, done)
     }
 }
 
-fn add(ctx: &Context, file: &std::path::Path, name: Option<String>) -> Outcome {
+fn add(ctx: &Context, file: &std::path::Path, name: Option<String>) -> Result<Outcome, Failure> {
     let printer = &ctx.printer;
     let home = home(ctx);
-    let result = (|| {
-        let (key, file_name) = read_public_key_file(file)?;
-        let name = name
-            .or(file_name)
-            .or_else(|| file.file_stem().and_then(|s| s.to_str()).map(str::to_owned))
-            .unwrap_or_default();
-        let mut store = home.trust_store()?;
-        store.add(&name, key)?;
-        store.save(&home.trust_store_path())?;
-        Ok::<_, PackageError>((name, key))
-    })();
-    let (name, key) = match result {
-        Ok(added) => added,
-        Err(e) => return fail_with(printer, &e),
-    };
+    let (key, file_name) = read_public_key_file(file)?;
+    let name = name
+        .or(file_name)
+        .or_else(|| file.file_stem().and_then(|s| s.to_str()).map(str::to_owned))
+        .unwrap_or_default();
+    let mut store = home.trust_store()?;
+    store.add(&name, key)?;
+    store.save(&home.trust_store_path())?;
     if printer.json {
         printer.json_doc(&json!({"ok": true, "name": name, "key": key.to_string()}));
     } else {
         printer.line(format!("trusted `{name}`: {key}"));
     }
-    Outcome::Ok
+    Ok(Outcome::Ok)
 }
 
-fn list(ctx: &Context) -> Outcome {
+fn list(ctx: &Context) -> Result<Outcome, Failure> {
     let printer = &ctx.printer;
-    let store = match home(ctx).trust_store() {
-        Ok(store) => store,
-        Err(e) => return fail_with(printer, &e),
-    };
+    let store = home(ctx).trust_store()?;
     if printer.json {
         let keys: Vec<_> = store
             .keys()
@@ -91,31 +82,23 @@ fn list(ctx: &Context) -> Outcome {
             printer.line(format!("{name}\t{key}"));
         }
     }
-    Outcome::Ok
+    Ok(Outcome::Ok)
 }
 
-fn remove(ctx: &Context, name: &str) -> Outcome {
+fn remove(ctx: &Context, name: &str) -> Result<Outcome, Failure> {
     let printer = &ctx.printer;
     let home = home(ctx);
-    let result = (|| {
-        let mut store = home.trust_store()?;
-        let removed = store.remove(name).ok_or_else(|| {
-            PackageError::BadInput(format!(
-                "no trusted key is named `{name}`; `plinth trust list` shows the names"
-            ))
-        })?;
-        store.save(&home.trust_store_path())?;
-        Ok::<_, PackageError>(removed)
-    })();
-    match result {
-        Ok(key) => {
-            if printer.json {
-                printer.json_doc(&json!({"ok": true, "name": name, "key": key.to_string()}));
-            } else {
-                printer.line(format!("no longer trusted: `{name}` ({key})"));
-            }
-            Outcome::Ok
-        }
-        Err(e) => fail_with(printer, &e),
+    let mut store = home.trust_store()?;
+    let key = store.remove(name).ok_or_else(|| {
+        PackageError::BadInput(format!(
+            "no trusted key is named `{name}`; `plinth trust list` shows the names"
+        ))
+    })?;
+    store.save(&home.trust_store_path())?;
+    if printer.json {
+        printer.json_doc(&json!({"ok": true, "name": name, "key": key.to_string()}));
+    } else {
+        printer.line(format!("no longer trusted: `{name}` ({key})"));
     }
+    Ok(Outcome::Ok)
 }

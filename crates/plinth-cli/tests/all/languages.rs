@@ -530,7 +530,8 @@ fn new_writes_a_python_or_js_project_and_a_missing_toolchain_is_a_coded_error() 
         assert_eq!(out.status.code(), Some(1), "{lang}: {out:?}");
         let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
         let diagnostic = &doc["diagnostics"][0];
-        assert_eq!(diagnostic["code"], json!("missing-package"), "{doc}");
+        // A missing toolchain is a failed build, not a missing package.
+        assert_eq!(diagnostic["code"], json!("build-failed"), "{doc}");
         assert!(
             diagnostic["hint"].as_str().unwrap().contains(install),
             "{lang}: {doc}"

@@ -12,9 +12,9 @@ mod migrate;
 mod model;
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use plinth_manifest::FileMode;
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use toml_edit::{DocumentMut, Item, Table};
 
@@ -68,8 +68,17 @@ impl ToDiagnostic for StateError {
         match self {
             StateError::TooNew { .. } => Diagnostic::new(Code::StateTooNew, self.to_string())
                 .with_hint("upgrade Plinth; the file was left as it is"),
-            StateError::Io { .. } => Diagnostic::new(Code::MissingPackage, self.to_string())
-                .with_hint("check the permissions of the state file and its directory"),
+            StateError::Io { source, .. } => {
+                // Writing or reading the home failed: `io-error`; a file that is not there is
+                // still `missing-package`.
+                let code = if source.kind() == std::io::ErrorKind::NotFound {
+                    Code::MissingPackage
+                } else {
+                    Code::IoError
+                };
+                Diagnostic::new(code, self.to_string())
+                    .with_hint("check the permissions of the state file and its directory")
+            }
             StateError::Syntax { .. } | StateError::Invalid { .. } => {
                 Diagnostic::new(Code::InvalidManifest, self.to_string()).with_hint(
                     "fix the `[plugins]` table of the state file (DESIGN §3.2 shows its keys)",
@@ -199,28 +208,11 @@ impl StateFile {
         Ok(file)
     }
 
-    /// Temp file beside the target, fsync, rename over it, fsync the directory.
+    /// Replaces the file atomically (plinth-manifest's helper), keeping the mode an operator
+    /// gave it.
     fn write_atomically(&self, text: &str) -> Result<(), StateError> {
-        let dir = self.base_dir();
-        let mut temp = tempfile::Builder::new()
-            .prefix(".plugins-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(self.io(&dir))?;
-        if let Ok(meta) = std::fs::metadata(&self.path) {
-            // Keep the mode an operator gave the file.
-            let _ = temp.as_file().set_permissions(meta.permissions());
-        }
-        temp.write_all(text.as_bytes())
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(self.io(temp.path()))?;
-        temp.persist(&self.path)
-            .map_err(|e| self.io(&self.path)(e.error))?;
-        if let Ok(dir) = File::open(&dir) {
-            // Makes the rename durable; not every platform can fsync a directory.
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        plinth_manifest::write_atomic(&self.path, text.as_bytes(), FileMode::KeepExisting)
+            .map_err(|e| self.io(&e.path)(e.source))
     }
 }
 

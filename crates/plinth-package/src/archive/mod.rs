@@ -12,7 +12,7 @@ mod unpack;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use plinth_manifest::{Diagnostic, Digest, MANIFEST_FILE, Manifest, PluginId};
 
@@ -225,6 +225,63 @@ pub fn unpack(bytes: &[u8], dest: &Path, limits: &UnpackLimits) -> Result<Packag
     let package = Package::from_bytes_with(bytes, limits)?;
     package.unpack_to(dest)?;
     Ok(package)
+}
+
+/// The `plugin.toml` of a `.plinth` archive, as text and parsed, read within `limits` (the
+/// entry rules of [`Package::from_bytes_with`] apply) without checking the files it names:
+/// what labelling an artifact needs (`plinth push`); installing checks the whole package.
+pub fn read_package_manifest(
+    bytes: &[u8],
+    limits: &UnpackLimits,
+) -> Result<(String, Manifest), PackageError> {
+    let members = unpack::read_members(bytes, limits)?;
+    let Some(text) = members.get(MANIFEST_FILE) else {
+        return Err(rejected(
+            MANIFEST_FILE,
+            "the archive has no plugin.toml at its top level",
+        ));
+    };
+    let text = String::from_utf8(text.clone())
+        .map_err(|_| rejected(MANIFEST_FILE, "plugin.toml is not UTF-8 text"))?;
+    let manifest = Manifest::parse(&text, Path::new(MANIFEST_FILE))?.manifest;
+    Ok((text, manifest))
+}
+
+/// A package unpacked into a temporary folder of its own (for running or inspecting a
+/// `.plinth` file without installing it); the folder is removed when this is dropped.
+#[derive(Debug)]
+pub struct TempUnpacked {
+    _temp: tempfile::TempDir,
+    dir: PathBuf,
+    package: Package,
+}
+
+impl TempUnpacked {
+    /// The plugin folder: `plugin.toml` and the files it names.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The package that was unpacked.
+    pub fn package(&self) -> &Package {
+        &self.package
+    }
+}
+
+/// Checks `bytes` like [`unpack`] and unpacks them into a new temporary folder.
+pub fn unpack_to_temp(bytes: &[u8], limits: &UnpackLimits) -> Result<TempUnpacked, PackageError> {
+    let package = Package::from_bytes_with(bytes, limits)?;
+    let temp = tempfile::Builder::new()
+        .prefix("plinth-package-")
+        .tempdir()
+        .map_err(|e| io_error("create a temp folder in", std::env::temp_dir(), e))?;
+    let dir = temp.path().join("plugin");
+    package.unpack_to(&dir)?;
+    Ok(TempUnpacked {
+        _temp: temp,
+        dir,
+        package,
+    })
 }
 
 /// The files a manifest names, as member paths, component first.

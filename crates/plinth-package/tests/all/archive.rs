@@ -10,7 +10,7 @@ use flate2::write::GzEncoder;
 use plinth_manifest::Code;
 use plinth_package::{
     Home, InstallOptions, Package, PackageError, SignaturePolicy, UnpackLimits, install_bytes,
-    install_dir, pack, unpack,
+    install_dir, pack, read_package_manifest, unpack, unpack_to_temp,
 };
 use tar::EntryType;
 
@@ -410,4 +410,33 @@ fn unpack_refuses_a_package_naming_a_missing_or_core_component() {
         Package::from_bytes(&core).unwrap_err().code(),
         Code::NotAComponent
     );
+}
+
+#[test]
+fn read_package_manifest_reads_plugin_toml_only_and_unpack_to_temp_cleans_up() {
+    // A package whose component is not WebAssembly: its manifest can still be read (push),
+    // but it cannot be unpacked (run, show).
+    let mut entries: Vec<Entry> = valid_entries()
+        .into_iter()
+        .filter(|e| e.path != b"hello.wasm")
+        .collect();
+    entries.push(file("hello.wasm", "not wasm"));
+    let fake = archive(&entries);
+    let limits = UnpackLimits::default();
+    let (text, manifest) = read_package_manifest(&fake, &limits).unwrap();
+    assert!(text.contains("example.hello"), "{text}");
+    assert_eq!(manifest.plugin.id.as_str(), "example.hello");
+    let err = unpack_to_temp(&fake, &limits).unwrap_err();
+    assert_eq!(err.code(), Code::NotAComponent, "{err}");
+
+    let junk = read_package_manifest(b"not an archive", &limits).unwrap_err();
+    assert_eq!(junk.code(), Code::PackageRejected, "{junk}");
+
+    let good = archive(&valid_entries());
+    let unpacked = unpack_to_temp(&good, &limits).unwrap();
+    let dir = unpacked.dir().to_path_buf();
+    assert!(dir.join("plugin.toml").is_file());
+    assert_eq!(unpacked.package().id().as_str(), "example.hello");
+    drop(unpacked);
+    assert!(!dir.exists());
 }
