@@ -375,10 +375,8 @@ impl Plugin {
                 grant: grant.clone(),
             };
         }
-        if holds_too_many_resources(error) {
-            return CallFailure::HostResources {
-                limit: crate::state::MAX_RESOURCES,
-            };
+        if let Some(failure) = over_host_budget(error) {
+            return failure;
         }
         if let Some(status) = crate::exit::status(error) {
             return CallFailure::ExitStatus {
@@ -432,14 +430,27 @@ impl Plugin {
     }
 }
 
-/// Whether the call failed because its Store's resource table was full
-/// ([`crate::state::MAX_RESOURCES`]).
-fn holds_too_many_resources(error: &wasmtime::Error) -> bool {
-    error.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<wasmtime::component::ResourceTableError>(),
-            Some(wasmtime::component::ResourceTableError::Full)
-        )
+/// The failure when the call went over a host-side budget: its Store's resource table was
+/// full ([`crate::state::MAX_RESOURCES`]), or a guest-made header set went over
+/// [`crate::state::MAX_FIELDS_BYTES`] (Wasmtime traps for it).
+fn over_host_budget(error: &wasmtime::Error) -> Option<CallFailure> {
+    use wasmtime::component::ResourceTableError;
+    use wasmtime_wasi_http::FieldMapError;
+
+    error.chain().find_map(|cause| {
+        if let Some(ResourceTableError::Full) = cause.downcast_ref::<ResourceTableError>() {
+            return Some(CallFailure::HostResources {
+                limit: crate::state::MAX_RESOURCES,
+            });
+        }
+        match cause.downcast_ref::<FieldMapError>() {
+            Some(FieldMapError::TotalSizeTooBig | FieldMapError::TooManyFields) => {
+                Some(CallFailure::HeadersTooLarge {
+                    limit: crate::state::MAX_FIELDS_BYTES,
+                })
+            }
+            _ => None,
+        }
     })
 }
 

@@ -285,6 +285,11 @@ pub enum CallFailure {
         /// The most one Store may hold.
         limit: usize,
     },
+    /// A guest-made `wasi:http` header set went over its byte cap.
+    HeadersTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
     /// The wall clock ran out.
     Timeout {
         /// The limit in milliseconds.
@@ -346,6 +351,9 @@ fn describe(failure: &CallFailure) -> String {
         CallFailure::HostResources { limit } => format!(
             "held {limit} host resources (header sets, streams, bodies, descriptors), the most one instance may"
         ),
+        CallFailure::HeadersTooLarge { limit } => {
+            format!("a wasi:http header set went over {} KiB", limit / 1024)
+        }
         CallFailure::Timeout { ms } => format!("timed out after {ms} ms"),
         CallFailure::StackOverflow => "wasm stack overflow".into(),
         CallFailure::MissingGrant { grant } => {
@@ -383,6 +391,7 @@ impl CallError {
             CallFailure::MemoryLimit { .. } | CallFailure::HostResources { .. } => {
                 Code::MemoryLimit
             }
+            CallFailure::HeadersTooLarge { .. } => Code::TooLarge,
             CallFailure::Timeout { .. } => Code::Timeout,
             CallFailure::StackOverflow => Code::StackOverflow,
             CallFailure::MissingGrant { .. } => Code::MissingGrant,
@@ -424,6 +433,9 @@ impl CallError {
             }
             CallFailure::MemoryLimit { .. } => {
                 "raise `[limits] mem_bytes` in the host config or `--memory-mib`".into()
+            }
+            CallFailure::HeadersTooLarge { .. } => {
+                "send fewer or smaller headers; the cap per header set is fixed (docs/capabilities.md, host memory)".into()
             }
             CallFailure::HostResources { .. } => {
                 "the plugin keeps handles it never drops; the per-instance cap is fixed (docs/capabilities.md, host memory)".into()

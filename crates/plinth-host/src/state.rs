@@ -264,10 +264,9 @@ impl WasiHttpView for StoreState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         let plugin = &self.plugin;
         let (ctx, gate) = self.wasi_http.get_or_insert_with(|| {
-            (
-                WasiHttpCtx::new(),
-                WasiHttpGate::new(plugin.caps.http.clone()),
-            )
+            let mut ctx = WasiHttpCtx::new();
+            ctx.set_field_size_limit(MAX_FIELDS_BYTES);
+            (ctx, WasiHttpGate::new(plugin.caps.http.clone()))
         });
         gate.call_deadline = self.call_deadline;
         WasiHttpCtxView {
