@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -124,10 +123,7 @@ fn write_entry(dir: &Path, file: &Path, component: &Component) -> std::io::Resul
     let bytes = component
         .serialize()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(&bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(file).map_err(|e| e.error)?;
+    plinth_manifest::write_atomic(file, &bytes, plinth_manifest::FileMode::Private)?;
     Ok(())
 }
 

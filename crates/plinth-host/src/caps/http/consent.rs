@@ -193,14 +193,8 @@ impl ConsentStore {
                 .collect(),
         };
         let text = toml::to_string(&file).map_err(|e| self.error(e))?;
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        let dir = dir.unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| self.error(e))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| self.error(e))?;
-        std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(|e| self.error(e))?;
-        tmp.as_file().sync_all().map_err(|e| self.error(e))?;
-        tmp.persist(path).map_err(|e| self.error(e.error))?;
-        Ok(())
+        plinth_manifest::write_atomic(path, text.as_bytes(), plinth_manifest::FileMode::Private)
+            .map_err(|e| self.error(e))
     }
 }
 
