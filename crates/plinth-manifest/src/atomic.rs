@@ -130,15 +130,16 @@ fn readable(file: &File, temp: &Path) -> Result<fs::Permissions, WriteError> {
         .permissions())
 }
 
-fn parent_of(path: &Path) -> PathBuf {
+/// The folder `path` is in (`.` for a bare file name).
+pub fn parent_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
 }
 
-/// Makes the rename durable (best effort: not every platform can open a folder).
-fn sync_dir(dir: &Path) {
+/// Makes a rename in `dir` durable (best effort: not every platform can open a folder).
+pub fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }

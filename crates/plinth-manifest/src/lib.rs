@@ -45,7 +45,9 @@ pub mod digest;
 pub mod grant;
 pub mod manifest;
 
-pub use atomic::{FileMode, WriteError, copy_atomic, replace_with, write_atomic};
+pub use atomic::{
+    FileMode, WriteError, copy_atomic, parent_of, replace_with, sync_dir, write_atomic,
+};
 pub use diagnostic::{Code, Diagnostic, ExitClass, Severity, ToDiagnostic};
 pub use digest::Digest;
 pub use grant::{Grant, GrantError, GrantSet};

@@ -1,10 +1,10 @@
 //! Writes that either happen completely or not at all: files through a temp file + fsync +
 //! rename, directories staged next to their destination and renamed (or exchanged) into place.
 
-use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::Path;
 
-use plinth_manifest::FileMode;
+use plinth_manifest::{FileMode, parent_of, sync_dir};
 use tempfile::TempDir;
 
 use crate::error::{PackageError, io_error};
@@ -119,20 +119,6 @@ fn exchange_by_renames(a: &Path, b: &Path) -> Result<(), PackageError> {
         let _ = fs::remove_dir(a);
     }
     fs::rename(&aside, a).map_err(|e| io_error("rename", a, e))
-}
-
-fn parent_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// Flushes a directory's entries (best effort: not every platform can open a directory).
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! `plinth:host/config`: the plugin's settings, schema-checked at load and on update.
 
 use plinth_manifest::Grant;
-use wasmtime::component::HasData;
 
 use super::gate::CallGate;
 use crate::bindings::config;
@@ -13,12 +12,10 @@ pub(crate) struct ConfigView<'a> {
     pub(crate) settings: &'a SettingsCell,
 }
 
-/// Links `plinth:host/config` to a [`ConfigView`].
-pub(crate) struct Config;
-
-impl HasData for Config {
-    type Data<'a> = ConfigView<'a>;
-}
+linked_through!(
+    /// Links `plinth:host/config` to a [`ConfigView`].
+    Config => ConfigView
+);
 
 impl config::Host for ConfigView<'_> {
     fn get_all(&mut self) -> Result<String, config::ConfigError> {

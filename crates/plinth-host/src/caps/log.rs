@@ -2,7 +2,6 @@
 //! Ungranted records are dropped (the interface has no error case) and noted.
 
 use plinth_manifest::Grant;
-use wasmtime::component::HasData;
 
 use super::gate::CallGate;
 use crate::bindings::log;
@@ -14,12 +13,10 @@ pub(crate) struct LogView<'a> {
     pub(crate) log: CallLog<'a>,
 }
 
-/// Links `plinth:host/log` to a [`LogView`].
-pub(crate) struct Log;
-
-impl HasData for Log {
-    type Data<'a> = LogView<'a>;
-}
+linked_through!(
+    /// Links `plinth:host/log` to a [`LogView`].
+    Log => LogView
+);
 
 impl From<log::Level> for LogLevel {
     fn from(level: log::Level) -> Self {

@@ -8,6 +8,19 @@
 //! Adding a capability is a module here (state, view, `HasData` marker, `Host` impl) and
 //! one line in `linker.rs`.
 
+/// Declares `$marker`, the `HasData` type that links an interface to its `$view`
+/// (`kv::add_to_linker::<_, Kv>(linker, StoreState::kv_view)`).
+macro_rules! linked_through {
+    ($(#[$doc:meta])* $marker:ident => $view:ident) => {
+        $(#[$doc])*
+        pub(crate) struct $marker;
+
+        impl wasmtime::component::HasData for $marker {
+            type Data<'a> = $view<'a>;
+        }
+    };
+}
+
 pub(crate) mod config;
 pub(crate) mod custom;
 pub(crate) mod events;

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use plinth_manifest::Grant;
 use tokio::sync::broadcast;
-use wasmtime::component::HasData;
 
 use super::gate::CallGate;
 use crate::bindings::events;
@@ -200,12 +199,10 @@ pub(crate) struct EventsView<'a> {
     pub(crate) state: &'a EventsState,
 }
 
-/// Links `plinth:host/events` to an [`EventsView`].
-pub(crate) struct Events;
-
-impl HasData for Events {
-    type Data<'a> = EventsView<'a>;
-}
+linked_through!(
+    /// Links `plinth:host/events` to an [`EventsView`].
+    Events => EventsView
+);
 
 impl events::Host for EventsView<'_> {
     fn publish(&mut self, channel: String, payload: String) -> Result<(), events::EventsError> {

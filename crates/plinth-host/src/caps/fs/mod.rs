@@ -13,8 +13,6 @@ use std::sync::Arc;
 use cap_std::fs::Dir;
 use plinth_manifest::Grant;
 
-use wasmtime::component::HasData;
-
 use super::gate::CallGate;
 use crate::bindings::fs;
 
@@ -128,12 +126,10 @@ pub(crate) struct FsView<'a> {
     pub(crate) dirs: &'a FsState,
 }
 
-/// Links `plinth:host/fs` to an [`FsView`].
-pub(crate) struct Fs;
-
-impl HasData for Fs {
-    type Data<'a> = FsView<'a>;
-}
+linked_through!(
+    /// Links `plinth:host/fs` to an [`FsView`].
+    Fs => FsView
+);
 
 impl fs::Host for FsView<'_> {
     fn list_dir(&mut self, dir: String, path: String) -> Result<Vec<fs::DirEntry>, fs::FsError> {

@@ -25,7 +25,6 @@ use bytes::Bytes;
 use plinth_manifest::Grant;
 use plinth_manifest::diagnostic::Code;
 use plinth_manifest::grant::GrantSet;
-use wasmtime::component::HasData;
 
 use super::gate::{CallGate, GrantGate};
 use crate::bindings::http;
@@ -63,12 +62,10 @@ pub(crate) struct HttpView<'a> {
     pub(crate) call_deadline: Option<tokio::time::Instant>,
 }
 
-/// Links `plinth:host/http` to an [`HttpView`].
-pub(crate) struct Http;
-
-impl HasData for Http {
-    type Data<'a> = HttpView<'a>;
-}
+linked_through!(
+    /// Links `plinth:host/http` to an [`HttpView`].
+    Http => HttpView
+);
 
 impl http::Host for HttpView<'_> {
     async fn fetch(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {

@@ -7,7 +7,6 @@ pub use store::{KvError, KvLimits, KvStore, Namespace};
 use std::sync::Arc;
 
 use plinth_manifest::Grant;
-use wasmtime::component::HasData;
 
 use super::gate::CallGate;
 use crate::bindings::kv;
@@ -37,12 +36,10 @@ pub(crate) struct KvView<'a> {
     pub(crate) state: &'a KvState,
 }
 
-/// Links `plinth:host/kv` to a [`KvView`].
-pub(crate) struct Kv;
-
-impl HasData for Kv {
-    type Data<'a> = KvView<'a>;
-}
+linked_through!(
+    /// Links `plinth:host/kv` to a [`KvView`].
+    Kv => KvView
+);
 
 impl kv::Host for KvView<'_> {
     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, kv::KvError> {

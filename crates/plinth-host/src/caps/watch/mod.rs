@@ -16,8 +16,6 @@ use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use plinth_manifest::Grant;
 
-use wasmtime::component::HasData;
-
 use super::gate::CallGate;
 use crate::bindings::watch;
 use crate::inbox::{Inbox, PluginEvent};
@@ -101,12 +99,10 @@ pub(crate) struct WatchView<'a> {
     pub(crate) inbox: &'a Inbox,
 }
 
-/// Links `plinth:host/watch` to a [`WatchView`].
-pub(crate) struct Watch;
-
-impl HasData for Watch {
-    type Data<'a> = WatchView<'a>;
-}
+linked_through!(
+    /// Links `plinth:host/watch` to a [`WatchView`].
+    Watch => WatchView
+);
 
 impl watch::Host for WatchView<'_> {
     fn subscribe(&mut self, dirs: Vec<String>, debounce_ms: u32) -> Result<u64, watch::WatchError> {
