@@ -214,3 +214,17 @@ async fn async_calls_run_on_the_callers_runtime() {
     let spawned = tokio::spawn(async move { plugin.call_json_async("run", &[]).await });
     assert_eq!(spawned.await.unwrap().unwrap(), json!("types"));
 }
+
+/// JSON numbers are read to the nearest `f64`, as Rust's own parser reads them: this one
+/// (the largest value whose double is still finite) used to come in one unit in the last
+/// place too high, so its double overflowed to infinity.
+#[test]
+fn json_numbers_are_read_to_the_nearest_float() {
+    let text = "8.988465674311579e307";
+    let exact: f64 = text.parse().unwrap();
+    assert!((exact * 2.0).is_finite());
+    let arg: serde_json::Value = serde_json::from_str(text).unwrap();
+    let echoed = echo("echo-f64", arg);
+    assert_eq!(echoed.as_f64(), Some(exact), "{echoed}");
+    assert_eq!(echoed.to_string().parse::<f64>().ok(), Some(exact));
+}

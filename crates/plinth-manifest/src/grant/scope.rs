@@ -124,6 +124,14 @@ impl FromStr for HostPattern {
                 "{text:?} has a path: a host pattern names hosts only"
             ));
         }
+        if let Some(bracketed) = rest.strip_prefix('[') {
+            let (addr, port) = ipv6_literal(text, bracketed)?;
+            return Ok(HostPattern {
+                hosts: Hosts::Exact(addr),
+                port,
+                plain_http,
+            });
+        }
         let (host_part, port) = match rest.rsplit_once(':') {
             Some((host, port)) => (host, Some(parse_port(text, port)?)),
             None => (rest, None),
@@ -160,6 +168,25 @@ impl fmt::Display for HostPattern {
         }
         Ok(())
     }
+}
+
+/// `[ADDR]` or `[ADDR]:PORT` (the text after `[`): the address in its canonical spelling,
+/// in brackets as URLs write it, so `[0:0::1]` and `[::1]` are one host.
+fn ipv6_literal(text: &str, bracketed: &str) -> Result<(String, Option<u16>), String> {
+    let Some((addr, after)) = bracketed.split_once(']') else {
+        return Err(format!("{text:?} has `[` without `]`"));
+    };
+    let addr: std::net::Ipv6Addr = addr
+        .parse()
+        .map_err(|_| format!("{text:?}: `{addr}` is not an IPv6 address"))?;
+    let port = match after {
+        "" => None,
+        _ => match after.strip_prefix(':') {
+            Some(port) => Some(parse_port(text, port)?),
+            None => return Err(format!("{text:?} has text after `]` that is not `:PORT`")),
+        },
+    };
+    Ok((format!("[{addr}]"), port))
 }
 
 fn parse_port(text: &str, port: &str) -> Result<u16, String> {
@@ -293,6 +320,9 @@ mod tests {
             "a_b.example",
             "http://api.local:8080",
             "http://*.lan",
+            "[::1]:8080",
+            "[fd00::2]:443",
+            "http://[::1]",
         ];
         for text in good {
             assert_eq!(p(text).to_string(), text);
@@ -319,11 +349,18 @@ mod tests {
             "http://a.com/path",
             "a.com/path",
             "a com",
-            "[::1]:80",
+            "[::1",
+            "[::1]80",
+            "[zz::1]",
+            "[127.0.0.1]",
+            "*.[::1]",
         ];
         for text in bad {
             assert!(text.parse::<HostPattern>().is_err(), "{text}");
         }
+        // One host however the address is spelled.
+        assert_eq!(p("[0:0::1]:80"), p("[::1]:80"));
+        assert_eq!(p("[FD00::2]").to_string(), "[fd00::2]");
         assert!(HostPattern::parse_with_port("a.com").is_err());
         assert!(HostPattern::parse_with_port("http://a.com:22").is_err());
         assert_eq!(

@@ -275,3 +275,23 @@ fn grant_set_basics() {
     assert_eq!(serde_json::from_str::<GrantSet>(&json).unwrap(), set);
     assert!(serde_json::from_str::<GrantSet>("[\"kv:x\"]").is_err());
 }
+
+/// IPv6 literals are written as in URLs, in brackets, with or without a port, and print back
+/// in their canonical spelling.
+#[test]
+fn ipv6_literal_grants() {
+    for (text, printed) in [
+        ("http:[::1]:8080", "http:[::1]:8080"),
+        ("http:[fd00::2]:443", "http:[fd00::2]:443"),
+        ("http:http://[0:0::1]", "http:http://[::1]"),
+        ("sockets:[fd00::5]:5432", "sockets:[fd00::5]:5432"),
+    ] {
+        let grant: Grant = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(grant.to_string(), printed);
+    }
+    assert!("http:[::1".parse::<Grant>().is_err());
+    assert!(
+        "sockets:[::1]".parse::<Grant>().is_err(),
+        "a socket grant needs a port"
+    );
+}

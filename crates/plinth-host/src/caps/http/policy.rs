@@ -126,11 +126,15 @@ impl Target {
         self.grant_over("http://")
     }
 
-    /// `http:{scheme}HOST[:PORT]`.
+    /// `http:{scheme}HOST[:PORT]`, an IPv6 address in brackets (`http:[::1]:8080`).
     fn grant_over(&self, scheme: &str) -> Grant {
+        let host = match self.addr {
+            Some(IpAddr::V6(addr)) => format!("[{addr}]"),
+            _ => self.host.clone(),
+        };
         match self.explicit_port {
-            Some(port) => Grant::Http(format!("{scheme}{}:{port}", self.host)),
-            None => Grant::Http(format!("{scheme}{}", self.host)),
+            Some(port) => Grant::Http(format!("{scheme}{host}:{port}")),
+            None => Grant::Http(format!("{scheme}{host}")),
         }
     }
 }
@@ -203,6 +207,28 @@ mod tests {
         }
         let v6 = Target::parse("https://[::ffff:7f00:1]/").unwrap();
         assert_eq!(v6.addr, Some("::ffff:127.0.0.1".parse().unwrap()));
+    }
+
+    /// IPv6 literals are granted as URLs write them: `http:[fd00::2]:443` covers
+    /// `https://[fd00::2]:443/`, and the SSRF guard still has its say on the address.
+    #[test]
+    fn ipv6_literals_are_granted_in_brackets() {
+        let t = Target::parse("https://[FD00:0::2]:8443/x").unwrap();
+        assert_eq!(t.grant().to_string(), "http:[fd00::2]:8443");
+        let policy = Policy {
+            allow_plain_http: false,
+            loopback_ports: Default::default(),
+        };
+        let url = "https://[fd00::2]:8443/";
+        assert!(matches!(
+            policy.check(&grants(&[]), url),
+            Err(Refusal::NotGranted(_))
+        ));
+        // Granted, so the refusal is the guard's (a private address), not a missing grant.
+        assert!(matches!(
+            policy.check(&grants(&["http:[fd00::2]:8443"]), url),
+            Err(Refusal::Address { .. })
+        ));
     }
 
     #[test]
