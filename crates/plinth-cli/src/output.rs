@@ -84,6 +84,7 @@ failure_from!(
     Diagnostic,
     plinth_build::BuildError,
     plinth_host::HostError,
+    plinth_manager::state::StateError,
     plinth_manifest::ManifestError,
     plinth_manifest::WriteError,
     plinth_package::PackageError,

@@ -1,11 +1,11 @@
 //! What the registry commands share: an async runtime, an indicatif progress bar, and the
-//! mapping of registry errors to exit codes.
+//! failure of a runtime that cannot start.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
-use plinth_registry::{Progress, RegistryError};
+use plinth_manifest::diagnostic::{Code, Diagnostic};
+use plinth_registry::Progress;
 
-use crate::output::{Failure, Outcome, Printer, fail};
+use crate::output::{Failure, Outcome, Printer};
 
 /// Runs a registry future on a small runtime of its own.
 pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, std::io::Error> {
@@ -15,22 +15,7 @@ pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, std::io:
     Ok(runtime.block_on(future))
 }
 
-/// Prints a registry error; a malformed reference is a usage error (2), the rest fail (1).
-pub fn fail_registry(printer: &Printer, error: &RegistryError) -> Outcome {
-    let outcome = match error {
-        RegistryError::BadReference { .. } => Outcome::Usage,
-        _ => Outcome::Failed,
-    };
-    fail(printer, error.to_diagnostic(), outcome)
-}
-
 /// The async runtime could not start: a failure of this machine, not of the registry.
-pub fn fail_runtime(printer: &Printer, error: &std::io::Error) -> Outcome {
-    let failure = runtime_failure(std::io::Error::new(error.kind(), error.to_string()));
-    fail(printer, failure.diagnostic, failure.outcome)
-}
-
-/// [`fail_runtime`] as a [`Failure`], for commands that use `?`.
 pub fn runtime_failure(error: std::io::Error) -> Failure {
     Failure::with_outcome(
         Diagnostic::new(

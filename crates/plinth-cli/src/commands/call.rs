@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::commands::load_target;
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// Call an export of a plugin with JSON arguments; print the result as JSON.
 #[derive(Debug, Args)]
@@ -40,57 +40,22 @@ pub struct CallArgs {
 
 impl CallArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.call(ctx))
+    }
+
+    fn call(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let mut args = Vec::with_capacity(self.args.len());
-        for (i, text) in self.args.iter().enumerate() {
-            match serde_json::from_str::<Value>(text) {
-                Ok(value) => args.push(value),
-                Err(e) => {
-                    return fail(
-                        printer,
-                        Diagnostic::new(
-                            Code::BadArgument,
-                            format!("argument {} is not JSON ({e}): {text}", i + 1),
-                        )
-                        .with_hint("quote strings as JSON: '\"text\"'"),
-                        Outcome::Usage,
-                    );
-                }
-            }
-        }
-        let mut grants = Vec::new();
-        for text in &self.grants {
-            match text.parse::<Grant>() {
-                Ok(grant) => grants.push(grant),
-                Err(e) => {
-                    return fail(
-                        printer,
-                        Diagnostic::new(Code::BadArgument, e.to_string()),
-                        Outcome::Usage,
-                    );
-                }
-            }
-        }
-        let host_limits = ctx.config.limits;
-        let limits = Limits {
-            fuel_units: self.fuel.unwrap_or(host_limits.fuel_units),
-            mem_bytes: self
-                .memory_mib
-                .map_or(host_limits.mem_bytes, |mib| mib.saturating_mul(1024 * 1024)),
-            wall_timeout_ms: self.timeout_ms.unwrap_or(host_limits.wall_timeout_ms),
-            ..host_limits
-        };
+        let args = parse_args(&self.args)?;
+        let grants = parse_grants(&self.grants)?;
+        let limits = self.limits(ctx);
         if crate::commands::installed::is_installed_id(ctx, &self.target) {
             if !self.grants.is_empty() {
-                return fail(
-                    printer,
-                    Diagnostic::new(
-                        Code::BadArgument,
-                        "`--grant` is for path targets; an installed plugin uses its granted capabilities",
-                    )
-                    .with_hint(format!("grant it: `plinth grant {} G…`", self.target)),
-                    Outcome::Usage,
-                );
+                return Err(Diagnostic::new(
+                    Code::BadArgument,
+                    "`--grant` is for path targets; an installed plugin uses its granted capabilities",
+                )
+                .with_hint(format!("grant it: `plinth grant {} G…`", self.target))
+                .into());
             }
             return crate::commands::call_installed::call_installed(
                 ctx,
@@ -102,36 +67,71 @@ impl CallArgs {
             );
         }
         let host = if grants.contains(&Grant::Kv) {
-            ctx.host_with_data(Some(limits))
+            ctx.host_with_data(Some(limits))?
         } else {
-            ctx.host(Some(limits))
-        };
-        let host = match host {
-            Ok(host) => host,
-            Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
+            ctx.host(Some(limits))?
         };
         let options = LoadOptions::default()
             .with_grants(grants)
             .with_args(self.argv);
-        let plugin = match load_target(&host, &self.target, options) {
-            Ok(plugin) => plugin,
-            Err(diagnostic) => return fail(printer, diagnostic, Outcome::Failed),
-        };
-        match plugin.call_json(&self.export, &args) {
-            Ok(result) => {
-                if printer.json {
-                    printer.json_doc(&json!({ "result": result }));
-                } else {
-                    println!("{result}");
-                }
-                Outcome::Ok
-            }
-            Err(error) => call_failed(ctx, &error),
+        let plugin = load_target(&host, &self.target, options)?;
+        let result = plugin
+            .call_json(&self.export, &args)
+            .map_err(|e| call_failure(&e))?;
+        if printer.json {
+            printer.json_doc(&json!({ "result": result }));
+        } else {
+            println!("{result}");
+        }
+        Ok(Outcome::Ok)
+    }
+
+    /// The host's limits, with the ones given on the command line.
+    fn limits(&self, ctx: &Context) -> Limits {
+        let host_limits = ctx.config.limits;
+        Limits {
+            fuel_units: self.fuel.unwrap_or(host_limits.fuel_units),
+            mem_bytes: self
+                .memory_mib
+                .map_or(host_limits.mem_bytes, |mib| mib.saturating_mul(1024 * 1024)),
+            wall_timeout_ms: self.timeout_ms.unwrap_or(host_limits.wall_timeout_ms),
+            ..host_limits
         }
     }
 }
 
-fn call_failed(ctx: &Context, error: &CallError) -> Outcome {
+/// One JSON value per argument; one that is not JSON is a usage error.
+fn parse_args(texts: &[String]) -> Result<Vec<Value>, Diagnostic> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            serde_json::from_str::<Value>(text).map_err(|e| {
+                Diagnostic::new(
+                    Code::BadArgument,
+                    format!("argument {} is not JSON ({e}): {text}", i + 1),
+                )
+                .with_hint("quote strings as JSON: '\"text\"'")
+            })
+        })
+        .collect()
+}
+
+/// The `--grant` values; a malformed one is a usage error.
+fn parse_grants(texts: &[String]) -> Result<Vec<Grant>, Diagnostic> {
+    texts
+        .iter()
+        .map(|text| {
+            text.parse::<Grant>()
+                .map_err(|e| Diagnostic::new(Code::BadArgument, e.to_string()))
+        })
+        .collect()
+}
+
+/// A failed call and its exit code. The outcome is chosen here, not from the code: a
+/// `missing-grant` the guest ran into ends with 3 like a trap (its code's class would say 1),
+/// as it did before `Failure`; an explicit exit is 1; an unknown export or bad argument 2.
+pub fn call_failure(error: &CallError) -> Failure {
     let outcome = if error.exit_status().is_some() {
         // The plugin ended the call itself: a failure, not a trap.
         Outcome::Failed
@@ -140,5 +140,5 @@ fn call_failed(ctx: &Context, error: &CallError) -> Outcome {
     } else {
         Outcome::Usage
     };
-    fail(&ctx.printer, error.to_diagnostic(), outcome)
+    Failure::with_outcome(error.to_diagnostic(), outcome)
 }

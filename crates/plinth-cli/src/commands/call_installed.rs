@@ -7,9 +7,10 @@ use plinth_manager::{Manager, ManagerError};
 use plinth_manifest::diagnostic::ToDiagnostic;
 use serde_json::{Value, json};
 
+use crate::commands::call::call_failure;
 use crate::commands::installed::{inventory, read_state, state_file};
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome};
 
 pub fn call_installed(
     ctx: &Context,
@@ -18,24 +19,17 @@ pub fn call_installed(
     args: &[Value],
     limits: Limits,
     argv: &[String],
-) -> Outcome {
+) -> Result<Outcome, Failure> {
     let printer = &ctx.printer;
-    let state = match read_state(ctx) {
-        Ok(state) => state,
-        Err(d) => return fail(printer, d, Outcome::Failed),
-    };
+    let state = read_state(ctx)?;
     let Some(entry) = state.entry(id).filter(|e| e.enabled).cloned() else {
         let error = ManagerError::Disabled { id: id.into() };
-        return fail(printer, error.to_diagnostic(), Outcome::Failed);
+        return Err(error.to_diagnostic().into());
     };
     let host = if entry.grants.iter().any(|g| g == "kv") {
-        ctx.host_with_data(Some(limits))
+        ctx.host_with_data(Some(limits))?
     } else {
-        ctx.host(Some(limits))
-    };
-    let host = match host {
-        Ok(host) => host,
-        Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
+        ctx.host(Some(limits))?
     };
     let mut builder = Manager::builder(host)
         .base_dir(state_file(ctx).base_dir())
@@ -49,23 +43,23 @@ pub fn call_installed(
         entries: vec![entry],
         ..PluginsSection::new()
     });
-    match manager.call_json(id, export, args) {
-        Ok(result) => {
-            if printer.json {
-                printer.json_doc(&json!({ "result": result }));
-            } else {
-                println!("{result}");
-            }
-            Outcome::Ok
-        }
-        Err(error) => {
-            let outcome = match &error {
-                ManagerError::Call(e) if e.exit_status().is_some() => Outcome::Failed,
-                ManagerError::Call(e) if e.is_guest_failure() => Outcome::GuestFailed,
-                ManagerError::Call(_) => Outcome::Usage,
-                _ => Outcome::Failed,
-            };
-            fail(printer, error.to_diagnostic(), outcome)
-        }
+    let result = manager
+        .call_json(id, export, args)
+        .map_err(|e| manager_failure(&e))?;
+    if printer.json {
+        printer.json_doc(&json!({ "result": result }));
+    } else {
+        println!("{result}");
+    }
+    Ok(Outcome::Ok)
+}
+
+/// A failed call through the manager: a call failure ends as in `plinth call`; any other
+/// error exits 1, whatever its code: a plugin that is down (`Unavailable`) carries its load
+/// diagnostic, which can be `trap` (on-load refused its settings), and that was exit 1 before.
+fn manager_failure(error: &ManagerError) -> Failure {
+    match error {
+        ManagerError::Call(e) => call_failure(e),
+        _ => Failure::with_outcome(error.to_diagnostic(), Outcome::Failed),
     }
 }

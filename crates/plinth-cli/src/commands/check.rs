@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::commands::load_target;
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// Validate a plugin without running it: manifest, runtime kind, component, imports,
 /// exported world and version, digest.
@@ -21,13 +21,13 @@ pub struct CheckArgs {
 
 impl CheckArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.check(ctx))
+    }
+
+    /// Reports every finding; only a host that cannot start ends it early.
+    fn check(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let host = match ctx.host(None) {
-            Ok(host) => host,
-            Err(e) => {
-                return fail(printer, e.to_diagnostic(), Outcome::Failed);
-            }
-        };
+        let host = ctx.host(None)?;
         // Manifest warnings (unknown keys) are reported even when the rest passes.
         let path = std::path::Path::new(&self.path);
         let is_wasm = path.extension().is_some_and(|e| e == "wasm");
@@ -77,7 +77,7 @@ impl CheckArgs {
                 }
             }
         }
-        if ok { Outcome::Ok } else { Outcome::Failed }
+        Ok(if ok { Outcome::Ok } else { Outcome::Failed })
     }
 }
 

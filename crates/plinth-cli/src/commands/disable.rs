@@ -4,7 +4,7 @@ use clap::Args;
 
 use crate::commands::enable::set_enabled;
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Outcome, finish};
 
 /// Disable a plugin (persisted in plugins.toml).
 #[derive(Debug, Args)]
@@ -15,6 +15,6 @@ pub struct DisableArgs {
 
 impl DisableArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
-        set_enabled(ctx, &self.id, false)
+        finish(&ctx.printer, set_enabled(ctx, &self.id, false))
     }
 }

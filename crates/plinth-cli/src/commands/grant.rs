@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::commands::installed::{inventory, not_installed, read_state, state_file};
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// Grant capabilities to a plugin (persisted in plugins.toml).
 #[derive(Debug, Args)]
@@ -29,18 +29,17 @@ pub fn parse_grants(texts: &[String]) -> Result<Vec<Grant>, Diagnostic> {
 
 impl GrantArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.grant(ctx))
+    }
+
+    fn grant(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let grants = match parse_grants(&self.grants) {
-            Ok(grants) => grants,
-            Err(d) => return fail(printer, d, Outcome::Usage),
-        };
+        // A malformed grant is `bad-argument`: a usage error (exit 2).
+        let grants = parse_grants(&self.grants)?;
         let found = inventory(ctx).get(&self.id).cloned();
-        let in_state = match read_state(ctx) {
-            Ok(state) => state.entry(&self.id).is_some(),
-            Err(d) => return fail(printer, d, Outcome::Failed),
-        };
+        let in_state = read_state(ctx)?.entry(&self.id).is_some();
         if found.is_none() && !in_state {
-            return fail(printer, not_installed(ctx, &self.id), Outcome::Failed);
+            return Err(not_installed(ctx, &self.id).into());
         }
         let mut warnings = Vec::new();
         if let Some(found) = &found {
@@ -72,24 +71,18 @@ impl GrantArgs {
         }
         // Written in canonical form, so `revoke` finds them again.
         let texts: Vec<String> = grants.iter().map(Grant::to_string).collect();
-        let result = state_file(ctx).update(|doc| {
+        let added = state_file(ctx).update(|doc| {
             if let Some(found) = &found {
                 doc.set_artifact_path(&self.id, &found.component())?;
             }
             doc.add_grants(&self.id, &texts)
-        });
-        match result {
-            Ok(added) => {
-                if printer.json {
-                    printer
-                        .json_doc(&json!({"id": self.id, "added": added, "diagnostics": warnings}));
-                } else {
-                    printer.diagnostics_text(&warnings);
-                    printer.line(format!("{}: granted {}", self.id, texts.join(", ")));
-                }
-                Outcome::Ok
-            }
-            Err(e) => fail(printer, e.to_diagnostic(), Outcome::Failed),
+        })?;
+        if printer.json {
+            printer.json_doc(&json!({"id": self.id, "added": added, "diagnostics": warnings}));
+        } else {
+            printer.diagnostics_text(&warnings);
+            printer.line(format!("{}: granted {}", self.id, texts.join(", ")));
         }
+        Ok(Outcome::Ok)
     }
 }

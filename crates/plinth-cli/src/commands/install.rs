@@ -8,16 +8,16 @@ use clap::Args;
 use plinth_package::{InstallOptions, Installed, Verification, install_path};
 use plinth_registry::reference::OCI_SCHEME;
 use plinth_registry::{
-    InstallError, OciClient, PreReleases, RegistryClient, SizeCaps, Transport, install_from_index,
-    install_from_oci, parse_spec,
+    InstallError, OciClient, OciReference, PreReleases, RegistryClient, SizeCaps, Transport,
+    install_from_index, install_from_oci, parse_spec,
 };
 use serde_json::json;
 
-use crate::commands::package_support::{fail_with, home, policy};
+use crate::commands::package_support::{home, policy};
 use crate::commands::search::index_location;
 use crate::context::Context;
-use crate::output::{Outcome, Printer};
-use crate::progress::{Bar, block_on, fail_registry, fail_runtime};
+use crate::output::{Failure, Outcome, Printer, finish};
+use crate::progress::{Bar, block_on, runtime_failure};
 
 /// Install a plugin directory, .plinth package, index entry (ID[@VERSION]) or OCI artifact,
 /// verifying its signature; record it in plinth.lock and print what it asks for. Installing
@@ -43,41 +43,37 @@ pub struct InstallArgs {
 
 impl InstallArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
-        let printer = &ctx.printer;
+        finish(&ctx.printer, self.install(ctx))
+    }
+
+    fn install(self, ctx: &Context) -> Result<Outcome, Failure> {
         let opts = InstallOptions::new(policy(ctx, self.allow_unsigned));
         let installed = if self.target.starts_with(OCI_SCHEME) {
-            self.install_oci(ctx, &opts)
+            self.install_oci(ctx, &opts)?
         } else if Path::new(&self.target).exists() || !looks_like_spec(&self.target) {
-            install_path(&home(ctx), &PathBuf::from(&self.target), &opts)
-                .map_err(|e| fail_with(printer, &e))
+            install_path(&home(ctx), &PathBuf::from(&self.target), &opts)?
         } else {
-            self.install_indexed(ctx, &opts)
+            self.install_indexed(ctx, &opts)?
         };
-        match installed {
-            Ok(installed) => report(printer, &installed),
-            Err(outcome) => outcome,
-        }
+        Ok(report(&ctx.printer, &installed))
     }
 
     fn transport(&self) -> Transport {
         Transport::plain_if(self.plain_http)
     }
 
-    fn install_oci(&self, ctx: &Context, opts: &InstallOptions) -> Result<Installed, Outcome> {
-        let reference = self
-            .target
-            .parse()
-            .map_err(|e| fail_registry(&ctx.printer, &e))?;
+    fn install_oci(&self, ctx: &Context, opts: &InstallOptions) -> Result<Installed, Failure> {
+        let reference = self.target.parse::<OciReference>()?;
         let client = OciClient::new(self.transport(), SizeCaps::default());
         let bar = Bar::new(&ctx.printer);
         let home = home(ctx);
         let result = block_on(install_from_oci(&client, &home, &reference, opts, &bar));
-        finish(&ctx.printer, result)
+        result.map_err(runtime_failure)?.map_err(install_failure)
     }
 
-    fn install_indexed(&self, ctx: &Context, opts: &InstallOptions) -> Result<Installed, Outcome> {
+    fn install_indexed(&self, ctx: &Context, opts: &InstallOptions) -> Result<Installed, Failure> {
         let printer = &ctx.printer;
-        let (id, request) = parse_spec(&self.target).map_err(|e| fail_registry(printer, &e))?;
+        let (id, request) = parse_spec(&self.target)?;
         let location = index_location(ctx, self.index.as_deref())?;
         let pre = if self.pre {
             PreReleases::Include
@@ -92,7 +88,7 @@ impl InstallArgs {
             printer.diagnostics_text(&index.parsed.warnings);
             install_from_index(&client, &home, &index, &id, &request, pre, opts, &bar).await
         });
-        finish(printer, result)
+        result.map_err(runtime_failure)?.map_err(install_failure)
     }
 }
 
@@ -102,16 +98,11 @@ fn looks_like_spec(target: &str) -> bool {
     !target.contains(std::path::MAIN_SEPARATOR) && !target.ends_with(".plinth")
 }
 
-/// The end of a registry install: its error printed with its code.
-fn finish(
-    printer: &Printer,
-    result: std::io::Result<Result<Installed, InstallError>>,
-) -> Result<Installed, Outcome> {
-    match result {
-        Ok(Ok(installed)) => Ok(installed),
-        Ok(Err(InstallError::Registry(e))) => Err(fail_registry(printer, &e)),
-        Ok(Err(InstallError::Package(e))) => Err(fail_with(printer, &e)),
-        Err(e) => Err(fail_runtime(printer, &e)),
+/// A registry install's error, with the exit code of its diagnostic code.
+fn install_failure(error: InstallError) -> Failure {
+    match error {
+        InstallError::Registry(e) => e.into(),
+        InstallError::Package(e) => e.into(),
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::commands::installed::{inventory, read_state};
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// List installed plugins: id, version, source, enabled, status, capabilities.
 #[derive(Debug, Args)]
@@ -15,12 +15,13 @@ pub struct ListArgs {}
 
 impl ListArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.list(ctx))
+    }
+
+    fn list(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
         let inventory = inventory(ctx);
-        let state = match read_state(ctx) {
-            Ok(state) => state,
-            Err(d) => return fail(printer, d, Outcome::Failed),
-        };
+        let state = read_state(ctx)?;
         let mut rows: Vec<Value> = Vec::new();
         for (id, found) in &inventory.plugins {
             let entry = state.entry(id);
@@ -67,12 +68,12 @@ impl ListArgs {
         }
         if printer.json {
             printer.json_doc(&json!({ "plugins": rows, "diagnostics": inventory.diagnostics }));
-            return Outcome::Ok;
+            return Ok(Outcome::Ok);
         }
         printer.diagnostics_text(&inventory.diagnostics);
         if rows.is_empty() {
             printer.line("no plugins installed");
-            return Outcome::Ok;
+            return Ok(Outcome::Ok);
         }
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
@@ -130,6 +131,6 @@ impl ListArgs {
         for row in &cells {
             printer.line(render(row.iter().map(String::as_str).collect()));
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }

@@ -7,7 +7,7 @@ use plinth_manifest::diagnostic::{Code, Diagnostic};
 use serde_json::json;
 
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// Language of the new plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,61 +110,21 @@ fn default_pdk() -> Option<PathBuf> {
 
 impl NewArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.create(ctx))
+    }
+
+    fn create(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let usage = |message: String, hint: &str| {
-            fail(
-                printer,
-                Diagnostic::new(Code::BadArgument, message).with_hint(hint),
-                Outcome::Usage,
-            )
-        };
         let dir = PathBuf::from(&self.name);
         let name = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if !valid_name(&name) {
-            return usage(
-                format!("`{name}` is not a valid plugin name"),
-                "use lowercase letters, digits, `-` and `_`, starting with a letter",
-            );
-        }
-        if dir.exists() {
-            return usage(
-                format!("`{}` already exists", dir.display()),
-                "choose another name or remove the directory",
-            );
-        }
+        check_new_dir(&dir, &name)?;
         if self.lang != Lang::Rust {
             return self.new_scripted(ctx, &dir, &name);
         }
-        let pdk = if self.vendor_pdk {
-            Pdk::Vendored
-        } else if let Some(checkout) = &self.pdk_path {
-            let pdk = checkout.join("crates/plinth-pdk");
-            if !pdk.join("Cargo.toml").is_file() {
-                return fail(
-                    printer,
-                    Diagnostic::new(
-                        Code::MissingPackage,
-                        format!("{} has no crates/plinth-pdk", checkout.display()),
-                    )
-                    .with_hint(
-                        "pass the root of a Plinth checkout, or `--vendor-pdk` to use the PDK \
-                         embedded in plinth",
-                    ),
-                    Outcome::Failed,
-                );
-            }
-            // Absolute: the project's Cargo.toml reads the path relative to itself.
-            Pdk::Checkout(
-                pdk.canonicalize()
-                    .or_else(|_| std::path::absolute(&pdk))
-                    .unwrap_or(pdk),
-            )
-        } else {
-            default_pdk().map_or(Pdk::Vendored, Pdk::Checkout)
-        };
+        let pdk = self.pdk()?;
         let crate_name = name.replace('-', "_");
         let pdk_path = match &pdk {
             Pdk::Checkout(path) => path.to_string_lossy().into_owned(),
@@ -214,16 +174,7 @@ impl NewArgs {
             files.extend(copies(VENDORED_PDK, vendored::PDK));
             files.extend(copies(VENDORED_WIT, vendored::WIT));
         }
-        if let Err(e) = write_project(&dir, &files) {
-            return fail(
-                printer,
-                Diagnostic::new(
-                    Code::IoError,
-                    format!("cannot create {}: {e}", dir.display()),
-                ),
-                Outcome::Failed,
-            );
-        }
+        create_project(&dir, &files)?;
         let target = shell_word(&dir.to_string_lossy());
         let next = format!("plinth build {target} && plinth call {target} {call_args}");
         if printer.json {
@@ -240,13 +191,13 @@ impl NewArgs {
             ));
             printer.line(format!("next: {next}"));
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }
 
 impl NewArgs {
     /// `--lang python|js`: the app module, the PDK and the WIT copied into the project.
-    fn new_scripted(&self, ctx: &Context, dir: &Path, name: &str) -> Outcome {
+    fn new_scripted(&self, ctx: &Context, dir: &Path, name: &str) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
         let crate_name = name.replace('-', "_");
         let (world, call_args) = match self.kind {
@@ -300,16 +251,7 @@ impl NewArgs {
                 .iter()
                 .map(|(path, text)| (format!("{VENDORED_WIT}/{path}"), text.to_string())),
         );
-        if let Err(e) = write_project(dir, &files) {
-            return fail(
-                printer,
-                Diagnostic::new(
-                    Code::IoError,
-                    format!("cannot create {}: {e}", dir.display()),
-                ),
-                Outcome::Failed,
-            );
-        }
+        create_project(dir, &files)?;
         let language = if self.lang == Lang::Python {
             "python"
         } else {
@@ -328,8 +270,69 @@ impl NewArgs {
             printer.line(format!("created {} ({language})", dir.display()));
             printer.line(format!("next: {next}"));
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
+}
+
+impl NewArgs {
+    /// The PDK the project uses: vendored, the checkout of `--pdk-path`, or the checkout
+    /// this binary was built from.
+    fn pdk(&self) -> Result<Pdk, Diagnostic> {
+        if self.vendor_pdk {
+            return Ok(Pdk::Vendored);
+        }
+        let Some(checkout) = &self.pdk_path else {
+            return Ok(default_pdk().map_or(Pdk::Vendored, Pdk::Checkout));
+        };
+        let pdk = checkout.join("crates/plinth-pdk");
+        if !pdk.join("Cargo.toml").is_file() {
+            return Err(Diagnostic::new(
+                Code::MissingPackage,
+                format!("{} has no crates/plinth-pdk", checkout.display()),
+            )
+            .with_hint(
+                "pass the root of a Plinth checkout, or `--vendor-pdk` to use the PDK \
+                 embedded in plinth",
+            ));
+        }
+        // Absolute: the project's Cargo.toml reads the path relative to itself.
+        Ok(Pdk::Checkout(
+            pdk.canonicalize()
+                .or_else(|_| std::path::absolute(&pdk))
+                .unwrap_or(pdk),
+        ))
+    }
+}
+
+/// A usage error (`bad-argument`, exit 2) unless `name` is a valid plugin name and `dir`
+/// does not exist yet.
+fn check_new_dir(dir: &Path, name: &str) -> Result<(), Diagnostic> {
+    let usage = |message: String, hint: &str| {
+        Err(Diagnostic::new(Code::BadArgument, message).with_hint(hint))
+    };
+    if !valid_name(name) {
+        return usage(
+            format!("`{name}` is not a valid plugin name"),
+            "use lowercase letters, digits, `-` and `_`, starting with a letter",
+        );
+    }
+    if dir.exists() {
+        return usage(
+            format!("`{}` already exists", dir.display()),
+            "choose another name or remove the directory",
+        );
+    }
+    Ok(())
+}
+
+/// [`write_project`], its error as `io-error`.
+fn create_project(dir: &Path, files: &[(String, String)]) -> Result<(), Diagnostic> {
+    write_project(dir, files).map_err(|e| {
+        Diagnostic::new(
+            Code::IoError,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })
 }
 
 /// Writes all files into a temp directory beside `dir`, then renames it into place, so

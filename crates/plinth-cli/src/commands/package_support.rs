@@ -1,11 +1,10 @@
 //! What the distribution commands (`pack`, `keygen`, `sign`, `verify`, `trust`, `install`,
-//! `uninstall`) share: the home's layout, the install policy, and how a package error ends.
+//! `uninstall`) share: the home's layout, the install policy and signature status.
 
 use plinth_manifest::ToDiagnostic;
 use plinth_package::{Home, PackageError, SignaturePolicy};
 
 use crate::context::Context;
-use crate::output::{Outcome, Printer, fail};
 
 /// The home, with the user plugin directory from `[paths] user_dir` (relative to the home).
 pub fn home(ctx: &Context) -> Home {
@@ -24,16 +23,6 @@ pub fn policy(ctx: &Context, allow_unsigned: bool) -> SignaturePolicy {
     } else {
         SignaturePolicy::Require
     }
-}
-
-/// Prints the error's diagnostic; a bad argument (an unusable key file or name) is a usage
-/// error (exit 2), everything else a failure (exit 1).
-pub fn fail_with(printer: &Printer, error: &PackageError) -> Outcome {
-    let outcome = match error {
-        PackageError::BadInput(_) => Outcome::Usage,
-        _ => Outcome::Failed,
-    };
-    fail(printer, error.to_diagnostic(), outcome)
 }
 
 /// The signature status of a plugin directory (an installed one too), `x.wasm` beside

@@ -8,10 +8,10 @@ use plinth_package::{InstallOptions, LOCK_FILE};
 use plinth_registry::{Previous, RestoreOutcome, RestoreReport, Restorer, Transport};
 use serde_json::{Value, json};
 
-use crate::commands::package_support::{fail_with, home, policy};
+use crate::commands::package_support::{home, policy};
 use crate::context::Context;
-use crate::output::{Outcome, Printer, fail};
-use crate::progress::{Bar, block_on, fail_runtime};
+use crate::output::{Failure, Outcome, Printer, finish};
+use crate::progress::{Bar, block_on, runtime_failure};
 
 /// Re-install every plugin pinned in plinth.lock from its recorded source (path, URL or
 /// oci:// reference), verifying it like `plinth install`; a package whose version or digest
@@ -28,6 +28,10 @@ pub struct RestoreArgs {
 
 impl RestoreArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.restore(ctx))
+    }
+
+    fn restore(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
         let home = home(ctx);
         let lock_path = home.lockfile_path();
@@ -39,17 +43,14 @@ impl RestoreArgs {
             .with_hint(format!(
                 "copy the {LOCK_FILE} to restore into the home (or pass --home DIR)"
             ));
-            return fail(printer, diagnostic, Outcome::Failed);
+            return Err(diagnostic.into());
         }
         let transport = Transport::plain_if(self.plain_http);
         let options = InstallOptions::new(policy(ctx, self.allow_unsigned));
         let restorer = Restorer::new(&home, options).transport(transport);
         let bar = Bar::new(printer);
-        match block_on(restorer.restore_all(&bar)) {
-            Ok(Ok(reports)) => print_reports(printer, &reports),
-            Ok(Err(e)) => fail_with(printer, &e),
-            Err(e) => fail_runtime(printer, &e),
-        }
+        let reports = block_on(restorer.restore_all(&bar)).map_err(runtime_failure)??;
+        Ok(print_reports(printer, &reports))
     }
 }
 

@@ -1,14 +1,13 @@
 //! `plinth revoke ID G…`: remove grants from the state.
 
 use clap::Args;
-use plinth_manifest::diagnostic::ToDiagnostic;
 use plinth_manifest::grant::Grant;
 use serde_json::json;
 
 use crate::commands::grant::parse_grants;
 use crate::commands::installed::state_file;
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// Revoke capabilities from a plugin (persisted in plugins.toml).
 #[derive(Debug, Args)]
@@ -22,24 +21,22 @@ pub struct RevokeArgs {
 
 impl RevokeArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.revoke(ctx))
+    }
+
+    fn revoke(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let grants = match parse_grants(&self.grants) {
-            Ok(grants) => grants,
-            Err(d) => return fail(printer, d, Outcome::Usage),
-        };
+        // A malformed grant is `bad-argument`: a usage error (exit 2).
+        let grants = parse_grants(&self.grants)?;
         let texts: Vec<String> = grants.iter().map(Grant::to_string).collect();
-        match state_file(ctx).update(|doc| doc.remove_grants(&self.id, &texts)) {
-            Ok(removed) => {
-                if printer.json {
-                    printer.json_doc(&json!({"id": self.id, "removed": removed}));
-                } else if removed.is_empty() {
-                    printer.line(format!("{}: none of these were granted", self.id));
-                } else {
-                    printer.line(format!("{}: revoked {}", self.id, removed.join(", ")));
-                }
-                Outcome::Ok
-            }
-            Err(e) => fail(printer, e.to_diagnostic(), Outcome::Failed),
+        let removed = state_file(ctx).update(|doc| doc.remove_grants(&self.id, &texts))?;
+        if printer.json {
+            printer.json_doc(&json!({"id": self.id, "removed": removed}));
+        } else if removed.is_empty() {
+            printer.line(format!("{}: none of these were granted", self.id));
+        } else {
+            printer.line(format!("{}: revoked {}", self.id, removed.join(", ")));
         }
+        Ok(Outcome::Ok)
     }
 }

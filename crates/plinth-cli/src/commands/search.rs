@@ -5,8 +5,8 @@ use plinth_registry::{IndexLocation, PreReleases, RegistryClient, SizeCaps, Tran
 use serde_json::json;
 
 use crate::context::Context;
-use crate::output::{Outcome, fail};
-use crate::progress::{block_on, fail_registry, fail_runtime};
+use crate::output::{Failure, Outcome, finish};
+use crate::progress::{block_on, runtime_failure};
 use plinth_manifest::diagnostic::{Code, Diagnostic};
 
 /// Search a plugin index by id, name or description.
@@ -24,35 +24,29 @@ pub struct SearchArgs {
 }
 
 /// The index named by `--index`, else by host config `[registry] index`.
-pub fn index_location(ctx: &Context, flag: Option<&str>) -> Result<IndexLocation, Outcome> {
+pub fn index_location(ctx: &Context, flag: Option<&str>) -> Result<IndexLocation, Failure> {
     let Some(text) = flag.or(ctx.config.registry.index.as_deref()) else {
-        return Err(fail(
-            &ctx.printer,
-            Diagnostic::new(Code::BadArgument, "no plugin index given")
-                .with_hint("pass --index URL|PATH or set `[registry] index` in config.toml"),
-            Outcome::Usage,
-        ));
+        return Err(Diagnostic::new(Code::BadArgument, "no plugin index given")
+            .with_hint("pass --index URL|PATH or set `[registry] index` in config.toml")
+            .into());
     };
-    IndexLocation::parse(text).map_err(|e| fail_registry(&ctx.printer, &e))
+    Ok(IndexLocation::parse(text)?)
 }
 
 impl SearchArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.search(ctx))
+    }
+
+    fn search(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let location = match index_location(ctx, self.index.as_deref()) {
-            Ok(location) => location,
-            Err(outcome) => return outcome,
-        };
+        let location = index_location(ctx, self.index.as_deref())?;
         let loaded = block_on(async {
             RegistryClient::new(SizeCaps::default(), Transport::Auto)?
                 .load_index(&location)
                 .await
-        });
-        let loaded = match loaded {
-            Ok(Ok(loaded)) => loaded,
-            Ok(Err(e)) => return fail_registry(printer, &e),
-            Err(e) => return fail_runtime(printer, &e),
-        };
+        })
+        .map_err(runtime_failure)??;
         printer.diagnostics_text(&loaded.parsed.warnings);
         let pre = if self.pre {
             PreReleases::Include
@@ -77,11 +71,11 @@ impl SearchArgs {
                 })
                 .collect();
             printer.json_doc(&json!({ "plugins": plugins }));
-            return Outcome::Ok;
+            return Ok(Outcome::Ok);
         }
         if found.is_empty() {
             printer.note(format!("no plugin matches `{}`", self.query));
-            return Outcome::Ok;
+            return Ok(Outcome::Ok);
         }
         let rows: Vec<[String; 4]> = found
             .iter()
@@ -120,6 +114,6 @@ impl SearchArgs {
                 .trim_end(),
             );
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }

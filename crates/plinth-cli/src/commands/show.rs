@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use plinth_manifest::Manifest;
-use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
+use plinth_manifest::diagnostic::{Code, Diagnostic};
 use serde_json::{Value, json};
 
 use crate::commands::package_support::{signature_status, unpack_package};
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// Show a plugin's manifest, requested capabilities, digest, signature, imports and exports.
 #[derive(Debug, Args)]
@@ -21,6 +21,10 @@ pub struct ShowArgs {
 
 impl ShowArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.show(ctx))
+    }
+
+    fn show(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
         let installed = crate::commands::installed::inventory(ctx)
             .get(&self.path)
@@ -42,10 +46,7 @@ impl ShowArgs {
             && target.is_file()
             && target.extension().is_some_and(|e| e == "plinth");
         let unpacked = if is_package {
-            match unpack_package(&target) {
-                Ok(unpacked) => Some(unpacked),
-                Err(diagnostic) => return fail(printer, diagnostic, Outcome::Failed),
-            }
+            Some(unpack_package(&target)?)
         } else {
             None
         };
@@ -54,37 +55,13 @@ impl ShowArgs {
             if path.extension().is_some_and(|e| e == "wasm") {
                 (None, path.to_path_buf())
             } else {
-                match Manifest::load(path) {
-                    Ok(parsed) => {
-                        printer.diagnostics_text(&parsed.warnings);
-                        let component = parsed.manifest.component_path();
-                        (Some(parsed.manifest), component)
-                    }
-                    Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
-                }
+                let parsed = Manifest::load(path)?;
+                printer.diagnostics_text(&parsed.warnings);
+                let component = parsed.manifest.component_path();
+                (Some(parsed.manifest), component)
             };
-        let bytes = match std::fs::read(&component_path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                return fail(
-                    printer,
-                    Diagnostic::new(
-                        Code::MissingPackage,
-                        format!("{}: {e}", component_path.display()),
-                    )
-                    .with_hint("build the plugin first (`plinth build`)"),
-                    Outcome::Failed,
-                );
-            }
-        };
-        let host = match ctx.host(None) {
-            Ok(host) => host,
-            Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
-        };
-        let inspection = match host.inspect(&bytes) {
-            Ok(inspection) => inspection,
-            Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
-        };
+        let bytes = read_component(&component_path)?;
+        let inspection = ctx.host(None)?.inspect(&bytes)?;
         let requested: Vec<String> = manifest
             .as_ref()
             .map(|m| m.requested_grants().iter().map(|g| g.to_string()).collect())
@@ -120,7 +97,7 @@ impl ShowArgs {
                 "exports": exports,
                 "diagnostics": diagnostics,
             }));
-            return Outcome::Ok;
+            return Ok(Outcome::Ok);
         }
         if let Some(m) = &manifest {
             printer.line(format!("{} {}", m.plugin.id, m.plugin.version));
@@ -178,8 +155,16 @@ impl ShowArgs {
         for export in exports {
             printer.line(format!("  {export}"));
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
+}
+
+/// The component's bytes; a missing file means the plugin is not built yet.
+fn read_component(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    std::fs::read(path).map_err(|e| {
+        Diagnostic::new(Code::MissingPackage, format!("{}: {e}", path.display()))
+            .with_hint("build the plugin first (`plinth build`)")
+    })
 }
 
 /// The signature status of [`signature_status`] in words.

@@ -5,9 +5,9 @@ use plinth_manifest::{Code, Diagnostic, PluginId};
 use plinth_package::uninstall;
 use serde_json::json;
 
-use crate::commands::package_support::{fail_with, home};
+use crate::commands::package_support::home;
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome, finish};
 
 /// Remove an installed plugin's directory and its plinth.lock entry.
 #[derive(Debug, Args)]
@@ -18,30 +18,21 @@ pub struct UninstallArgs {
 
 impl UninstallArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.uninstall(ctx))
+    }
+
+    fn uninstall(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let id = match PluginId::new(self.id.clone()) {
-            Ok(id) => id,
-            Err(e) => {
-                return fail(
-                    printer,
-                    Diagnostic::new(Code::BadArgument, e.to_string()),
-                    Outcome::Usage,
-                );
-            }
-        };
-        let home = home(ctx);
-        match uninstall(&home, &id) {
-            Ok(entry) => {
-                let version = entry.as_ref().map(|e| e.version.to_string());
-                if printer.json {
-                    printer.json_doc(&json!({"ok": true, "id": id.as_str(), "version": version}));
-                } else {
-                    let version = version.map(|v| format!(" {v}")).unwrap_or_default();
-                    printer.line(format!("uninstalled {id}{version}"));
-                }
-                Outcome::Ok
-            }
-            Err(e) => fail_with(printer, &e),
+        let id = PluginId::new(self.id.clone())
+            .map_err(|e| Diagnostic::new(Code::BadArgument, e.to_string()))?;
+        let entry = uninstall(&home(ctx), &id)?;
+        let version = entry.as_ref().map(|e| e.version.to_string());
+        if printer.json {
+            printer.json_doc(&json!({"ok": true, "id": id.as_str(), "version": version}));
+        } else {
+            let version = version.map(|v| format!(" {v}")).unwrap_or_default();
+            printer.line(format!("uninstalled {id}{version}"));
         }
+        Ok(Outcome::Ok)
     }
 }

@@ -10,11 +10,11 @@ use plinth_registry::{
 };
 use serde_json::{Value, json};
 
-use crate::commands::package_support::{fail_with, home, policy};
+use crate::commands::package_support::{home, policy};
 use crate::commands::search::index_location;
 use crate::context::Context;
-use crate::output::{Outcome, Printer};
-use crate::progress::{Bar, block_on, fail_registry, fail_runtime};
+use crate::output::{Failure, Outcome, Printer, finish};
+use crate::progress::{Bar, block_on, runtime_failure};
 
 /// Update installed plugins (or one) to the newest compatible version in the index.
 #[derive(Debug, Args)]
@@ -37,18 +37,18 @@ pub struct UpdateArgs {
 
 impl UpdateArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
+        finish(&ctx.printer, self.update(ctx))
+    }
+
+    fn update(self, ctx: &Context) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let id = match self.id.as_deref().map(PluginId::new).transpose() {
-            Ok(id) => id,
-            Err(e) => {
-                let error = plinth_package::PackageError::BadInput(e.to_string());
-                return fail_with(printer, &error);
-            }
-        };
-        let location = match index_location(ctx, self.index.as_deref()) {
-            Ok(location) => location,
-            Err(outcome) => return outcome,
-        };
+        let id = self
+            .id
+            .as_deref()
+            .map(PluginId::new)
+            .transpose()
+            .map_err(|e| plinth_package::PackageError::BadInput(e.to_string()))?;
+        let location = index_location(ctx, self.index.as_deref())?;
         let transport = Transport::plain_if(self.plain_http);
         let pre = if self.pre {
             PreReleases::Include
@@ -72,12 +72,8 @@ impl UpdateArgs {
             };
             Ok::<_, plinth_registry::RegistryError>(Ok(reports))
         });
-        match result {
-            Ok(Ok(Ok(reports))) => print_reports(printer, &reports),
-            Ok(Ok(Err(e))) => fail_with(printer, &e),
-            Ok(Err(e)) => fail_registry(printer, &e),
-            Err(e) => fail_runtime(printer, &e),
-        }
+        let reports = result.map_err(runtime_failure)???;
+        Ok(print_reports(printer, &reports))
     }
 }
 

@@ -10,9 +10,9 @@ use plinth_package::{
 };
 use serde_json::{Value, json};
 
-use crate::commands::package_support::{fail_with, home};
+use crate::commands::package_support::home;
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Failure, Outcome, finish};
 
 /// Verify the signature of a .plinth package (FILE.sig), a plugin directory or a directory in
 /// the x.wasm + x.sig + x.toml layout against the trust store.
@@ -30,26 +30,23 @@ struct Checked {
 
 impl VerifyArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
-        let printer = &ctx.printer;
-        let trust = match home(ctx).trust_store() {
-            Ok(trust) => trust,
-            Err(e) => return fail_with(printer, &e),
-        };
+        finish(&ctx.printer, self.verify(ctx))
+    }
+
+    /// Verifies every unit and reports each; only a trust store or directory that cannot be
+    /// read ends it early.
+    fn verify(self, ctx: &Context) -> Result<Outcome, Failure> {
+        let trust = home(ctx).trust_store()?;
         let policy = SignaturePolicy::Require;
         let checked: Vec<Checked> = if self.file.is_dir() {
-            let entries = match LayoutEntry::scan_dir(&self.file) {
-                Ok(entries) if entries.is_empty() => {
-                    return fail_with(
-                        printer,
-                        &PackageError::Missing {
-                            what: "plugin.toml or x.wasm with x.toml",
-                            path: self.file.display().to_string(),
-                        },
-                    );
+            let entries = LayoutEntry::scan_dir(&self.file)?;
+            if entries.is_empty() {
+                return Err(PackageError::Missing {
+                    what: "plugin.toml or x.wasm with x.toml",
+                    path: self.file.display().to_string(),
                 }
-                Ok(entries) => entries,
-                Err(e) => return fail_with(printer, &e),
-            };
+                .into());
+            }
             entries
                 .into_iter()
                 .map(|entry| Checked {
@@ -95,7 +92,7 @@ impl VerifyArgs {
                 result,
             }]
         };
-        report(ctx, &checked)
+        Ok(report(ctx, &checked))
     }
 }
 

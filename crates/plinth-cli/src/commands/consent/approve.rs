@@ -5,7 +5,7 @@ use plinth_host::ConsentState;
 
 use super::Decision;
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Outcome, finish};
 
 /// Let plugin ID reach HOST (as if `http:HOST` were granted).
 #[derive(Debug, Args)]
@@ -16,6 +16,9 @@ pub struct ApproveArgs {
 
 impl ApproveArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
-        self.decision.record(ctx, ConsentState::Approved)
+        finish(
+            &ctx.printer,
+            self.decision.record(ctx, ConsentState::Approved),
+        )
     }
 }

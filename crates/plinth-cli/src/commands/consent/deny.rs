@@ -5,7 +5,7 @@ use plinth_host::ConsentState;
 
 use super::Decision;
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Outcome, finish};
 
 /// Refuse plugin ID's requests to HOST for good (it is not asked again).
 #[derive(Debug, Args)]
@@ -16,6 +16,9 @@ pub struct DenyArgs {
 
 impl DenyArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
-        self.decision.record(ctx, ConsentState::Denied)
+        finish(
+            &ctx.printer,
+            self.decision.record(ctx, ConsentState::Denied),
+        )
     }
 }

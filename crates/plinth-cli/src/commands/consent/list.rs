@@ -5,7 +5,7 @@ use plinth_host::ConsentState;
 use serde_json::json;
 
 use crate::context::Context;
-use crate::output::Outcome;
+use crate::output::{Failure, Outcome, finish};
 
 /// List the hosts plugins asked for, and the decisions.
 #[derive(Debug, Args)]
@@ -17,10 +17,13 @@ pub struct ListArgs {
 
 impl ListArgs {
     pub fn run(self, ctx: &Context) -> Outcome {
-        let entries = match super::store(ctx).and_then(|s| s.list()) {
-            Ok(entries) => entries,
-            Err(e) => return super::consent_failed(ctx, &e),
-        };
+        finish(&ctx.printer, self.list(ctx))
+    }
+
+    fn list(self, ctx: &Context) -> Result<Outcome, Failure> {
+        let entries = super::store(ctx)
+            .and_then(|s| s.list())
+            .map_err(super::consent_failure)?;
         let entries: Vec<_> = entries
             .into_iter()
             .filter(|e| !self.pending || e.state == ConsentState::Pending)
@@ -39,6 +42,6 @@ impl ListArgs {
                 printer.line(format!("{}\t{}\t{}", e.plugin, e.host, e.state));
             }
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }

@@ -12,7 +12,7 @@ use plinth_manifest::diagnostic::{Code, Diagnostic};
 use serde_json::json;
 
 use crate::context::Context;
-use crate::output::{Outcome, fail};
+use crate::output::{Failure, Outcome};
 
 /// Approve or deny the hosts plugins asked to reach (<home>/consent.toml).
 #[derive(Debug, Args)]
@@ -52,25 +52,22 @@ fn store(ctx: &Context) -> Result<ConsentStore, ConsentError> {
     ConsentStore::open(ctx.home.join("consent.toml"))
 }
 
-fn consent_failed(ctx: &Context, error: &ConsentError) -> Outcome {
-    fail(
-        &ctx.printer,
-        Diagnostic::new(Code::InvalidManifest, error.to_string())
-            .with_hint("fix or remove the consent file; `plinth consent list` reads it"),
-        Outcome::Failed,
-    )
+/// `invalid-manifest`: the consent file cannot be read or written.
+fn consent_failure(error: ConsentError) -> Failure {
+    Diagnostic::new(Code::InvalidManifest, error.to_string())
+        .with_hint("fix or remove the consent file; `plinth consent list` reads it")
+        .into()
 }
 
 impl Decision {
     /// Records `state` for this plugin and host, and says so.
-    fn record(&self, ctx: &Context, state: ConsentState) -> Outcome {
-        let result = store(ctx).and_then(|store| match state {
-            ConsentState::Denied => store.deny(&self.id, &self.host),
-            _ => store.approve(&self.id, &self.host),
-        });
-        if let Err(e) = result {
-            return consent_failed(ctx, &e);
-        }
+    fn record(&self, ctx: &Context, state: ConsentState) -> Result<Outcome, Failure> {
+        store(ctx)
+            .and_then(|store| match state {
+                ConsentState::Denied => store.deny(&self.id, &self.host),
+                _ => store.approve(&self.id, &self.host),
+            })
+            .map_err(consent_failure)?;
         let printer = &ctx.printer;
         if printer.json {
             printer.json_doc(&json!({
@@ -82,6 +79,6 @@ impl Decision {
         } else {
             printer.line(format!("{}: {} {state}", self.id, self.host));
         }
-        Outcome::Ok
+        Ok(Outcome::Ok)
     }
 }
