@@ -153,6 +153,8 @@ codes! {
     /// A host-wide store (the key-value database, the consent file) cannot be opened or
     /// is corrupt.
     StorageError => "storage-error",
+    /// A plugin file (manifest, component, schema) is a FIFO, device, socket or directory.
+    NotARegularFile => "not-a-regular-file",
 }
 
 impl Code {
@@ -287,7 +289,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 37);
+        assert_eq!(Code::ALL.len(), 38);
     }
 
     /// Every code a user can see is explained in the user guide's table.

@@ -43,6 +43,7 @@ pub mod diagnostic;
 pub mod digest;
 pub mod grant;
 pub mod manifest;
+pub mod plugin_file;
 
 pub use diagnostic::{Code, Diagnostic, Severity, ToDiagnostic};
 pub use digest::Digest;

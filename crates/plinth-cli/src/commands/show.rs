@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use plinth_manifest::Manifest;
-use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
+use plinth_manifest::diagnostic::{Diagnostic, ToDiagnostic};
 use serde_json::{Value, json};
 
 use crate::commands::package_support::{signature_status, unpack_package};
@@ -65,16 +65,17 @@ impl ShowArgs {
                     Err(e) => return fail(printer, e.to_diagnostic(), Outcome::Failed),
                 }
             };
-        let bytes = match std::fs::read(&component_path) {
+        let read = plinth_manifest::plugin_file::read(
+            &component_path,
+            plinth_manifest::plugin_file::COMPONENT_MAX_BYTES,
+        );
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(e) => {
                 return fail(
                     printer,
-                    Diagnostic::new(
-                        Code::MissingPackage,
-                        format!("{}: {e}", component_path.display()),
-                    )
-                    .with_hint("build the plugin first (`plinth build`)"),
+                    Diagnostic::new(e.code(), e.to_string())
+                        .with_hint("build the plugin first (`plinth build`); a component must be a regular file of at most 256 MiB"),
                     Outcome::Failed,
                 );
             }

@@ -23,6 +23,7 @@ impl ListArgs {
         };
         let entries: Vec<_> = entries
             .into_iter()
+            .filter(|e| e.tenant == ctx.tenant)
             .filter(|e| !self.pending || e.state == ConsentState::Pending)
             .collect();
         let printer = &ctx.printer;

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::HttpPlugin;
 use super::consent::ConsentStore;
 use super::error_code::Failure;
-use super::policy::{Policy, Refusal, Target};
+use super::policy::{Policy, Target};
 use super::resolve::Resolve;
 use super::settings::NetworkSettings;
 use super::wire::{Outgoing, Reply};

@@ -5,8 +5,6 @@
 //! turns one request into one response or a [`Failure`].
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
