@@ -130,6 +130,8 @@ impl Context {
             .host_builder()
             .cache_dir(self.main_home.join("cache"))
             .consent_file(self.home.join("consent.toml"))
+            // `[dirs]` may not hand plugins write access to the home (docs/design/0032).
+            .protected_dir(&self.main_home)
             .log_sink(sink);
         if let Some(limits) = limits {
             builder = builder.limits(limits);

@@ -84,11 +84,21 @@ impl CompileCache {
             return Ok((component.clone(), CacheOutcome::Memory));
         }
         let file = self.dir.as_ref().map(|dir| self.file_for(dir, digest));
-        if let Some(file) = file.as_ref().filter(|f| f.is_file()) {
-            // SAFETY: only this host writes files into the cache directory (created
-            // 0700, written via temp file + rename, never taken from a package), and a
-            // file is never modified in place while mapped. A file that fails to
-            // deserialize (an older engine, truncation) is recompiled below.
+        let trusted = |f: &&PathBuf| match trust_entry(f) {
+            Ok(()) => true,
+            Err(Untrusted::Absent) => false,
+            Err(Untrusted::Because(reason)) => {
+                tracing::warn!(file = %f.display(), reason, "recompiling: the cache entry is not trusted");
+                false
+            }
+        };
+        if let Some(file) = file.as_ref().filter(trusted) {
+            // SAFETY: `trust_entry` checked that the entry is a regular file (not a
+            // symlink) owned by this user, in a directory owned by this user that no
+            // one else can write to, so only this user's processes (this host writes
+            // via temp file + rename, never taking a file from a package) can have put
+            // it there, and a file is never modified in place while mapped. A file that
+            // fails to deserialize (an older engine, truncation) is recompiled below.
             #[allow(unsafe_code)]
             let loaded = unsafe { Component::deserialize_file(engine, file) };
             match loaded {
@@ -115,6 +125,54 @@ impl CompileCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Digest, Component>> {
         self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Why a cache entry is not used.
+enum Untrusted {
+    /// Nothing there: the common case of a first compile, not worth a warning.
+    Absent,
+    /// There is something, but it is not safe to map as compiled code.
+    Because(&'static str),
+}
+
+/// Deserializing a cache entry maps it as executable code, so only an entry that nobody
+/// but the current user could have written is used (docs/design/0032): a regular file,
+/// not a symlink, owned by the current user, in a directory owned by the current user
+/// and writable by no one else.
+#[cfg(unix)]
+fn trust_entry(file: &Path) -> Result<(), Untrusted> {
+    use rustix::fs::{FileType, Mode, lstat, stat};
+    let me = rustix::process::geteuid().as_raw();
+    let entry = match lstat(file) {
+        Ok(entry) => entry,
+        Err(e) if e == rustix::io::Errno::NOENT => return Err(Untrusted::Absent),
+        Err(_) => return Err(Untrusted::Because("it cannot be inspected")),
+    };
+    if FileType::from_raw_mode(entry.st_mode) != FileType::RegularFile {
+        return Err(Untrusted::Because("it is not a regular file"));
+    }
+    if entry.st_uid != me {
+        return Err(Untrusted::Because("it is owned by another user"));
+    }
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let dir = stat(dir).map_err(|_| Untrusted::Because("its directory cannot be inspected"))?;
+    if dir.st_uid != me {
+        return Err(Untrusted::Because("its directory is owned by another user"));
+    }
+    let others_write = Mode::WGRP | Mode::WOTH;
+    if Mode::from_raw_mode(dir.st_mode).intersects(others_write) {
+        return Err(Untrusted::Because("its directory is writable by others"));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn trust_entry(file: &Path) -> Result<(), Untrusted> {
+    match std::fs::symlink_metadata(file) {
+        Ok(m) if m.file_type().is_file() => Ok(()),
+        Ok(_) => Err(Untrusted::Because("it is not a regular file")),
+        Err(_) => Err(Untrusted::Absent),
     }
 }
 

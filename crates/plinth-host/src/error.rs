@@ -49,6 +49,10 @@ pub enum HostError {
         #[source]
         source: std::io::Error,
     },
+    /// A plugin file (component, settings schema) is not a regular file
+    /// (`not-a-regular-file`) or is over its cap (`too-large`).
+    #[error(transparent)]
+    PluginFile(plinth_manifest::plugin_file::PluginFileError),
     /// The bytes are a core WebAssembly module.
     #[error("{plugin}: this is a core WebAssembly module, not a component")]
     NotAComponent {
@@ -166,6 +170,11 @@ impl ToDiagnostic for HostError {
                 Code::StorageError,
                 None,
                 Some("fix or remove the consent file; `plinth consent list` shows what it held".into()),
+            ),
+            HostError::PluginFile(refused) => (
+                refused.code(),
+                None,
+                Some("a plugin file must be a regular file within its size cap (manifest and schema 1 MiB, component 256 MiB); replace it".into()),
             ),
             HostError::Io { .. } => (
                 Code::MissingPackage,

@@ -73,7 +73,9 @@ impl HostBuilder {
     /// Keeps compiled components in `dir` (created 0700), so later processes skip
     /// compilation. Safe to delete at any time.
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.cache_dir = Some(dir.into());
+        let dir = dir.into();
+        self.caps.protected.push(dir.clone());
+        self.cache_dir = Some(dir);
         self
     }
 
@@ -87,6 +89,15 @@ impl HostBuilder {
     /// to `path`, as host config `[dirs]` does.
     pub fn dir(mut self, name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
         self.caps.dirs.insert(name.into(), path.into());
+        self
+    }
+
+    /// Declares `dir` as Plinth's own (the home: `plinth` passes it): an `fs.write:`
+    /// grant on a `[dirs]` entry that contains it or lies inside it fails at load with
+    /// `fs-denied`. The data directory, the cache directory and the consent file's
+    /// directory are protected without this call.
+    pub fn protected_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.caps.protected.push(dir.into());
         self
     }
 
@@ -200,10 +211,26 @@ impl Host {
         &self.inner.limits
     }
 
-    /// Subscribes to events plugins publish. `channels` are channel names or `prefix*`
-    /// patterns; empty means every channel.
+    /// Subscribes to events plugins publish, of every tenant: each event names the tenant
+    /// its plugin was loaded for ([`crate::PublishedEvent::tenant`]). `channels` are
+    /// channel names or `prefix*` patterns; empty means every channel.
     pub fn subscribe_events(&self, channels: Vec<String>) -> crate::EventSubscription {
-        self.inner.caps.events.subscribe(channels)
+        self.inner
+            .caps
+            .events
+            .subscribe(channels, crate::caps::events::TenantScope::All)
+    }
+
+    /// Subscribes to the events of plugins loaded for `tenant` only (`None`: plugins
+    /// loaded without a tenant). Hand a tenant's code this subscription, never
+    /// [`Host::subscribe_events`], so it cannot see other tenants' events.
+    pub fn subscribe_tenant_events(
+        &self,
+        tenant: Option<&str>,
+        channels: Vec<String>,
+    ) -> crate::EventSubscription {
+        let scope = crate::caps::events::TenantScope::Only(tenant.map(str::to_owned));
+        self.inner.caps.events.subscribe(channels, scope)
     }
 
     /// Per-domain consent decisions: what plugins asked for, and a person's approvals and
@@ -317,10 +344,17 @@ pub struct ImportInfo {
     pub provided: bool,
 }
 
+/// Reads a component: only a regular file of at most 256 MiB, opened without blocking
+/// (docs/design/0032).
 fn read(path: &Path) -> Result<Vec<u8>, HostError> {
-    std::fs::read(path).map_err(|source| HostError::Io {
-        path: path.to_path_buf(),
-        source,
+    use plinth_manifest::plugin_file::{self, COMPONENT_MAX_BYTES, PluginFileError};
+    plugin_file::read(path, COMPONENT_MAX_BYTES).map_err(|error| match error {
+        PluginFileError::Missing { path } => HostError::Io {
+            path,
+            source: std::io::ErrorKind::NotFound.into(),
+        },
+        PluginFileError::Io { path, source } => HostError::Io { path, source },
+        refused => HostError::PluginFile(refused),
     })
 }
 

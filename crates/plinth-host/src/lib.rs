@@ -78,7 +78,9 @@ pub use cache::CacheOutcome;
 pub use caps::custom::{HostCallContext, HostFnError, HostInterface};
 pub use caps::events::{EventLimits, EventSubscription, PublishedEvent, channel_matches};
 pub use caps::fs::MAX_READ_BYTES;
-pub use caps::http::consent::{ConsentEntry, ConsentError, ConsentState, ConsentStore};
+pub use caps::http::consent::{
+    ConsentEntry, ConsentError, ConsentLimits, ConsentState, ConsentStore,
+};
 pub use caps::http::resolve::{Resolve, ResolveFuture, SystemResolver};
 pub use caps::http::settings::{ConsentMode, DEFAULT_MAX_BODY_BYTES, NetworkSettings};
 pub use caps::kv::{KvError, KvLimits, KvStore, Namespace as KvNamespace};

@@ -120,8 +120,13 @@ fn compile(plugin: &str, file: &Path) -> Result<jsonschema::Validator, HostError
         file: file.to_path_buf(),
         reason,
     };
-    let text =
-        std::fs::read_to_string(file).map_err(|e| invalid(format!("cannot read it: {e}")))?;
+    use plinth_manifest::plugin_file::{self, PluginFileError, SCHEMA_MAX_BYTES};
+    let text = plugin_file::read_to_string(file, SCHEMA_MAX_BYTES).map_err(|e| match e {
+        PluginFileError::Missing { .. } | PluginFileError::Io { .. } => {
+            invalid(format!("cannot read it: {e}"))
+        }
+        refused => HostError::PluginFile(refused),
+    })?;
     let schema: Value =
         serde_json::from_str(&text).map_err(|e| invalid(format!("not JSON: {e}")))?;
     jsonschema::validator_for(&schema).map_err(|e| invalid(format!("not a JSON Schema: {e}")))

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use plinth_host::{CallError, Host, Plugin, PluginInstance, Usage};
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
+use plinth_manifest::plugin_file::{self, MANIFEST_MAX_BYTES};
 use plinth_manifest::{MANIFEST_FILE, Manifest};
 use tokio::sync::broadcast;
 
@@ -744,13 +745,17 @@ fn only_settings_changed(before: &PluginEntry, after: &PluginEntry) -> bool {
 pub(crate) fn fingerprint(source: &Path) -> String {
     let manifest_file = source.join(MANIFEST_FILE);
     let (manifest, component) = if manifest_file.is_file() {
-        let text = std::fs::read_to_string(&manifest_file).unwrap_or_default();
+        // A FIFO or device in a plugin folder must not block or flood the watcher.
+        let text =
+            plugin_file::read_to_string(&manifest_file, MANIFEST_MAX_BYTES).unwrap_or_default();
         let component = Manifest::parse(&text, &manifest_file)
             .map(|p| p.manifest.component_path())
             .unwrap_or_default();
         (text, component)
     } else {
-        let sibling = std::fs::read_to_string(source.with_extension("toml")).unwrap_or_default();
+        let sibling =
+            plugin_file::read_to_string(&source.with_extension("toml"), MANIFEST_MAX_BYTES)
+                .unwrap_or_default();
         (sibling, source.to_path_buf())
     };
     let mut files = vec![component.clone(), component.with_extension("sig")];

@@ -158,6 +158,8 @@ codes! {
     BuildFailed => "build-failed",
     /// Reading or writing a file or folder (the home, a project, an output) failed.
     IoError => "io-error",
+    /// A plugin file (manifest, component, schema) is a FIFO, device, socket or directory.
+    NotARegularFile => "not-a-regular-file",
 }
 
 impl Code {
@@ -331,7 +333,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 39);
+        assert_eq!(Code::ALL.len(), 40);
     }
 
     /// Every code a user can see is explained in the user guide's table.

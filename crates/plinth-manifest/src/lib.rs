@@ -44,6 +44,7 @@ pub mod diagnostic;
 pub mod digest;
 pub mod grant;
 pub mod manifest;
+pub mod plugin_file;
 
 pub use atomic::{
     FileMode, WriteError, copy_atomic, parent_of, replace_with, sync_dir, write_atomic,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use plinth_manifest::Manifest;
-use plinth_manifest::diagnostic::{Code, Diagnostic};
+use plinth_manifest::diagnostic::Diagnostic;
 use serde_json::{Value, json};
 
 use crate::commands::package_support::{signature_status, unpack_package};
@@ -159,11 +159,14 @@ impl ShowArgs {
     }
 }
 
-/// The component's bytes; a missing file means the plugin is not built yet.
+/// The component's bytes, read as a bounded regular file (docs/design/0032); a missing file
+/// means the plugin is not built yet.
 fn read_component(path: &Path) -> Result<Vec<u8>, Diagnostic> {
-    std::fs::read(path).map_err(|e| {
-        Diagnostic::new(Code::MissingPackage, format!("{}: {e}", path.display()))
-            .with_hint("build the plugin first (`plinth build`)")
+    use plinth_manifest::plugin_file::{COMPONENT_MAX_BYTES, read};
+    read(path, COMPONENT_MAX_BYTES).map_err(|e| {
+        Diagnostic::new(e.code(), e.to_string()).with_hint(
+            "build the plugin first (`plinth build`); a component is a regular file of at most 256 MiB",
+        )
     })
 }
 

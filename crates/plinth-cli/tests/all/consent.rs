@@ -57,3 +57,73 @@ fn a_broken_consent_file_is_a_diagnostic() {
     assert_eq!(run.code, 1);
     assert_eq!(run.first_code(), "invalid-manifest");
 }
+
+/// Hostile: a host holds the consent file's lock (it is mid-write). `plinth consent deny`
+/// must wait for it and then re-read, so neither side's entry is lost. On main the CLI
+/// took no lock: it wrote at once, and the host's rename then put back its stale copy.
+#[test]
+fn the_cli_waits_for_the_consent_lock_and_keeps_the_hosts_entry() {
+    let home = tempfile::tempdir().unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(home.path().join("consent.toml.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let path = home.path().to_path_buf();
+    let deny = std::thread::spawn(move || {
+        plinth(&path, &["consent", "deny", "thoth", "evil.example.com"])
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(!deny.is_finished(), "the CLI wrote without the lock");
+    // The host's write, made while it holds the lock.
+    std::fs::write(
+        home.path().join("consent.toml"),
+        "[[consent]]\nplugin = \"thoth\"\nhost = \"api.example.com\"\nstate = \"pending\"\n",
+    )
+    .unwrap();
+    lock.unlock().unwrap();
+    let denied = deny.join().unwrap();
+    assert_eq!(denied.code, 0, "{}", denied.stderr);
+    let store = ConsentStore::open(home.path().join("consent.toml")).unwrap();
+    assert_eq!(store.list().unwrap().len(), 2, "{:?}", store.list());
+    assert_eq!(
+        store.state("thoth", "evil.example.com").unwrap(),
+        Some(ConsentState::Denied)
+    );
+}
+
+/// `--tenant T` decides for tenant T: the entry names the tenant, and T's listing shows it.
+#[test]
+fn tenant_decisions_name_the_tenant() {
+    let home = tempfile::tempdir().unwrap();
+    let approved = plinth(
+        home.path(),
+        &[
+            "--tenant",
+            "acme",
+            "consent",
+            "approve",
+            "thoth",
+            "api.example.com",
+        ],
+    );
+    assert_eq!(approved.code, 0, "{}", approved.stderr);
+    let store = ConsentStore::open(home.path().join("tenants/acme/consent.toml")).unwrap();
+    assert_eq!(
+        store
+            .state_for(Some("acme"), "thoth", "api.example.com")
+            .unwrap(),
+        Some(ConsentState::Approved)
+    );
+    assert_eq!(store.state("thoth", "api.example.com").unwrap(), None);
+    let listed = plinth(
+        home.path(),
+        &["--json", "--tenant", "acme", "consent", "list"],
+    );
+    assert_eq!(
+        listed.json()["consent"],
+        json!([{"plugin": "thoth", "host": "api.example.com", "state": "approved"}])
+    );
+}

@@ -157,6 +157,11 @@ impl<'a> CallGate<'a> {
         self.gate.plugin()
     }
 
+    /// The embedder's tenant the plugin was loaded for.
+    pub(crate) fn tenant(&self) -> Option<&str> {
+        self.gate.tenant()
+    }
+
     /// See [`GrantGate::covers`].
     pub(crate) fn covers(&self, grant: &Grant) -> bool {
         self.gate.covers(grant)

@@ -40,6 +40,8 @@ use std::sync::Arc;
 pub(crate) struct HostCaps {
     /// `[dirs]`: names grants may use, mapped to host paths.
     pub(crate) dirs: BTreeMap<String, PathBuf>,
+    /// Plinth's own directories, which no `fs.write:` grant may reach (docs/design/0032).
+    pub(crate) protected: Vec<PathBuf>,
     /// The key-value database, when the host has a data directory.
     pub(crate) kv: Option<Arc<kv::KvStore>>,
     pub(crate) events: Arc<events::EventBus>,
@@ -57,6 +59,9 @@ pub(crate) struct HostCapsConfig {
     pub(crate) network: http::settings::NetworkSettings,
     pub(crate) resolver: Arc<dyn http::resolve::Resolve>,
     pub(crate) consent_file: Option<PathBuf>,
+    /// Directories of Plinth's own files (the home, data, cache): no `fs.write:` grant
+    /// may name a directory that contains one or lies inside one.
+    pub(crate) protected: Vec<PathBuf>,
 }
 
 impl Default for HostCapsConfig {
@@ -69,6 +74,7 @@ impl Default for HostCapsConfig {
             network: Default::default(),
             resolver: Arc::new(http::resolve::SystemResolver),
             consent_file: None,
+            protected: Vec::new(),
         }
     }
 }
@@ -103,8 +109,21 @@ impl HostCapsConfig {
             runtime,
         )
         .map_err(crate::HostError::Network)?;
+        let consent_dir = self
+            .consent_file
+            .as_ref()
+            .and_then(|f| f.parent())
+            .filter(|d| !d.as_os_str().is_empty());
+        let protected = self
+            .protected
+            .iter()
+            .chain(self.data_dir.as_ref())
+            .chain(consent_dir.map(|d| d.to_path_buf()).as_ref())
+            .cloned()
+            .collect();
         Ok(HostCaps {
             dirs: self.dirs.clone(),
+            protected,
             kv,
             events: Arc::new(events::EventBus::new(self.event_limits)),
             net: Arc::new(net),
@@ -134,13 +153,13 @@ impl PluginCaps {
     ) -> Result<PluginCaps, crate::HostError> {
         let plugin = gate.plugin();
         let grants = gate.grants();
-        let fs = fs::open_granted(grants, &host.dirs).map_err(|(dir, reason)| {
-            crate::HostError::FsDenied {
-                plugin: plugin.into(),
-                dir,
-                reason,
-            }
-        })?;
+        let denied = |(dir, reason)| crate::HostError::FsDenied {
+            plugin: plugin.into(),
+            dir,
+            reason,
+        };
+        fs::refuse_writes_to_protected(grants, &host.dirs, &host.protected).map_err(denied)?;
+        let fs = fs::open_granted(grants, &host.dirs).map_err(denied)?;
         let watch_dirs = grants
             .iter()
             .filter_map(|g| match g {

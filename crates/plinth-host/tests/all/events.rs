@@ -45,6 +45,7 @@ fn subscribers_receive_granted_publishes() {
             channel: "jobs.done".into(),
             plugin: "caps".into(),
             payload: r#"{"id":1}"#.into(),
+            tenant: None,
         }
     );
     assert_eq!(jobs.try_recv(), None, "alerts is not a jobs.* channel");
@@ -86,4 +87,43 @@ fn oversize_payload_and_bursts_are_refused() {
         seen += 1;
     }
     assert_eq!(seen, 5, "exactly the burst got through");
+}
+
+/// Hostile: two tenants share one host. An event published by tenant globex's plugin must
+/// not reach tenant acme's subscription, and every event names its tenant. On main events
+/// carried no tenant and every subscription saw every tenant's events.
+#[test]
+fn events_stay_within_their_tenant() {
+    let host = host(EventLimits::default());
+    let mut acme = host.subscribe_tenant_events(Some("acme"), Vec::new());
+    let mut untenanted = host.subscribe_tenant_events(None, Vec::new());
+    let mut everything = host.subscribe_events(Vec::new());
+    let load_for = |tenant: &str| {
+        host.load_with(
+            test_programs::CAPS,
+            LoadOptions::default()
+                .with_tenant(tenant)
+                .with_grants([Grant::EventsPublish("jobs".into())]),
+        )
+        .unwrap()
+    };
+    let globex_plugin = load_for("globex");
+    let acme_plugin = load_for("acme");
+    assert_eq!(
+        run(&globex_plugin, &["publish", "jobs", "secret"]).unwrap(),
+        "ok"
+    );
+    assert_eq!(
+        run(&acme_plugin, &["publish", "jobs", "mine"]).unwrap(),
+        "ok"
+    );
+
+    let seen = acme.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(seen.payload, "mine");
+    assert_eq!(seen.tenant.as_deref(), Some("acme"));
+    assert_eq!(acme.try_recv(), None, "globex's event reached acme");
+    assert_eq!(untenanted.try_recv(), None);
+
+    let first = everything.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(first.tenant.as_deref(), Some("globex"));
 }

@@ -183,3 +183,54 @@ fn ungranted_and_unmapped_directories() {
         assert!(err.to_string().contains(dir), "{err}");
     }
 }
+
+/// Hostile: `[dirs]` entries overlapping Plinth's own directories. A write grant on the
+/// directory holding the home, on a folder inside the home, or on the data directory
+/// (protected without being declared) fails at load with `fs-denied` naming the reason;
+/// on main all three loaded and the plugin could rewrite `plugins.toml`, the trust store
+/// or the KV database. A read grant on the same directory still loads.
+#[test]
+fn write_grants_on_the_plinth_home_are_refused() {
+    let top = tempfile::tempdir().unwrap();
+    let home = top.path().join("home");
+    std::fs::create_dir_all(home.join("plugins/x")).unwrap();
+    std::fs::create_dir_all(home.join("data")).unwrap();
+    let host = Host::builder()
+        .protected_dir(&home)
+        .data_dir(home.join("data"))
+        .dir("top", top.path())
+        .dir("inside", home.join("plugins/x"))
+        .dir("data", home.join("data"))
+        .build()
+        .unwrap();
+    let load = |grant: Grant| {
+        host.load_with(
+            test_programs::CAPS,
+            LoadOptions::default().with_grants([grant]),
+        )
+    };
+    for (name, relation) in [
+        ("top", "contains"),
+        ("inside", "lies inside"),
+        ("data", "lies inside"),
+    ] {
+        let err = load(Grant::FsWrite(name.into())).unwrap_err();
+        let diagnostic = err.to_diagnostic();
+        assert_eq!(diagnostic.code, Code::FsDenied, "{diagnostic:?}");
+        assert!(diagnostic.message.contains(relation), "{diagnostic:?}");
+        assert!(
+            diagnostic.message.contains(&format!("fs.write:{name}")),
+            "{diagnostic:?}"
+        );
+    }
+    load(Grant::FsRead("top".into())).unwrap();
+
+    // Without the data directory, a host with no protected paths maps what it likes.
+    let plain = Host::builder().dir("top", top.path()).build().unwrap();
+    plain
+        .load_with(
+            test_programs::CAPS,
+            LoadOptions::default().with_grants([Grant::FsWrite("top".into())]),
+        )
+        .unwrap();
+}

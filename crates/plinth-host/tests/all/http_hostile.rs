@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::net::{self, FixedResolver, run};
 use crate::common::server::Server;
-use plinth_host::{ConsentMode, ConsentState, NetworkSettings};
+use plinth_host::{ConsentMode, ConsentState, LoadOptions, NetworkSettings};
 
 fn code(result: Result<String, String>) -> String {
     match result {
@@ -261,4 +261,48 @@ fn consent_pending_then_approved_works_and_a_denial_persists() {
     // A host the manifest does not request is never asked about.
     let err = run(&plugin, &["fetch", "GET", "http://127.0.0.1:1/"]).unwrap_err();
     assert!(err.starts_with("missing-grant: "), "{err}");
+}
+
+/// Hostile: one host serves two tenants. An approval given for tenant acme's plugin must
+/// not let the same plugin of tenant globex through. On main consent was keyed by plugin
+/// and host only, so globex's request went out on acme's approval.
+#[test]
+fn consent_of_one_tenant_does_not_approve_another() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let grant = format!("127.0.0.1:{}", server.port);
+    let dir = plugin_dir(&grant);
+    let settings = net::local(&[server.port]).with_consent(ConsentMode::Ask);
+    let host = net::builder(settings)
+        .consent_file(home.path().join("consent.toml"))
+        .build()
+        .unwrap();
+    let load_for = |tenant: &str| {
+        host.load_with(dir.path(), LoadOptions::default().with_tenant(tenant))
+            .unwrap()
+    };
+    let acme = load_for("acme");
+    let globex = load_for("globex");
+    host.consent()
+        .decide(Some("acme"), "thoth", &grant, ConsentState::Approved)
+        .unwrap();
+    let url = server.url("/echo");
+    assert!(
+        run(&acme, &["fetch", "GET", &url])
+            .unwrap()
+            .starts_with("200 GET /echo")
+    );
+    let err = run(&globex, &["fetch", "GET", &url]).unwrap_err();
+    assert!(err.starts_with("consent-pending: "), "{err}");
+    assert!(
+        err.contains("plinth --tenant globex consent approve"),
+        "{err}"
+    );
+    assert_eq!(server.hits(), 1, "only acme's request went out");
+    assert_eq!(
+        host.consent()
+            .state_for(Some("globex"), "thoth", &grant)
+            .unwrap(),
+        Some(ConsentState::Pending)
+    );
 }

@@ -363,3 +363,45 @@ fn argv_is_the_program_name_then_the_given_arguments() {
         .unwrap();
     assert_eq!(plugin.call_json(&args, &[]).unwrap(), json!(["tool", "x"]));
 }
+
+/// Hostile: compile-cache entries are mapped as executable code, so an entry someone else
+/// could have planted is recompiled, never deserialized: one in a directory writable by
+/// others, and one that is a symlink (to a genuine entry elsewhere). On main both were
+/// loaded from disk (`CacheOutcome::Disk`).
+#[cfg(unix)]
+#[test]
+fn untrusted_cache_entries_are_recompiled() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = tempfile::tempdir().unwrap();
+    let bytes = common::bytes(test_programs::TINY);
+    let load = |dir: &std::path::Path| {
+        let host = Host::builder().cache_dir(dir).build().unwrap();
+        host.load_bytes("tiny", &bytes, LoadOptions::default())
+            .unwrap()
+            .cache_outcome()
+    };
+    assert_eq!(load(cache.path()), CacheOutcome::Compiled);
+    assert_eq!(load(cache.path()), CacheOutcome::Disk);
+
+    std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(
+        load(cache.path()),
+        CacheOutcome::Compiled,
+        "world-writable dir"
+    );
+    std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(load(cache.path()), CacheOutcome::Disk);
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(cache.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let moved = elsewhere.path().join(path.file_name().unwrap());
+        std::fs::rename(&path, &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, &path).unwrap();
+    }
+    assert_eq!(
+        load(cache.path()),
+        CacheOutcome::Compiled,
+        "symlinked entry"
+    );
+}

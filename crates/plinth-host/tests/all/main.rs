@@ -20,5 +20,6 @@ mod kv;
 mod kv_guest;
 mod load;
 mod pdk;
+mod plugin_files;
 mod settings;
 mod watch;

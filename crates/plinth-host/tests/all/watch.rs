@@ -113,3 +113,48 @@ fn ungranted_directories_are_refused_and_drop_ends_subscriptions() {
         "a dropped plugin still received events"
     );
 }
+
+/// Hostile: a symlink inside the watched directory points at a directory outside it. On
+/// main the watcher followed it (notify's default) and the plugin got `fs-change` events
+/// naming `link/secret.txt` for changes outside its granted root; now links are not
+/// followed and only the root's own changes arrive.
+#[cfg(unix)]
+#[test]
+fn a_symlink_out_of_the_root_is_not_followed() {
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.path().join("link")).unwrap();
+    let host = Host::builder().dir("inbox", root.path()).build().unwrap();
+    let plugin = host
+        .load_with(
+            test_programs::CAPS,
+            LoadOptions::default().with_grants([Grant::Watch("inbox".into())]),
+        )
+        .unwrap();
+    run(&plugin, &["watch", "inbox", "50"]).unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "x").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::write(root.path().join("marker.txt"), "x").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut paths = Vec::new();
+    while !paths.iter().any(|p| p == "marker.txt") {
+        assert!(
+            Instant::now() < deadline,
+            "no fs-change for marker.txt: {paths:?}"
+        );
+        for event in plugin.inbox().drain() {
+            let payload: Value = serde_json::from_str(&event.payload).unwrap();
+            for path in payload["paths"].as_array().unwrap() {
+                paths.push(path.as_str().unwrap().to_string());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for path in &paths {
+        assert!(
+            !path.starts_with("link/"),
+            "an outside change leaked: {paths:?}"
+        );
+        assert!(!path.contains(".."), "a path outside the root: {paths:?}");
+    }
+}

@@ -58,6 +58,10 @@ pub enum ManifestError {
         /// The kind as written.
         kind: String,
     },
+    /// The manifest is not a regular file (`not-a-regular-file`) or is over its cap
+    /// (`too-large`).
+    #[error(transparent)]
+    Refused(#[from] crate::plugin_file::PluginFileError),
     /// The component's bytes do not hash to the pinned `runtime.digest` (`digest-mismatch`).
     #[error("component digest {actual} does not match the pinned runtime.digest {expected}")]
     DigestMismatch {
@@ -78,6 +82,7 @@ impl ManifestError {
             | ManifestError::Invalid { .. } => Code::InvalidManifest,
             ManifestError::LegacyRuntime { .. } => Code::LegacyRuntime,
             ManifestError::DigestMismatch { .. } => Code::DigestMismatch,
+            ManifestError::Refused(refused) => refused.code(),
         }
     }
 
@@ -96,6 +101,9 @@ impl ManifestError {
             ManifestError::Invalid { key, .. } => hint_for_key(key).into(),
             ManifestError::LegacyRuntime { .. } => {
                 "rebuild the plugin as a WebAssembly component (`cargo build --target wasm32-wasip2`, or `plinth build`) and set runtime.kind = \"wasm-component\"".into()
+            }
+            ManifestError::Refused(_) => {
+                "a plugin file must be a regular file within its size cap (manifest and schema 1 MiB, component 256 MiB); replace it".into()
             }
             ManifestError::DigestMismatch { actual, .. } => format!(
                 "the component changed since its digest was pinned: rebuild or reinstall the plugin, or, if the change is intended, set runtime.digest = \"{actual}\""

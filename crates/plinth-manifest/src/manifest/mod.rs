@@ -7,8 +7,6 @@ mod id;
 mod reader;
 mod sections;
 
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -16,6 +14,7 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 use crate::digest::Digest;
 use crate::grant::Grant;
+use crate::plugin_file::{MANIFEST_MAX_BYTES, PluginFileError};
 pub use capabilities::Capabilities;
 pub use error::ManifestError;
 pub use id::{PluginId, PluginIdError};
@@ -162,24 +161,23 @@ impl Manifest {
     }
 
     /// Reads and parses a manifest. `path` is a `plugin.toml` file or a directory holding
-    /// one. Reads nothing but the manifest (DESIGN §1.2: discovery is a read-only inventory).
+    /// one. Reads nothing but the manifest (DESIGN §1.2: discovery is a read-only inventory),
+    /// and only a regular file of at most [`MANIFEST_MAX_BYTES`] (docs/design/0032).
     pub fn load(path: &Path) -> Result<Parsed, ManifestError> {
         let file = if path.is_dir() {
             path.join(MANIFEST_FILE)
         } else {
             path.to_path_buf()
         };
-        let text = match fs::read_to_string(&file) {
+        let text = match crate::plugin_file::read_to_string(&file, MANIFEST_MAX_BYTES) {
             Ok(text) => text,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
+            Err(PluginFileError::Missing { .. }) => {
                 return Err(ManifestError::Missing { path: file });
             }
-            Err(source) => return Err(ManifestError::Io { path: file, source }),
+            Err(PluginFileError::Io { source, .. }) => {
+                return Err(ManifestError::Io { path: file, source });
+            }
+            Err(refused) => return Err(ManifestError::Refused(refused)),
         };
         Manifest::parse(&text, &file)
     }

@@ -408,3 +408,34 @@ fn truncated_manifests_never_panic() {
         let _ = parse(&text[..end]);
     }
 }
+
+/// Hostile: a FIFO named `plugin.toml` (no writer) and an oversized manifest. On main,
+/// `Manifest::load` opened the FIFO and blocked forever (so `plinth check` hung), and read
+/// any size into memory; now both are refused at once with a coded diagnostic.
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_oversized_manifest_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("plugin.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (done, result) = std::sync::mpsc::channel();
+    let path = dir.path().to_path_buf();
+    std::thread::spawn(move || done.send(Manifest::load(&path).map(|_| ())));
+    let err = result
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("loading a FIFO manifest blocked")
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotARegularFile, "{err}");
+    assert!(err.to_string().contains("fifo"), "{err}");
+
+    let big = dir.path().join("big.toml");
+    let mut text = String::from("[plugin]\nid = \"a\"\nversion = \"0.1.0\"\n");
+    text.push_str(&"# padding\n".repeat(120_000));
+    std::fs::write(&big, text).unwrap();
+    let err = Manifest::load(&big).unwrap_err();
+    assert_eq!(err.code(), Code::TooLarge, "{err}");
+}

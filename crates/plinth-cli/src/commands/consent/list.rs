@@ -26,6 +26,7 @@ impl ListArgs {
             .map_err(super::consent_failure)?;
         let entries: Vec<_> = entries
             .into_iter()
+            .filter(|e| e.tenant == ctx.tenant)
             .filter(|e| !self.pending || e.state == ConsentState::Pending)
             .collect();
         let printer = &ctx.printer;

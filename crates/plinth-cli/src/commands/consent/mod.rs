@@ -1,6 +1,8 @@
 //! `plinth consent list | approve ID HOST | deny ID HOST`: per-domain consent decisions in
 //! `<home>/consent.toml` (docs/design/0020). A running host reads the file on each request
-//! that needs consent, so a decision takes effect without a restart.
+//! that needs consent, so a decision takes effect without a restart. Writes take the
+//! file's sidecar lock and re-read it, so a host's pending entry and a person's decision
+//! never overwrite each other; with `--tenant T` the decisions are tenant T's.
 
 mod approve;
 mod deny;
@@ -62,11 +64,11 @@ fn consent_failure(error: ConsentError) -> Failure {
 impl Decision {
     /// Records `state` for this plugin and host, and says so.
     fn record(&self, ctx: &Context, state: ConsentState) -> Result<Outcome, Failure> {
+        // With `--tenant`, the decision is the tenant's: the host asks with the tenant the
+        // plugin was loaded for (docs/design/0032).
+        let tenant = ctx.tenant.as_deref();
         store(ctx)
-            .and_then(|store| match state {
-                ConsentState::Denied => store.deny(&self.id, &self.host),
-                _ => store.approve(&self.id, &self.host),
-            })
+            .and_then(|store| store.decide(tenant, &self.id, &self.host, state))
             .map_err(consent_failure)?;
         let printer = &ctx.printer;
         if printer.json {

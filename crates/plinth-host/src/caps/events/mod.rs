@@ -1,5 +1,6 @@
 //! `plinth:host/events`: plugins publish on granted channels; the embedder subscribes
-//! through [`crate::Host::subscribe_events`].
+//! through [`crate::Host::subscribe_events`] (every tenant's events, each naming its
+//! tenant) or [`crate::Host::subscribe_tenant_events`] (one tenant's only).
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -40,6 +41,18 @@ pub struct PublishedEvent {
     pub plugin: String,
     /// The payload (usually JSON).
     pub payload: String,
+    /// The tenant the publishing plugin was loaded for (`LoadOptions::with_tenant`);
+    /// `None` for a plugin loaded without one.
+    pub tenant: Option<String>,
+}
+
+/// Whose events a subscription receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TenantScope {
+    /// Every plugin's events, whatever its tenant: the embedder's own view.
+    All,
+    /// Only events of plugins loaded for this tenant (`None`: loaded without a tenant).
+    Only(Option<String>),
 }
 
 /// The host's event bus: a broadcast channel every subscription reads from.
@@ -60,10 +73,11 @@ impl EventBus {
         }
     }
 
-    pub(crate) fn subscribe(&self, channels: Vec<String>) -> EventSubscription {
+    pub(crate) fn subscribe(&self, channels: Vec<String>, scope: TenantScope) -> EventSubscription {
         EventSubscription {
             receiver: self.sender.subscribe(),
             channels,
+            scope,
             missed: 0,
         }
     }
@@ -79,6 +93,7 @@ impl EventBus {
 pub struct EventSubscription {
     receiver: broadcast::Receiver<PublishedEvent>,
     channels: Vec<String>,
+    scope: TenantScope,
     missed: u64,
 }
 
@@ -92,6 +107,11 @@ pub fn channel_matches(pattern: &str, channel: &str) -> bool {
 
 impl EventSubscription {
     fn wanted(&self, event: &PublishedEvent) -> bool {
+        if let TenantScope::Only(tenant) = &self.scope
+            && *tenant != event.tenant
+        {
+            return false;
+        }
         self.channels.is_empty()
             || self
                 .channels
@@ -225,6 +245,7 @@ impl events::Host for EventsView<'_> {
             channel,
             plugin: self.gate.plugin().to_string(),
             payload,
+            tenant: self.gate.tenant().map(str::to_owned),
         });
         Ok(())
     }
@@ -257,13 +278,14 @@ mod tests {
     #[test]
     fn subscribers_get_matching_channels_only() {
         let bus = EventBus::new(EventLimits::default());
-        let mut jobs = bus.subscribe(vec!["jobs.*".into()]);
-        let mut all = bus.subscribe(Vec::new());
+        let mut jobs = bus.subscribe(vec!["jobs.*".into()], TenantScope::All);
+        let mut all = bus.subscribe(Vec::new(), TenantScope::All);
         for channel in ["alerts", "jobs.done"] {
             bus.publish(PublishedEvent {
                 channel: channel.into(),
                 plugin: "p".into(),
                 payload: "{}".into(),
+                tenant: None,
             });
         }
         assert_eq!(jobs.try_recv().unwrap().channel, "jobs.done");

@@ -29,6 +29,48 @@ pub struct MappedDir {
     pub(crate) dir: Arc<Dir>,
 }
 
+/// Refuses an `fs.write:` grant on a directory that contains, or lies inside, one of
+/// Plinth's own directories (`protected`: the home with its state, trust store and
+/// consent file, the compile cache, the data directory), naming the directory and why
+/// (docs/design/0032). Paths are compared canonical, so a symlink or `..` in `[dirs]`
+/// does not hide the overlap. Reading such a directory stays allowed.
+pub(crate) fn refuse_writes_to_protected(
+    grants: &plinth_manifest::grant::GrantSet,
+    mapped: &std::collections::BTreeMap<String, PathBuf>,
+    protected: &[PathBuf],
+) -> Result<(), (String, String)> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    for grant in grants.iter() {
+        let Grant::FsWrite(name) = grant else {
+            continue;
+        };
+        // An unmapped name is reported by `open_granted`.
+        let Some(host_path) = mapped.get(name) else {
+            continue;
+        };
+        let dir = canonical(host_path);
+        for own in protected {
+            let own = canonical(own);
+            let relation = if dir.starts_with(&own) {
+                "lies inside"
+            } else if own.starts_with(&dir) {
+                "contains"
+            } else {
+                continue;
+            };
+            return Err((
+                name.clone(),
+                format!(
+                    "directory `{name}` ({}) {relation} Plinth's own directory {}: plugins may not write Plinth's state, trust store, cache or data, so `fs.write:{name}` is refused (grant `fs.read:{name}`, or map a directory outside the Plinth home)",
+                    host_path.display(),
+                    own.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Opens the directories named by `fs.read:`/`fs.write:`/`watch:` grants. A name that
 /// `mapped` lacks, or whose path cannot be opened as a directory, is an error naming it.
 pub(crate) fn open_granted(

@@ -1,15 +1,25 @@
-//! Per-domain consent (docs/design/0020): hosts a plugin's manifest asks for but the
+//! Per-domain consent (docs/design/0020, 0032): hosts a plugin's manifest asks for but the
 //! operator has not granted wait for a person's decision, kept in `<home>/consent.toml`.
 //!
 //! The file is the truth: every lookup reads it again, so an approval given by
 //! `plinth consent approve` in another process takes effect on the next request without
-//! a restart. Writes replace the file atomically (temporary file, then rename).
+//! a restart. Every write takes an exclusive lock on the sidecar `consent.toml.lock`
+//! (as the manager does for `plugins.toml`), re-reads the file under that lock, changes
+//! the one entry it is about, and replaces the file atomically (temporary file, fsync,
+//! rename): a writer never puts back a stale copy over another process's decision.
+//!
+//! Decisions are kept per tenant: an entry carries the tenant the plugin was loaded for
+//! (none for a host without tenants), and a lookup only matches its own tenant's entries.
+//! New `pending` entries are bounded before anything is written ([`ConsentLimits`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File as StdFile, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
+
+use crate::caps::events::RateLimiter;
 
 /// Where a request for consent stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +46,9 @@ impl std::fmt::Display for ConsentState {
 /// One plugin's consent for one host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentEntry {
+    /// The embedder's tenant the plugin was loaded for; `None` for a host without tenants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
     /// The plugin id.
     pub plugin: String,
     /// The host as an `http:` grant names it: `api.example.com` or `host:port`.
@@ -54,20 +67,68 @@ pub struct ConsentError {
     pub reason: String,
 }
 
+/// Bounds on what plugins can add to the consent file by asking.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConsentLimits {
+    /// Pending hosts one plugin (of one tenant) may have at once; a request for another
+    /// host is `consent-pending` without being recorded.
+    pub max_pending_per_plugin: usize,
+    /// New pending entries per second, per plugin, sustained.
+    pub new_per_second: f64,
+    /// New pending entries a plugin may add at once before the rate applies.
+    pub burst: u32,
+}
+
+impl Default for ConsentLimits {
+    fn default() -> Self {
+        Self {
+            max_pending_per_plugin: 32,
+            new_per_second: 1.0,
+            burst: 8,
+        }
+    }
+}
+
+/// What asking for consent found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Asked {
+    /// The recorded decision (or `pending`, recorded now or earlier).
+    State(ConsentState),
+    /// The plugin already has [`ConsentLimits::max_pending_per_plugin`] pending hosts:
+    /// nothing was recorded.
+    TooManyPending,
+    /// The plugin asked for new hosts faster than [`ConsentLimits::new_per_second`]:
+    /// nothing was recorded.
+    RateLimited,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct File {
     #[serde(default)]
     consent: Vec<ConsentEntry>,
 }
 
-type Entries = BTreeMap<(String, String), ConsentState>;
+/// `(tenant, plugin, host)`.
+type Key = (Option<String>, String, String);
+type Entries = BTreeMap<Key, ConsentState>;
+
+fn key(tenant: Option<&str>, plugin: &str, host: &str) -> Key {
+    (
+        tenant.map(str::to_owned),
+        plugin.to_owned(),
+        host.to_owned(),
+    )
+}
 
 /// The consent decisions of every plugin, on disk or (without a file) in memory.
 #[derive(Debug, Default)]
 pub struct ConsentStore {
     path: Option<PathBuf>,
-    /// The entries of an in-memory store; for a file store, serialises writers.
+    /// The entries of an in-memory store; for a file store, serialises this process's writers.
     memory: Mutex<Entries>,
+    limits: ConsentLimits,
+    /// Per `(tenant, plugin)`: the rate of new pending entries.
+    rates: Mutex<HashMap<(Option<String>, String), RateLimiter>>,
 }
 
 impl ConsentStore {
@@ -75,7 +136,7 @@ impl ConsentStore {
     pub fn open(path: impl Into<PathBuf>) -> Result<ConsentStore, ConsentError> {
         let store = ConsentStore {
             path: Some(path.into()),
-            memory: Mutex::default(),
+            ..ConsentStore::default()
         };
         store.list()?;
         Ok(store)
@@ -86,18 +147,33 @@ impl ConsentStore {
         ConsentStore::default()
     }
 
+    /// The same store with other bounds on pending entries.
+    pub fn with_limits(mut self, limits: ConsentLimits) -> ConsentStore {
+        self.limits = limits;
+        self
+    }
+
     /// The file, for a store on disk.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
-    /// Every entry, by plugin then host.
+    /// The sidecar lock file, `<file>.lock`, for a store on disk.
+    pub fn lock_path(&self) -> Option<PathBuf> {
+        let path = self.path.as_ref()?;
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        Some(path.with_file_name(name))
+    }
+
+    /// Every entry of every tenant, by tenant, plugin, then host.
     pub fn list(&self) -> Result<Vec<ConsentEntry>, ConsentError> {
         let guard = self.lock();
         let entries = self.read(&guard)?;
         Ok(entries
             .into_iter()
-            .map(|((plugin, host), state)| ConsentEntry {
+            .map(|((tenant, plugin, host), state)| ConsentEntry {
+                tenant,
                 plugin,
                 host,
                 state,
@@ -105,52 +181,120 @@ impl ConsentStore {
             .collect())
     }
 
-    /// The decision for `plugin` and `host`, if any was asked for.
+    /// The decision for `plugin` and `host` (no tenant), if any was asked for.
     pub fn state(&self, plugin: &str, host: &str) -> Result<Option<ConsentState>, ConsentError> {
+        self.state_for(None, plugin, host)
+    }
+
+    /// The decision for `plugin` of `tenant` and `host`, if any was asked for.
+    pub fn state_for(
+        &self,
+        tenant: Option<&str>,
+        plugin: &str,
+        host: &str,
+    ) -> Result<Option<ConsentState>, ConsentError> {
         let guard = self.lock();
-        Ok(self
-            .read(&guard)?
-            .get(&(plugin.to_owned(), host.to_owned()))
-            .copied())
+        Ok(self.read(&guard)?.get(&key(tenant, plugin, host)).copied())
     }
 
-    /// Approves `plugin`'s requests to `host` (whether or not they were asked for yet).
+    /// Approves `plugin`'s requests to `host` (no tenant), asked for yet or not.
     pub fn approve(&self, plugin: &str, host: &str) -> Result<(), ConsentError> {
-        self.set(plugin, host, ConsentState::Approved)
+        self.decide(None, plugin, host, ConsentState::Approved)
     }
 
-    /// Refuses `plugin`'s requests to `host`, for good.
+    /// Refuses `plugin`'s requests to `host` (no tenant), for good.
     pub fn deny(&self, plugin: &str, host: &str) -> Result<(), ConsentError> {
-        self.set(plugin, host, ConsentState::Denied)
+        self.decide(None, plugin, host, ConsentState::Denied)
     }
 
-    /// The decision for a request, recording it as pending when nobody was asked yet.
-    pub(crate) fn ask(&self, plugin: &str, host: &str) -> Result<ConsentState, ConsentError> {
+    /// Records a decision for `plugin` of `tenant` and `host`. The decision applies to
+    /// that tenant only: the same plugin loaded for another tenant is asked again.
+    pub fn decide(
+        &self,
+        tenant: Option<&str>,
+        plugin: &str,
+        host: &str,
+        state: ConsentState,
+    ) -> Result<(), ConsentError> {
         let mut guard = self.lock();
+        let _file_lock = self.lock_file()?;
         let mut entries = self.read(&guard)?;
-        let key = (plugin.to_owned(), host.to_owned());
-        if let Some(state) = entries.get(&key) {
-            return Ok(*state);
-        }
-        entries.insert(key, ConsentState::Pending);
+        entries.insert(key(tenant, plugin, host), state);
         self.write(&mut guard, entries)?;
-        tracing::info!(target: "plinth::audit", plugin, host, "consent requested");
-        Ok(ConsentState::Pending)
-    }
-
-    fn set(&self, plugin: &str, host: &str, state: ConsentState) -> Result<(), ConsentError> {
-        let mut guard = self.lock();
-        let mut entries = self.read(&guard)?;
-        entries.insert((plugin.to_owned(), host.to_owned()), state);
-        self.write(&mut guard, entries)?;
-        tracing::info!(target: "plinth::audit", plugin, host, %state, "consent decided");
+        tracing::info!(target: "plinth::audit", tenant, plugin, host, %state, "consent decided");
         Ok(())
+    }
+
+    /// The decision for a request, recording it as pending when nobody was asked yet and
+    /// the plugin is within [`ConsentLimits`]. The file is read and written under its lock.
+    pub(crate) fn ask(
+        &self,
+        tenant: Option<&str>,
+        plugin: &str,
+        host: &str,
+    ) -> Result<Asked, ConsentError> {
+        let mut guard = self.lock();
+        let _file_lock = self.lock_file()?;
+        let mut entries = self.read(&guard)?;
+        let wanted = key(tenant, plugin, host);
+        if let Some(state) = entries.get(&wanted) {
+            return Ok(Asked::State(*state));
+        }
+        let pending = entries
+            .iter()
+            .filter(|((t, p, _), state)| {
+                t.as_deref() == tenant && p == plugin && **state == ConsentState::Pending
+            })
+            .count();
+        if pending >= self.limits.max_pending_per_plugin {
+            return Ok(Asked::TooManyPending);
+        }
+        if !self.take_new_entry_token(tenant, plugin) {
+            return Ok(Asked::RateLimited);
+        }
+        entries.insert(wanted, ConsentState::Pending);
+        self.write(&mut guard, entries)?;
+        tracing::info!(target: "plinth::audit", tenant, plugin, host, "consent requested");
+        Ok(Asked::State(ConsentState::Pending))
+    }
+
+    fn take_new_entry_token(&self, tenant: Option<&str>, plugin: &str) -> bool {
+        let mut rates = self
+            .rates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rates
+            .entry((tenant.map(str::to_owned), plugin.to_owned()))
+            .or_insert_with(|| {
+                RateLimiter::with_rate(self.limits.new_per_second, self.limits.burst)
+            })
+            .try_take()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.memory
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// An exclusive lock on the sidecar, held across read, change and rename; released
+    /// when the returned file is dropped. `None` for an in-memory store.
+    fn lock_file(&self) -> Result<Option<StdFile>, ConsentError> {
+        let Some(lock_path) = self.lock_path() else {
+            return Ok(None);
+        };
+        if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| self.error(e))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| self.error(format!("{}: {e}", lock_path.display())))?;
+        file.lock()
+            .map_err(|e| self.error(format!("{}: {e}", lock_path.display())))?;
+        Ok(Some(file))
     }
 
     fn error(&self, reason: impl ToString) -> ConsentError {
@@ -173,7 +317,7 @@ impl ConsentStore {
         Ok(file
             .consent
             .into_iter()
-            .map(|e| ((e.plugin, e.host), e.state))
+            .map(|e| ((e.tenant, e.plugin, e.host), e.state))
             .collect())
     }
 
@@ -185,7 +329,8 @@ impl ConsentStore {
         let file = File {
             consent: entries
                 .into_iter()
-                .map(|((plugin, host), state)| ConsentEntry {
+                .map(|((tenant, plugin, host), state)| ConsentEntry {
+                    tenant,
                     plugin,
                     host,
                     state,
@@ -199,51 +344,4 @@ impl ConsentStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn asks_once_and_keeps_decisions_on_disk() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("consent.toml");
-        let store = ConsentStore::open(&path).unwrap();
-        assert_eq!(
-            store.ask("thoth", "api.example.com").unwrap(),
-            ConsentState::Pending
-        );
-        assert_eq!(
-            store.ask("thoth", "api.example.com").unwrap(),
-            ConsentState::Pending
-        );
-        store.approve("thoth", "api.example.com").unwrap();
-        store.deny("thoth", "evil.example.com").unwrap();
-        let again = ConsentStore::open(&path).unwrap();
-        assert_eq!(
-            again.state("thoth", "api.example.com").unwrap(),
-            Some(ConsentState::Approved)
-        );
-        assert_eq!(
-            again.ask("thoth", "evil.example.com").unwrap(),
-            ConsentState::Denied
-        );
-        assert_eq!(again.state("other", "api.example.com").unwrap(), None);
-        assert_eq!(again.list().unwrap().len(), 2);
-    }
-
-    #[test]
-    fn a_broken_file_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("consent.toml");
-        std::fs::write(&path, "consent = 3").unwrap();
-        let err = ConsentStore::open(&path).unwrap_err();
-        assert!(err.to_string().contains("consent.toml"), "{err}");
-    }
-
-    #[test]
-    fn in_memory_store() {
-        let store = ConsentStore::in_memory();
-        assert_eq!(store.ask("p", "h").unwrap(), ConsentState::Pending);
-        store.deny("p", "h").unwrap();
-        assert_eq!(store.state("p", "h").unwrap(), Some(ConsentState::Denied));
-    }
-}
+mod tests;

@@ -33,7 +33,7 @@ use crate::log::{CallLog, LogLevel, LogSource};
 
 use client::Admitted;
 pub(crate) use client::{Network, PluginHttp};
-use consent::ConsentState;
+use consent::{Asked, ConsentState};
 use error_code::Failure;
 use policy::{Refusal, Target};
 use settings::ConsentMode;
@@ -175,11 +175,28 @@ fn ask_consent(plugin: &HttpPlugin, url: &str, grant: Grant) -> Result<Target, F
     }
     let host = grant.scope().unwrap_or_default().to_owned();
     let id = plugin.gate.plugin();
-    let state = net
+    let tenant = plugin.gate.tenant();
+    let asked = net
         .consent
-        .ask(id, &host)
+        .ask(tenant, id, &host)
         .map_err(|e| Failure::Denied(e.to_string()))?;
+    let state = match asked {
+        Asked::State(state) => state,
+        Asked::TooManyPending => {
+            plugin.gate.record(&grant, false);
+            return Err(Failure::ConsentPending(format!(
+                "{id} already has too many hosts awaiting a person's decision; {host} was not recorded (decide the pending ones with `plinth consent list --pending`)"
+            )));
+        }
+        Asked::RateLimited => {
+            plugin.gate.record(&grant, false);
+            return Err(Failure::RateLimited(format!(
+                "{id} asked for consent to new hosts too fast; {host} was not recorded"
+            )));
+        }
+    };
     plugin.gate.record(&grant, state == ConsentState::Approved);
+    let tenant_flag = tenant.map(|t| format!("--tenant {t} ")).unwrap_or_default();
     match state {
         ConsentState::Approved => {
             let mut grants = plugin.gate.grants().clone();
@@ -187,10 +204,10 @@ fn ask_consent(plugin: &HttpPlugin, url: &str, grant: Grant) -> Result<Target, F
             net.policy.check(&grants, url).map_err(Failure::from)
         }
         ConsentState::Pending => Err(Failure::ConsentPending(format!(
-            "{host} awaits a person's approval; approve it with `plinth consent approve {id} {host}` (or deny it with `plinth consent deny {id} {host}`)"
+            "{host} awaits a person's approval; approve it with `plinth {tenant_flag}consent approve {id} {host}` (or deny it with `plinth {tenant_flag}consent deny {id} {host}`)"
         ))),
         ConsentState::Denied => Err(Failure::Denied(format!(
-            "a person denied {id} access to {host} (`plinth consent approve {id} {host}` reverses it)"
+            "a person denied {id} access to {host} (`plinth {tenant_flag}consent approve {id} {host}` reverses it)"
         ))),
     }
 }

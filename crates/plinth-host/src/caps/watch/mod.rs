@@ -5,15 +5,20 @@
 //! Subscriptions belong to the loaded plugin (not to one instance): they end on
 //! `unsubscribe`, or when the last clone of the [`crate::Plugin`] and its instances are
 //! dropped, which drops the debouncers and stops their threads.
+//!
+//! Watching never follows symlinks (docs/design/0032): a symlink inside a watched
+//! directory that points outside it is reported only as a change of the link itself, and
+//! the target's changes are never watched. No event names a path outside its root: a
+//! path that is not under the root, or whose relative form climbs with `..`, is dropped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use notify_debouncer_full::notify::{self, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer_opt};
 use plinth_manifest::Grant;
 
 use super::gate::CallGate;
@@ -67,7 +72,7 @@ fn deliver(inbox: &Inbox, id: u64, roots: &BTreeMap<String, PathBuf>, result: De
     for event in &events {
         for path in &event.paths {
             for (name, root) in roots {
-                if let Ok(rel) = path.strip_prefix(root) {
+                if let Some(rel) = inside(root, path) {
                     let rel = rel.to_string_lossy().replace('\\', "/");
                     changed.entry(name).or_default().insert(rel);
                     break;
@@ -82,6 +87,14 @@ fn deliver(inbox: &Inbox, id: u64, roots: &BTreeMap<String, PathBuf>, result: De
             payload: serde_json::json!({"dir": dir, "paths": paths}).to_string(),
         });
     }
+}
+
+/// `path` relative to `root`, if it lies inside it: only plain names, no `..` or `.`.
+fn inside<'a>(root: &Path, path: &'a Path) -> Option<&'a Path> {
+    let rel = path.strip_prefix(root).ok()?;
+    rel.components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then_some(rel)
 }
 
 /// The watch state of one plugin: the directories `watch:` grants name (canonical host
@@ -130,9 +143,19 @@ impl watch::Host for WatchView<'_> {
             Duration::from_millis(u64::from(debounce_ms.clamp(DEBOUNCE_MS.0, DEBOUNCE_MS.1)));
         let inbox = self.inbox.clone();
         let handler_roots = roots.clone();
-        let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
+        let handler = move |result: DebounceEventResult| {
             deliver(&inbox, id, &handler_roots, result);
-        })
+        };
+        // Never follow symlinks: a link to a directory outside the root must not make the
+        // outside target's changes visible to the plugin.
+        let config = notify::Config::default().with_follow_symlinks(false);
+        let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
+            debounce,
+            None,
+            handler,
+            RecommendedCache::new(),
+            config,
+        )
         .map_err(|e| watch::WatchError::Io(format!("cannot start a watcher: {e}")))?;
         for (name, root) in &roots {
             debouncer
@@ -176,8 +199,9 @@ mod tests {
             event(modify, "/w/a/z.txt"),
             event(modify, "/w/a/sub/y.txt"),
             event(modify, "/w/b/x.txt"),
-            // Outside every root: ignored.
+            // Outside every root, or climbing out of one: ignored.
             event(modify, "/elsewhere/q.txt"),
+            event(modify, "/w/a/../outside.txt"),
         ];
         let inbox = Inbox::default();
         deliver(&inbox, 7, &roots, Ok(batch));
