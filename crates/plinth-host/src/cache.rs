@@ -111,8 +111,7 @@ impl CompileCache {
                 }
             }
         }
-        let component =
-            Component::new(engine, bytes).map_err(|e| HostError::Compile(format!("{e:#}")))?;
+        let component = Component::new(engine, bytes).map_err(compile_error)?;
         if let (Some(file), Some(dir)) = (file.as_ref(), self.dir.as_ref())
             && let Err(error) = write_entry(dir, file, &component)
         {
@@ -125,6 +124,17 @@ impl CompileCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Digest, Component>> {
         self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A compile failure; a memory whose minimum is over the engine's per-memory limit is
+/// `memory-limit`, not an invalid component (the bytes are valid).
+fn compile_error(error: wasmtime::Error) -> HostError {
+    let text = format!("{error:#}");
+    if text.contains("memory has a minimum byte size") {
+        HostError::MemoryMinimum(text)
+    } else {
+        HostError::Compile(text)
     }
 }
 

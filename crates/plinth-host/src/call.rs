@@ -19,6 +19,7 @@ use crate::json;
 use crate::log::{LogLevel, LogSource};
 use crate::outcome::{Elapsed, Outcome, Stage};
 use crate::plugin::Plugin;
+use crate::result_budget::{self, JsonBudget, OverBudget};
 use crate::state::StoreState;
 
 /// Runs `work` under the wall clock `limit` (DESIGN §5, §9), inside `span`.
@@ -65,6 +66,11 @@ pub(crate) struct DynamicCall {
     pub(crate) name: Arc<str>,
     /// What an exit with status 0 returns (`None`: the export must return a value).
     pub(crate) exit_results: Option<Vec<Val>>,
+    /// The hostcall fuel that keeps lifting the results within the result budget
+    /// ([`crate::result_budget`]).
+    pub(crate) lift_fuel: usize,
+    /// [`crate::Limits::result_bytes`]: the JSON form's budget.
+    pub(crate) result_bytes: u64,
 }
 
 impl DynamicCall {
@@ -87,6 +93,7 @@ impl DynamicCall {
         func: Func,
     ) -> wasmtime::Result<Vec<Val>> {
         let mut results = vec![Val::Bool(false); self.result_count];
+        store.set_hostcall_fuel(self.lift_fuel);
         func.call_async(&mut *store, &self.params, &mut results)
             .await?;
         Ok(results)
@@ -97,8 +104,18 @@ impl DynamicCall {
         self.exit_results.clone()
     }
 
-    pub(crate) fn result(results: &[Val]) -> Value {
-        results.first().map_or(Value::Null, json::from_val)
+    /// The first result as JSON, within the result budget.
+    pub(crate) fn result(&self, results: Vec<Val>) -> Result<Value, CallFailure> {
+        let Some(first) = results.into_iter().next() else {
+            return Ok(Value::Null);
+        };
+        let mut budget = JsonBudget::new(self.result_bytes);
+        budget
+            .node()
+            .and_then(|()| json::from_val_within(first, &mut budget))
+            .map_err(|OverBudget| CallFailure::ResultTooLarge {
+                limit: self.result_bytes,
+            })
     }
 }
 
@@ -171,7 +188,8 @@ impl Plugin {
                 async |store, instance| call.run(store, instance).await,
             )
             .await?;
-        Ok(DynamicCall::result(&results))
+        call.result(results)
+            .map_err(|failure| self.error(&call.name, failure))
     }
 
     /// Blocking [`Self::call_json_async`], on the host's own runtime. From inside a tokio
@@ -215,7 +233,10 @@ impl Plugin {
     ) -> Result<DynamicCall, CallError> {
         let func = self.export(export)?;
         let results: Vec<_> = func.results().collect();
+        let result_bytes = self.inner.ctx.limits.result_bytes;
         Ok(DynamicCall {
+            lift_fuel: result_budget::lift_fuel(results.iter().cloned(), result_bytes),
+            result_bytes,
             params: self.params_from_json(func, args)?,
             result_count: results.len(),
             index: func.index,
@@ -258,9 +279,14 @@ impl Plugin {
     /// A new Store for one instance's life, with the memory limiter installed.
     pub(crate) fn new_store(&self) -> Store<StoreState> {
         let ctx = self.inner.ctx.clone();
+        let ctx_limits_result_bytes = ctx.limits.result_bytes;
         let mut store = Store::new(&self.inner.host.engine, StoreState::new(ctx));
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_trap();
+        // Typed results and host calls' arguments lift without amplification: one unit of
+        // hostcall fuel is about one host byte.
+        let lift_budget = usize::try_from(ctx_limits_result_bytes).unwrap_or(usize::MAX);
+        store.set_hostcall_fuel(lift_budget);
         store
     }
 
@@ -378,6 +404,11 @@ impl Plugin {
         if let Some(failure) = over_host_budget(error) {
             return failure;
         }
+        if copied_too_much(error) {
+            return CallFailure::ResultTooLarge {
+                limit: limits.result_bytes,
+            };
+        }
         if let Some(status) = crate::exit::status(error) {
             return CallFailure::ExitStatus {
                 status,
@@ -412,6 +443,7 @@ impl Plugin {
     /// Tells the log what the call did without permission and what it lost.
     fn report_after_call(&self, state: &mut StoreState) {
         state.settle_wasi_http();
+        state.plugin.gate.flush_audit();
         if state.denials.is_empty() && state.logs.dropped == 0 {
             return;
         }
@@ -451,6 +483,17 @@ fn over_host_budget(error: &wasmtime::Error) -> Option<CallFailure> {
             }
             _ => None,
         }
+    })
+}
+
+/// Whether Wasmtime refused to copy more out of the guest than the store's hostcall fuel
+/// allows ([`crate::result_budget`]). Its error type is private; its message is the
+/// contract.
+fn copied_too_much(error: &wasmtime::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .to_string()
+            .contains("fuel allocated for hostcalls has been exhausted")
     })
 }
 

@@ -84,6 +84,9 @@ pub enum HostError {
     /// Compilation failed (invalid component).
     #[error("the component failed to validate or compile: {0}")]
     Compile(String),
+    /// A valid component whose memory starts larger than this host lets any memory be.
+    #[error("the component's memory starts larger than this host allows: {0}")]
+    MemoryMinimum(String),
     /// `runtime.api` names a Plinth API version this host does not serve.
     #[error("{plugin}: targets Plinth API {api}, this host serves {served}")]
     RuntimeMismatch {
@@ -210,6 +213,14 @@ impl ToDiagnostic for HostError {
                 Some(plugin),
                 Some("rebuild the plugin against this host's WIT".into()),
             ),
+            HostError::MemoryMinimum(_) => (
+                Code::MemoryLimit,
+                None,
+                Some(
+                    "raise `[limits] mem_bytes` in the host config, or build the plugin with a smaller initial memory"
+                        .into(),
+                ),
+            ),
             HostError::Compile(_) => (
                 Code::NotAComponent,
                 None,
@@ -299,6 +310,12 @@ pub enum CallFailure {
         /// The cap in bytes.
         limit: usize,
     },
+    /// The call's result, or one host call's arguments, would take more host memory than
+    /// [`crate::Limits::result_bytes`].
+    ResultTooLarge {
+        /// The budget in bytes.
+        limit: u64,
+    },
     /// The wall clock ran out.
     Timeout {
         /// The limit in milliseconds.
@@ -363,6 +380,10 @@ fn describe(failure: &CallFailure) -> String {
         CallFailure::HeadersTooLarge { limit } => {
             format!("a wasi:http header set went over {} KiB", limit / 1024)
         }
+        CallFailure::ResultTooLarge { limit } => format!(
+            "moved more data out of the guest than the host takes in one call ({} MiB: the result, or a host call's arguments)",
+            limit / (1024 * 1024)
+        ),
         CallFailure::Timeout { ms } => format!("timed out after {ms} ms"),
         CallFailure::StackOverflow => "wasm stack overflow".into(),
         CallFailure::MissingGrant { grant } => {
@@ -400,7 +421,9 @@ impl CallError {
             CallFailure::MemoryLimit { .. } | CallFailure::HostResources { .. } => {
                 Code::MemoryLimit
             }
-            CallFailure::HeadersTooLarge { .. } => Code::TooLarge,
+            CallFailure::HeadersTooLarge { .. } | CallFailure::ResultTooLarge { .. } => {
+                Code::TooLarge
+            }
             CallFailure::Timeout { .. } => Code::Timeout,
             CallFailure::StackOverflow => Code::StackOverflow,
             CallFailure::MissingGrant { .. } => Code::MissingGrant,
@@ -445,6 +468,9 @@ impl CallError {
             }
             CallFailure::HeadersTooLarge { .. } => {
                 "send fewer or smaller headers; the cap per header set is fixed (docs/capabilities.md, host memory)".into()
+            }
+            CallFailure::ResultTooLarge { .. } => {
+                "return less per call (page the data), use a typed call, or raise `[limits] result_bytes` in the host config".into()
             }
             CallFailure::HostResources { .. } => {
                 "the plugin keeps handles it never drops; the per-instance cap is fixed (docs/capabilities.md, host memory)".into()

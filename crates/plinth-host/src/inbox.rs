@@ -13,6 +13,10 @@ use tokio::sync::Notify;
 
 /// Events kept per plugin before the oldest are dropped (and counted).
 pub const INBOX_CAPACITY: usize = 1024;
+/// Bytes of events (kind, subject and payload) kept per plugin before the oldest are
+/// dropped (and counted): room for the largest `http-response` event (a 16 MiB body,
+/// escaped as JSON) with margin. An event larger than this alone is dropped.
+pub const INBOX_MAX_BYTES: usize = 128 * 1024 * 1024;
 
 /// One event for a plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,18 +44,40 @@ struct Shared {
 #[derive(Debug, Default)]
 struct Queue {
     events: VecDeque<PluginEvent>,
+    bytes: usize,
     dropped: u64,
 }
 
+impl PluginEvent {
+    /// What the event holds on the host, in bytes.
+    fn size(&self) -> usize {
+        std::mem::size_of::<PluginEvent>()
+            + self.kind.len()
+            + self.subject.len()
+            + self.payload.len()
+    }
+}
+
 impl Inbox {
-    /// Queues `event`, dropping the oldest one when the inbox is full.
+    /// Queues `event`, dropping the oldest ones while the inbox is over
+    /// [`INBOX_CAPACITY`] events or [`INBOX_MAX_BYTES`] bytes. An event larger than
+    /// [`INBOX_MAX_BYTES`] alone is dropped.
     pub fn push(&self, event: PluginEvent) {
+        let size = event.size();
         {
             let mut queue = self.lock();
-            if queue.events.len() >= INBOX_CAPACITY {
-                queue.events.pop_front();
+            if size > INBOX_MAX_BYTES {
+                queue.dropped += 1;
+                return;
+            }
+            while queue.events.len() >= INBOX_CAPACITY || queue.bytes + size > INBOX_MAX_BYTES {
+                let Some(oldest) = queue.events.pop_front() else {
+                    break;
+                };
+                queue.bytes -= oldest.size();
                 queue.dropped += 1;
             }
+            queue.bytes += size;
             queue.events.push_back(event);
         }
         self.shared.notify.notify_one();
@@ -59,7 +85,14 @@ impl Inbox {
 
     /// Takes every queued event, oldest first.
     pub fn drain(&self) -> Vec<PluginEvent> {
-        self.lock().events.drain(..).collect()
+        let mut queue = self.lock();
+        queue.bytes = 0;
+        queue.events.drain(..).collect()
+    }
+
+    /// Bytes of the queued events.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// How many events are queued.
@@ -115,6 +148,34 @@ mod tests {
         assert_eq!(events.len(), INBOX_CAPACITY);
         assert_eq!(events[0].subject, "2");
         assert!(inbox.is_empty());
+    }
+
+    #[test]
+    fn keeps_at_most_its_bytes_dropping_the_oldest() {
+        let inbox = Inbox::default();
+        let big = |n: usize| PluginEvent {
+            kind: "http-response".into(),
+            subject: n.to_string(),
+            payload: "x".repeat(16 * 1024 * 1024),
+        };
+        for n in 0..20 {
+            inbox.push(big(n));
+        }
+        assert!(inbox.bytes() <= INBOX_MAX_BYTES, "{}", inbox.bytes());
+        let kept = inbox.len();
+        assert_eq!(kept, INBOX_MAX_BYTES / (16 * 1024 * 1024 + 64), "{kept}");
+        assert_eq!(inbox.dropped(), (20 - kept) as u64);
+        let events = inbox.drain();
+        assert_eq!(events.last().unwrap().subject, "19");
+        assert_eq!(inbox.bytes(), 0);
+
+        // One event larger than the whole inbox is dropped, and the queue kept.
+        inbox.push(event(1));
+        inbox.push(PluginEvent {
+            payload: "x".repeat(INBOX_MAX_BYTES + 1),
+            ..event(2)
+        });
+        assert_eq!(inbox.drain(), [event(1)]);
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ use wasmtime::component::{
 };
 
 use crate::bindings::tool::exports::plinth::plugin::lifecycle::Event;
-use crate::call::{DynamicCall, within_wall_clock};
+use crate::call::within_wall_clock;
 use crate::error::{CallError, CallFailure};
 use crate::outcome::Stage;
 use crate::plugin::Plugin;
@@ -371,5 +371,6 @@ async fn call_json_on(
         },
     )
     .await?;
-    Ok(DynamicCall::result(&results))
+    call.result(results)
+        .map_err(|failure| plugin.error(&call.name, failure))
 }

@@ -7,6 +7,8 @@
 use serde_json::{Map, Number, Value};
 use wasmtime::component::{Type, Val};
 
+use crate::result_budget::{JsonBudget, OverBudget};
+
 /// Why a JSON value does not fit a WIT type. `path` locates the offending part inside
 /// the parameter (`.points[1].x`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -411,6 +413,85 @@ pub fn from_val(val: &Val) -> Value {
         Val::Stream(_) => Value::String("<stream>".into()),
         Val::ErrorContext(_) => Value::String("<error-context>".into()),
     }
+}
+
+/// Converts a [`Val`] returned by a guest to JSON, consuming it (each part is freed once
+/// converted) and charging what each node allocates to `budget` (its slot is its
+/// parent's, or the caller's for the top level); stops when the budget runs out.
+pub(crate) fn from_val_within(val: Val, budget: &mut JsonBudget) -> Result<Value, OverBudget> {
+    Ok(match val {
+        Val::String(s) => {
+            budget.string(s.len())?;
+            Value::String(s)
+        }
+        Val::Char(c) => {
+            budget.string(c.len_utf8())?;
+            Value::String(c.to_string())
+        }
+        Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
+            budget.array(items.len())?;
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(from_val_within(item, budget)?);
+            }
+            Value::Array(out)
+        }
+        Val::Record(fields) => {
+            let keys = fields.iter().map(|(name, _)| name.len()).sum();
+            budget.object(fields.len(), keys)?;
+            let mut map = Map::with_capacity(fields.len());
+            for (name, v) in fields {
+                let v = from_val_within(v, budget)?;
+                map.insert(name, v);
+            }
+            Value::Object(map)
+        }
+        Val::Variant(case, None) | Val::Enum(case) => {
+            budget.string(case.len())?;
+            Value::String(case)
+        }
+        Val::Variant(case, Some(payload)) => {
+            budget.object(1, case.len())?;
+            single(&case, from_val_within(*payload, budget)?)
+        }
+        Val::Option(None) => Value::Null,
+        Val::Option(Some(v)) => from_val_within(*v, budget)?,
+        Val::Result(Ok(v)) => result_within("ok", v, budget)?,
+        Val::Result(Err(v)) => result_within("err", v, budget)?,
+        Val::Flags(names) => {
+            budget.array(names.len())?;
+            let mut out = Vec::with_capacity(names.len());
+            for name in names {
+                budget.string(name.len())?;
+                out.push(Value::String(name));
+            }
+            Value::Array(out)
+        }
+        Val::Map(pairs) => {
+            budget.array(pairs.len())?;
+            let mut out = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                budget.array(2)?;
+                let pair = vec![from_val_within(k, budget)?, from_val_within(v, budget)?];
+                out.push(Value::Array(pair));
+            }
+            Value::Array(out)
+        }
+        other => from_val(&other),
+    })
+}
+
+fn result_within(
+    key: &str,
+    payload: Option<Box<Val>>,
+    budget: &mut JsonBudget,
+) -> Result<Value, OverBudget> {
+    budget.object(1, key.len())?;
+    let value = match payload {
+        Some(v) => from_val_within(*v, budget)?,
+        None => Value::Null,
+    };
+    Ok(single(key, value))
 }
 
 fn single(key: &str, value: Value) -> Value {

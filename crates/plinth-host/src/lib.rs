@@ -68,6 +68,7 @@ mod linker;
 pub mod log;
 mod outcome;
 mod plugin;
+mod result_budget;
 mod runtime;
 mod settings;
 mod state;

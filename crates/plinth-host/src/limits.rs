@@ -15,6 +15,9 @@ pub const DEFAULT_WALL_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_MAX_STACK_BYTES: u64 = 1024 * 1024;
 /// Default number of log records a call may write before the rest are dropped.
 pub const DEFAULT_LOG_LINES: u32 = 1_000;
+/// Default host memory a call's result may take, and the most data one guest-to-host
+/// transfer (a host call's arguments) may copy into the host: 128 MiB, Wasmtime's own default.
+pub const DEFAULT_RESULT_BYTES: u64 = 128 * 1024 * 1024;
 
 /// Limits applied to every call (and to instantiation) of a plugin.
 ///
@@ -32,6 +35,11 @@ pub struct Limits {
     pub max_stack_bytes: u64,
     /// Log records per call; the rest are dropped and counted.
     pub log_lines: u32,
+    /// Host memory a call's result may take once lifted out of the guest (the `Val`s and,
+    /// for a JSON call, the JSON value), and the most one host call's arguments may
+    /// copy into the host. Over it, the call fails with `too-large`
+    /// (docs/capabilities.md, "Host memory a plugin causes").
+    pub result_bytes: u64,
 }
 
 impl Default for Limits {
@@ -42,6 +50,7 @@ impl Default for Limits {
             wall_timeout_ms: DEFAULT_WALL_TIMEOUT_MS,
             max_stack_bytes: DEFAULT_MAX_STACK_BYTES,
             log_lines: DEFAULT_LOG_LINES,
+            result_bytes: DEFAULT_RESULT_BYTES,
         }
     }
 }
@@ -80,6 +89,12 @@ impl Limits {
         self
     }
 
+    /// The same limits with at most `bytes` of host memory for a call's result.
+    pub fn with_result_bytes(mut self, bytes: u64) -> Self {
+        self.result_bytes = bytes;
+        self
+    }
+
     /// The wall clock as a [`Duration`].
     pub fn wall_timeout(&self) -> Duration {
         Duration::from_millis(self.wall_timeout_ms)
@@ -93,6 +108,7 @@ impl Limits {
             wall_timeout_ms: self.wall_timeout_ms.min(ceiling.wall_timeout_ms),
             max_stack_bytes: ceiling.max_stack_bytes,
             log_lines: self.log_lines.min(ceiling.log_lines),
+            result_bytes: self.result_bytes.min(ceiling.result_bytes),
         }
     }
 }

@@ -47,6 +47,25 @@ pub struct LogRecord {
     pub message: String,
 }
 
+/// The longest message a record keeps, in bytes; the rest is cut, and the record says how
+/// much (`…[N bytes cut]`).
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
+
+/// `message` cut to [`MAX_MESSAGE_BYTES`] at a character boundary.
+fn capped(mut message: String) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message;
+    }
+    let mut end = MAX_MESSAGE_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = message.len() - end;
+    message.truncate(end);
+    message.push_str(&format!("…[{cut} bytes cut]"));
+    message
+}
+
 /// Receives every plugin log record; set with [`crate::HostBuilder::log_sink`].
 pub type LogSink = Arc<dyn Fn(&LogRecord) + Send + Sync>;
 
@@ -105,8 +124,25 @@ impl CallLog<'_> {
             plugin: self.plugin.to_string(),
             level,
             source,
-            message,
+            message: capped(message),
         };
         (self.sink)(&record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_message_is_cut_at_a_character_boundary() {
+        assert_eq!(capped("short".into()), "short");
+        let long = "é".repeat(MAX_MESSAGE_BYTES); // two bytes each
+        let cut = capped(long);
+        assert!(cut.starts_with(&"é".repeat(MAX_MESSAGE_BYTES / 2)));
+        assert!(
+            cut.ends_with(&format!("…[{} bytes cut]", MAX_MESSAGE_BYTES)),
+            "{cut}"
+        );
     }
 }

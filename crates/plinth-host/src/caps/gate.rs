@@ -8,7 +8,8 @@
 //! `missing-grant` case (every interface error converts from a [`Denial`]) and is noted for
 //! the diagnostic reported after the call.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use plinth_manifest::Grant;
 use plinth_manifest::grant::GrantSet;
@@ -19,6 +20,21 @@ pub(crate) struct GrantGate {
     plugin: Arc<str>,
     tenant: Option<String>,
     grants: GrantSet,
+    audit: Mutex<AuditTally>,
+}
+
+/// Distinct decisions tallied between two audit flushes; more are counted together.
+const AUDIT_DISTINCT: usize = 256;
+
+/// Grant decisions since the last flush: each distinct (grant, allowed) with its count.
+/// A plugin that uses a capability a million times in a call makes one audit event, not
+/// a million.
+#[derive(Debug, Default)]
+struct AuditTally {
+    /// Per grant: how often it was denied, and allowed.
+    decisions: BTreeMap<Grant, [u64; 2]>,
+    /// Decisions past [`AUDIT_DISTINCT`] distinct ones, by outcome (denied, allowed).
+    others: [u64; 2],
 }
 
 impl GrantGate {
@@ -31,6 +47,7 @@ impl GrantGate {
             plugin: plugin.into(),
             tenant,
             grants,
+            audit: Mutex::default(),
         }
     }
 
@@ -86,15 +103,53 @@ impl GrantGate {
     }
 
     /// Records a decision a policy made on the gate's grants (the network policy decides
-    /// URLs against them).
+    /// URLs against them). Decisions are tallied and reach the `plinth::audit` target
+    /// when the call ends ([`Self::flush_audit`]).
     pub(crate) fn record(&self, grant: &Grant, allowed: bool) {
-        tracing::info!(
-            target: "plinth::audit",
-            plugin = %self.plugin,
-            grant = %grant,
-            allowed,
-            "grant decision"
-        );
+        let mut tally = self.audit.lock().unwrap_or_else(PoisonError::into_inner);
+        let outcome = usize::from(allowed);
+        let distinct = tally.decisions.len();
+        match tally.decisions.get_mut(grant) {
+            Some(counts) => counts[outcome] += 1,
+            None if distinct < AUDIT_DISTINCT => {
+                let mut counts = [0; 2];
+                counts[outcome] = 1;
+                tally.decisions.insert(grant.clone(), counts);
+            }
+            None => tally.others[outcome] += 1,
+        }
+    }
+
+    /// Emits one `plinth::audit` event per distinct decision since the last flush, with
+    /// its `count`.
+    pub(crate) fn flush_audit(&self) {
+        let tally = std::mem::take(&mut *self.audit.lock().unwrap_or_else(PoisonError::into_inner));
+        for (grant, counts) in tally.decisions {
+            for (allowed, count) in [(false, counts[0]), (true, counts[1])] {
+                if count > 0 {
+                    tracing::info!(
+                        target: "plinth::audit",
+                        plugin = %self.plugin,
+                        grant = %grant,
+                        allowed,
+                        count,
+                        "grant decision"
+                    );
+                }
+            }
+        }
+        for (allowed, count) in [(false, tally.others[0]), (true, tally.others[1])] {
+            if count > 0 {
+                tracing::info!(
+                    target: "plinth::audit",
+                    plugin = %self.plugin,
+                    grant = "(other)",
+                    allowed,
+                    count,
+                    "grant decision"
+                );
+            }
+        }
     }
 
     /// The denial of `grant`, with the hint an operator follows.
@@ -103,6 +158,12 @@ impl GrantGate {
             hint: grant_hint(&self.plugin, &grant),
             grant,
         }
+    }
+}
+
+impl Drop for GrantGate {
+    fn drop(&mut self) {
+        self.flush_audit();
     }
 }
 
@@ -226,6 +287,57 @@ mod tests {
         );
         assert!(gate.check_any_scope("retrieval").is_ok());
         assert!(gate.check_any_scope("llm").is_err());
+    }
+
+    /// A million uses of a capability in a call are one audit event with their count.
+    #[test]
+    fn audit_events_are_tallied_until_flushed() {
+        use std::sync::Mutex;
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("plinth::audit=info")
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let gate = gate(&["kv"]);
+            for _ in 0..1_000_000 {
+                gate.check(Grant::Kv).unwrap();
+            }
+            let _ = gate.check(Grant::Log);
+            for n in 0..AUDIT_DISTINCT + 10 {
+                let _ = gate.check(Grant::FsRead(format!("d{n}")));
+            }
+            gate.flush_audit();
+            gate.flush_audit(); // nothing new: nothing emitted
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let events: Vec<&str> = text.lines().collect();
+        assert_eq!(events.len(), AUDIT_DISTINCT + 1, "{text}");
+        assert!(
+            events.iter().any(|l| l.contains("grant=kv")
+                && l.contains("allowed=true")
+                && l.contains("count=1000000")),
+            "{text}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|l| l.contains("grant=\"(other)\"") || l.contains("grant=(other)")),
+            "{text}"
+        );
     }
 
     #[test]

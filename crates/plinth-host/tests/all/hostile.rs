@@ -271,29 +271,47 @@ fn output_past_the_capture_cap_closes_the_stream() {
     assert!(notes[0].contains("reported closed"), "{notes:?}");
 }
 
-const HOARD_CHILD_ENV: &str = "PLINTH_HOARD_CHILD";
+/// Set when this test binary is re-run as a child by [`measured`]: `SCENARIO:ARG`.
+const CHILD_ENV: &str = "PLINTH_HOSTILE_CHILD";
 
-/// Run as a child by [`handles_a_plugin_hoards_are_bounded`]: hoards `wasi:http` header
-/// sets with no grant at all, then prints the outcome and the process's peak RSS.
+/// Run as a child by [`measured`]: runs one attack, then a normal call, then prints the
+/// outcomes and the process's peak RSS (the attack's, since the child does nothing else).
 #[test]
-fn hoard_child() {
-    let Ok(size) = std::env::var(HOARD_CHILD_ENV) else {
-        return; // only does something when re-invoked by the parent test
+fn hostile_child() {
+    let Ok(scenario) = std::env::var(CHILD_ENV) else {
+        return; // only does something when re-invoked by a parent test
     };
-    let plugin = common::host()
-        .load_bytes(
-            "hoarder",
-            &common::bytes(test_programs::HTTP),
-            LoadOptions::default(),
-        )
-        .expect("the http guest loads");
-    let outcome = plugin.call_json("run", &[json!(["hoard-fields", "1000000", size])]);
-    let outcome = match outcome {
-        Ok(value) => format!("OK {value}"),
+    let (attack, arg) = scenario.split_once(':').unwrap();
+    let (plugin, export, args, next_export, next_args) = match attack {
+        // Hoards `wasi:http` header sets of `arg` bytes with no grant at all.
+        "hoard" => (
+            common::host()
+                .load_bytes(
+                    "hoarder",
+                    &common::bytes(test_programs::HTTP),
+                    LoadOptions::default(),
+                )
+                .expect("the http guest loads"),
+            "run".to_string(),
+            vec![json!(["hoard-fields", "1000000", arg])],
+            "run".to_string(),
+            vec![json!(["hoard-fields", "10", "100"])],
+        ),
+        // Returns `arg` values of a `flags` type, each a few guest bytes.
+        other => (
+            hostile("child", small().with_memory(64 * 1024 * 1024)),
+            format!("{ATTACKS}#{other}"),
+            vec![json!(arg.parse::<u64>().unwrap())],
+            format!("{ATTACKS}#ok"),
+            vec![],
+        ),
+    };
+    let outcome = match plugin.call_json(&export, &args) {
+        Ok(value) => format!("OK {}", value.to_string().len()),
         Err(error) => format!("ERR {}", error.code()),
     };
     let next = plugin
-        .call_json("run", &[json!(["hoard-fields", "10", "100"])])
+        .call_json(&next_export, &next_args)
         .expect("the next call is served");
     let peak_kib: u64 = std::fs::read_to_string("/proc/self/status")
         .unwrap()
@@ -306,6 +324,35 @@ fn hoard_child() {
     println!("PEAK_KIB {peak_kib}");
 }
 
+/// What [`hostile_child`] reported for `scenario`: the attack's outcome, the next call's
+/// result, and the child's peak RSS in MiB.
+fn measured(scenario: &str) -> (String, String, u64) {
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, module)| module);
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            &format!("{module}::hostile_child"),
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, scenario)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "child failed: {stdout}");
+    let line = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.split_once(key).map(|(_, rest)| rest))
+            .unwrap_or_else(|| panic!("no {key} in {stdout}"))
+            .to_string()
+    };
+    let peak_mib = line("PEAK_KIB ").parse::<u64>().unwrap() / 1024;
+    (line("OUTCOME "), line("NEXT "), peak_mib)
+}
+
 /// A plugin with no grants that keeps creating `wasi:http` header sets cannot make the host
 /// allocate without bound: a header set over the per-set byte cap ends the call with
 /// `too-large`, and holding more handles than one instance may ends it with
@@ -313,35 +360,65 @@ fn hoard_child() {
 /// Measured in a child process, whose peak RSS is the call's alone.
 #[test]
 fn handles_a_plugin_hoards_are_bounded() {
-    let module = module_path!()
-        .split_once("::")
-        .map_or("", |(_, module)| module);
     for (size, expected) in [("130000", "ERR too-large"), ("8000", "ERR memory-limit")] {
-        let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                &format!("{module}::hoard_child"),
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(HOARD_CHILD_ENV, size)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "child failed: {stdout}");
-        let line = |key: &str| {
-            stdout
-                .lines()
-                .find_map(|l| l.split_once(key).map(|(_, rest)| rest))
-                .unwrap_or_else(|| panic!("no {key} in {stdout}"))
-                .to_string()
-        };
-        assert_eq!(line("OUTCOME "), expected, "{size}-byte headers");
-        assert_eq!(line("NEXT "), "{\"ok\":\"10\"}");
-        let peak_mib = line("PEAK_KIB ").parse::<u64>().unwrap() / 1024;
+        let (outcome, next, peak_mib) = measured(&format!("hoard:{size}"));
+        assert_eq!(outcome, expected, "{size}-byte headers");
+        assert_eq!(next, "{\"ok\":\"10\"}");
         assert!(
             peak_mib < 400,
             "{size}-byte headers: the host peaked at {peak_mib} MiB"
         );
     }
+}
+
+/// A result that lifts into many times its guest size (three million `flags` values, 12 MB
+/// of guest memory, were about 900 MiB of `Val`s and JSON) is refused with `too-large`
+/// while the host stays within its result budget; a smaller one is returned whole.
+#[test]
+fn an_amplifying_result_is_too_large_within_the_budget() {
+    let (outcome, next, peak_mib) = measured("flag-list:3000000");
+    assert_eq!(outcome, "ERR too-large");
+    assert_eq!(next, "\"ok\"");
+    assert!(peak_mib < 400, "the host peaked at {peak_mib} MiB");
+
+    let (outcome, _, _) = measured("flag-list:100000");
+    // `[["a"],["a"],…]`: six bytes a value, less the last comma, plus the brackets.
+    assert_eq!(outcome, format!("OK {}", 100_000 * 6 + 1));
+}
+
+/// A `list<u8>` result over the budget is `too-large`, not a trap; one within it returns.
+#[test]
+fn a_byte_list_over_the_result_budget_is_too_large() {
+    let plugin = hostile("bytes", small().with_result_bytes(16 * 1024 * 1024));
+    let small_list = plugin
+        .call_json(&format!("{ATTACKS}#byte-list"), &[json!(0)])
+        .unwrap();
+    assert_eq!(small_list, json!([]));
+    assert_contained(&plugin, "byte-list", &[json!(8)], Code::TooLarge);
+    let error = plugin
+        .call_json(&format!("{ATTACKS}#byte-list"), &[json!(8)])
+        .unwrap_err();
+    assert!(error.to_string().contains("16 MiB"), "{error}");
+}
+
+/// One log message is cut to the per-message cap, saying how much was cut.
+#[test]
+fn a_long_log_message_is_cut() {
+    let plugin = hostile("log-long", small());
+    plugin
+        .call_json(&format!("{ATTACKS}#log-long"), &[json!(1024)])
+        .unwrap();
+    let records = common::records_of("log-long");
+    assert_eq!(records.len(), 1);
+    let message = &records[0].message;
+    assert!(
+        message.len() <= plinth_host::log::MAX_MESSAGE_BYTES + 64,
+        "{} bytes",
+        message.len()
+    );
+    assert!(
+        message.ends_with("bytes cut]"),
+        "{}",
+        &message[message.len() - 40..]
+    );
 }

@@ -27,16 +27,17 @@ fn ssrf_spellings_are_refused_even_when_granted() {
         ("2130706433", "127.0.0.1"),
         ("0x7f000001", "127.0.0.1"),
         ("0177.0.0.1", "127.0.0.1"),
-        ("[::1]", "::1"),
-        ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
+        ("[::1]", "[::1]"),
+        ("[::ffff:127.0.0.1]", "[::ffff:127.0.0.1]"),
         ("169.254.169.254", "169.254.169.254"),
         ("100.64.0.1", "100.64.0.1"),
         ("0.0.0.0", "0.0.0.0"),
         ("10.1.2.3", "10.1.2.3"),
-        ("[fd00::1]", "fd00::1"),
+        ("[fd00::1]", "[fd00::1]"),
     ];
     for (spelling, normal) in cases {
-        // Granted in the normal form, so only the guard stands in the way.
+        // Granted in the normal form (an IPv6 literal in brackets, as a URL writes it), so
+        // only the guard stands in the way.
         let plugin = net::load(&host, &[normal.to_owned()]);
         let err = run(&plugin, &["fetch", "GET", &format!("http://{spelling}/")]).unwrap_err();
         assert!(

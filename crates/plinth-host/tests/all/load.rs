@@ -28,6 +28,23 @@ fn a_core_module_is_not_a_component() {
     );
 }
 
+/// A valid component whose memory starts past the host's memory limit is refused for its
+/// memory, with the limit to raise, not called an invalid component.
+#[test]
+fn a_memory_that_starts_too_large_is_a_memory_limit() {
+    let error = load_error(&common::bytes(test_programs::BIG_MEMORY));
+    let diagnostic = error.to_diagnostic();
+    assert_eq!(diagnostic.code, Code::MemoryLimit, "{diagnostic:?}");
+    assert!(
+        diagnostic
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("mem_bytes"),
+        "{diagnostic:?}"
+    );
+}
+
 #[test]
 fn an_unknown_import_is_named() {
     let error = load_error(&common::bytes(test_programs::UNSUPPORTED_IMPORT));

@@ -62,13 +62,22 @@ pub(crate) struct EventBus {
     pub(crate) limits: EventLimits,
 }
 
-/// Events buffered per subscriber; a slower subscriber skips (and counts) the oldest.
+/// The most events the bus keeps for a slow subscriber, which skips (and counts) older
+/// ones.
 const BUS_CAPACITY: usize = 4096;
+/// The most payload bytes the bus keeps: its capacity is lowered so that this many full
+/// payloads fit (512 events of the default 64 KiB), but never below 16 events.
+pub const BUS_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// Events the bus keeps for payloads of at most `max_payload_bytes`.
+fn bus_capacity(max_payload_bytes: usize) -> usize {
+    (BUS_MAX_BYTES / max_payload_bytes.max(1)).clamp(16, BUS_CAPACITY)
+}
 
 impl EventBus {
     pub(crate) fn new(limits: EventLimits) -> Self {
         Self {
-            sender: broadcast::channel(BUS_CAPACITY).0,
+            sender: broadcast::channel(bus_capacity(limits.max_payload_bytes)).0,
             limits,
         }
     }
@@ -273,6 +282,37 @@ mod tests {
         });
         assert!((0..3).all(|_| limiter.try_take()));
         assert!(!limiter.try_take());
+    }
+
+    /// A subscriber that never reads holds at most [`BUS_MAX_BYTES`] of payloads: the
+    /// bus keeps the newest that fit and counts the rest as missed.
+    #[test]
+    fn a_slow_subscriber_holds_a_bounded_number_of_bytes() {
+        let limits = EventLimits::default();
+        let bus = EventBus::new(limits);
+        let mut slow = bus.subscribe(Vec::new(), TenantScope::All);
+        let payload = "x".repeat(limits.max_payload_bytes);
+        for n in 0..1000 {
+            bus.publish(PublishedEvent {
+                channel: n.to_string(),
+                plugin: "p".into(),
+                payload: payload.clone(),
+                tenant: None,
+            });
+        }
+        let mut held = 0;
+        let mut last = String::new();
+        while let Some(event) = slow.try_recv() {
+            held += event.payload.len();
+            last = event.channel;
+        }
+        assert!(held <= BUS_MAX_BYTES, "{held}");
+        assert_eq!(held, BUS_MAX_BYTES, "the newest that fit are kept");
+        assert_eq!(slow.missed(), 1000 - 512);
+        assert_eq!(last, "999");
+        // A tiny payload limit still keeps a useful backlog.
+        assert_eq!(bus_capacity(16), BUS_CAPACITY);
+        assert_eq!(bus_capacity(usize::MAX), 16);
     }
 
     #[test]

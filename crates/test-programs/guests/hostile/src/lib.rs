@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::io::Write;
 
-use exports::test::hostile::attacks::Guest;
+use exports::test::hostile::attacks::{Guest, Letters};
 use plinth::host::log::{Level, log};
 
 wit_bindgen::generate!({
@@ -59,6 +59,18 @@ impl Guest for Hostile {
     fn huge_string(mib: u32) -> String {
         // The host must copy this out of guest memory; tests use it for output caps.
         "x".repeat((mib as usize).saturating_mul(MIB))
+    }
+
+    fn flag_list(count: u32) -> Vec<Letters> {
+        vec![Letters::A; count as usize]
+    }
+
+    fn byte_list(mib: u32) -> Vec<u8> {
+        vec![7u8; (mib as usize).saturating_mul(MIB)]
+    }
+
+    fn log_long(kib: u32) {
+        log(Level::Info, &"y".repeat((kib as usize).saturating_mul(1024)));
     }
 
     fn log_flood(lines: u32) {
