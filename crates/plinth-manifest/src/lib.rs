@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used)]
 
+pub mod address;
 pub mod atomic;
 pub mod diagnostic;
 pub mod digest;

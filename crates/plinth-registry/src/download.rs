@@ -1,11 +1,11 @@
 //! Reading indexes and downloading packages: from files, over HTTP(S), or from OCI
-//! registries, always with a size cap and, for packages, a digest check.
+//! registries, always with a size cap, a deadline ([`crate::net`]) and, for packages, a
+//! digest check.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use plinth_manifest::Digest;
 use reqwest::Url;
 use semver::{Version, VersionReq};
@@ -13,6 +13,7 @@ use semver::{Version, VersionReq};
 use crate::SizeCaps;
 use crate::error::{RegistryError, Result};
 use crate::index::{Index, IndexVersion, ParsedIndex, PreReleases};
+use crate::net::{Guard, Http, NetworkOptions, PrivateAddresses, read_body, within};
 use crate::oci::OciClient;
 use crate::progress::{Progress, Silent};
 use crate::reference::{OCI_SCHEME, OciReference, Transport};
@@ -46,6 +47,16 @@ impl IndexLocation {
             });
         }
         Ok(IndexLocation::File(PathBuf::from(text)))
+    }
+
+    /// The hosts the operator named by naming this index: its own, when it is a URL. The
+    /// URLs written inside it name nothing: another host they lead to must be public
+    /// (unless [`PrivateAddresses::Allow`]), also when the index is a local file.
+    fn named(&self) -> Vec<Url> {
+        match self {
+            IndexLocation::Url(url) => vec![url.clone()],
+            IndexLocation::File(_) => Vec::new(),
+        }
     }
 
     /// Resolves a package or signature location written in this index.
@@ -142,28 +153,52 @@ pub struct Fetched {
     pub source: String,
 }
 
-/// Reads indexes and downloads packages, with size caps, digest checks and a progress hook.
+/// Reads indexes and downloads packages, with size caps, digest checks, a progress hook and
+/// the network rules of [`crate::net`]: each index load and each package fetch (with its
+/// signature) finishes within the deadline, and a URL an index names may not lead to a
+/// non-public address on another host than the index's own.
 #[derive(Debug, Clone)]
 pub struct RegistryClient {
-    http: reqwest::Client,
     caps: SizeCaps,
     transport: Transport,
+    network: NetworkOptions,
 }
 
 impl RegistryClient {
-    /// A client with these caps; `transport` applies to `oci://` package URLs.
+    /// A client with these caps and the default [`NetworkOptions`]; `transport` applies to
+    /// `oci://` package URLs.
     pub fn new(caps: SizeCaps, transport: Transport) -> Result<RegistryClient> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(60))
-            .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| RegistryError::transport("the HTTP client", e))?;
         Ok(RegistryClient {
-            http,
             caps,
             transport,
+            network: NetworkOptions::default(),
         })
+    }
+
+    /// How long one index load or one package fetch may take in all (default
+    /// [`DEFAULT_DEADLINE`](crate::net::DEFAULT_DEADLINE)).
+    #[must_use]
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.network.deadline = deadline;
+        self
+    }
+
+    /// Whether URLs in an index, and redirects, may lead to non-public addresses on other
+    /// hosts than the one the operator named (default [`PrivateAddresses::Refuse`]).
+    #[must_use]
+    pub fn private_addresses(mut self, rule: PrivateAddresses) -> Self {
+        self.network.private_addresses = rule;
+        self
+    }
+
+    /// The network options in use.
+    pub fn network(&self) -> NetworkOptions {
+        self.network
+    }
+
+    /// An HTTP client for one operation in which the hosts of `named` were named.
+    fn http(&self, named: &[Url]) -> Result<Http> {
+        Http::new(Guard::new(self.network.private_addresses, named))
     }
 
     /// Reads and parses the index at `location`.
@@ -172,9 +207,13 @@ impl RegistryClient {
             IndexLocation::File(path) => Source::File(path.clone()),
             IndexLocation::Url(url) => Source::Url(url.clone()),
         };
-        let bytes = self
-            .get(&source, "the index", self.caps.index, &Silent)
-            .await?;
+        let named = location.named();
+        let bytes = within(
+            self.network.deadline,
+            &location.to_string(),
+            self.get(&source, &named, "the index", self.caps.index, &Silent),
+        )
+        .await?;
         let parsed = Index::parse(&bytes, &location.to_string())?;
         Ok(LoadedIndex {
             location: location.clone(),
@@ -196,7 +235,7 @@ impl RegistryClient {
     }
 
     /// Downloads one listed version: the package (digest-checked against the index, size
-    /// capped, reported to `progress`) and its signature.
+    /// capped, reported to `progress`) and its signature, both within one deadline.
     pub async fn fetch_version(
         &self,
         index: &LoadedIndex,
@@ -204,6 +243,23 @@ impl RegistryClient {
         version: &IndexVersion,
         progress: &dyn Progress,
     ) -> Result<Fetched> {
+        let label = format!("{id} {}", version.version);
+        within(
+            self.network.deadline,
+            &label,
+            self.fetch_now(index, id, version, progress),
+        )
+        .await
+    }
+
+    async fn fetch_now(
+        &self,
+        index: &LoadedIndex,
+        id: &str,
+        version: &IndexVersion,
+        progress: &dyn Progress,
+    ) -> Result<Fetched> {
+        let named = index.location.named();
         let source = index.location.join(&version.url)?;
         let label = format!("{id} {}", version.version);
         let cap = version
@@ -212,11 +268,16 @@ impl RegistryClient {
         let (package, oci_signature) = match &source {
             Source::Oci(reference) => {
                 let pulled = OciClient::new(self.transport, self.caps)
-                    .pull(reference, progress)
+                    .private_addresses(self.network.private_addresses)
+                    .deadline(self.network.deadline)
+                    .pull_named(reference, &named, progress)
                     .await?;
                 (pulled.package, pulled.signature)
             }
-            _ => (self.get(&source, &label, cap, progress).await?, None),
+            _ => (
+                self.get(&source, &named, &label, cap, progress).await?,
+                None,
+            ),
         };
         if let Some(size) = version.size
             && package.len() as u64 != size
@@ -240,7 +301,13 @@ impl RegistryClient {
             (None, Some(url)) => {
                 let source = index.location.join(url)?;
                 let bytes = self
-                    .get(&source, "the signature", self.caps.signature, &Silent)
+                    .get(
+                        &source,
+                        &named,
+                        "the signature",
+                        self.caps.signature,
+                        &Silent,
+                    )
                     .await?;
                 let text =
                     String::from_utf8(bytes.to_vec()).map_err(|_| RegistryError::InvalidIndex {
@@ -262,17 +329,19 @@ impl RegistryClient {
         })
     }
 
-    /// Reads a file or downloads a URL, refusing more than `cap` bytes.
+    /// Reads a file or downloads a URL, refusing more than `cap` bytes; the hosts of
+    /// `named` are the ones the operator named.
     async fn get(
         &self,
         source: &Source,
+        named: &[Url],
         label: &str,
         cap: u64,
         progress: &dyn Progress,
     ) -> Result<Bytes> {
         match source {
             Source::File(path) => read_file(path, label, cap, progress),
-            Source::Url(url) => self.download(url, label, cap, progress).await,
+            Source::Url(url) => self.download_once(url, named, label, cap, progress).await,
             Source::Oci(reference) => Err(RegistryError::BadReference {
                 reference: reference.to_string(),
                 reason: format!("{label} cannot come from an OCI registry"),
@@ -280,7 +349,8 @@ impl RegistryClient {
         }
     }
 
-    /// Downloads `url`, refusing more than `cap` bytes; a 404 is `missing-package`.
+    /// Downloads `url`, a URL the operator named (a lockfile source), refusing more than
+    /// `cap` bytes, within the deadline; a 404 is `missing-package`.
     pub(crate) async fn download(
         &self,
         url: &Url,
@@ -288,13 +358,25 @@ impl RegistryClient {
         cap: u64,
         progress: &dyn Progress,
     ) -> Result<Bytes> {
+        within(
+            self.network.deadline,
+            url.as_str(),
+            self.download_once(url, std::slice::from_ref(url), label, cap, progress),
+        )
+        .await
+    }
+
+    async fn download_once(
+        &self,
+        url: &Url,
+        named: &[Url],
+        label: &str,
+        cap: u64,
+        progress: &dyn Progress,
+    ) -> Result<Bytes> {
         let location = url.to_string();
-        let response = self
-            .http
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| RegistryError::transport_error(&location, &e))?;
+        let http = self.http(named)?;
+        let response = http.send(http.client().get(url.clone()), &location).await?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Err(RegistryError::NotFound {
@@ -308,36 +390,7 @@ impl RegistryClient {
                 format!("HTTP {status}"),
             ));
         }
-        let too_large = |size| RegistryError::TooLarge {
-            what: format!("{label} at {location}"),
-            size,
-            cap,
-        };
-        let total = response.content_length();
-        if let Some(length) = total
-            && length > cap
-        {
-            return Err(too_large(length));
-        }
-        progress.start(label, total);
-        let mut data = Vec::new();
-        let mut stream = response.bytes_stream();
-        let result = loop {
-            match stream.next().await {
-                None => break Ok(Bytes::from(data)),
-                Some(Err(e)) => break Err(RegistryError::transport_error(&location, &e)),
-                Some(Ok(chunk)) => {
-                    let size = data.len() as u64 + chunk.len() as u64;
-                    if size > cap {
-                        break Err(too_large(size));
-                    }
-                    data.extend_from_slice(&chunk);
-                    progress.advance(chunk.len() as u64);
-                }
-            }
-        };
-        progress.finish();
-        result
+        read_body(&http, response, &location, label, cap, progress).await
     }
 }
 

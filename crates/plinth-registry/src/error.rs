@@ -58,6 +58,24 @@ pub enum RegistryError {
         /// What is wrong with its manifest.
         reason: String,
     },
+    /// A registry operation ran past its deadline: the server is too slow, trickles bytes
+    /// or never answers.
+    #[error("{location} did not finish within {} s", limit.as_secs_f64())]
+    Deadline {
+        /// The registry, URL or reference involved.
+        location: String,
+        /// The deadline.
+        limit: std::time::Duration,
+    },
+    /// An index, a registry or a redirect steered a request to a loopback, private,
+    /// link-local or otherwise non-public address the operator did not name.
+    #[error("refused to connect for {location}: {reason}")]
+    PrivateAddress {
+        /// The URL or host involved.
+        location: String,
+        /// The address and why it is refused.
+        reason: String,
+    },
     /// The registry or index server could not be reached, or refused the request.
     #[error("registry request to {location} failed: {reason}")]
     Transport {
@@ -78,7 +96,8 @@ impl RegistryError {
             RegistryError::DigestMismatch { .. } => Code::DigestMismatch,
             RegistryError::TooLarge { .. } => Code::TooLarge,
             RegistryError::NotAPlugin { .. } => Code::PackageRejected,
-            RegistryError::Transport { .. } => Code::RegistryError,
+            RegistryError::Deadline { .. } | RegistryError::Transport { .. } => Code::RegistryError,
+            RegistryError::PrivateAddress { .. } => Code::HttpDenied,
         }
     }
 
@@ -125,6 +144,12 @@ impl RegistryError {
             RegistryError::TooLarge { .. } => "nothing was written; the download was stopped",
             RegistryError::NotAPlugin { .. } => {
                 "push plugins with `plinth push`; docs/registries.md describes the layout"
+            }
+            RegistryError::Deadline { .. } => {
+                "the server is too slow or stopped answering; nothing was written, try again later"
+            }
+            RegistryError::PrivateAddress { .. } => {
+                "an index or registry named that address, not you; if you trust it to, pass --allow-private"
             }
             RegistryError::Transport { .. } => {
                 "check the address; for a registry without TLS pass --plain-http"

@@ -14,6 +14,9 @@
 //!   running `plinth-manager` [`Manager`](plinth_manager::Manager).
 //! - [`Restorer`]: install every plugin `plinth.lock` pins again from its recorded source,
 //!   refusing a package of another version or digest.
+//! - [`net`]: the rules every request follows: a deadline per operation
+//!   ([`NetworkOptions`]), no loopback, private or link-local address the operator did not
+//!   name ([`PrivateAddresses`]), checked again on what names resolve to, capped bodies.
 //!
 //! ```
 //! use plinth_registry::{Index, PreReleases};
@@ -47,6 +50,7 @@ mod download;
 pub mod error;
 pub mod index;
 mod install;
+pub mod net;
 pub mod oci;
 pub mod progress;
 pub mod reference;
@@ -57,6 +61,7 @@ pub use download::{Fetched, IndexLocation, LoadedIndex, RegistryClient};
 pub use error::{RegistryError, Result};
 pub use index::{Index, IndexPlugin, IndexVersion, ParsedIndex, PreReleases, parse_spec};
 pub use install::{InstallError, install_fetched, install_from_index, install_from_oci};
+pub use net::{DEFAULT_DEADLINE, NetworkOptions, PrivateAddresses};
 pub use oci::{OciClient, PluginArtifact, Pulled, Pushed};
 pub use progress::{Progress, Silent};
 pub use reference::{OciReference, Target, Transport};
@@ -64,10 +69,13 @@ pub use restore::{Previous, RestoreOutcome, RestoreReport, Restorer};
 pub use update::{UpdateOutcome, UpdateReport, Updater};
 
 /// Size limits for everything downloaded. A blob over its cap is refused before or while it
-/// downloads (`too-large`), never written anywhere.
+/// downloads (`too-large`), never written anywhere, and never buffered past its cap: an
+/// announced length over the cap is refused before the first byte, and a body without one
+/// is cut off as soon as it passes the cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SizeCaps {
-    /// An OCI manifest (default 1 MiB).
+    /// An OCI manifest (default 4 MiB, the size the OCI distribution spec says registries
+    /// should accept).
     pub manifest: u64,
     /// An OCI config blob, the `plugin.toml` (default 1 MiB).
     pub config: u64,
@@ -82,7 +90,7 @@ pub struct SizeCaps {
 impl Default for SizeCaps {
     fn default() -> Self {
         SizeCaps {
-            manifest: 1 << 20,
+            manifest: 4 << 20,
             config: 1 << 20,
             package: 64 << 20,
             signature: 64 << 10,

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use oci_client::Reference;
-
 use crate::error::RegistryError;
 
 /// The scheme prefix every Plinth OCI reference starts with.
@@ -90,19 +88,6 @@ impl OciReference {
         match transport {
             Transport::PlainHttp => true,
             Transport::Auto => matches!(self.host(), "127.0.0.1" | "localhost" | "::1"),
-        }
-    }
-
-    pub(crate) fn to_oci(&self) -> Reference {
-        match &self.target {
-            Target::Tag(tag) => {
-                Reference::with_tag(self.registry.clone(), self.repository.clone(), tag.clone())
-            }
-            Target::Digest(digest) => Reference::with_digest(
-                self.registry.clone(),
-                self.repository.clone(),
-                digest.clone(),
-            ),
         }
     }
 }
@@ -260,7 +245,6 @@ mod tests {
             .unwrap();
         assert_eq!(r.registry(), "registry.example.org");
         assert_eq!(r.target(), &Target::Digest(digest.clone()));
-        assert_eq!(r.to_oci().digest(), Some(digest.as_str()));
 
         let r: OciReference = "oci://[::1]:5000/a/b:v1".parse().unwrap();
         assert_eq!(r.host(), "::1");

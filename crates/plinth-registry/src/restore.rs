@@ -23,6 +23,7 @@ use crate::SizeCaps;
 use crate::download::{RegistryClient, read_file};
 use crate::error::RegistryError;
 use crate::install::InstallError;
+use crate::net::{NetworkOptions, PrivateAddresses};
 use crate::oci::OciClient;
 use crate::progress::{Progress, Silent};
 use crate::reference::{OCI_SCHEME, OciReference, Transport};
@@ -120,6 +121,7 @@ pub struct Restorer<'a> {
     options: InstallOptions,
     transport: Transport,
     caps: SizeCaps,
+    network: NetworkOptions,
 }
 
 impl<'a> Restorer<'a> {
@@ -131,7 +133,25 @@ impl<'a> Restorer<'a> {
             options,
             transport: Transport::Auto,
             caps: SizeCaps::default(),
+            network: NetworkOptions::default(),
         }
+    }
+
+    /// How long restoring one entry's download may take (default
+    /// [`DEFAULT_DEADLINE`](crate::net::DEFAULT_DEADLINE)).
+    #[must_use]
+    pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.network.deadline = deadline;
+        self
+    }
+
+    /// Whether redirects from a lockfile source may lead to non-public addresses on other
+    /// hosts (default [`PrivateAddresses::Refuse`]). The source's own host counts as named:
+    /// the lockfile records what the operator installed.
+    #[must_use]
+    pub fn private_addresses(mut self, rule: PrivateAddresses) -> Self {
+        self.network.private_addresses = rule;
+        self
     }
 
     /// How to reach OCI registries and URLs (default [`Transport::Auto`]).
@@ -256,6 +276,8 @@ impl<'a> Restorer<'a> {
             }
             Origin::Oci(reference) => {
                 let pulled = OciClient::new(self.transport, self.caps)
+                    .deadline(self.network.deadline)
+                    .private_addresses(self.network.private_addresses)
                     .pull(&reference, progress)
                     .await?;
                 entry.check_bytes(id, &pulled.package, &options.limits)?;
@@ -271,7 +293,9 @@ impl<'a> Restorer<'a> {
     }
 
     fn http(&self) -> Result<RegistryClient, RegistryError> {
-        RegistryClient::new(self.caps, self.transport)
+        Ok(RegistryClient::new(self.caps, self.transport)?
+            .deadline(self.network.deadline)
+            .private_addresses(self.network.private_addresses))
     }
 
     /// The detached signature of a package at `url`: `url` + `.sig`, `None` when the server

@@ -8,8 +8,8 @@ use clap::Args;
 use plinth_package::{InstallOptions, Installed, Verification, install_path};
 use plinth_registry::reference::OCI_SCHEME;
 use plinth_registry::{
-    InstallError, OciClient, OciReference, PreReleases, RegistryClient, SizeCaps, Transport,
-    install_from_index, install_from_oci, parse_spec,
+    InstallError, OciClient, OciReference, PreReleases, PrivateAddresses, RegistryClient, SizeCaps,
+    Transport, install_from_index, install_from_oci, parse_spec,
 };
 use serde_json::json;
 
@@ -39,6 +39,10 @@ pub struct InstallArgs {
     /// Talk plain HTTP to the OCI registry (implied for 127.0.0.1 and localhost).
     #[arg(long)]
     plain_http: bool,
+    /// Let the index or registry send requests to loopback, private or link-local
+    /// addresses on other hosts than the one you named.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 impl InstallArgs {
@@ -64,7 +68,8 @@ impl InstallArgs {
 
     fn install_oci(&self, ctx: &Context, opts: &InstallOptions) -> Result<Installed, Failure> {
         let reference = self.target.parse::<OciReference>()?;
-        let client = OciClient::new(self.transport(), SizeCaps::default());
+        let client = OciClient::new(self.transport(), SizeCaps::default())
+            .private_addresses(PrivateAddresses::allow_if(self.allow_private));
         let bar = Bar::new(&ctx.printer);
         let home = home(ctx);
         let result = block_on(install_from_oci(&client, &home, &reference, opts, &bar));
@@ -83,7 +88,8 @@ impl InstallArgs {
         let home = home(ctx);
         let bar = Bar::new(printer);
         let result = block_on(async {
-            let client = RegistryClient::new(SizeCaps::default(), self.transport())?;
+            let client = RegistryClient::new(SizeCaps::default(), self.transport())?
+                .private_addresses(PrivateAddresses::allow_if(self.allow_private));
             let index = client.load_index(&location).await?;
             printer.diagnostics_text(&index.parsed.warnings);
             install_from_index(&client, &home, &index, &id, &request, pre, opts, &bar).await

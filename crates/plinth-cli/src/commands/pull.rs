@@ -6,7 +6,7 @@ use clap::Args;
 use plinth_manifest::diagnostic::{Code, Diagnostic};
 use plinth_manifest::{FileMode, write_atomic};
 use plinth_registry::oci::is_plain_package_name;
-use plinth_registry::{OciClient, OciReference, Pulled, SizeCaps, Transport};
+use plinth_registry::{OciClient, OciReference, PrivateAddresses, Pulled, SizeCaps, Transport};
 use serde_json::json;
 
 use crate::context::Context;
@@ -24,6 +24,10 @@ pub struct PullArgs {
     /// Talk plain HTTP (implied for 127.0.0.1 and localhost).
     #[arg(long)]
     plain_http: bool,
+    /// Let the index or registry send requests to loopback, private or link-local
+    /// addresses on other hosts than the one you named.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 /// The file name to write: the layer's title, else `ID-VERSION.plinth`, else the repository's
@@ -74,7 +78,8 @@ impl PullArgs {
             .into());
         }
         let transport = Transport::plain_if(self.plain_http);
-        let client = OciClient::new(transport, SizeCaps::default());
+        let client = OciClient::new(transport, SizeCaps::default())
+            .private_addresses(PrivateAddresses::allow_if(self.allow_private));
         let bar = Bar::new(printer);
         let pulled = block_on(client.pull(&reference, &bar)).map_err(runtime_failure)??;
         let package_path = self.output.join(file_name(&pulled, &reference));

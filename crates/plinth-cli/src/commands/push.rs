@@ -6,7 +6,9 @@ use bytes::Bytes;
 use clap::Args;
 use plinth_manifest::diagnostic::{Code, Diagnostic};
 use plinth_package::{PackageError, UnpackLimits, read_package_manifest};
-use plinth_registry::{OciClient, OciReference, PluginArtifact, SizeCaps, Transport};
+use plinth_registry::{
+    OciClient, OciReference, PluginArtifact, PrivateAddresses, SizeCaps, Transport,
+};
 use serde_json::json;
 
 use crate::context::Context;
@@ -23,6 +25,10 @@ pub struct PushArgs {
     /// Talk plain HTTP (implied for 127.0.0.1 and localhost).
     #[arg(long)]
     plain_http: bool,
+    /// Let the index or registry send requests to loopback, private or link-local
+    /// addresses on other hosts than the one you named.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 impl PushArgs {
@@ -78,7 +84,8 @@ impl PushArgs {
             signature,
         };
         let transport = Transport::plain_if(self.plain_http);
-        let client = OciClient::new(transport, SizeCaps::default());
+        let client = OciClient::new(transport, SizeCaps::default())
+            .private_addresses(PrivateAddresses::allow_if(self.allow_private));
         let pushed = block_on(client.push(&reference, &artifact)).map_err(runtime_failure)??;
         let signed = artifact.signature.is_some();
         if printer.json {

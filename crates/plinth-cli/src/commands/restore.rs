@@ -5,7 +5,9 @@
 use clap::Args;
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use plinth_package::{InstallOptions, LOCK_FILE};
-use plinth_registry::{Previous, RestoreOutcome, RestoreReport, Restorer, Transport};
+use plinth_registry::{
+    Previous, PrivateAddresses, RestoreOutcome, RestoreReport, Restorer, Transport,
+};
 use serde_json::{Value, json};
 
 use crate::commands::package_support::{home, policy};
@@ -24,6 +26,10 @@ pub struct RestoreArgs {
     /// Talk plain HTTP to OCI registries (implied for 127.0.0.1 and localhost).
     #[arg(long)]
     plain_http: bool,
+    /// Let the index or registry send requests to loopback, private or link-local
+    /// addresses on other hosts than the one you named.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 impl RestoreArgs {
@@ -47,7 +53,9 @@ impl RestoreArgs {
         }
         let transport = Transport::plain_if(self.plain_http);
         let options = InstallOptions::new(policy(ctx, self.allow_unsigned));
-        let restorer = Restorer::new(&home, options).transport(transport);
+        let restorer = Restorer::new(&home, options)
+            .transport(transport)
+            .private_addresses(PrivateAddresses::allow_if(self.allow_private));
         let bar = Bar::new(printer);
         let reports = block_on(restorer.restore_all(&bar)).map_err(runtime_failure)??;
         Ok(print_reports(printer, &reports))

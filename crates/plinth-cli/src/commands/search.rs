@@ -1,7 +1,9 @@
 //! `plinth search Q`: what a registry index offers.
 
 use clap::Args;
-use plinth_registry::{IndexLocation, PreReleases, RegistryClient, SizeCaps, Transport};
+use plinth_registry::{
+    IndexLocation, PreReleases, PrivateAddresses, RegistryClient, SizeCaps, Transport,
+};
 use serde_json::json;
 
 use crate::context::Context;
@@ -21,6 +23,10 @@ pub struct SearchArgs {
     /// Show pre-release versions as the latest when they are newest.
     #[arg(long)]
     pre: bool,
+    /// Let the index or registry send requests to loopback, private or link-local
+    /// addresses on other hosts than the one you named.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 /// The index named by `--index`, else by host config `[registry] index`.
@@ -43,6 +49,7 @@ impl SearchArgs {
         let location = index_location(ctx, self.index.as_deref())?;
         let loaded = block_on(async {
             RegistryClient::new(SizeCaps::default(), Transport::Auto)?
+                .private_addresses(PrivateAddresses::allow_if(self.allow_private))
                 .load_index(&location)
                 .await
         })

@@ -6,7 +6,8 @@ use plinth_manifest::PluginId;
 use plinth_manifest::diagnostic::{Diagnostic, ToDiagnostic};
 use plinth_package::InstallOptions;
 use plinth_registry::{
-    PreReleases, RegistryClient, SizeCaps, Transport, UpdateOutcome, UpdateReport, Updater,
+    PreReleases, PrivateAddresses, RegistryClient, SizeCaps, Transport, UpdateOutcome,
+    UpdateReport, Updater,
 };
 use serde_json::{Value, json};
 
@@ -33,6 +34,10 @@ pub struct UpdateArgs {
     /// Talk plain HTTP to OCI registries the index points at.
     #[arg(long)]
     plain_http: bool,
+    /// Let the index or registry send requests to loopback, private or link-local
+    /// addresses on other hosts than the one you named.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 impl UpdateArgs {
@@ -59,7 +64,8 @@ impl UpdateArgs {
         let options = InstallOptions::new(policy(ctx, self.allow_unsigned));
         let bar = Bar::new(printer);
         let result = block_on(async {
-            let client = RegistryClient::new(SizeCaps::default(), transport)?;
+            let client = RegistryClient::new(SizeCaps::default(), transport)?
+                .private_addresses(PrivateAddresses::allow_if(self.allow_private));
             let index = client.load_index(&location).await?;
             printer.diagnostics_text(&index.parsed.warnings);
             let updater = Updater::new(&client, &home, &index, options).pre_releases(pre);

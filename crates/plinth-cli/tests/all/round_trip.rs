@@ -60,19 +60,29 @@ fn author_to_user_through_an_oci_registry_on_loopback() {
     write_index(&index, &[("0.1.0", &digest, &reference)]);
     let index = index.display().to_string();
 
-    // User, on a clean home: trust the author, find and install through the index.
+    // User, on a clean home: trust the author, find and install through the index. The
+    // index (a file) points at a registry on loopback, which an index may only do with
+    // --allow-private.
     let user = s.root.path().join("user");
     let run = |args: &[&str]| plinth_in(&user, &s.work, args);
     ok(run(&["trust", "add", "alice.pub"]));
     let found = ok(run(&["--json", "search", "hello", "--index", &index])).json();
     assert_eq!(found["plugins"][0]["id"], json!("example.hello"));
     assert_eq!(found["plugins"][0]["latest"], json!("0.1.0"));
+    let refused = run(&["--json", "install", "example.hello", "--index", &index]);
+    assert_eq!(
+        (refused.code, refused.first_code().as_str()),
+        (1, "http-denied"),
+        "{}",
+        refused.stdout
+    );
     let installed = ok(run(&[
         "--json",
         "install",
         "example.hello",
         "--index",
         &index,
+        "--allow-private",
     ]))
     .json();
     assert_eq!(installed["version"], json!("0.1.0"));

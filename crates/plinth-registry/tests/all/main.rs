@@ -9,6 +9,7 @@
 
 mod support;
 
+mod hostile;
 mod index;
 mod oci;
 mod oras_interop;

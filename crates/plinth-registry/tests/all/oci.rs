@@ -288,7 +288,7 @@ async fn an_index_entry_may_point_at_an_oci_reference() {
     if skipped("index_oci") {
         return;
     }
-    use plinth_registry::{IndexLocation, PreReleases, RegistryClient};
+    use plinth_registry::{IndexLocation, PreReleases, PrivateAddresses, RegistryClient};
     let server = RegistryServer::start();
     let artifact = artifact("example.indexed", "1.0.0", Some(SIGNATURE));
     let target = reference(&server, "indexed:1.0.0");
@@ -304,8 +304,24 @@ async fn an_index_entry_may_point_at_an_oci_reference() {
     };
     write_index(&sha256(&artifact.package));
     let location = IndexLocation::parse(dir.path().join("index.json").to_str().unwrap()).unwrap();
-    let client = RegistryClient::new(SizeCaps::default(), Transport::Auto).unwrap();
-    let index = client.load_index(&location).await.unwrap();
+    // An index may send a download to a registry on loopback only when the operator allows
+    // private addresses: the index, not the operator, named that host.
+    let strict = RegistryClient::new(SizeCaps::default(), Transport::Auto).unwrap();
+    let index = strict.load_index(&location).await.unwrap();
+    let error = strict
+        .fetch(
+            &index,
+            "example.indexed",
+            &semver::VersionReq::STAR,
+            PreReleases::Exclude,
+            &Silent,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.to_diagnostic().code, Code::HttpDenied, "{error}");
+    let client = RegistryClient::new(SizeCaps::default(), Transport::Auto)
+        .unwrap()
+        .private_addresses(PrivateAddresses::Allow);
     let fetched = client
         .fetch(
             &index,

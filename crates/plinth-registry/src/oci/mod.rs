@@ -12,24 +12,28 @@
 //! Manifest annotations carry the id ([`ANNOTATION_ID`]) and version; each layer's
 //! `org.opencontainers.image.title` names its file, so generic clients (ORAS) pull it under
 //! that name.
+//!
+//! The protocol itself (manifests, blobs, uploads, anonymous tokens) is spoken by the private
+//! `wire` module on the crate's own HTTP client, under the rules of [`crate::net`]: the
+//! manifest is read under its cap as it streams, a layer's foreign `urls` are never fetched,
+//! and the registry's token never goes to another scheme, host or port.
+
+mod wire;
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciImageManifest};
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
 use plinth_manifest::Digest;
-use reqwest::header::HeaderValue;
+use reqwest::Url;
 use sha2::{Digest as _, Sha256};
 
 use crate::SizeCaps;
 use crate::error::{RegistryError, Result};
-use crate::progress::Progress;
+use crate::net::{Guard, Http, NetworkOptions, PrivateAddresses, within};
+use crate::progress::{Progress, Silent};
 use crate::reference::{OciReference, Target, Transport};
+use wire::{Access, Session, registry_url};
 
 /// The manifest `artifactType` of a Plinth plugin.
 pub const ARTIFACT_TYPE: &str = "application/vnd.plinth.plugin.v1";
@@ -101,32 +105,52 @@ pub struct Pulled {
     pub signature: Option<String>,
 }
 
-/// Pushes and pulls Plinth plugin artifacts.
+/// Pushes and pulls Plinth plugin artifacts, each operation under the deadline and the
+/// private-address rule of its [`NetworkOptions`] ([`crate::net`]).
 #[derive(Debug, Clone, Default)]
 pub struct OciClient {
     transport: Transport,
     caps: SizeCaps,
+    network: NetworkOptions,
 }
 
 impl OciClient {
-    /// A client using `transport` (plain HTTP rule) and `caps` (blob size limits).
+    /// A client using `transport` (plain HTTP rule) and `caps` (blob size limits), with the
+    /// default [`NetworkOptions`].
     pub fn new(transport: Transport, caps: SizeCaps) -> OciClient {
-        OciClient { transport, caps }
+        OciClient {
+            transport,
+            caps,
+            network: NetworkOptions::default(),
+        }
     }
 
-    fn client(&self, reference: &OciReference) -> Client {
-        let protocol = if reference.uses_plain_http(self.transport) {
-            ClientProtocol::HttpsExcept(vec![reference.registry().to_owned()])
-        } else {
-            ClientProtocol::Https
-        };
-        Client::new(ClientConfig {
-            protocol,
-            connect_timeout: Some(std::time::Duration::from_secs(10)),
-            read_timeout: Some(std::time::Duration::from_secs(60)),
-            platform_resolver: None,
-            ..ClientConfig::default()
-        })
+    /// How long one push or pull may take in all (default
+    /// [`DEFAULT_DEADLINE`](crate::net::DEFAULT_DEADLINE)).
+    #[must_use]
+    pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.network.deadline = deadline;
+        self
+    }
+
+    /// Whether redirects and token realms may lead to non-public addresses other than the
+    /// registry's own host (default [`PrivateAddresses::Refuse`]).
+    #[must_use]
+    pub fn private_addresses(mut self, rule: PrivateAddresses) -> Self {
+        self.network.private_addresses = rule;
+        self
+    }
+
+    /// The network options in use.
+    pub fn network(&self) -> NetworkOptions {
+        self.network
+    }
+
+    /// A session with `reference`'s repository in which the hosts of `named` (and nothing
+    /// else) were named by the operator.
+    fn session(&self, reference: &OciReference, named: &[Url], access: Access) -> Result<Session> {
+        let http = Http::new(Guard::new(self.network.private_addresses, named))?;
+        Session::new(http, reference, self.transport, access)
     }
 
     /// Pushes `artifact` to `reference` (which must name a tag). Pushing the same artifact
@@ -136,14 +160,28 @@ impl OciClient {
         reference: &OciReference,
         artifact: &PluginArtifact,
     ) -> Result<Pushed> {
-        if let Target::Digest(_) = reference.target() {
+        let location = reference.to_string();
+        within(
+            self.network.deadline,
+            &location,
+            self.push_now(reference, artifact),
+        )
+        .await
+    }
+
+    async fn push_now(
+        &self,
+        reference: &OciReference,
+        artifact: &PluginArtifact,
+    ) -> Result<Pushed> {
+        let Target::Tag(tag) = reference.target() else {
             return Err(RegistryError::BadReference {
                 reference: reference.to_string(),
                 reason: "push to a tag; the digest is computed from what is pushed".into(),
             });
-        }
-        let client = self.client(reference);
-        let oci_ref = reference.to_oci();
+        };
+        let registry = registry_url(reference, self.transport)?;
+        let mut session = self.session(reference, &[registry], Access::Push)?;
         let location = reference.to_string();
 
         let config = Bytes::from(artifact.manifest_toml.clone().into_bytes());
@@ -178,22 +216,14 @@ impl OciClient {
         };
 
         for (descriptor, data) in &blobs {
-            client
-                .push_blob(&oci_ref, data.clone(), &descriptor.digest)
-                .await
-                .map_err(|e| map_oci_error(&location, e))?;
+            session.upload(&descriptor.digest, data.clone()).await?;
         }
         let body =
             serde_json::to_vec(&manifest).map_err(|e| RegistryError::transport(&location, e))?;
         let manifest_digest = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
-        client
-            .push_manifest_raw(
-                &oci_ref,
-                body,
-                HeaderValue::from_static(OCI_IMAGE_MEDIA_TYPE),
-            )
-            .await
-            .map_err(|e| map_oci_error(&location, e))?;
+        session
+            .put_manifest(tag, Bytes::from(body), OCI_IMAGE_MEDIA_TYPE)
+            .await?;
         Ok(Pushed {
             reference: reference.clone(),
             pinned: reference.with_target(Target::Digest(manifest_digest.clone())),
@@ -204,22 +234,46 @@ impl OciClient {
 
     /// Pulls the plugin artifact at `reference`, checking the manifest's type and every blob's
     /// size (against the manifest and the caps) and digest before returning. The package
-    /// download is reported to `progress`.
+    /// download is reported to `progress`. The manifest is read under
+    /// [`SizeCaps::manifest`], never buffered whole first; a layer's foreign `urls` are
+    /// ignored. The registry's host counts as named by the operator.
     pub async fn pull(&self, reference: &OciReference, progress: &dyn Progress) -> Result<Pulled> {
-        let client = self.client(reference);
-        let oci_ref = reference.to_oci();
+        let registry = registry_url(reference, self.transport)?;
+        self.pull_named(reference, &[registry], progress).await
+    }
+
+    /// [`OciClient::pull`] of a reference someone else named (an index entry): only the
+    /// hosts of `named` count as named by the operator.
+    pub(crate) async fn pull_named(
+        &self,
+        reference: &OciReference,
+        named: &[Url],
+        progress: &dyn Progress,
+    ) -> Result<Pulled> {
         let location = reference.to_string();
-        let (raw, _) = client
-            .pull_manifest_raw(&oci_ref, &RegistryAuth::Anonymous, &[OCI_IMAGE_MEDIA_TYPE])
-            .await
-            .map_err(|e| map_oci_error(&location, e))?;
-        if raw.len() as u64 > self.caps.manifest {
-            return Err(RegistryError::TooLarge {
-                what: format!("the manifest of {location}"),
-                size: raw.len() as u64,
-                cap: self.caps.manifest,
-            });
-        }
+        within(
+            self.network.deadline,
+            &location,
+            self.pull_now(reference, named, progress),
+        )
+        .await
+    }
+
+    async fn pull_now(
+        &self,
+        reference: &OciReference,
+        named: &[Url],
+        progress: &dyn Progress,
+    ) -> Result<Pulled> {
+        let mut session = self.session(reference, named, Access::Pull)?;
+        let location = reference.to_string();
+        let target = match reference.target() {
+            Target::Tag(tag) => tag.as_str(),
+            Target::Digest(digest) => digest.as_str(),
+        };
+        let raw = session
+            .manifest(target, OCI_IMAGE_MEDIA_TYPE, self.caps.manifest)
+            .await?;
         let manifest_digest = format!("sha256:{}", hex::encode(Sha256::digest(&raw)));
         if let Target::Digest(expected) = reference.target()
             && *expected != manifest_digest
@@ -236,21 +290,15 @@ impl OciClient {
                 reason: format!("its manifest is not an OCI image manifest: {e}"),
             })?;
         let layout = Layout::of(&manifest, &location)?;
-        let blobs = Blobs {
-            client: &client,
-            reference: &oci_ref,
+        let mut blobs = Blobs {
+            session: &mut session,
             location: &location,
         };
 
         let manifest_toml = match layout.config {
             Some(config) => {
                 let bytes = blobs
-                    .fetch(
-                        config,
-                        self.caps.config,
-                        "plugin.toml",
-                        &crate::progress::Silent,
-                    )
+                    .fetch(config, self.caps.config, "plugin.toml", &Silent)
                     .await?;
                 Some(text(bytes, "the config blob", &location)?)
             }
@@ -259,12 +307,7 @@ impl OciClient {
         let signature = match layout.signature {
             Some(signature) => {
                 let bytes = blobs
-                    .fetch(
-                        signature,
-                        self.caps.signature,
-                        "signature",
-                        &crate::progress::Silent,
-                    )
+                    .fetch(signature, self.caps.signature, "signature", &Silent)
                     .await?;
                 Some(
                     text(bytes, "the signature layer", &location)?
@@ -387,16 +430,17 @@ impl<'a> Layout<'a> {
     }
 }
 
-/// Downloads blobs of one repository, verifying size and digest.
+/// Downloads blobs of one repository, verifying size and digest. A descriptor's `urls`
+/// (a "foreign" or non-distributable layer's other locations) are never fetched: a blob
+/// comes from the registry that listed it or not at all.
 struct Blobs<'a> {
-    client: &'a Client,
-    reference: &'a Reference,
+    session: &'a mut Session,
     location: &'a str,
 }
 
 impl Blobs<'_> {
     async fn fetch(
-        &self,
+        &mut self,
         descriptor: &OciDescriptor,
         cap: u64,
         label: &str,
@@ -422,101 +466,18 @@ impl Blobs<'_> {
                 cap,
             });
         }
-        let mut stream = self
-            .client
-            .pull_blob_stream(self.reference, descriptor)
-            .await
-            .map_err(|e| map_oci_error(self.location, e))?;
-        if let Some(length) = stream.content_length
-            && length > declared
-        {
-            return Err(RegistryError::TooLarge {
-                what: format!("{what} (declared {declared} bytes)"),
-                size: length,
-                cap: declared,
-            });
-        }
-        progress.start(label, Some(declared));
-        let result = self
-            .read(&mut stream.stream, &what, declared, expected, progress)
-            .await;
-        progress.finish();
-        result
-    }
-
-    async fn read(
-        &self,
-        stream: &mut (impl futures_util::Stream<Item = std::io::Result<Bytes>> + Unpin),
-        what: &str,
-        declared: u64,
-        expected: Digest,
-        progress: &dyn Progress,
-    ) -> Result<Bytes> {
-        let mut hasher = Sha256::new();
-        let mut data = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
-        let mut failure = None;
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(chunk) => {
-                    if data.len() as u64 + chunk.len() as u64 > declared {
-                        return Err(RegistryError::TooLarge {
-                            what: format!("{what} (declared {declared} bytes)"),
-                            size: data.len() as u64 + chunk.len() as u64,
-                            cap: declared,
-                        });
-                    }
-                    hasher.update(&chunk);
-                    data.extend_from_slice(&chunk);
-                    progress.advance(chunk.len() as u64);
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        let actual = Digest::from_bytes(hasher.finalize().into());
-        // oci-client's own verification fails the stream at its end; our digest says which.
-        if actual != expected && (failure.is_none() || data.len() as u64 == declared) {
+        let data = self
+            .session
+            .blob(&expected.to_string(), declared, label, progress)
+            .await?;
+        let actual = Digest::of(&data);
+        if actual != expected || data.len() as u64 != declared {
             return Err(RegistryError::DigestMismatch {
-                what: what.to_owned(),
+                what: format!("{what} ({} of {declared} bytes)", data.len()),
                 expected: expected.to_string(),
                 actual: actual.to_string(),
             });
         }
-        if let Some(e) = failure {
-            return Err(RegistryError::transport_error(self.location, &e));
-        }
-        Ok(Bytes::from(data))
+        Ok(data)
     }
-}
-
-fn map_oci_error(location: &str, error: OciDistributionError) -> RegistryError {
-    let not_found = match &error {
-        OciDistributionError::ImageManifestNotFoundError(_) => true,
-        OciDistributionError::ServerError { code, .. } => *code == 404,
-        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().any(|e| {
-            matches!(
-                e.code,
-                OciErrorCode::ManifestUnknown
-                    | OciErrorCode::BlobUnknown
-                    | OciErrorCode::NameUnknown
-            )
-        }),
-        _ => false,
-    };
-    if not_found {
-        return RegistryError::NotFound {
-            what: format!("{location} does not exist in the registry ({error})"),
-            plugin: None,
-        };
-    }
-    if let OciDistributionError::DigestError(e) = &error {
-        return RegistryError::DigestMismatch {
-            what: location.to_owned(),
-            expected: "the digest in the manifest".into(),
-            actual: e.to_string(),
-        };
-    }
-    RegistryError::transport_error(location, &error)
 }
