@@ -8,7 +8,7 @@ use plinth_host::log::{LogLevel, LogRecord, LogSource};
 use plinth_host::{Host, HostConfig, Limits};
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 
-use crate::output::{Outcome, Printer, fail};
+use crate::output::{Outcome, Printer, fail, stderr_line, terminal_safe};
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -123,7 +123,13 @@ impl Context {
                     LogLevel::Error => "error: ",
                 },
             };
-            eprintln!("[{}] {level}{}", record.plugin, record.message);
+            // The record is the plugin's text: escaped, so it is one line that cannot drive
+            // the terminal (docs/design/0035).
+            stderr_line(format_args!(
+                "[{}] {level}{}",
+                terminal_safe(&record.plugin),
+                terminal_safe(&record.message)
+            ));
         });
         let mut builder = self
             .config

@@ -1,5 +1,8 @@
 //! `plinth`: run, inspect and author WebAssembly component plugins.
 
+// Output goes through `output.rs`, which escapes untrusted text and survives a closed pipe.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod commands;
 mod context;
 mod output;
@@ -59,7 +62,7 @@ fn main() -> ExitCode {
     };
     let ctx = match context::Context::new(cli.global) {
         Ok(ctx) => ctx,
-        Err(outcome) => return outcome.exit_code(),
+        Err(outcome) => return output::stdout_failure(outcome).exit_code(),
     };
     let outcome = match cli.command {
         Command::Check(args) => args.run(&ctx),
@@ -86,5 +89,5 @@ fn main() -> ExitCode {
         Command::Push(args) => args.run(&ctx),
         Command::Pull(args) => args.run(&ctx),
     };
-    outcome.exit_code()
+    output::stdout_failure(outcome).exit_code()
 }

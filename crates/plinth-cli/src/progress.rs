@@ -5,7 +5,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use plinth_manifest::diagnostic::{Code, Diagnostic};
 use plinth_registry::Progress;
 
-use crate::output::{Failure, Outcome, Printer};
+use crate::output::{Failure, Outcome, Printer, terminal_safe};
 
 /// Runs a registry future on a small runtime of its own.
 pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, std::io::Error> {
@@ -50,7 +50,7 @@ impl Progress for Bar {
         if let Ok(style) = ProgressStyle::with_template(template) {
             self.bar.set_style(style.progress_chars("=> "));
         }
-        self.bar.set_message(label.to_owned());
+        self.bar.set_message(terminal_safe(label).into_owned());
     }
 
     fn advance(&self, bytes: u64) {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::commands::load_target;
 use crate::context::Context;
-use crate::output::{Failure, Outcome, finish};
+use crate::output::{Failure, Outcome, finish, json_text};
 
 /// Call an export of a plugin with JSON arguments; print the result as JSON.
 #[derive(Debug, Args)]
@@ -17,8 +17,9 @@ pub struct CallArgs {
     target: String,
     /// Export: `func`, `iface#func` or `ns:pkg/iface@version#func`.
     export: String,
-    /// One JSON value per parameter, in order (a negative number is an argument).
-    #[arg(allow_hyphen_values = true, value_name = "ARG_JSON")]
+    /// One JSON value per parameter, in order. A negative number is an argument; any other
+    /// word that starts with `-` is an option, also after the arguments (docs/design/0035).
+    #[arg(allow_negative_numbers = true, value_name = "ARG_JSON")]
     args: Vec<String>,
     /// Program arguments after `--`: the guest's `argv[1..]` (`wasi:cli/environment`;
     /// `argv[0]` is the plugin id, or the file name of a `.wasm`).
@@ -81,7 +82,7 @@ impl CallArgs {
         if printer.json {
             printer.json_doc(&json!({ "result": result }));
         } else {
-            println!("{result}");
+            printer.line(json_text(&result));
         }
         Ok(Outcome::Ok)
     }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::commands::call::call_failure;
 use crate::commands::installed::{inventory, read_state, state_file};
 use crate::context::Context;
-use crate::output::{Failure, Outcome};
+use crate::output::{Failure, Outcome, json_text};
 
 pub fn call_installed(
     ctx: &Context,
@@ -49,7 +49,7 @@ pub fn call_installed(
     if printer.json {
         printer.json_doc(&json!({ "result": result }));
     } else {
-        println!("{result}");
+        printer.line(json_text(&result));
     }
     Ok(Outcome::Ok)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::commands::installed::{inventory, read_state};
 use crate::context::Context;
-use crate::output::{Failure, Outcome, finish};
+use crate::output::{Failure, Outcome, finish, terminal_safe};
 
 /// List installed plugins: id, version, source, enabled, status, capabilities.
 #[derive(Debug, Args)]
@@ -104,15 +104,21 @@ impl ListArgs {
             "granted",
             "source",
         ];
+        // Escaped before the widths are measured: a path is the plugin folder's name, which
+        // whoever made the folder chose (docs/design/0035).
         let cells: Vec<Vec<String>> = rows
             .iter()
-            .map(|row| keys.iter().map(|k| text(&row[*k])).collect())
+            .map(|row| {
+                keys.iter()
+                    .map(|k| terminal_safe(&text(&row[*k])).into_owned())
+                    .collect()
+            })
             .collect();
         let widths: Vec<usize> = (0..keys.len())
             .map(|i| {
                 cells
                     .iter()
-                    .map(|r| r[i].len())
+                    .map(|r| r[i].chars().count())
                     .chain([header[i].len()])
                     .max()
                     .unwrap_or(0)

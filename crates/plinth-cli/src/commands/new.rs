@@ -175,8 +175,7 @@ impl NewArgs {
             files.extend(copies(VENDORED_WIT, vendored::WIT));
         }
         create_project(&dir, &files)?;
-        let target = shell_word(&dir.to_string_lossy());
-        let next = format!("plinth build {target} && plinth call {target} {call_args}");
+        let next = next_command(&dir, call_args);
         if printer.json {
             printer.json_doc(&json!({
                 "created": dir,
@@ -257,8 +256,7 @@ impl NewArgs {
         } else {
             "js"
         };
-        let target = shell_word(&dir.to_string_lossy());
-        let next = format!("plinth build {target} && plinth call {target} {call_args}");
+        let next = next_command(dir, call_args);
         if printer.json {
             printer.json_doc(&json!({
                 "created": dir,
@@ -360,6 +358,14 @@ fn write_project(dir: &Path, files: &[(String, String)]) -> std::io::Result<()> 
 
 fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The commands to run next: build the project, then call it as its README does. The
+/// templates log (their manifests request `log`), so the call grants it: without the grant
+/// the call would end with a `missing-grant` warning.
+fn next_command(dir: &Path, call_args: &str) -> String {
+    let target = shell_word(&dir.to_string_lossy());
+    format!("plinth build {target} && plinth call --grant log {target} {call_args}")
 }
 
 /// `word` as one shell word: as is when it holds only safe characters, else single-quoted.

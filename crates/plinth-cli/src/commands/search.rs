@@ -7,7 +7,7 @@ use plinth_registry::{
 use serde_json::json;
 
 use crate::context::Context;
-use crate::output::{Failure, Outcome, finish};
+use crate::output::{Failure, Outcome, finish, terminal_safe};
 use crate::progress::{block_on, runtime_failure};
 use plinth_manifest::diagnostic::{Code, Diagnostic};
 
@@ -84,6 +84,7 @@ impl SearchArgs {
             printer.note(format!("no plugin matches `{}`", self.query));
             return Ok(Outcome::Ok);
         }
+        // The index's text, escaped before the widths are measured (docs/design/0035).
         let rows: Vec<[String; 4]> = found
             .iter()
             .map(|p| {
@@ -94,6 +95,7 @@ impl SearchArgs {
                     p.name.clone().unwrap_or_default(),
                     p.description.clone().unwrap_or_default(),
                 ]
+                .map(|cell| terminal_safe(&cell).into_owned())
             })
             .collect();
         let header = ["ID", "LATEST", "NAME", "DESCRIPTION"].map(String::from);

@@ -14,6 +14,7 @@ mod support;
 
 mod cli;
 mod consent;
+mod conventions;
 mod distribution;
 mod languages;
 mod manage;

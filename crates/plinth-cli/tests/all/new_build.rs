@@ -94,6 +94,16 @@ fn run_hint(root: &Root, hint: &str) -> Output {
         .expect("run sh")
 }
 
+/// The suggested commands ran cleanly: no diagnostic warning from plinth and no warning
+/// record in the plugin's log (`missing-grant` above all). cargo's own output is not judged.
+#[track_caller]
+fn assert_no_warning(output: &Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for sign in ["warning[", "] warning: ", "missing-grant"] {
+        assert!(!stderr.contains(sign), "{what}: {sign:?} in\n{stderr}");
+    }
+}
+
 /// Every file under `dir`, recursively (skipping `skip`).
 fn files(dir: &Path, skip: &[&str], out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("read dir") {
@@ -133,7 +143,7 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
     let hint = next_hint(&created);
     assert_eq!(
         hint,
-        r#"plinth build x && plinth call x call '"word_count"' '"{\"text\": \"one two three\"}"'"#
+        r#"plinth build x && plinth call --grant log x call '"word_count"' '"{\"text\": \"one two three\"}"'"#
     );
 
     let built = root.plinth(root.path(), &["build", "x"]);
@@ -173,6 +183,7 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
     {
         let ran = run_hint(&root, &hint);
         assert_success(&ran, &hint);
+        assert_no_warning(&ran, &hint);
         // `plinth build` printed its line first.
         assert_eq!(
             stdout(&ran).lines().last(),
@@ -214,7 +225,10 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
         );
     }
     let hint = next_hint(&created);
-    assert_eq!(hint, r#"plinth build y && plinth call y run '["you"]'"#);
+    assert_eq!(
+        hint,
+        r#"plinth build y && plinth call --grant log y run '["you"]'"#
+    );
 
     let built = root.plinth(&project, &["build"]);
     assert_success(&built, "plinth build (in y)");
@@ -232,6 +246,12 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
     {
         let ran = run_hint(&root, &hint);
         assert_success(&ran, &hint);
+        assert_no_warning(&ran, &hint);
+        assert!(
+            String::from_utf8_lossy(&ran.stderr).contains("[y] greeting you"),
+            "the granted log: {}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
         // `plinth build` printed its line first.
         assert_eq!(
             stdout(&ran).lines().last(),

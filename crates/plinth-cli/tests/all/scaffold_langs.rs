@@ -56,7 +56,10 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
         .unwrap_or_else(|| panic!("no `next:` hint: {}", created.stdout));
     assert_eq!(
         next,
-        format!("plinth build x && plinth call x {}", shell_words(call)),
+        format!(
+            "plinth build x && plinth call --grant log x {}",
+            shell_words(call)
+        ),
         "{lang} {kind}: the hint runs the call this test runs"
     );
 
@@ -74,6 +77,20 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
     args.extend_from_slice(call);
     let called = plinth_in(&home, &project, &args);
     assert_ok(&called, &format!("plinth call . ({lang} {kind})"));
+
+    // The call as the hint has it runs cleanly: the templates log, and the hint grants it.
+    let mut args = vec!["call", "--grant", "log", "x"];
+    args.extend_from_slice(call);
+    let suggested = plinth_in(&home, root.path(), &args);
+    assert_ok(&suggested, &format!("the suggested call ({lang} {kind})"));
+    assert_eq!(suggested.stdout, called.stdout);
+    for sign in ["warning[", "] warning: ", "missing-grant"] {
+        assert!(
+            !suggested.stderr.contains(sign),
+            "{lang} {kind}: {sign:?} in\n{}",
+            suggested.stderr
+        );
+    }
     called.stdout
 }
 
