@@ -15,6 +15,7 @@ mod support;
 mod cli;
 mod consent;
 mod distribution;
+mod identity;
 mod languages;
 mod manage;
 mod new_build;
