@@ -263,13 +263,14 @@ mod tests {
         unsigned.insert(id.clone(), entry("/srv/a/hello", None));
         let empty = Lockfile::default();
         let refuse = ReplacePolicy::Refuse;
-        let cases: Vec<(
-            &str,
-            &Lockfile,
-            &str,
+        type Case<'a> = (
+            &'a str,
+            &'a Lockfile,
+            &'a str,
             Verification,
             Result<Continuity, Code>,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             (
                 "first",
                 &empty,
