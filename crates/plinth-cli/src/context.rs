@@ -1,6 +1,6 @@
 //! What every command shares: global flags, the home directory, the host configuration.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{ArgAction, Args};
@@ -103,6 +103,22 @@ impl Context {
             .build()
     }
 
+    /// [`Self::host_with_data`] for a path target (`plinth call ./dir … --grant kv`): its
+    /// key-value store is its own, `<home>/data/paths/<key>/kv.redb` with `<key>` the first
+    /// 16 hex digits of the sha256 of the target's absolute path. The key-value namespace is
+    /// the plugin id (and tenant) inside a store, so a folder whose manifest claims an
+    /// installed plugin's id must not share that plugin's store (docs/design/0034); the
+    /// same path finds its own keys again on the next call.
+    pub fn host_with_path_data(
+        &self,
+        limits: Option<Limits>,
+        target: &Path,
+    ) -> Result<Host, plinth_host::HostError> {
+        self.host_builder(limits)
+            .data_dir(path_data_dir(&self.home, target))
+            .build()
+    }
+
     fn host_builder(&self, limits: Option<Limits>) -> plinth_host::HostBuilder {
         let min_level = match (self.printer.quiet, self.verbose) {
             (true, _) => LogLevel::Error,
@@ -144,6 +160,17 @@ impl Context {
         }
         builder
     }
+}
+
+/// Where a path target keeps its key-value data: `<home>/data/paths/<16 hex digits of the
+/// sha256 of its absolute (canonical when it exists) path>`.
+pub fn path_data_dir(home: &Path, target: &Path) -> PathBuf {
+    let absolute = std::fs::canonicalize(target)
+        .or_else(|_| std::path::absolute(target))
+        .unwrap_or_else(|_| target.to_path_buf());
+    let digest = plinth_manifest::Digest::of(absolute.as_os_str().as_encoded_bytes());
+    let key: String = digest.to_hex().chars().take(16).collect();
+    home.join("data").join("paths").join(key)
 }
 
 fn init_tracing(verbose: u8) {

@@ -304,6 +304,27 @@ impl Host {
         )
     }
 
+    /// Loads a plugin from a manifest and its component's bytes, both already read (and
+    /// verified) by the caller: the component file is not read again, so what was checked
+    /// is what runs (`plinth_package::verify_dir`). The manifest's `runtime.digest` pin is
+    /// checked; its `dir` is where the settings schema it names is read from.
+    pub fn load_manifest_bytes(
+        &self,
+        manifest: Manifest,
+        bytes: &[u8],
+        options: LoadOptions,
+    ) -> Result<Plugin, HostError> {
+        let digest = Digest::of(bytes);
+        manifest.check_digest(&digest)?;
+        Plugin::load(
+            &self.inner,
+            Source::Manifest(Box::new(manifest)),
+            bytes,
+            digest,
+            options,
+        )
+    }
+
     /// Reads a component's imports and exports from its type without linking or running
     /// it (what `plinth show` prints). Compiles through the cache.
     pub fn inspect(&self, bytes: &[u8]) -> Result<Inspection, HostError> {

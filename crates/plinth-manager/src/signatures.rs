@@ -8,22 +8,20 @@
 //!   version of `plugin.toml` (or of `x.toml`, the Stack Composer layout).
 //!
 //! A signature that is present must verify with a key of the trust store; with
-//! [`SignaturePolicy::Require`] one must be present. The check names the digest it vouched
-//! for, and the manager refuses a load whose bytes differ from it (a file changed between
-//! the check and the load).
+//! [`SignaturePolicy::Require`] one must be present. A plugin folder is read once
+//! (`plinth_package::verify_dir`), checked, and loaded from the bytes that were checked;
+//! with a lockfile ([`SignatureCheck::in_home`]) an installed plugin must also be the
+//! package `plinth.lock` pins and be signed by the key its id is pinned to
+//! (docs/design/0034). A bare component is checked first and its load refused when its
+//! bytes differ from the ones the check vouched for.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use plinth_manifest::Digest;
 use plinth_package::{
-    INSTALLED_SIGNATURE, LayoutEntry, PackageError, SignaturePolicy, Subject, TRUST_FILE,
-    TrustStore, UnpackLimits, Verification, component_signature_path,
+    LOCK_FILE, LayoutEntry, Lockfile, PackageError, SignaturePolicy, Subject, TRUST_FILE,
+    TrustStore, Verification, VerifiedDir, component_signature_path,
 };
-
-/// Signature files are small: reading stops past this many bytes (the parser refuses
-/// anything over 4 KiB).
-const MAX_SIGNATURE_READ: u64 = 8192;
 
 /// How the manager checks signatures on every load and reload: the trust store to read
 /// (again on every check, so a `plinth trust add` counts at the next reload) and whether
@@ -31,22 +29,41 @@ const MAX_SIGNATURE_READ: u64 = 8192;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureCheck {
     trust_store: PathBuf,
+    lockfile: Option<PathBuf>,
     policy: SignaturePolicy,
 }
 
 impl SignatureCheck {
     /// Checks against the trust store file `trust_store` under `policy`.
+    /// No lockfile: plugins are checked by their signatures only.
     pub fn new(trust_store: impl Into<PathBuf>, policy: SignaturePolicy) -> Self {
         Self {
             trust_store: trust_store.into(),
+            lockfile: None,
             policy,
         }
     }
 
     /// Checks against `<home>/trusted_keys.toml` under `policy` (map host config
-    /// `[security] require_signatures = true` to [`SignaturePolicy::Require`]).
+    /// `[security] require_signatures = true` to [`SignaturePolicy::Require`]), and every
+    /// plugin `<home>/plinth.lock` pins against its entry and key pin.
     pub fn in_home(home: &Path, policy: SignaturePolicy) -> Self {
-        Self::new(home.join(TRUST_FILE), policy)
+        Self::new(home.join(TRUST_FILE), policy).with_lockfile(home.join(LOCK_FILE))
+    }
+
+    /// Also checks each plugin the lockfile at `path` pins: its folder must pack to the
+    /// pinned digest (`digest-mismatch`), and be signed by the key its id is pinned to
+    /// (`identity-changed`) whatever the policy; a plugin installed unsigned is vouched for
+    /// by its digest. The file is read again on every check.
+    #[must_use]
+    pub fn with_lockfile(mut self, path: impl Into<PathBuf>) -> Self {
+        self.lockfile = Some(path.into());
+        self
+    }
+
+    /// The lockfile, when plugins are checked against one.
+    pub fn lockfile(&self) -> Option<&Path> {
+        self.lockfile.as_deref()
     }
 
     /// The trust store file.
@@ -59,18 +76,22 @@ impl SignatureCheck {
         self.policy
     }
 
-    /// Checks the signature of the plugin at `source` (a plugin folder or a component
-    /// file). `Ok(None)`: unsigned, and the policy allows it.
-    pub(crate) fn check(&self, source: &Path) -> Result<Option<Vouched>, PackageError> {
+    /// Reads the plugin folder `dir` once and checks it (`plinth_package::verify_dir`):
+    /// signature, and with a lockfile its pinned digest and key. Load what it returns.
+    pub(crate) fn verify_dir(&self, dir: &Path) -> Result<VerifiedDir, PackageError> {
         let trust = TrustStore::load(&self.trust_store)?;
-        if source.is_dir() {
-            let package_sig = source.join(INSTALLED_SIGNATURE);
-            if package_sig.is_file() {
-                return self.check_package(source, &package_sig, &trust).map(Some);
-            }
-            let unit = LayoutEntry::for_plugin_dir(source)?;
-            return self.check_unit(&unit, &trust);
-        }
+        let lock = match &self.lockfile {
+            Some(path) => Lockfile::load(path)?,
+            None => Lockfile::default(),
+        };
+        plinth_package::verify_dir(dir, &lock, &trust, self.policy)
+    }
+
+    /// Checks the signature of a bare component `source`: `x.wasm` with `x.sig` and the
+    /// `x.toml` naming its id and version (the Stack Composer layout). `Ok(None)`: unsigned,
+    /// and the policy allows it. Plugin folders go through [`Self::verify_dir`].
+    pub(crate) fn check_component(&self, source: &Path) -> Result<Option<Vouched>, PackageError> {
+        let trust = TrustStore::load(&self.trust_store)?;
         match LayoutEntry::for_component(source) {
             Ok(unit) => self.check_unit(&unit, &trust),
             // A bare component without a manifest has no id and version to sign.
@@ -87,34 +108,6 @@ impl SignatureCheck {
                 }),
             },
         }
-    }
-
-    /// `package.sig`: the folder packs again to the installed package (the format is
-    /// deterministic) and the signature must cover that package.
-    fn check_package(
-        &self,
-        dir: &Path,
-        signature: &Path,
-        trust: &TrustStore,
-    ) -> Result<Vouched, PackageError> {
-        let packed = plinth_package::pack(dir)?;
-        let sig = read_signature(signature)?;
-        let verified = plinth_package::verify(
-            &packed.bytes,
-            Some(&sig),
-            trust,
-            self.policy,
-            &UnpackLimits::default(),
-        )?;
-        let package = &verified.package;
-        Ok(Vouched {
-            subject: Subject {
-                id: package.id().clone(),
-                version: package.version().clone(),
-                digest: Digest::of(package.component()),
-            },
-            signer: verified.verification.signer().map(str::to_owned),
-        })
     }
 
     fn check_unit(
@@ -146,20 +139,6 @@ impl Vouched {
     pub(crate) fn covers(&self, digest: &Digest) -> bool {
         self.subject.digest == *digest
     }
-}
-
-fn read_signature(path: &Path) -> Result<Vec<u8>, PackageError> {
-    let io = |source| PackageError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SIGNATURE_READ)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    Ok(bytes)
 }
 
 fn bare_id(component: &Path) -> String {

@@ -160,6 +160,9 @@ codes! {
     IoError => "io-error",
     /// A plugin file (manifest, component, schema) is a FIFO, device, socket or directory.
     NotARegularFile => "not-a-regular-file",
+    /// A package claims the id of an installed plugin from another origin or signer, or an
+    /// installed plugin is signed by another key than the one its id is pinned to.
+    IdentityChanged => "identity-changed",
 }
 
 impl Code {
@@ -333,7 +336,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 40);
+        assert_eq!(Code::ALL.len(), 41);
     }
 
     /// Every code a user can see is explained in the user guide's table.

@@ -112,6 +112,21 @@ pub enum PackageError {
     /// A key file, key name or other input given by the user is unusable (`bad-argument`).
     #[error("{0}")]
     BadInput(String),
+    /// A package claims the id of a plugin installed from another origin or signed by
+    /// another key, or an installed plugin is signed by another key than its pin
+    /// (`identity-changed`; docs/design/0034).
+    #[error("{id} is {installed}, but this package is {offered}")]
+    IdentityChanged {
+        /// The plugin id.
+        id: String,
+        /// What is installed (or pinned): version, origin, signer.
+        installed: String,
+        /// What is offered: origin and signer.
+        offered: String,
+    },
+    /// An install's [`BeforeWrite`](crate::BeforeWrite) step failed; nothing was written.
+    #[error("{}", .0.message)]
+    BeforeWrite(Box<Diagnostic>),
 }
 
 impl PackageError {
@@ -137,6 +152,8 @@ impl PackageError {
             PackageError::DigestMismatch { .. } => Code::DigestMismatch,
             PackageError::VersionMismatch { .. } => Code::VersionMismatch,
             PackageError::BadInput(_) => Code::BadArgument,
+            PackageError::IdentityChanged { .. } => Code::IdentityChanged,
+            PackageError::BeforeWrite(d) => d.code,
         }
     }
 
@@ -147,7 +164,9 @@ impl PackageError {
             | PackageError::UntrustedKey { id, .. }
             | PackageError::BadSignature { id, .. }
             | PackageError::DigestMismatch { id, .. }
-            | PackageError::VersionMismatch { id, .. } => Some(id),
+            | PackageError::VersionMismatch { id, .. }
+            | PackageError::IdentityChanged { id, .. } => Some(id),
+            PackageError::BeforeWrite(d) => d.plugin.as_deref(),
             _ => None,
         }
     }
@@ -184,7 +203,7 @@ impl PackageError {
                 "do not install it: the package or its signature was changed after signing; download both again from the author".into()
             }
             PackageError::DigestMismatch { .. } => {
-                "the package differs from the one recorded in plinth.lock: fetch the exact locked package, or reinstall deliberately to update the lock".into()
+                "the package differs from the one recorded in plinth.lock: fetch the exact locked package (`plinth restore` reinstalls it), or reinstall deliberately to update the lock".into()
             }
             PackageError::VersionMismatch { expected, .. } => format!(
                 "plinth.lock pins version {expected}: fetch that version, or reinstall deliberately to update the lock"
@@ -193,6 +212,10 @@ impl PackageError {
                 "fix the file by hand, or move it away to start from an empty one".into()
             }
             PackageError::BadInput(_) => return None,
+            PackageError::IdentityChanged { id, .. } => format!(
+                "another source or key publishes a plugin under the id `{id}`; if you mean to replace the installed plugin with it, run `plinth install --replace` (it is then disabled and its grants are reset for review); otherwise find out where the package came from"
+            ),
+            PackageError::BeforeWrite(d) => return d.hint.clone(),
         })
     }
 }
@@ -201,6 +224,9 @@ impl ToDiagnostic for PackageError {
     fn to_diagnostic(&self) -> Diagnostic {
         if let PackageError::Manifest(e) = self {
             return e.to_diagnostic();
+        }
+        if let PackageError::BeforeWrite(d) = self {
+            return (**d).clone();
         }
         let mut diagnostic = Diagnostic::new(self.code(), self.to_string());
         if let Some(id) = self.plugin() {

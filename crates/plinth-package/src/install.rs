@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use plinth_manifest::{Diagnostic, Digest, Grant, PluginId};
 
-use crate::archive::{PACKAGE_EXTENSION, Package, UnpackLimits, pack};
+use crate::archive::{PACKAGE_EXTENSION, UnpackLimits, pack};
 use crate::error::{PackageError, io_error};
 use crate::fsutil;
+use crate::identity::{BeforeWrite, Continuity, ReplacePolicy, continuity};
 use crate::lockfile::{LOCK_FILE, LockEntry, Lockfile};
 use crate::names::is_plain_name;
 use crate::signature::Subject;
@@ -134,6 +135,11 @@ pub struct InstallOptions {
     /// The plugin id the package must have (a registry install of `ID`): `package-rejected`
     /// otherwise, before anything is written, so an index entry cannot install another plugin.
     pub expect_id: Option<PluginId>,
+    /// Whether the package may take over the id of a plugin installed from another origin
+    /// or signed by another key (default: refuse, `identity-changed`).
+    pub replace: ReplacePolicy,
+    /// Run after every check passed and before the first write (see [`BeforeWrite`]).
+    pub before_write: Option<BeforeWrite>,
 }
 
 impl InstallOptions {
@@ -145,6 +151,8 @@ impl InstallOptions {
             limits: UnpackLimits::default(),
             expect: None,
             expect_id: None,
+            replace: ReplacePolicy::Refuse,
+            before_write: None,
         }
     }
 }
@@ -166,6 +174,9 @@ pub struct Installed {
     pub requested: Vec<Grant>,
     /// The lock entry this install replaced, if the plugin was installed before.
     pub replaced: Option<LockEntry>,
+    /// How the install relates to what was installed under its id: the same plugin (an
+    /// update or reinstall), a new one, or a replacement.
+    pub continuity: Continuity,
     /// Manifest warnings.
     pub warnings: Vec<Diagnostic>,
 }
@@ -318,7 +329,9 @@ pub fn verify_installed(
 }
 
 /// Removes an installed plugin's directory and lockfile entry, returning the entry (if
-/// there was one). Enablement and grants in `plugins.toml` are not touched.
+/// there was one). The key pin of the id stays ([`Lockfile::pinned_key`]): a later install
+/// of the id must be signed by the same key unless it replaces the plugin. Enablement and
+/// grants in `plugins.toml` are not this crate's (the CLI resets them, docs/design/0034).
 pub fn uninstall(home: &Home, id: &PluginId) -> Result<Option<LockEntry>, PackageError> {
     let dir = home.plugin_dir(id);
     let installed = |lock: &Lockfile| lock.get(id).is_some() || fs::symlink_metadata(&dir).is_ok();
@@ -342,9 +355,9 @@ pub fn uninstall(home: &Home, id: &PluginId) -> Result<Option<LockEntry>, Packag
     Ok(removed)
 }
 
-/// Writes a verified package into the home: checks the pin, stages and swaps the directory,
-/// records the lock entry. Everything that can refuse the package has run before the first
-/// write.
+/// Writes a verified package into the home: checks the pins and the plugin's identity,
+/// runs [`InstallOptions::before_write`], stages and swaps the directory, records the lock
+/// entry and key pin. Everything that can refuse the package has run before the first write.
 fn commit(
     home: &Home,
     verified: Verified,
@@ -353,6 +366,7 @@ fn commit(
     opts: &InstallOptions,
 ) -> Result<Installed, PackageError> {
     let package = &verified.package;
+    let verification = &verified.verification;
     let id = package.id().clone();
     if let Some(expected) = opts.expect_id.as_ref().filter(|e| **e != id) {
         return Err(PackageError::Rejected {
@@ -363,10 +377,16 @@ fn commit(
     if let Some(pin) = &opts.expect {
         pin.check(&id, package.version(), &package.digest())?;
     }
-    // Read the lockfile before writing anything, so a malformed one refuses the install.
-    home.lockfile()?;
+    // Read the lockfile before writing anything, so a malformed one or another identity
+    // refuses the install before the lock (and the home) is created.
+    continuity(&home.lockfile()?, &id, &source, verification, opts.replace)?;
     let _guard = home.lock()?;
     let mut lock = home.lockfile()?;
+    // Again under the lock: another install may have finished meanwhile.
+    let continuity = continuity(&lock, &id, &source, verification, opts.replace)?;
+    if let Some(hook) = &opts.before_write {
+        hook.run(&id, continuity)?;
+    }
     fs::create_dir_all(home.plugins_dir())
         .map_err(|e| io_error("create directory", home.plugins_dir(), e))?;
     fsutil::remove_stale_staging(home.plugins_dir());
@@ -376,38 +396,35 @@ fn commit(
         version: package.version().clone(),
         digest: package.digest(),
         source,
-        signer: verified.verification.signer().map(str::to_owned),
+        signer: verification.signer().map(str::to_owned),
     };
     let replaced = lock.insert(id.clone(), entry);
+    match verification.key() {
+        Some(key) => {
+            lock.pin_key(id.clone(), key);
+        }
+        // An unsigned replacement ends the pin; an unsigned install never continues a
+        // pinned plugin (`continuity`).
+        None => {
+            lock.unpin_key(&id);
+        }
+    }
     lock.save(&home.lockfile_path())?;
-    Ok(installed(
-        package,
-        dir,
-        verified.verification.clone(),
-        replaced,
-    ))
-}
-
-fn installed(
-    package: &Package,
-    dir: PathBuf,
-    verification: Verification,
-    replaced: Option<LockEntry>,
-) -> Installed {
-    Installed {
+    Ok(Installed {
         id: package.id().clone(),
         version: package.version().clone(),
         digest: package.digest(),
         dir,
-        verification,
+        verification: verification.clone(),
         requested: package.manifest().requested_grants(),
         replaced,
+        continuity,
         warnings: package.warnings().to_vec(),
-    }
+    })
 }
 
 /// The member name of a component's signature: `dir/x.wasm` → `dir/x.sig`.
-fn component_sig_member(component: &str) -> String {
+pub(crate) fn component_sig_member(component: &str) -> String {
     let (dir, name) = match component.rsplit_once('/') {
         Some((dir, name)) => (format!("{dir}/"), name),
         None => (String::new(), component),

@@ -9,7 +9,12 @@
 //!   ([`verify`], [`LayoutEntry`] for the `x.wasm` + `x.sig` + `x.toml` directory layout).
 //! - [`install_bytes`], [`install_path`] and [`uninstall`] change `<home>/plugins/<id>/`
 //!   atomically and keep [`Lockfile`] (`<home>/plinth.lock`) in step. Installing never
-//!   enables or grants anything.
+//!   enables or grants anything. A plugin id keeps its identity: a package claiming an
+//!   installed id from another origin or signer is refused (`identity-changed`) unless
+//!   [`ReplacePolicy::Replace`], and [`Installed::continuity`] says whether the operator's
+//!   review (enablement, grants) still applies.
+//! - [`verify_dir`] reads an installed plugin once for a load and checks it against its lock
+//!   entry, key pin and signature, so a host loads exactly the bytes that were checked.
 //!
 //! The formats are described in `docs/distribution.md`.
 //!
@@ -63,7 +68,9 @@
 mod archive;
 mod error;
 mod fsutil;
+mod identity;
 mod install;
+mod load;
 mod lockfile;
 mod names;
 mod signature;
@@ -76,11 +83,13 @@ pub use archive::{
 };
 pub use error::PackageError;
 pub use fsutil::{STAGING_PREFIX, write_atomic};
+pub use identity::{BeforeWrite, Continuity, ReplacePolicy, origin};
 pub use install::{
     Home, INSTALLED_SIGNATURE, InstallOptions, Installed, TENANTS_DIR, check_installed,
     check_tenant_id, install_bytes, install_dir, install_package_file, install_path, uninstall,
     verify_installed,
 };
+pub use load::{VerifiedDir, verify_dir};
 pub use lockfile::{LOCK_FILE, LOCK_SCHEMA_VERSION, LockEntry, Lockfile};
 pub use names::check_key_name;
 pub use signature::{

@@ -10,7 +10,14 @@
 //! digest = "sha256:…"
 //! source = "/home/jane/hello-0.1.0.plinth"
 //! signer = "alice"
+//!
+//! [keys]
+//! "example.hello" = "ed25519:…"
 //! ```
+//!
+//! `[keys]` pins each plugin id to the key that signed its first install (docs/design/0034):
+//! a later install of the id must be signed by the same key unless the operator replaces
+//! the plugin, and the pin outlives `uninstall`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::archive::{Package, UnpackLimits};
 use crate::error::{PackageError, io_error, rejected};
 use crate::fsutil::write_atomic;
+use crate::signature::PublicKey;
 
 /// The lockfile's file name inside the home directory.
 pub const LOCK_FILE: &str = "plinth.lock";
@@ -48,6 +56,7 @@ pub struct LockEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lockfile {
     entries: BTreeMap<PluginId, LockEntry>,
+    keys: BTreeMap<PluginId, PublicKey>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -56,6 +65,8 @@ struct LockFileText {
     schema_version: u32,
     #[serde(default)]
     plugins: BTreeMap<String, LockEntry>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    keys: BTreeMap<String, String>,
 }
 
 impl Lockfile {
@@ -78,7 +89,15 @@ impl Lockfile {
             let id = PluginId::new(id).map_err(|e| invalid(e.to_string()))?;
             entries.insert(id, entry);
         }
-        Ok(Lockfile { entries })
+        let mut keys = BTreeMap::new();
+        for (id, key) in file.keys {
+            let key = key
+                .parse::<PublicKey>()
+                .map_err(|e| invalid(format!("keys.{id}: {e}")))?;
+            let id = PluginId::new(id).map_err(|e| invalid(e.to_string()))?;
+            keys.insert(id, key);
+        }
+        Ok(Lockfile { entries, keys })
     }
 
     /// Reads the lockfile; a missing file is an empty lockfile.
@@ -98,6 +117,11 @@ impl Lockfile {
                 .entries
                 .iter()
                 .map(|(id, e)| (id.as_str().to_owned(), e.clone()))
+                .collect(),
+            keys: self
+                .keys
+                .iter()
+                .map(|(id, key)| (id.as_str().to_owned(), key.to_string()))
                 .collect(),
         };
         let body = toml::to_string(&file).unwrap_or_default();
@@ -124,6 +148,22 @@ impl Lockfile {
     /// Removes the entry of `id`.
     pub fn remove(&mut self, id: &PluginId) -> Option<LockEntry> {
         self.entries.remove(id)
+    }
+
+    /// The key `id` is pinned to: the key that signed its first signed install (or its
+    /// replacement). Kept when the plugin is uninstalled.
+    pub fn pinned_key(&self, id: &PluginId) -> Option<PublicKey> {
+        self.keys.get(id).copied()
+    }
+
+    /// Pins `id` to `key`, returning the key it was pinned to before.
+    pub fn pin_key(&mut self, id: PluginId, key: PublicKey) -> Option<PublicKey> {
+        self.keys.insert(id, key)
+    }
+
+    /// Removes the key pin of `id`.
+    pub fn unpin_key(&mut self, id: &PluginId) -> Option<PublicKey> {
+        self.keys.remove(id)
     }
 
     /// All entries, sorted by id.
@@ -238,8 +278,21 @@ mod tests {
         let mut signed = entry("1.0.0", b"b");
         signed.signer = Some("alice".into());
         lock.insert(PluginId::new("x").unwrap(), signed);
+        let key = crate::signature::SecretKey::from_seed([1; 32]).public_key();
+        assert!(lock.pin_key(PluginId::new("x").unwrap(), key).is_none());
         lock.save(&path).unwrap();
         assert_eq!(Lockfile::load(&path).unwrap(), lock);
+        assert!(
+            lock.to_toml().contains(&format!("[keys]\nx = \"{key}\"")),
+            "{}",
+            lock.to_toml()
+        );
+        lock.remove(&PluginId::new("x").unwrap());
+        assert_eq!(
+            lock.pinned_key(&PluginId::new("x").unwrap()),
+            Some(key),
+            "pins outlive entries"
+        );
 
         let v010: semver::Version = "0.1.0".parse().unwrap();
         let v011: semver::Version = "0.1.1".parse().unwrap();
@@ -275,6 +328,8 @@ mod tests {
             format!("schema_version = 1\n[plugins.x]\nversion = \"one\"\ndigest = \"{digest}\"\nsource = \"\""),
             format!("schema_version = 1\n[plugins.x]\nversion = \"1.0.0\"\ndigest = \"{digest}\"\nsource = \"\"\nextra = 1"),
             "schema_version = 1\n[plugins.x]\nversion = \"1.0.0\"\ndigest = \"md5:00\"\nsource = \"\"".into(),
+            "schema_version = 1\n[keys]\nx = \"ed25519:00\"".into(),
+            "schema_version = 1\n[keys]\n\"Bad Id\" = \"ed25519:0000000000000000000000000000000000000000000000000000000000000000\"".into(),
         ] {
             let err = Lockfile::parse(&text, Path::new("plinth.lock")).unwrap_err();
             assert_eq!(err.code(), Code::InvalidManifest, "{text}");

@@ -52,6 +52,14 @@ impl Verification {
             Verification::Unsigned => None,
         }
     }
+
+    /// The trusted key, when signed.
+    pub fn key(&self) -> Option<PublicKey> {
+        match self {
+            Verification::Trusted { key, .. } => Some(*key),
+            Verification::Unsigned => None,
+        }
+    }
 }
 
 /// Named public keys.

@@ -67,8 +67,9 @@ impl CallArgs {
                 &self.argv,
             );
         }
+        // A path target never shares an installed plugin's key-value store.
         let host = if grants.contains(&Grant::Kv) {
-            ctx.host_with_data(Some(limits))?
+            ctx.host_with_path_data(Some(limits), std::path::Path::new(&self.target))?
         } else {
             ctx.host(Some(limits))?
         };

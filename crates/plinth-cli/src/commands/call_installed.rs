@@ -1,14 +1,18 @@
 //! `plinth call ID EXPORT …` for an installed plugin: requires it enabled, and runs it
-//! through the manager with the grants and settings of its `plugins.toml` entry.
+//! through the manager with the grants and settings of its `plugins.toml` entry. The
+//! manager reads the plugin's folder once and checks it before anything runs: its signature
+//! (under `[security] require_signatures`), and for an installed plugin the digest
+//! `plinth.lock` pins and the key its id is pinned to (docs/design/0034).
 
 use plinth_host::Limits;
 use plinth_manager::state::PluginsSection;
-use plinth_manager::{Manager, ManagerError};
+use plinth_manager::{Manager, ManagerError, SignatureCheck};
 use plinth_manifest::diagnostic::ToDiagnostic;
 use serde_json::{Value, json};
 
 use crate::commands::call::call_failure;
 use crate::commands::installed::{inventory, read_state, state_file};
+use crate::commands::package_support::policy;
 use crate::context::Context;
 use crate::output::{Failure, Outcome, json_text};
 
@@ -33,7 +37,8 @@ pub fn call_installed(
     };
     let mut builder = Manager::builder(host)
         .base_dir(state_file(ctx).base_dir())
-        .inventory(inventory(ctx));
+        .inventory(inventory(ctx))
+        .signatures(SignatureCheck::in_home(&ctx.home, policy(ctx, false)));
     if let Some(tenant) = &ctx.tenant {
         builder = builder.tenant(tenant.clone());
     }

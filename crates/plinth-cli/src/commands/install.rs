@@ -1,11 +1,21 @@
-//! `plinth install PATH|ID[@VERSION]|oci://REF [--allow-unsigned]`: verify and install a
-//! plugin directory, a `.plinth` package, an index entry or an OCI artifact into the user
-//! plugin directory. Never enables or grants anything.
+//! `plinth install PATH|ID[@VERSION]|oci://REF [--allow-unsigned] [--replace]`: verify and
+//! install a plugin directory, a `.plinth` package, an index entry or an OCI artifact into
+//! the user plugin directory. Never enables or grants anything.
+//!
+//! A plugin id keeps its identity (docs/design/0034): a package claiming an installed id
+//! from another origin or signer is refused (`identity-changed`) unless `--replace`; a
+//! replacement, and a reinstall after `uninstall`, resets the id's enablement and grants in
+//! `plugins.toml` before the new files are written, so the operator reviews them again.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use clap::Args;
-use plinth_package::{InstallOptions, Installed, Verification, install_path};
+use plinth_manager::state::{PluginEntry, ReviewReset, StateFile};
+use plinth_manifest::diagnostic::{Diagnostic, Severity, ToDiagnostic};
+use plinth_package::{
+    BeforeWrite, Continuity, InstallOptions, Installed, ReplacePolicy, Verification, install_path,
+};
 use plinth_registry::reference::OCI_SCHEME;
 use plinth_registry::{
     InstallError, OciClient, OciReference, PreReleases, PrivateAddresses, RegistryClient, SizeCaps,
@@ -13,6 +23,7 @@ use plinth_registry::{
 };
 use serde_json::json;
 
+use crate::commands::installed::{read_state, state_file};
 use crate::commands::package_support::{home, policy};
 use crate::commands::search::index_location;
 use crate::context::Context;
@@ -30,6 +41,10 @@ pub struct InstallArgs {
     /// Install even without a signature (a signature that is present must still verify).
     #[arg(long)]
     allow_unsigned: bool,
+    /// Replace an installed plugin of the same id from another source or signer; it is
+    /// then disabled and its grants are reset for review.
+    #[arg(long)]
+    replace: bool,
     /// The index for `ID[@VERSION]` [default: host config `[registry] index`].
     #[arg(long, value_name = "URL|PATH")]
     index: Option<String>,
@@ -51,7 +66,12 @@ impl InstallArgs {
     }
 
     fn install(self, ctx: &Context) -> Result<Outcome, Failure> {
-        let opts = InstallOptions::new(policy(ctx, self.allow_unsigned));
+        let mut opts = InstallOptions::new(policy(ctx, self.allow_unsigned));
+        if self.replace {
+            opts.replace = ReplacePolicy::Replace;
+        }
+        let (hook, reset) = review_hook(state_file(ctx));
+        opts.before_write = Some(hook);
         let installed = if self.target.starts_with(OCI_SCHEME) {
             self.install_oci(ctx, &opts)?
         } else if Path::new(&self.target).exists() || !looks_like_spec(&self.target) {
@@ -59,7 +79,12 @@ impl InstallArgs {
         } else {
             self.install_indexed(ctx, &opts)?
         };
-        Ok(report(&ctx.printer, &installed))
+        let reset = reset.lock().unwrap_or_else(|p| p.into_inner()).take();
+        Ok(report(
+            &ctx.printer,
+            &installed,
+            &Review::read(ctx, &installed, reset),
+        ))
     }
 
     fn transport(&self) -> Transport {
@@ -112,11 +137,97 @@ fn install_failure(error: InstallError) -> Failure {
     }
 }
 
-/// Prints what an install did: the version, digest and signer, the capabilities it requests
-/// and the `plinth grant` command that would grant them.
-pub fn report(printer: &Printer, installed: &Installed) -> Outcome {
+/// The step every install runs before writing (see [`BeforeWrite`]): when the plugin is new
+/// under its id or replaces another identity, its `plugins.toml` entry (if any) is disabled
+/// and its grants are removed. What was reset is left in the returned cell.
+pub fn review_hook(state: StateFile) -> (BeforeWrite, Arc<Mutex<Option<ReviewReset>>>) {
+    let reset = Arc::new(Mutex::new(None));
+    let cell = reset.clone();
+    let hook = BeforeWrite::new(move |id, continuity| {
+        if !continuity.needs_review() {
+            return Ok(());
+        }
+        let done = reset_review(&state, id.as_str())?;
+        *cell.lock().unwrap_or_else(|p| p.into_inner()) = done;
+        Ok(())
+    });
+    (hook, reset)
+}
+
+/// Disables `id` and removes its grants in `state`, if it has an entry there (nothing is
+/// written otherwise). Returns what was taken back.
+pub fn reset_review(state: &StateFile, id: &str) -> Result<Option<ReviewReset>, Diagnostic> {
+    let has_entry = state
+        .load()
+        .map_err(|e| e.to_diagnostic())?
+        .section
+        .entry(id)
+        .is_some();
+    if !has_entry {
+        return Ok(None);
+    }
+    state
+        .update(|doc| doc.reset_review(id))
+        .map_err(|e| e.to_diagnostic())
+}
+
+/// The enablement and grants of an installed plugin after the install, as `plugins.toml`
+/// has them, and what the install reset.
+pub struct Review {
+    /// The plugin's entry; `None` when it has none (not enabled, nothing granted).
+    entry: Option<PluginEntry>,
+    /// Why the state could not be read, if it could not.
+    unreadable: Option<Diagnostic>,
+    reset: Option<ReviewReset>,
+}
+
+impl Review {
+    pub fn read(ctx: &Context, installed: &Installed, reset: Option<ReviewReset>) -> Review {
+        match read_state(ctx) {
+            Ok(section) => Review {
+                entry: section.entry(installed.id.as_str()).cloned(),
+                unreadable: None,
+                reset,
+            },
+            Err(diagnostic) => Review {
+                entry: None,
+                unreadable: Some(diagnostic.with_severity(Severity::Warning)),
+                reset,
+            },
+        }
+    }
+
+    fn enabled(&self) -> Option<bool> {
+        match (&self.entry, &self.unreadable) {
+            (_, Some(_)) => None,
+            (Some(entry), None) => Some(entry.enabled),
+            (None, None) => Some(false),
+        }
+    }
+
+    fn grants(&self) -> Vec<String> {
+        self.entry
+            .as_ref()
+            .map(|e| e.grants.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Prints what an install did: the version, digest and signer, whether it continues,
+/// replaces or is new under its id (and what that reset), the capabilities it requests
+/// with the ones granted, the `plinth grant` command for the rest, and whether it is
+/// enabled, as `plugins.toml` has it now.
+pub fn report(printer: &Printer, installed: &Installed, review: &Review) -> Outcome {
     let requested: Vec<String> = installed.requested.iter().map(|g| g.to_string()).collect();
-    let grant_command = grant_command(installed, &requested);
+    let granted = review.grants();
+    let ungranted: Vec<String> = requested
+        .iter()
+        .filter(|g| !granted.contains(g))
+        .cloned()
+        .collect();
+    let grant_command = grant_command(installed, &ungranted);
+    let mut diagnostics = installed.warnings.clone();
+    diagnostics.extend(review.unreadable.clone());
     if printer.json {
         printer.json_doc(&json!({
             "ok": true,
@@ -125,15 +236,19 @@ pub fn report(printer: &Printer, installed: &Installed) -> Outcome {
             "digest": installed.digest.to_string(),
             "dir": installed.dir,
             "signer": installed.verification.signer(),
+            "key": installed.verification.key().map(|k| k.to_string()),
             "replaced": installed.replaced.as_ref().map(|e| e.version.to_string()),
+            "continuity": installed.continuity.as_str(),
+            "review_reset": review.reset,
             "requested_capabilities": requested,
-            "enabled": false,
+            "enabled": review.enabled(),
+            "grants": granted,
             "grant_command": grant_command,
-            "diagnostics": installed.warnings,
+            "diagnostics": diagnostics,
         }));
         return Outcome::Ok;
     }
-    printer.diagnostics_text(&installed.warnings);
+    printer.diagnostics_text(&diagnostics);
     let signed = match &installed.verification {
         Verification::Trusted { name, .. } => format!("signed by `{name}`"),
         Verification::Unsigned => "UNSIGNED".to_owned(),
@@ -150,30 +265,67 @@ pub fn report(printer: &Printer, installed: &Installed) -> Outcome {
         installed.digest,
         installed.dir.display()
     ));
-    match &grant_command {
-        None => printer.line("it requests no capabilities."),
-        Some(command) => {
-            printer.line("it requests these capabilities (none is granted yet):");
-            for grant in &requested {
-                printer.line(format!("  {grant}"));
+    if let Some(reset) = &review.reset {
+        let why = match installed.continuity {
+            Continuity::Replaced => "it replaces a plugin of this id from another source or signer",
+            _ => "it is a new install of an id plugins.toml already had",
+        };
+        let grants = if reset.grants.is_empty() {
+            "none".to_owned()
+        } else {
+            reset.grants.join(", ")
+        };
+        printer.line(format!(
+            "{why}: its enablement ({}) and grants ({grants}) were reset for review",
+            if reset.was_enabled {
+                "was enabled"
+            } else {
+                "was disabled"
             }
+        ));
+    }
+    if requested.is_empty() {
+        printer.line("it requests no capabilities.");
+    } else {
+        if granted.is_empty() {
+            printer.line("it requests these capabilities (none is granted yet):");
+        } else {
+            printer.line("it requests these capabilities:");
+        }
+        for grant in &requested {
+            let mark = if granted.contains(grant) {
+                " (granted)"
+            } else {
+                ""
+            };
+            printer.line(format!("  {grant}{mark}"));
+        }
+        if let Some(command) = &grant_command {
             printer.line("review them, then grant what you accept:");
             printer.line(format!("  {command}"));
         }
     }
-    printer.line(format!(
-        "it is not enabled: `plinth enable {}`",
-        installed.id
-    ));
+    match review.enabled() {
+        Some(true) => printer.line(format!(
+            "it is enabled (plugins.toml): `plinth disable {}` to stop it",
+            installed.id
+        )),
+        Some(false) => printer.line(format!(
+            "it is not enabled: `plinth enable {}`",
+            installed.id
+        )),
+        None => printer.line("its enablement is unknown: plugins.toml cannot be read"),
+    }
     Outcome::Ok
 }
 
-/// The exact `plinth grant` command that would grant everything requested.
-fn grant_command(installed: &Installed, requested: &[String]) -> Option<String> {
-    if requested.is_empty() {
+/// The exact `plinth grant` command that would grant `grants` (the requested ones not yet
+/// granted).
+fn grant_command(installed: &Installed, grants: &[String]) -> Option<String> {
+    if grants.is_empty() {
         return None;
     }
-    let quoted: Vec<String> = requested.iter().map(|g| shell_quote(g)).collect();
+    let quoted: Vec<String> = grants.iter().map(|g| shell_quote(g)).collect();
     Some(format!(
         "plinth grant {} {}",
         installed.id,

@@ -128,11 +128,16 @@ fn author_to_user_round_trip() {
     let run = s.run(&["--json", "uninstall", "example.hello"]);
     assert_eq!(
         run.json(),
-        json!({"ok": true, "id": "example.hello", "version": "0.1.0"})
+        json!({"ok": true, "id": "example.hello", "version": "0.1.0", "review_reset": null})
     );
     assert!(!plugin_dir.exists());
     let lock = fs::read_to_string(s.home.join("plinth.lock")).unwrap();
-    assert!(!lock.contains("example.hello"), "{lock}");
+    assert!(!lock.contains("[plugins.\"example.hello\"]"), "{lock}");
+    // The key pin stays (design record 0034).
+    assert!(
+        lock.contains(&format!("\"example.hello\" = \"{key}\"")),
+        "{lock}"
+    );
     let run = s.run(&["--json", "uninstall", "example.hello"]);
     assert_eq!(
         (run.code, run.first_code().as_str()),
@@ -232,7 +237,17 @@ fn refused_installs_have_their_codes_and_leave_the_home_unchanged() {
 
     // `--allow-unsigned`, or the host config, lets an unsigned package in; a bad signature
     // stays refused.
+    // An unsigned package never continues a signed plugin: without `--replace` it is
+    // another identity.
     let run = s.run(&["--json", "install", "--allow-unsigned", "unsigned.plinth"]);
+    assert_eq!(run.first_code(), "identity-changed");
+    let run = s.run(&[
+        "--json",
+        "install",
+        "--allow-unsigned",
+        "--replace",
+        "unsigned.plinth",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.json()["signer"], json!(null));
     let run = s.run(&["--json", "install", "--allow-unsigned", "tampered.plinth"]);

@@ -16,6 +16,7 @@ mod cli;
 mod consent;
 mod conventions;
 mod distribution;
+mod identity;
 mod languages;
 mod manage;
 mod new_build;

@@ -105,11 +105,24 @@ impl Manager {
         slot: &Slot,
         fingerprint: String,
     ) -> Result<Active, Diagnostic> {
-        let vouched = match &self.shared.signatures {
-            Some(check) => check
-                .check(source)
-                .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?,
-            None => None,
+        // A plugin folder is read once and checked, and those bytes are loaded; a bare
+        // component is checked, then loaded and compared with what the check covered.
+        let (verified, vouched) = match &self.shared.signatures {
+            Some(check) if source.is_dir() => (
+                Some(
+                    check
+                        .verify_dir(source)
+                        .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?,
+                ),
+                None,
+            ),
+            Some(check) => (
+                None,
+                check
+                    .check_component(source)
+                    .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?,
+            ),
+            None => (None, None),
         };
         let grants = entry
             .grants
@@ -126,11 +139,17 @@ impl Manager {
             options = options.with_tenant(tenant.clone());
         }
         options = options.with_args(self.shared.program_args.iter().cloned());
-        let plugin = self
-            .shared
-            .host
-            .load_with(source, options)
-            .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?;
+        let host = &self.shared.host;
+        let loaded = match &verified {
+            Some(verified) => {
+                if let Some(signer) = verified.verification().signer() {
+                    tracing::debug!(plugin = %entry.id, signer, "signature verified");
+                }
+                host.load_manifest_bytes(verified.manifest().clone(), verified.component(), options)
+            }
+            None => host.load_with(source, options),
+        };
+        let plugin = loaded.map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?;
         self.shared.loads.fetch_add(1, Ordering::Relaxed);
         if plugin.id() != entry.id && plugin.manifest().is_some() {
             return Err(Diagnostic::new(

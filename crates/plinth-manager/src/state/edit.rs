@@ -143,6 +143,32 @@ impl<'a> StateDoc<'a> {
         Ok(added)
     }
 
+    /// Takes back the operator's review of `id`: `enabled = false` and no grants (settings
+    /// and the rest of the entry stay). For a plugin that is new or replaced under an id
+    /// that had an entry (docs/design/0034). Returns what was taken back; `None` when `id`
+    /// has no entry (none is created).
+    pub fn reset_review(&mut self, id: &str) -> Result<Option<ReviewReset>, StateError> {
+        let path = self.path.to_path_buf();
+        let Some(entry) = self.entry_mut(id)? else {
+            return Ok(None);
+        };
+        let was_enabled = entry
+            .get("enabled")
+            .and_then(Item::as_bool)
+            .unwrap_or(false);
+        set_keeping_decor(entry, "enabled", Value::from(false));
+        let array = grants_array(entry, &path)?;
+        let grants = array
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        array.clear();
+        Ok(Some(ReviewReset {
+            was_enabled,
+            grants,
+        }))
+    }
+
     /// Removes grant strings; returns the ones that were present.
     pub fn remove_grants(
         &mut self,
@@ -166,6 +192,15 @@ impl<'a> StateDoc<'a> {
         }
         Ok(removed)
     }
+}
+
+/// What [`StateDoc::reset_review`] took back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReviewReset {
+    /// Whether the plugin was enabled.
+    pub was_enabled: bool,
+    /// The grants it had.
+    pub grants: Vec<String>,
 }
 
 fn not_table(path: &Path) -> StateError {

@@ -18,7 +18,7 @@ use plinth_manifest::FileMode;
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use toml_edit::{DocumentMut, Item, Table};
 
-pub use edit::StateDoc;
+pub use edit::{ReviewReset, StateDoc};
 pub use model::{InstanceMode, PluginEntry, PluginsSection, SCHEMA_VERSION, WatchSeed};
 
 use migrate::Migration;

@@ -314,3 +314,26 @@ fn an_implicit_version_0_table_gets_its_header() {
         "{written}"
     );
 }
+
+#[test]
+fn reset_review_disables_and_empties_the_grants_only() {
+    let (_dir, file) = file_with(&V1.replace("enabled = false", "enabled = true"));
+    let reset = file
+        .update(|doc| doc.reset_review("example.hello"))
+        .unwrap();
+    assert_eq!(
+        reset,
+        Some(ReviewReset {
+            was_enabled: true,
+            grants: vec!["log".into(), "config".into()],
+        })
+    );
+    let text = std::fs::read_to_string(file.path()).unwrap();
+    // Only those two lines changed; comments, settings and unknown keys stay.
+    let expected = V1.replace("grants = [\"log\", \"config\"]", "grants = []");
+    assert_eq!(text, expected);
+    // No entry, none created.
+    let none = file.update(|doc| doc.reset_review("absent")).unwrap();
+    assert_eq!(none, None);
+    assert_eq!(std::fs::read_to_string(file.path()).unwrap(), expected);
+}

@@ -255,3 +255,116 @@ fn an_installed_package_signature_covers_its_folder() {
     assert_eq!(event.serving.as_deref(), Some("1.0.0"));
     assert_eq!(run(&manager, ID, "version").unwrap(), "v1");
 }
+
+/// Installs `(version, component)` of the plugin into `home`, packed and signed by `key`
+/// (or unsigned, allowed for this install).
+fn install_version(home: &Home, (version, component): (&str, &str), key: Option<&SecretKey>) {
+    let author = tempfile::tempdir().unwrap();
+    let source = plugin_dir(author.path(), ID, version, component);
+    let packed = pack(&source).unwrap();
+    let signature = key.map(|k| k.sign(&packed.package.subject()).to_text());
+    let mut options = InstallOptions::new(SignaturePolicy::Require);
+    if key.is_none() {
+        options.policy = SignaturePolicy::AllowUnsigned;
+    }
+    install_bytes(
+        home,
+        &packed.bytes,
+        signature.as_deref().map(str::as_bytes),
+        &options,
+    )
+    .unwrap();
+}
+
+fn installed_manager(home: &Home) -> Manager {
+    let manager = Manager::builder(host())
+        .signatures(SignatureCheck::in_home(
+            home.root(),
+            SignaturePolicy::Require,
+        ))
+        .plugin_dirs(PluginDirs::user_only(home.plugins_dir()))
+        .build();
+    manager.apply(&section(vec![entry_by_id(ID)]));
+    manager
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn an_installed_plugin_must_be_what_plinth_lock_pins_at_every_load() {
+    let home_dir = home_trusting_alice();
+    let home = Home::new(home_dir.path());
+    install_version(&home, RELOAD_VERSIONS[0], Some(&alice()));
+    let installed = home.plugins_dir().join(ID);
+    let old = home_dir.path().join("old-1.0.0");
+    copy_dir(&installed, &old);
+    install_version(&home, RELOAD_VERSIONS[1], Some(&alice()));
+    let manager = installed_manager(&home);
+    assert_eq!(manager.status(ID), Some(Status::Ready));
+    assert_eq!(run(&manager, ID, "version").unwrap(), "v2");
+
+    // The older version, validly signed by the same key, copied over the pinned one.
+    let mut rx = manager.subscribe();
+    std::fs::remove_dir_all(&installed).unwrap();
+    copy_dir(&old, &installed);
+    assert!(!manager.reload(ID));
+    let event = last_event(&mut rx, ID);
+    assert_eq!(refused_with(&event), Code::DigestMismatch);
+    assert_eq!(event.serving.as_deref(), Some("2.0.0"));
+    assert_eq!(run(&manager, ID, "version").unwrap(), "v2");
+    // A manager started now loads nothing.
+    let fresh = installed_manager(&home);
+    let Some(Status::Error(d)) = fresh.status(ID) else {
+        panic!("{:?}", fresh.status(ID))
+    };
+    assert_eq!(d.code, Code::DigestMismatch, "{d}");
+    assert!(fresh.serving_version(ID).is_none());
+}
+
+#[test]
+fn an_installed_plugin_must_be_signed_by_the_key_its_id_is_pinned_to() {
+    let home_dir = home_trusting_alice();
+    let home = Home::new(home_dir.path());
+    install_version(&home, RELOAD_VERSIONS[0], Some(&alice()));
+    let manager = installed_manager(&home);
+    assert_eq!(manager.status(ID), Some(Status::Ready));
+
+    // The same bytes, re-signed by another trusted key: the signature verifies and the
+    // digest is the pinned one, but the id is pinned to alice.
+    let mut trust = TrustStore::load(&home.trust_store_path()).unwrap();
+    trust.add("mallory", mallory().public_key()).unwrap();
+    trust.save(&home.trust_store_path()).unwrap();
+    let installed = home.plugins_dir().join(ID);
+    let packed = pack(&installed).unwrap();
+    std::fs::write(
+        installed.join(plinth_package::INSTALLED_SIGNATURE),
+        mallory().sign(&packed.package.subject()).to_text(),
+    )
+    .unwrap();
+    let mut rx = manager.subscribe();
+    assert!(!manager.reload(ID));
+    assert_eq!(
+        refused_with(&last_event(&mut rx, ID)),
+        Code::IdentityChanged
+    );
+
+    // A plugin installed unsigned (on purpose) is vouched for by its digest pin, even
+    // under `Require`; the same folder not in the lockfile is `unsigned`.
+    let home_dir = home_trusting_alice();
+    let home = Home::new(home_dir.path());
+    install_version(&home, RELOAD_VERSIONS[0], None);
+    let manager = installed_manager(&home);
+    assert_eq!(manager.status(ID), Some(Status::Ready));
+    std::fs::remove_file(home.lockfile_path()).unwrap();
+    let manager = installed_manager(&home);
+    let Some(Status::Error(d)) = manager.status(ID) else {
+        panic!("{:?}", manager.status(ID))
+    };
+    assert_eq!(d.code, Code::Unsigned, "{d}");
+}

@@ -7,9 +7,9 @@ use std::path::Path;
 use crate::common::*;
 use plinth_manifest::{Code, PluginId};
 use plinth_package::{
-    Home, INSTALLED_SIGNATURE, InstallOptions, LayoutEntry, SecretKey, SignaturePolicy, TrustStore,
-    Verification, check_installed, install_bytes, install_path, pack, package_signature_path,
-    uninstall,
+    Continuity, Home, INSTALLED_SIGNATURE, InstallOptions, LayoutEntry, ReplacePolicy, SecretKey,
+    SignaturePolicy, TrustStore, Verification, check_installed, install_bytes, install_path, pack,
+    package_signature_path, uninstall,
 };
 
 struct World {
@@ -203,9 +203,11 @@ fn install_replace_restore_and_uninstall() {
     // Installing does not enable: no state file is written.
     assert!(!w.home.root().join("plugins.toml").exists());
 
-    // Restoring the locked package passes; another version or other bytes do not.
+    // Restoring the locked package (from the source it records) passes; another version or
+    // other bytes do not.
     let mut pinned = require();
     pinned.expect = Some(entry.clone());
+    pinned.source = Some(entry.source.clone());
     let sig = w.alice.sign(&v1.package.subject()).to_text();
     install_bytes(&w.home, &v1.bytes, Some(sig.as_bytes()), &pinned).unwrap();
     let v2 = pack(plugin_dir("example.hello", "0.2.0").path()).unwrap();
@@ -244,9 +246,13 @@ fn install_replace_restore_and_uninstall() {
     fs::write(&readme, original).unwrap();
     assert!(check_installed(&w.home, &id).is_ok());
 
-    // A new version replaces the old one in place.
-    let replaced = install_bytes(&w.home, &v2.bytes, Some(sig2.as_bytes()), &require()).unwrap();
+    // A new version from the same folder, signed by the same key, replaces the old one in
+    // place: an update.
+    let mut update = require();
+    update.source = Some(work.path().join("hello-0.2.0.plinth").display().to_string());
+    let replaced = install_bytes(&w.home, &v2.bytes, Some(sig2.as_bytes()), &update).unwrap();
     assert_eq!(replaced.replaced.unwrap().version.to_string(), "0.1.0");
+    assert_eq!(replaced.continuity, Continuity::Same);
     assert!(
         fs::read_to_string(dir.join("plugin.toml"))
             .unwrap()
@@ -482,7 +488,11 @@ fn installed_plugins_verify_by_their_kept_signature() {
         Code::UntrustedKey
     );
     entry.sign(&w.alice).unwrap();
-    install_path(&w.home, src.path(), &require()).unwrap();
+    // From another folder than the package install: a replacement, on purpose.
+    let mut replace = require();
+    replace.replace = ReplacePolicy::Replace;
+    let installed = install_path(&w.home, src.path(), &replace).unwrap();
+    assert_eq!(installed.continuity, Continuity::Replaced);
     assert!(!dir.join(INSTALLED_SIGNATURE).exists());
     assert_eq!(verify_now().unwrap().signer(), Some("alice"));
 

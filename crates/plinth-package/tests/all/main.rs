@@ -10,4 +10,5 @@
 mod common;
 
 mod archive;
+mod identity;
 mod install;

@@ -128,3 +128,12 @@ pub fn isolate_system_dir(home: &Path) {
     )
     .unwrap();
 }
+
+/// Adds `[security] require_signatures = false` to the home's `config.toml`, for tests of
+/// unsigned plugin folders placed in the plugin directory by hand.
+pub fn allow_unsigned(home: &Path) {
+    let path = home.join("config.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap_or_default();
+    config.push_str("\n[security]\nrequire_signatures = false\n");
+    std::fs::write(path, config).unwrap();
+}

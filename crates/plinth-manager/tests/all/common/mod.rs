@@ -208,8 +208,10 @@ pub fn wait_for_serving(
 pub fn install(home: &plinth_package::Home, id: &str, (version, component): (&str, &str)) {
     let author = tempfile::tempdir().unwrap();
     let dir = plugin_dir(author.path(), id, version, component);
-    let options =
+    let mut options =
         plinth_package::InstallOptions::new(plinth_package::SignaturePolicy::AllowUnsigned);
+    // Every version from one author's folder: updates of the same plugin (design 0034).
+    options.source = Some(format!("/authors/{id}/{version}"));
     plinth_package::install_dir(home, &dir, &options).unwrap();
 }
 
