@@ -235,7 +235,7 @@ impl Plugin {
         let results: Vec<_> = func.results().collect();
         let result_bytes = self.inner.ctx.limits.result_bytes;
         Ok(DynamicCall {
-            lift_fuel: result_budget::lift_fuel(results.iter().cloned(), result_bytes),
+            lift_fuel: result_budget::lift_fuel(func.lift_ratio, result_bytes),
             result_bytes,
             params: self.params_from_json(func, args)?,
             result_count: results.len(),
@@ -279,14 +279,15 @@ impl Plugin {
     /// A new Store for one instance's life, with the memory limiter installed.
     pub(crate) fn new_store(&self) -> Store<StoreState> {
         let ctx = self.inner.ctx.clone();
-        let ctx_limits_result_bytes = ctx.limits.result_bytes;
         let mut store = Store::new(&self.inner.host.engine, StoreState::new(ctx));
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_trap();
         // Typed results and host calls' arguments lift without amplification: one unit of
         // hostcall fuel is about one host byte.
-        let lift_budget = usize::try_from(ctx_limits_result_bytes).unwrap_or(usize::MAX);
-        store.set_hostcall_fuel(lift_budget);
+        store.set_hostcall_fuel(result_budget::lift_fuel(
+            1.0,
+            self.inner.ctx.limits.result_bytes,
+        ));
         store
     }
 

@@ -20,6 +20,9 @@ pub struct ExportedFunc {
     /// [`Self::qualified_name`], built once at load: calls clone this instead of
     /// formatting a new `String` each time.
     pub(crate) qualified: Arc<str>,
+    /// The results' weight for the result budget ([`crate::result_budget::lift_ratio`]),
+    /// computed once at load.
+    pub(crate) lift_ratio: f64,
 }
 
 impl std::fmt::Debug for ExportedFunc {
@@ -41,12 +44,14 @@ impl ExportedFunc {
             Some(interface) => format!("{interface}#{name}").into(),
             None => name.as_str().into(),
         };
+        let lift_ratio = crate::result_budget::results_ratio(ty.results());
         Self {
             interface,
             name,
             index,
             ty,
             qualified,
+            lift_ratio,
         }
     }
 

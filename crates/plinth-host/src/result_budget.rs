@@ -129,13 +129,16 @@ pub(crate) fn lift_ratio(ty: &Type) -> f64 {
     }
 }
 
-/// The hostcall fuel a call whose results are `results` gets for a result budget of
-/// `budget` bytes.
-pub(crate) fn lift_fuel(results: impl Iterator<Item = Type>, budget: u64) -> usize {
-    let ratio = results.map(|ty| lift_ratio(&ty)).fold(1.0, f64::max);
-    let fuel = budget as f64 / ratio;
+/// The largest [`lift_ratio`] of a function's results (at least 1).
+pub(crate) fn results_ratio(results: impl Iterator<Item = Type>) -> f64 {
+    results.map(|ty| lift_ratio(&ty)).fold(1.0, f64::max)
+}
+
+/// The hostcall fuel a call whose results weigh `ratio` ([`results_ratio`]) gets for a
+/// result budget of `budget` bytes.
+pub(crate) fn lift_fuel(ratio: f64, budget: u64) -> usize {
     // `as` saturates: a budget past usize's range is usize::MAX.
-    fuel as usize
+    (budget as f64 / ratio) as usize
 }
 
 /// Host bytes left for the JSON form of a result; each node converted is charged what it
