@@ -49,6 +49,9 @@ enum Command {
     Search(commands::search::SearchArgs),
     Push(commands::push::PushArgs),
     Pull(commands::pull::PullArgs),
+    Tool(commands::tool::ToolArgs),
+    Hook(commands::tool::HookArgs),
+    Test(commands::test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,9 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(args) => args.run(&ctx),
         Command::Call(args) => args.run(&ctx),
+        Command::Tool(args) => args.run(&ctx),
+        Command::Hook(args) => args.run(&ctx),
+        Command::Test(args) => args.run(&ctx),
         Command::Show(args) => args.run(&ctx),
         Command::New(args) => args.run(&ctx),
         Command::Build(args) => args.run(&ctx),

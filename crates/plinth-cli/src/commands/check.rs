@@ -57,6 +57,7 @@ impl CheckArgs {
                 "ok": ok,
                 "plugin": plugin_id,
                 "digest": loaded.as_ref().ok().map(|p| p.digest().to_string()),
+                "kinds": loaded.as_ref().ok().map(|p| p.kinds()),
                 "signature": signature.as_ref().map(|(status, _)| status),
                 "diagnostics": diagnostics,
             }));
@@ -69,6 +70,10 @@ impl CheckArgs {
                     plugin.digest(),
                     plugin.exports().iter().count()
                 ));
+                let kinds: Vec<&str> = plugin.kinds().iter().map(|k| k.as_str()).collect();
+                if !kinds.is_empty() {
+                    printer.line(format!("provides: {}", kinds.join(", ")));
+                }
                 if let Some((status, _)) = &signature {
                     printer.line(format!(
                         "signature: {}",

@@ -17,6 +17,7 @@ mod consent;
 mod conventions;
 mod distribution;
 mod identity;
+mod kinds;
 mod languages;
 mod manage;
 mod new_build;
