@@ -163,6 +163,11 @@ codes! {
     /// A package claims the id of an installed plugin from another origin or signer, or an
     /// installed plugin is signed by another key than the one its id is pinned to.
     IdentityChanged => "identity-changed",
+    /// A WIT package directory or `.wit` file does not parse or does not resolve.
+    InvalidWit => "invalid-wit",
+    /// `plinth wit diff --deny-breaking`: a change breaks plugins built on the old WIT
+    /// when a host serves the new one.
+    BreakingWitChange => "breaking-wit-change",
 }
 
 impl Code {
@@ -336,7 +341,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 41);
+        assert_eq!(Code::ALL.len(), 43);
     }
 
     /// Every code a user can see is explained in the user guide's table.
