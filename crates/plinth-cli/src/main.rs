@@ -49,6 +49,7 @@ enum Command {
     Search(commands::search::SearchArgs),
     Push(commands::push::PushArgs),
     Pull(commands::pull::PullArgs),
+    Wit(commands::wit::WitArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +89,7 @@ fn main() -> ExitCode {
         Command::Search(args) => args.run(&ctx),
         Command::Push(args) => args.run(&ctx),
         Command::Pull(args) => args.run(&ctx),
+        Command::Wit(args) => args.run(&ctx),
     };
     output::stdout_failure(outcome).exit_code()
 }

@@ -80,16 +80,21 @@ impl WitSet {
     /// is only named in messages.
     pub fn decode(bytes: &[u8], path: impl AsRef<Path>) -> Result<WitSet, WitError> {
         let path = path.as_ref();
+        WitSet::decode_as(bytes, path, format!("`{}`", path.display()))
+    }
+
+    /// [`WitSet::decode`], calling the bytes `what` in errors.
+    pub(crate) fn decode_as(bytes: &[u8], path: &Path, what: String) -> Result<WitSet, WitError> {
         // The layer field after the magic and version: 1 for a component, 0 for a core
         // module (which would decode as a component with an empty world).
         if bytes.starts_with(WASM_MAGIC) && bytes.get(6..8) == Some(&[0, 0]) {
             return Err(WitError::NotAComponent {
-                what: format!("`{}`", path.display()),
+                what,
                 message: "it is a core WebAssembly module".into(),
             });
         }
         let decoded = wit_component::decode(bytes).map_err(|e| WitError::NotAComponent {
-            what: format!("`{}`", path.display()),
+            what,
             message: format!("{e:#}"),
         })?;
         let (resolve, origin) = match decoded {

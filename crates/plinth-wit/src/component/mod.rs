@@ -3,6 +3,7 @@
 //! but not its function bodies, so it takes about as long as reading the bytes.
 
 use std::fmt;
+use std::path::Path;
 
 use serde::Serialize;
 use wit_parser::{Function, Resolve, Type, TypeDefKind, WorldId, WorldItem, WorldKey};
@@ -85,6 +86,21 @@ pub enum Problem {
         /// The innermost named type that differs, when the signatures read the same.
         difference: Option<TypeDifference>,
     },
+    /// The component imports an interface of a served package that the host does not serve
+    /// on its semver track.
+    UnservedInterface {
+        /// The imported interface: `plinth:host/log@0.2.0`.
+        interface: String,
+    },
+    /// The component imports a function that the served interface lacks.
+    UnservedFunction {
+        /// The imported interface.
+        interface: String,
+        /// The function.
+        function: String,
+        /// The signature the component imports it with.
+        found: String,
+    },
 }
 
 /// A named type that differs between what is required and what is exported.
@@ -137,6 +153,19 @@ impl fmt::Display for Problem {
                 }
                 Ok(())
             }
+            Problem::UnservedInterface { interface } => write!(
+                f,
+                "the component imports `{interface}`, which this host does not serve"
+            ),
+            Problem::UnservedFunction {
+                interface,
+                function,
+                found,
+            } => write!(
+                f,
+                "the component imports `{interface}#{function}: {found}`, which this host's \
+                 `{interface}` lacks"
+            ),
         }
     }
 }
@@ -144,14 +173,14 @@ impl fmt::Display for Problem {
 impl Component {
     /// Decodes the type of the component in `bytes`.
     pub fn decode(bytes: &[u8]) -> Result<Component, WitError> {
-        let set = WitSet::decode(bytes, "the component")?;
+        let set = WitSet::decode_as(bytes, Path::new("component.wasm"), "the input".into())?;
         match set.origin() {
             Origin::Component(world) => Ok(Component {
                 world,
                 resolve: set.into_resolve(),
             }),
             Origin::Package(_) => Err(WitError::NotAComponent {
-                what: "the file".into(),
+                what: "the input".into(),
                 message: "it is a WIT package encoded as wasm".into(),
             }),
         }
@@ -263,6 +292,57 @@ impl Component {
         Ok(problems)
     }
 
+    /// Checks that `served` has everything the component imports from served packages: each
+    /// interface on its semver track, each function with the same type (a
+    /// [`Problem::MistypedFunction`] gives the served signature as expected). Imports of
+    /// other packages (WASI, an application's own interfaces) are not checked here.
+    pub fn check_imports(&self, served: &Served) -> Vec<Problem> {
+        let resolve = served.resolve();
+        let mut problems = Vec::new();
+        for item in self.resolve.worlds[self.world].imports.values() {
+            let WorldItem::Interface { id, .. } = item else {
+                continue;
+            };
+            let Some(name) = self.resolve.id_of(*id) else {
+                continue;
+            };
+            let Some(serving) = served_on_track(served, &name) else {
+                if serves_package_of(served, &name) {
+                    problems.push(Problem::UnservedInterface { interface: name });
+                }
+                continue;
+            };
+            for (key, imported) in &self.resolve.interfaces[*id].functions {
+                let function = crate::print::function_name(&self.resolve, imported);
+                let found = signature(&self.resolve, imported);
+                match resolve.interfaces[serving].functions.get(key) {
+                    None => problems.push(Problem::UnservedFunction {
+                        interface: name.clone(),
+                        function,
+                        found,
+                    }),
+                    Some(provided)
+                        if signature_structure(resolve, provided)
+                            != signature_structure(&self.resolve, imported) =>
+                    {
+                        problems.push(Problem::MistypedFunction {
+                            interface: name.clone(),
+                            function,
+                            expected: signature(resolve, provided),
+                            found,
+                            difference: first_difference(
+                                (resolve, provided),
+                                (&self.resolve, imported),
+                            ),
+                        });
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        problems
+    }
+
     /// The highest exported version of interface `name` on its semver track.
     fn export_on_track(&self, name: &str) -> Option<wit_parser::InterfaceId> {
         self.exported_interfaces()
@@ -289,6 +369,27 @@ impl Component {
                 _ => None,
             })
     }
+}
+
+/// The highest served version of interface `name` on its semver track.
+fn served_on_track(served: &Served, name: &str) -> Option<wit_parser::InterfaceId> {
+    let resolve = served.resolve();
+    resolve
+        .interfaces
+        .iter()
+        .filter_map(|(id, _)| Some((id, resolve.id_of(id)?)))
+        .filter(|(_, full)| strip_version(full) == strip_version(name) && same_track(full, name))
+        .max_by_key(|(_, full)| version_of(full))
+        .map(|(id, _)| id)
+}
+
+/// Whether the served WIT has a package of the interface `ns:pkg/iface@v`, in any version.
+fn serves_package_of(served: &Served, name: &str) -> bool {
+    let package = name.split('/').next().unwrap_or_default();
+    served.packages().iter().any(|id| {
+        let p = &served.resolve().packages[*id].name;
+        format!("{}:{}", p.namespace, p.name) == package
+    })
 }
 
 fn version_of(name: &str) -> Option<semver::Version> {

@@ -192,3 +192,43 @@ fn components_diff_by_their_worlds() {
     assert!(health.old_plugins_on_new_host.is_breaking());
     assert!(!health.new_plugins_on_old_host.is_breaking());
 }
+
+#[test]
+fn imports_the_host_does_not_serve_are_named() {
+    let bytes = served_tool_plugin();
+    let decoded = Component::decode(&bytes).expect("decodes");
+    assert_eq!(decoded.check_imports(served()), []);
+
+    let bytes = component(
+        "package ex:plugin;
+         world plugin {
+             import plinth:host/log@0.1.0;
+             import plinth:host/secrets@0.1.0;
+             import wasi:cli/environment@0.2.0;
+         }
+         package plinth:host@0.1.0 {
+             interface log {
+                 enum level { trace, debug, info, warn, error }
+                 log: func(level: level, message: string);
+                 enabled: func(level: level) -> u8;
+                 flush: func();
+             }
+             interface secrets { get: func(name: string) -> string; }
+         }
+         package wasi:cli@0.2.0 { interface environment { get-arguments: func() -> list<string>; } }",
+    );
+    let problems = Component::decode(&bytes)
+        .expect("decodes")
+        .check_imports(served());
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "`plinth:host/log@0.1.0#enabled` has the wrong type: expected `func(level: level) \
+             -> bool`, found `func(level: level) -> u8`",
+            "the component imports `plinth:host/log@0.1.0#flush: func()`, which this host's \
+             `plinth:host/log@0.1.0` lacks",
+            "the component imports `plinth:host/secrets@0.1.0`, which this host does not serve",
+        ]
+    );
+}

@@ -221,14 +221,10 @@ pub fn diff_interfaces(
             (a, b),
         );
     }
-    let old_role = rules::roles(old.resolve())
-        .get(&strip_version(&old_full))
-        .copied();
-    let new_role = rules::roles(new.resolve()).get(&item).copied();
-    let role = Role {
-        imported: old_role.is_some_and(|r| r.imported) || new_role.is_some_and(|r| r.imported),
-        exported: old_role.is_some_and(|r| r.exported) || new_role.is_some_and(|r| r.exported),
-    };
+    let role_in =
+        |roles: &HashMap<String, Role>, name: &str| roles.get(name).copied().unwrap_or_default();
+    let role = role_in(&differ.old.roles, &strip_version(&old_full))
+        .union(role_in(&differ.new.roles, &item));
     let placement = Placement::of(&item, role, differ.served_roles.get(&item).copied());
     differ.interface(old_id, new_id, &item, &placement);
     Ok(Diff {
@@ -332,11 +328,7 @@ impl<'a> Differ<'a> {
     /// WIT's.
     fn placement(&self, name: &str) -> Placement {
         let role = |roles: &HashMap<String, Role>| roles.get(name).copied().unwrap_or_default();
-        let (old, new) = (role(&self.old.roles), role(&self.new.roles));
-        let compared = Role {
-            imported: old.imported || new.imported,
-            exported: old.exported || new.exported,
-        };
+        let compared = role(&self.old.roles).union(role(&self.new.roles));
         Placement::of(name, compared, self.served_roles.get(name).copied())
     }
 

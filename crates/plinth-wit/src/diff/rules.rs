@@ -37,7 +37,8 @@ impl Role {
         self.imported || self.exported
     }
 
-    fn union(self, other: Role) -> Role {
+    /// Both roles together.
+    pub fn union(self, other: Role) -> Role {
         Role {
             imported: self.imported || other.imported,
             exported: self.exported || other.exported,
@@ -181,9 +182,9 @@ impl Placement {
         };
         if self.source == RoleSource::Served {
             let note = if self.role.imported {
-                " (the WIT this host serves imports it)"
+                "; in the WIT this host serves, plugins import this interface"
             } else {
-                " (the WIT this host serves exports it)"
+                "; in the WIT this host serves, plugins export this interface"
             };
             verdicts.0.reason.push_str(note);
             verdicts.1.reason.push_str(note);

@@ -343,7 +343,7 @@ fn host_interfaces_without_a_world_take_their_role_from_the_served_wit() {
         added
             .new_plugins_on_old_host
             .reason
-            .contains("the WIT this host serves imports it")
+            .contains("in the WIT this host serves, plugins import this interface")
     );
 }
 

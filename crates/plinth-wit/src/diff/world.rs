@@ -7,6 +7,7 @@ use super::{ChangeKind, Differ, ItemKind, Verdict, same_track};
 use crate::print::interface_name;
 
 impl Differ<'_> {
+    /// Compares world `old` with `new`, named `name`: their imports and exports by name.
     pub(super) fn world(&mut self, old: WorldId, new: WorldId, name: &str) {
         let (old_resolve, new_resolve) = (self.old.resolve, self.new.resolve);
         let (old, new) = (&old_resolve.worlds[old], &new_resolve.worlds[new]);
@@ -49,6 +50,7 @@ impl Differ<'_> {
         }
     }
 
+    /// Compares one import or export both worlds have.
     pub(super) fn world_item(
         &mut self,
         old: &WorldItem,
