@@ -52,6 +52,7 @@ enum Command {
     Tool(commands::tool::ToolArgs),
     Hook(commands::tool::HookArgs),
     Test(commands::test::TestArgs),
+    Wit(commands::wit::WitArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
         Command::Search(args) => args.run(&ctx),
         Command::Push(args) => args.run(&ctx),
         Command::Pull(args) => args.run(&ctx),
+        Command::Wit(args) => args.run(&ctx),
     };
     output::stdout_failure(outcome).exit_code()
 }

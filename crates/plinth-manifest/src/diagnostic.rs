@@ -178,6 +178,11 @@ codes! {
     ToolFailed => "tool-failed",
     /// `plinth test --conformance`: at least one case failed.
     ConformanceFailed => "conformance-failed",
+    /// A WIT package directory or `.wit` file does not parse or does not resolve.
+    InvalidWit => "invalid-wit",
+    /// `plinth wit diff --deny-breaking`: a change breaks plugins built on the old WIT
+    /// when a host serves the new one.
+    BreakingWitChange => "breaking-wit-change",
 }
 
 impl Code {
@@ -354,7 +359,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 47);
+        assert_eq!(Code::ALL.len(), 49);
     }
 
     /// Every code a user can see is explained in the user guide's table.

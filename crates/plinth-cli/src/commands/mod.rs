@@ -29,6 +29,7 @@ pub mod trust;
 pub mod uninstall;
 pub mod update;
 pub mod verify;
+pub mod wit;
 
 use std::path::Path;
 

@@ -27,3 +27,4 @@ mod restore;
 mod round_trip;
 mod scaffold_langs;
 mod show_signature;
+mod wit_diff;
