@@ -205,16 +205,7 @@ impl Plugin {
         P: ComponentNamedList + Lower + Send + Sync + 'static,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
-        let func = self.export(export)?;
-        let (index, name) = (func.index, &*func.qualified);
-        let typed = self
-            .with_instance(
-                name,
-                || crate::exit::success_typed::<R>().map(Ok),
-                async |store, instance| typed_call(store, instance, index, params).await,
-            )
-            .await?;
-        typed.map_err(|reason| self.signature_mismatch(name, reason))
+        self.call_within_async(export, None, params).await
     }
 
     /// [`Self::call_async`] under a wall clock lowered to `wall` for this call only.

@@ -50,14 +50,7 @@ impl CallArgs {
         let grants = parse_grants(&self.grants)?;
         let limits = self.limits(ctx);
         if crate::commands::installed::is_installed_id(ctx, &self.target) {
-            if !self.grants.is_empty() {
-                return Err(Diagnostic::new(
-                    Code::BadArgument,
-                    "`--grant` is for path targets; an installed plugin uses its granted capabilities",
-                )
-                .with_hint(format!("grant it: `plinth grant {} G…`", self.target))
-                .into());
-            }
+            no_grants_for_installed(&self.target, &self.grants)?;
             return crate::commands::call_installed::call_installed(
                 ctx,
                 &self.target,
@@ -119,8 +112,20 @@ fn parse_args(texts: &[String]) -> Result<Vec<Value>, Diagnostic> {
         .collect()
 }
 
+/// `--grant` is for path targets: an installed plugin runs with the grants of its entry.
+pub fn no_grants_for_installed(target: &str, grants: &[String]) -> Result<(), Diagnostic> {
+    if grants.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostic::new(
+        Code::BadArgument,
+        "`--grant` is for path targets; an installed plugin uses its granted capabilities",
+    )
+    .with_hint(format!("grant it: `plinth grant {target} G…`")))
+}
+
 /// The `--grant` values; a malformed one is a usage error.
-fn parse_grants(texts: &[String]) -> Result<Vec<Grant>, Diagnostic> {
+pub fn parse_grants(texts: &[String]) -> Result<Vec<Grant>, Diagnostic> {
     texts
         .iter()
         .map(|text| {

@@ -8,7 +8,7 @@ use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use plinth_manifest::grant::Grant;
 use serde_json::{Value, json};
 
-use crate::commands::call::call_failure;
+use crate::commands::call::{call_failure, no_grants_for_installed, parse_grants};
 use crate::commands::load_target;
 use crate::context::Context;
 use crate::output::{Failure, Outcome, finish, json_text};
@@ -29,24 +29,10 @@ impl Target {
     fn load(&self, ctx: &Context) -> Result<Plugin, Failure> {
         let limits = ctx.config.limits;
         if crate::commands::installed::is_installed_id(ctx, &self.target) {
-            if !self.grants.is_empty() {
-                return Err(Diagnostic::new(
-                    Code::BadArgument,
-                    "`--grant` is for path targets; an installed plugin uses its granted capabilities",
-                )
-                .with_hint(format!("grant it: `plinth grant {} G…`", self.target))
-                .into());
-            }
+            no_grants_for_installed(&self.target, &self.grants)?;
             return crate::commands::call_installed::installed_plugin(ctx, &self.target, limits);
         }
-        let grants: Vec<Grant> = self
-            .grants
-            .iter()
-            .map(|g| {
-                g.parse::<Grant>()
-                    .map_err(|e| Diagnostic::new(Code::BadArgument, e.to_string()))
-            })
-            .collect::<Result<_, _>>()?;
+        let grants = parse_grants(&self.grants)?;
         let host = if grants.contains(&Grant::Kv) {
             ctx.host_with_path_data(Some(limits), std::path::Path::new(&self.target))?
         } else {
