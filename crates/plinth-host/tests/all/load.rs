@@ -58,6 +58,20 @@ fn an_unknown_import_is_named() {
 }
 
 #[test]
+fn a_function_the_host_does_not_serve_is_named() {
+    // A plugin built against a later `plinth:host` that added `log.shout`.
+    let error = load_error(&common::bytes(test_programs::UNSERVED_FUNCTION));
+    let diagnostic = error.to_diagnostic();
+    assert_eq!(diagnostic.code, Code::UnsupportedHostApi);
+    assert!(
+        diagnostic.message.contains("plinth:host/log@0.1.0")
+            && diagnostic.message.contains("shout"),
+        "{}",
+        diagnostic.message
+    );
+}
+
+#[test]
 fn a_plain_wasi_command_runs() {
     let plugin = common::host()
         .load_bytes(
