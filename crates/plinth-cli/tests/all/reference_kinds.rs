@@ -135,7 +135,7 @@ fn assert_exports(plugin: &Plugin, interface: &str, lang: Lang) {
     let interfaces = plugin.exports().interfaces();
     for expected in ["plinth:plugin/lifecycle@0.1.0", interface] {
         assert!(
-            interfaces.iter().any(|i| *i == expected),
+            interfaces.contains(&expected),
             "{lang:?}: {expected} not in {interfaces:?}"
         );
     }
@@ -390,7 +390,10 @@ fn one_component_provides_several_kinds() {
         "plinth:hook/hook@0.1.0",
         "plinth:command/command@0.1.0",
     ] {
-        assert!(interfaces.iter().any(|i| *i == expected), "{expected} not in {interfaces:?}");
+        assert!(
+            interfaces.contains(&expected),
+            "{expected} not in {interfaces:?}"
+        );
     }
 
     let listed = plugin.call_json("list-tools", &[]).unwrap();
@@ -404,7 +407,10 @@ fn one_component_provides_several_kinds() {
         call_tool(&plugin, "echo", r#"{"n": 1.5}"#),
         json!({"err": {"invalid-input": "`/n`: expected integer, got number"}})
     );
-    assert_eq!(call_tool(&plugin, "echo", r#"{"n":2}"#), json!({"ok": r#"{"n":2}"#}));
+    assert_eq!(
+        call_tool(&plugin, "echo", r#"{"n":2}"#),
+        json!({"ok": r#"{"n":2}"#})
+    );
 
     // Undeclared points are allowed unseen; an empty reason gets one; modify is an object.
     assert_eq!(handle(&plugin, "elsewhere", "quiet", "{}"), json!("allow"));
