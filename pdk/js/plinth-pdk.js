@@ -44,7 +44,7 @@ export class ToolFailed extends Error {}
 /** Go on with the payload as it is (a hook returning `undefined` allows too). */
 export function allow() { return { kind: 'allow' }; }
 /** Stop: the application does not go on; `reason` is for a person. */
-export function deny(reason) { return { kind: 'deny', reason: String(reason) }; }
+export function deny(reason) { return { kind: 'deny', reason: String(reason ?? '') }; }
 /** Go on with `payload` (an object) instead. */
 export function modify(payload) { return { kind: 'modify', payload }; }
 

@@ -3,15 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-
-mod kinds;
-
-use kinds::{Kind, KindFiles};
 use plinth_manifest::diagnostic::{Code, Diagnostic};
 use serde_json::json;
 
 use crate::context::Context;
 use crate::output::{Failure, Outcome, finish};
+
+mod kinds;
+
+use kinds::{Kind, KindFiles};
 
 /// Language of the new plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
