@@ -381,8 +381,8 @@ fn reference_plugins_build_from_their_own_folders() {
 fn one_component_provides_several_kinds() {
     // `export!(Kinds: tool, hook, command)`: lifecycle once, and each kind's interface.
     let plugin = crate::languages::host()
-        .load(test_programs::KINDS)
-        .expect("the kinds guest loads");
+        .load(test_programs::PDK_KINDS)
+        .expect("the pdk-kinds guest loads");
     let interfaces = plugin.exports().interfaces();
     for expected in [
         "plinth:plugin/lifecycle@0.1.0",

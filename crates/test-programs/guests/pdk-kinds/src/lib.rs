@@ -1,5 +1,6 @@
-//! One component providing three kinds: `export!(Kinds: tool, hook, command)` exports
-//! `lifecycle` once and the `tool`, `hook` and `command` interfaces.
+//! `pdk-kinds`: one component written with plinth-pdk providing three kinds:
+//! `export!(Kinds: tool, hook, command)` exports `lifecycle` once and the `tool`, `hook` and
+//! `command` interfaces.
 
 use plinth_pdk::prelude::*;
 
