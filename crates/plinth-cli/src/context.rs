@@ -119,6 +119,15 @@ impl Context {
             .build()
     }
 
+    /// [`Self::host`] with its key-value store in `dir` (a scratch folder).
+    pub fn host_with_data_dir(
+        &self,
+        limits: Option<Limits>,
+        dir: &Path,
+    ) -> Result<Host, plinth_host::HostError> {
+        self.host_builder(limits).data_dir(dir).build()
+    }
+
     fn host_builder(&self, limits: Option<Limits>) -> plinth_host::HostBuilder {
         let min_level = match (self.printer.quiet, self.verbose) {
             (true, _) => LogLevel::Error,

@@ -49,6 +49,10 @@ enum Command {
     Search(commands::search::SearchArgs),
     Push(commands::push::PushArgs),
     Pull(commands::pull::PullArgs),
+    Tool(commands::tool::ToolArgs),
+    Hook(commands::tool::HookArgs),
+    Test(commands::test::TestArgs),
+    Wit(commands::wit::WitArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +71,9 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(args) => args.run(&ctx),
         Command::Call(args) => args.run(&ctx),
+        Command::Tool(args) => args.run(&ctx),
+        Command::Hook(args) => args.run(&ctx),
+        Command::Test(args) => args.run(&ctx),
         Command::Show(args) => args.run(&ctx),
         Command::New(args) => args.run(&ctx),
         Command::Build(args) => args.run(&ctx),
@@ -88,6 +95,7 @@ fn main() -> ExitCode {
         Command::Search(args) => args.run(&ctx),
         Command::Push(args) => args.run(&ctx),
         Command::Pull(args) => args.run(&ctx),
+        Command::Wit(args) => args.run(&ctx),
     };
     output::stdout_failure(outcome).exit_code()
 }

@@ -97,6 +97,7 @@ failure_from!(
     plinth_manifest::WriteError,
     plinth_package::PackageError,
     plinth_registry::RegistryError,
+    plinth_wit::WitError,
 );
 
 /// Prints a failed command's diagnostic and ends with its outcome.

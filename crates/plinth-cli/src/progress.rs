@@ -61,3 +61,26 @@ impl Progress for Bar {
         self.bar.finish_and_clear();
     }
 }
+
+/// A spinner with `label` on stderr while long work runs (a conformance kit); hidden like
+/// [`Bar`], and cleared when dropped.
+#[derive(Debug)]
+pub struct Spinner {
+    bar: ProgressBar,
+}
+
+pub fn spinner(printer: &Printer, label: String) -> Spinner {
+    let bar = ProgressBar::hidden();
+    if !(printer.json || printer.quiet) {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        bar.set_message(terminal_safe(&label).into_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+    Spinner { bar }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -36,3 +36,39 @@ pub mod plugin {
 }
 
 pub use tool::plinth::host::{config, events, fs, http, kv, log, watch};
+
+/// The host interfaces and the lifecycle, shared by every kind world below.
+macro_rules! kind_world {
+    ($path:literal, $world:literal) => {
+        wasmtime::component::bindgen!({
+            path: $path,
+            world: $world,
+            exports: { default: async },
+            with: {
+                "plinth:host/log@0.1.0": crate::bindings::tool::plinth::host::log,
+                "plinth:host/config@0.1.0": crate::bindings::tool::plinth::host::config,
+                "plinth:host/http@0.1.0": crate::bindings::tool::plinth::host::http,
+                "plinth:host/fs@0.1.0": crate::bindings::tool::plinth::host::fs,
+                "plinth:host/watch@0.1.0": crate::bindings::tool::plinth::host::watch,
+                "plinth:host/kv@0.1.0": crate::bindings::tool::plinth::host::kv,
+                "plinth:host/events@0.1.0": crate::bindings::tool::plinth::host::events,
+                "plinth:plugin/lifecycle@0.1.0": crate::bindings::tool::exports::plinth::plugin::lifecycle,
+            },
+        });
+    };
+}
+
+/// The `plinth:command/plugin@0.1.0` world (the `command` kind).
+pub mod command_v0_1 {
+    kind_world!("../../wit/plinth-command@0.1.0", "plinth:command/plugin");
+}
+
+/// The `plinth:tool/plugin@0.1.0` world (the `tool` kind).
+pub mod tool_v0_1 {
+    kind_world!("../../wit/plinth-tool@0.1.0", "plinth:tool/plugin");
+}
+
+/// The `plinth:hook/plugin@0.1.0` world (the `hook` kind).
+pub mod hook_v0_1 {
+    kind_world!("../../wit/plinth-hook@0.1.0", "plinth:hook/plugin");
+}

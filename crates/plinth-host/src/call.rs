@@ -217,6 +217,30 @@ impl Plugin {
         typed.map_err(|reason| self.signature_mismatch(name, reason))
     }
 
+    /// [`Self::call_async`] under a wall clock lowered to `wall` for this call only.
+    pub(crate) async fn call_within_async<P, R>(
+        &self,
+        export: &str,
+        wall: Option<std::time::Duration>,
+        params: P,
+    ) -> Result<R, CallError>
+    where
+        P: ComponentNamedList + Lower + Send + Sync + 'static,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        let func = self.export(export)?;
+        let (index, name) = (func.index, &*func.qualified);
+        let typed = self
+            .with_instance_within(
+                name,
+                wall,
+                || crate::exit::success_typed::<R>().map(Ok),
+                async |store, instance| typed_call(store, instance, index, params).await,
+            )
+            .await?;
+        typed.map_err(|reason| self.signature_mismatch(name, reason))
+    }
+
     /// Blocking [`Self::call_async`].
     pub fn call<P, R>(&self, export: &str, params: P) -> Result<R, CallError>
     where
@@ -296,12 +320,28 @@ impl Plugin {
     /// timer and by host imports that bound their own waits with it). `None`: a limit
     /// past the end of time.
     pub(crate) fn arm(&self, store: &mut Store<StoreState>) -> Option<tokio::time::Instant> {
+        self.arm_within(store, None)
+    }
+
+    /// [`Self::arm`] with the wall clock lowered to `wall` for this call (a hook's
+    /// deadline); `None` keeps the plugin's limit.
+    pub(crate) fn arm_within(
+        &self,
+        store: &mut Store<StoreState>,
+        wall: Option<std::time::Duration>,
+    ) -> Option<tokio::time::Instant> {
         let limits = &self.inner.ctx.limits;
         // Cannot fail: fuel is enabled on every Plinth engine.
         let _ = store.set_fuel(limits.fuel_units);
-        store.set_epoch_deadline(self.inner.deadline_ticks);
-        let deadline = tokio::time::Instant::now().checked_add(limits.wall_timeout());
-        store.data_mut().call_deadline = deadline;
+        let (timeout, ticks) = match wall {
+            Some(wall) if wall < limits.wall_timeout() => (wall, crate::engine::ticks_for(wall)),
+            _ => (limits.wall_timeout(), self.inner.deadline_ticks),
+        };
+        store.set_epoch_deadline(ticks);
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
+        let state = store.data_mut();
+        state.call_deadline = deadline;
+        state.wall_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         deadline
     }
 
@@ -314,9 +354,20 @@ impl Plugin {
         on_exit: impl FnOnce() -> Option<T>,
         body: impl AsyncFnOnce(&mut Store<StoreState>, Instance) -> wasmtime::Result<T>,
     ) -> Result<T, CallError> {
+        self.with_instance_within(export, None, on_exit, body).await
+    }
+
+    /// [`Self::with_instance`] under a wall clock lowered to `wall` ([`Self::arm_within`]).
+    async fn with_instance_within<T>(
+        &self,
+        export: &str,
+        wall: Option<std::time::Duration>,
+        on_exit: impl FnOnce() -> Option<T>,
+        body: impl AsyncFnOnce(&mut Store<StoreState>, Instance) -> wasmtime::Result<T>,
+    ) -> Result<T, CallError> {
         let span = tracing::debug_span!("plugin.call", plugin = %self.id(), export);
         let mut store = self.new_store();
-        let deadline = self.arm(&mut store);
+        let deadline = self.arm_within(&mut store, wall);
         let pre = &self.inner.pre;
         let outcome = {
             let work = pin!(async {
@@ -365,7 +416,7 @@ impl Plugin {
             Err(_elapsed) => Err(self.error(
                 export,
                 CallFailure::Timeout {
-                    ms: self.inner.ctx.limits.wall_timeout_ms,
+                    ms: store.data().wall_ms,
                 },
             )),
             Ok(Err((stage, error))) => {
@@ -420,9 +471,7 @@ impl Plugin {
             Some(Trap::OutOfFuel) => CallFailure::FuelExhausted {
                 fuel: limits.fuel_units,
             },
-            Some(Trap::Interrupt) => CallFailure::Timeout {
-                ms: limits.wall_timeout_ms,
-            },
+            Some(Trap::Interrupt) => CallFailure::Timeout { ms: state.wall_ms },
             Some(Trap::StackOverflow) => CallFailure::StackOverflow,
             Some(trap) => CallFailure::Trap {
                 message: trap.to_string(),

@@ -139,6 +139,30 @@ pub enum HostError {
         /// Why.
         reason: String,
     },
+    /// A tool's input or output schema file (`[[provides.tool]]`) is unreadable, not JSON
+    /// or not a JSON Schema.
+    #[error("{plugin}: tool `{tool}`: schema {}: {reason}", file.display())]
+    ToolSchema {
+        /// Plugin id.
+        plugin: String,
+        /// The tool.
+        tool: String,
+        /// The schema file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The component does not provide a kind its manifest declares, or provides it with
+    /// other types (docs/design/0037).
+    #[error("{plugin}: {reason}")]
+    KindMismatch {
+        /// Plugin id.
+        plugin: String,
+        /// The kind.
+        kind: plinth_manifest::Kind,
+        /// What is missing or mistyped, by name.
+        reason: String,
+    },
     /// A granted directory is not mapped by the host or cannot be opened.
     #[error("{plugin}: {reason}")]
     FsDenied {
@@ -246,6 +270,20 @@ impl ToDiagnostic for HostError {
                 Some(format!(
                     "fix `{}` in the plugin's settings (`config` of its entry in plugins.toml); the schema is in its manifest's `[settings] schema`",
                     violations.first().map_or("/", |v| v.path.as_str())
+                )),
+            ),
+            HostError::ToolSchema { plugin, .. } => (
+                Code::InvalidManifest,
+                Some(plugin),
+                Some("make the tool's `input_schema` / `output_schema` in plugin.toml point at a valid JSON Schema file".into()),
+            ),
+            HostError::KindMismatch { plugin, kind, .. } => (
+                Code::KindMismatch,
+                Some(plugin),
+                Some(format!(
+                    "build the plugin against the `{kind}` kind's WIT (`{}@{}`; `plinth new --kind {kind}` scaffolds one), or remove `[[provides.{kind}]]`",
+                    kind.interface(),
+                    kind.latest()
                 )),
             ),
             HostError::InvalidSchema { plugin, .. } => (

@@ -93,6 +93,8 @@ pub(crate) struct PluginInner {
     pub(crate) component: Component,
     pub(crate) pre: InstancePre<StoreState>,
     pub(crate) exports: Exports,
+    /// The kinds the plugin provides, bound to its exports (docs/design/0037).
+    pub(crate) kinds: crate::kinds::KindSet,
     pub(crate) digest: Digest,
     pub(crate) cache: CacheOutcome,
     /// The epoch deadline each call is armed with: the wall clock in epoch ticks.
@@ -146,6 +148,7 @@ impl Plugin {
         if let Some(manifest) = &manifest {
             crate::world::check(manifest, &pre, &exports, &id)?;
         }
+        let kinds = crate::kinds::KindSet::bind(manifest.as_ref(), &exports, &pre, &id)?;
 
         let granted = GrantSet::from_iter(options.grants);
         let (grants, requested) = match &manifest {
@@ -190,6 +193,7 @@ impl Plugin {
                 component,
                 pre,
                 exports,
+                kinds,
                 digest,
                 cache,
             }),

@@ -78,14 +78,7 @@ impl SettingsCell {
         let Some(schema) = &self.schema else {
             return Ok(());
         };
-        let violations: Vec<SchemaViolation> = schema
-            .iter_errors(settings)
-            .map(|error| SchemaViolation {
-                path: error.instance_path.to_string(),
-                rule: rule_of(&error.schema_path.to_string()),
-                message: error.to_string(),
-            })
-            .collect();
+        let violations = violations(schema, settings);
         if violations.is_empty() {
             return Ok(());
         }
@@ -113,23 +106,55 @@ fn schema_file(manifest: &Manifest) -> Option<PathBuf> {
     Some(manifest.dir.join(relative))
 }
 
-/// Reads `file` and compiles it as a JSON Schema (draft from `$schema`, else 2020-12).
+/// Reads `file` and compiles it as the settings' JSON Schema.
 fn compile(plugin: &str, file: &Path) -> Result<jsonschema::Validator, HostError> {
-    let invalid = |reason: String| HostError::InvalidSchema {
-        plugin: plugin.into(),
-        file: file.to_path_buf(),
-        reason,
-    };
+    load_schema(file)
+        .map(|(_, validator)| validator)
+        .map_err(|e| match e {
+            SchemaFileError::Unusable(reason) => HostError::InvalidSchema {
+                plugin: plugin.into(),
+                file: file.to_path_buf(),
+                reason,
+            },
+            SchemaFileError::Refused(refused) => HostError::PluginFile(refused),
+        })
+}
+
+/// Why a schema file cannot be used.
+pub(crate) enum SchemaFileError {
+    /// Unreadable, not JSON or not a JSON Schema; the text says which.
+    Unusable(String),
+    /// Not a regular file, or over its cap.
+    Refused(plinth_manifest::plugin_file::PluginFileError),
+}
+
+/// Reads `file` (a regular file within the schema cap) and compiles it as a JSON Schema
+/// (draft from `$schema`, else 2020-12); returns the schema and its validator.
+pub(crate) fn load_schema(file: &Path) -> Result<(Value, jsonschema::Validator), SchemaFileError> {
     use plinth_manifest::plugin_file::{self, PluginFileError, SCHEMA_MAX_BYTES};
     let text = plugin_file::read_to_string(file, SCHEMA_MAX_BYTES).map_err(|e| match e {
         PluginFileError::Missing { .. } | PluginFileError::Io { .. } => {
-            invalid(format!("cannot read it: {e}"))
+            SchemaFileError::Unusable(format!("cannot read it: {e}"))
         }
-        refused => HostError::PluginFile(refused),
+        refused => SchemaFileError::Refused(refused),
     })?;
-    let schema: Value =
-        serde_json::from_str(&text).map_err(|e| invalid(format!("not JSON: {e}")))?;
-    jsonschema::validator_for(&schema).map_err(|e| invalid(format!("not a JSON Schema: {e}")))
+    let schema: Value = serde_json::from_str(&text)
+        .map_err(|e| SchemaFileError::Unusable(format!("not JSON: {e}")))?;
+    let validator = jsonschema::validator_for(&schema)
+        .map_err(|e| SchemaFileError::Unusable(format!("not a JSON Schema: {e}")))?;
+    Ok((schema, validator))
+}
+
+/// Every way `value` breaks `schema`, in the validator's order.
+pub(crate) fn violations(schema: &jsonschema::Validator, value: &Value) -> Vec<SchemaViolation> {
+    schema
+        .iter_errors(value)
+        .map(|error| SchemaViolation {
+            path: error.instance_path.to_string(),
+            rule: rule_of(&error.schema_path.to_string()),
+            message: error.to_string(),
+        })
+        .collect()
 }
 
 /// The failing keyword: the last segment of the schema path (`/properties/a/type` → `type`).
@@ -142,7 +167,7 @@ fn rule_of(schema_path: &str) -> String {
         .to_string()
 }
 
-fn summarize(violations: &[SchemaViolation]) -> String {
+pub(crate) fn summarize(violations: &[SchemaViolation]) -> String {
     let mut text = violations
         .iter()
         .take(VIOLATIONS_SHOWN)

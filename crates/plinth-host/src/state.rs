@@ -77,6 +77,9 @@ pub(crate) struct StoreState {
     pub(crate) denials: Denials,
     /// When the current call's wall clock runs out; bounds `http.fetch`.
     pub(crate) call_deadline: Option<tokio::time::Instant>,
+    /// The current call's wall clock in milliseconds: the plugin's limit, or lower for a
+    /// call with a deadline of its own (a hook's).
+    pub(crate) wall_ms: u64,
     /// `wasi:http` state, made when the guest first reaches `wasi:http`.
     wasi_http: Option<(WasiHttpCtx, WasiHttpGate)>,
 }
@@ -108,6 +111,7 @@ impl StoreState {
         table.set_max_capacity(MAX_RESOURCES);
         Self {
             limiter: MemoryLimiter::new(plugin.limits.mem_bytes),
+            wall_ms: plugin.limits.wall_timeout_ms,
             plugin,
             wasi,
             table,

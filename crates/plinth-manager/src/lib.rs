@@ -48,7 +48,7 @@ mod watch;
 
 pub use clock::{Backoff, Clock, MockClock, SystemClock};
 pub use manager::{
-    Answer, ApplyReport, Counters, Manager, ManagerBuilder, ManagerError, ManagerStats,
+    Answer, ApplyReport, Counters, Manager, ManagerBuilder, ManagerError, ManagerStats, Provider,
 };
 pub use plinth_package::SignaturePolicy;
 pub use signatures::SignatureCheck;

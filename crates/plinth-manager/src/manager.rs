@@ -21,10 +21,12 @@ use crate::status::{Status, StatusEvent};
 
 mod calls;
 mod inventory;
+mod kinds;
 mod load;
 mod settings;
 
 pub use calls::Answer;
+pub use kinds::Provider;
 
 /// A call through the manager failed.
 #[derive(Debug, thiserror::Error)]
@@ -477,7 +479,9 @@ impl Manager {
     }
 
     fn publish(&self, slot: &Slot, status: Status) {
-        let serving = slot.current().map(|a| a.version.clone());
+        let current = slot.current();
+        let serving = current.as_ref().map(|a| a.version.clone());
+        let kinds = current.map(|a| a.plugin.kinds()).unwrap_or_default();
         // The sequence lock orders the status store and the send together.
         let mut seq = lock(&self.shared.seq);
         *seq += 1;
@@ -487,6 +491,7 @@ impl Manager {
             id: slot.id.clone(),
             status,
             serving,
+            kinds,
         });
     }
 

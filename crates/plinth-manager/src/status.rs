@@ -45,4 +45,7 @@ pub struct StatusEvent {
     pub status: Status,
     /// The version that serves calls now, if any (after a refused reload: the old one).
     pub serving: Option<String>,
+    /// The kinds the serving version provides (none while nothing serves): a registry of
+    /// providers follows these events ([`crate::Manager::providers`]).
+    pub kinds: Vec<plinth_manifest::Kind>,
 }

@@ -163,6 +163,26 @@ codes! {
     /// A package claims the id of an installed plugin from another origin or signer, or an
     /// installed plugin is signed by another key than the one its id is pinned to.
     IdentityChanged => "identity-changed",
+    /// The component does not export what a declared kind needs, or exports it with other
+    /// types, or reports other tools than its manifest declares.
+    KindMismatch => "kind-mismatch",
+    /// A tool's input breaks its JSON Schema (the guest did not run), or the tool refused
+    /// it as invalid.
+    InvalidInput => "invalid-input",
+    /// A plugin answered with output its kind does not allow: not JSON, not an object where
+    /// one is needed, or against the tool's output schema.
+    InvalidOutput => "invalid-output",
+    /// The plugin provides no tool of that name.
+    UnknownTool => "unknown-tool",
+    /// A tool ran and reported a failure.
+    ToolFailed => "tool-failed",
+    /// `plinth test --conformance`: at least one case failed.
+    ConformanceFailed => "conformance-failed",
+    /// A WIT package directory or `.wit` file does not parse or does not resolve.
+    InvalidWit => "invalid-wit",
+    /// `plinth wit diff --deny-breaking`: a change breaks plugins built on the old WIT
+    /// when a host serves the new one.
+    BreakingWitChange => "breaking-wit-change",
 }
 
 impl Code {
@@ -200,11 +220,14 @@ impl ExitClass {
 
 impl Code {
     /// The exit class a failure with this code has unless its command knows better:
-    /// `bad-argument` and `unknown-export` are usage errors, the limits and `trap` are guest
-    /// failures, every other code (`build-failed` and `io-error` too) a failure.
+    /// `bad-argument`, `unknown-export`, `invalid-input` and `unknown-tool` are usage errors,
+    /// the limits and `trap` are guest failures, every other code (`build-failed` and
+    /// `io-error` too) a failure.
     pub fn exit_class(self) -> ExitClass {
         match self {
-            Code::BadArgument | Code::UnknownExport => ExitClass::Usage,
+            Code::BadArgument | Code::UnknownExport | Code::InvalidInput | Code::UnknownTool => {
+                ExitClass::Usage
+            }
             Code::FuelExhausted
             | Code::MemoryLimit
             | Code::Timeout
@@ -336,7 +359,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 41);
+        assert_eq!(Code::ALL.len(), 49);
     }
 
     /// Every code a user can see is explained in the user guide's table.

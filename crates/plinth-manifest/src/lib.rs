@@ -44,6 +44,7 @@ pub mod atomic;
 pub mod diagnostic;
 pub mod digest;
 pub mod grant;
+pub mod kind;
 pub mod manifest;
 pub mod plugin_file;
 
@@ -53,7 +54,8 @@ pub use atomic::{
 pub use diagnostic::{Code, Diagnostic, ExitClass, Severity, ToDiagnostic};
 pub use digest::Digest;
 pub use grant::{Grant, GrantError, GrantSet};
+pub use kind::Kind;
 pub use manifest::{
-    Capabilities, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError, Parsed, PluginId,
-    PluginIdError, PluginMeta, Runtime, SettingsDecl, ToolDecl,
+    Capabilities, CommandDecl, HookDecl, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError,
+    Parsed, PluginId, PluginIdError, PluginMeta, Provides, Runtime, SettingsDecl, ToolDecl,
 };

@@ -25,6 +25,26 @@ pub fn call_installed(
     argv: &[String],
 ) -> Result<Outcome, Failure> {
     let printer = &ctx.printer;
+    let manager = installed_manager(ctx, id, limits, argv)?;
+    let result = manager
+        .call_json(id, export, args)
+        .map_err(|e| manager_failure(&e))?;
+    if printer.json {
+        printer.json_doc(&json!({ "result": result }));
+    } else {
+        printer.line(json_text(&result));
+    }
+    Ok(Outcome::Ok)
+}
+
+/// A manager running only the enabled installed plugin `id`, with the grants and settings
+/// of its entry.
+pub fn installed_manager(
+    ctx: &Context,
+    id: &str,
+    limits: Limits,
+    argv: &[String],
+) -> Result<Manager, Failure> {
     let state = read_state(ctx)?;
     let Some(entry) = state.entry(id).filter(|e| e.enabled).cloned() else {
         let error = ManagerError::Disabled { id: id.into() };
@@ -48,15 +68,23 @@ pub fn call_installed(
         entries: vec![entry],
         ..PluginsSection::new()
     });
-    let result = manager
-        .call_json(id, export, args)
-        .map_err(|e| manager_failure(&e))?;
-    if printer.json {
-        printer.json_doc(&json!({ "result": result }));
-    } else {
-        printer.line(json_text(&result));
-    }
-    Ok(Outcome::Ok)
+    Ok(manager)
+}
+
+/// The serving version of installed plugin `id`, or why it does not serve.
+pub fn installed_plugin(
+    ctx: &Context,
+    id: &str,
+    limits: Limits,
+) -> Result<plinth_host::Plugin, Failure> {
+    let manager = installed_manager(ctx, id, limits, &[])?;
+    manager.plugin(id).ok_or_else(|| {
+        let diagnostic = match manager.status(id) {
+            Some(plinth_manager::Status::Error(diagnostic)) => diagnostic,
+            _ => ManagerError::Disabled { id: id.into() }.to_diagnostic(),
+        };
+        Failure::with_outcome(diagnostic, Outcome::Failed)
+    })
 }
 
 /// A failed call through the manager: a call failure ends as in `plinth call`; any other

@@ -4,7 +4,7 @@ use clap::Args;
 use plinth_host::{LoadOptions, Plugin};
 use plinth_manifest::Manifest;
 use plinth_manifest::diagnostic::ToDiagnostic;
-use plinth_manifest::diagnostic::{Diagnostic, Severity};
+use plinth_manifest::diagnostic::{Code, Diagnostic, Severity};
 use serde_json::json;
 
 use crate::commands::load_target;
@@ -45,6 +45,16 @@ impl CheckArgs {
         };
         match &loaded {
             Ok(plugin) => diagnostics.extend(installed_settings_violation(ctx, plugin)),
+            // The component's type, read without compiling it, names every missing or
+            // mistyped function of every declared kind, not only the first.
+            Err(diagnostic) if diagnostic.code == Code::KindMismatch => {
+                let detailed = kind_problems(path, diagnostic.plugin.clone());
+                if detailed.is_empty() {
+                    diagnostics.push(diagnostic.clone());
+                } else {
+                    diagnostics.extend(detailed);
+                }
+            }
             Err(diagnostic) => diagnostics.push(diagnostic.clone()),
         }
         let signature = crate::commands::package_support::signature_status(ctx, path);
@@ -57,6 +67,7 @@ impl CheckArgs {
                 "ok": ok,
                 "plugin": plugin_id,
                 "digest": loaded.as_ref().ok().map(|p| p.digest().to_string()),
+                "kinds": loaded.as_ref().ok().map(|p| p.kinds()),
                 "signature": signature.as_ref().map(|(status, _)| status),
                 "diagnostics": diagnostics,
             }));
@@ -69,6 +80,10 @@ impl CheckArgs {
                     plugin.digest(),
                     plugin.exports().iter().count()
                 ));
+                let kinds: Vec<&str> = plugin.kinds().iter().map(|k| k.as_str()).collect();
+                if !kinds.is_empty() {
+                    printer.line(format!("provides: {}", kinds.join(", ")));
+                }
                 if let Some((status, _)) = &signature {
                     printer.line(format!(
                         "signature: {}",
@@ -79,6 +94,52 @@ impl CheckArgs {
         }
         Ok(if ok { Outcome::Ok } else { Outcome::Failed })
     }
+}
+
+/// One `kind-mismatch` per missing or mistyped item of the kinds the manifest at `path`
+/// declares, from the component's type alone (`plinth_wit::check_exports`); none when
+/// that cannot be read.
+fn kind_problems(path: &std::path::Path, plugin: Option<String>) -> Vec<Diagnostic> {
+    let Ok(parsed) = Manifest::load(path) else {
+        return Vec::new();
+    };
+    let manifest = parsed.manifest;
+    let Ok(bytes) = plinth_manifest::plugin_file::read(
+        &manifest.component_path(),
+        plinth_manifest::plugin_file::COMPONENT_MAX_BYTES,
+    ) else {
+        return Vec::new();
+    };
+    let Ok(component) = plinth_wit::Component::decode(&bytes) else {
+        return Vec::new();
+    };
+    let exported: Vec<String> = component.exports().into_iter().map(|e| e.name).collect();
+    // A kind served through its 0.1.0 interface is the host's adapter's to check.
+    let required: Vec<String> = manifest
+        .provides
+        .kinds()
+        .iter()
+        .filter(|kind| {
+            kind.legacy_interface()
+                .is_none_or(|legacy| !exported.iter().any(|e| e == legacy))
+        })
+        .map(|kind| format!("{}@{}", kind.interface(), kind.latest()))
+        .collect();
+    let required: Vec<&str> = required.iter().map(String::as_str).collect();
+    let Ok(problems) = component.check_exports(plinth_wit::served(), &required) else {
+        return Vec::new();
+    };
+    problems
+        .iter()
+        .map(|problem| {
+            let mut diagnostic = Diagnostic::new(Code::KindMismatch, problem.to_string())
+                .with_hint("build the plugin against the kind's WIT (`plinth new --kind KIND` scaffolds one), or remove its `[[provides.KIND]]` entries");
+            if let Some(plugin) = &plugin {
+                diagnostic = diagnostic.with_plugin(plugin.clone());
+            }
+            diagnostic
+        })
+        .collect()
 }
 
 /// `rejected-schema` when the plugin is in plugins.toml with settings (`config`) that break

@@ -9,7 +9,7 @@ use crate::commands::installed::{inventory, read_state};
 use crate::context::Context;
 use crate::output::{Failure, Outcome, finish, terminal_safe};
 
-/// List installed plugins: id, version, source, enabled, status, capabilities.
+/// List installed plugins: id, version, source, enabled, status, kinds, capabilities.
 #[derive(Debug, Args)]
 pub struct ListArgs {}
 
@@ -50,6 +50,8 @@ impl ListArgs {
                 "status": status,
                 "requested": requested,
                 "granted": entry.map(|e| e.grants.clone()).unwrap_or_default(),
+                "kinds": crate::commands::kinds::summary(&found.manifest),
+                "provides": crate::commands::kinds::provides_json(&found.manifest),
             }));
         }
         for entry in &state.entries {
@@ -63,6 +65,8 @@ impl ListArgs {
                     "status": if entry.artifact_path.is_some() { "not discovered (artifact_path)" } else { "missing" },
                     "requested": Vec::<String>::new(),
                     "granted": entry.grants,
+                    "kinds": Value::Null,
+                    "provides": Value::Null,
                 }));
             }
         }
@@ -91,6 +95,7 @@ impl ListArgs {
             "VERSION",
             "ENABLED",
             "STATUS",
+            "KINDS",
             "REQUESTED",
             "GRANTED",
             "SOURCE",
@@ -100,6 +105,7 @@ impl ListArgs {
             "version",
             "enabled",
             "status",
+            "kinds",
             "requested",
             "granted",
             "source",

@@ -11,6 +11,7 @@ pub mod grant;
 pub mod install;
 pub mod installed;
 pub mod keygen;
+pub mod kinds;
 pub mod list;
 pub mod new;
 pub mod pack;
@@ -22,10 +23,13 @@ pub mod revoke;
 pub mod search;
 pub mod show;
 pub mod sign;
+pub mod test;
+pub mod tool;
 pub mod trust;
 pub mod uninstall;
 pub mod update;
 pub mod verify;
+pub mod wit;
 
 use std::path::Path;
 

@@ -91,6 +91,7 @@ impl ShowArgs {
                 "world": manifest.as_ref().and_then(|m| m.runtime.world.clone()),
                 "package": is_package.then_some(&target),
                 "signature": signature_json,
+                "provides": manifest.as_ref().map(crate::commands::kinds::provides_json),
                 "requested_capabilities": requested,
                 "granted_capabilities": granted.clone().unwrap_or_default(),
                 "imports": inspection.imports,
@@ -140,6 +141,14 @@ impl ShowArgs {
                 Some(g) if g.is_empty() => printer.line("  granted:     (none)"),
                 Some(g) => printer.line(format!("  granted:     {}", g.join(", "))),
                 None => printer.line("  granted:     (none; path targets run with `--grant` only)"),
+            }
+        }
+        if let Some(m) = &manifest
+            && !m.provides.is_empty()
+        {
+            printer.line("provides:");
+            for line in crate::commands::kinds::lines(m) {
+                printer.line(line);
             }
         }
         printer.line("imports:");

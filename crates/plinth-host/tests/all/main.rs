@@ -9,6 +9,7 @@
 
 mod common;
 
+mod conformance;
 mod dynamic;
 mod events;
 mod fs;
@@ -16,6 +17,7 @@ mod host_fn;
 mod hostile;
 mod http;
 mod http_hostile;
+mod kinds;
 mod kv;
 mod kv_guest;
 mod load;

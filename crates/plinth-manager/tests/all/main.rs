@@ -11,6 +11,7 @@ mod common;
 
 mod discovery;
 mod hot_reload;
+mod kinds;
 mod manager;
 mod settings;
 mod signatures;

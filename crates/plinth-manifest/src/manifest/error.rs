@@ -139,6 +139,9 @@ fn hint_for_key(key: &str) -> &'static str {
             "tools" => {
                 "each [[tools]] entry needs a unique name; input_schema is a path relative to plugin.toml"
             }
+            "provides" => {
+                "each [[provides.tool]] entry needs a unique name, a description and an input_schema (a path relative to plugin.toml); each [[provides.hook]] entry a unique point"
+            }
             _ => {
                 "only plugin.id, plugin.version, runtime.kind and runtime.component are required; see the plugin.toml reference"
             }

@@ -4,6 +4,7 @@
 mod capabilities;
 mod error;
 mod id;
+mod provides;
 mod reader;
 mod sections;
 
@@ -14,10 +15,12 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 use crate::digest::Digest;
 use crate::grant::Grant;
+use crate::kind::Kind;
 use crate::plugin_file::{MANIFEST_MAX_BYTES, PluginFileError};
 pub use capabilities::Capabilities;
 pub use error::ManifestError;
 pub use id::{PluginId, PluginIdError};
+pub use provides::is_point_name;
 use reader::{Ctx, Section};
 
 /// The manifest's file name inside a plugin directory.
@@ -36,8 +39,9 @@ pub struct Manifest {
     pub limits: LimitOverrides,
     /// `[settings]`, when present.
     pub settings: Option<SettingsDecl>,
-    /// `[[tools]]`: declared tools, names unique.
-    pub tools: Vec<ToolDecl>,
+    /// `[[provides.KIND]]`: the extension points the plugin provides, each kind with its
+    /// own metadata (docs/design/0037).
+    pub provides: Provides,
     /// The directory holding the manifest; the component and schema paths resolve against it.
     pub dir: PathBuf,
 }
@@ -92,15 +96,82 @@ pub struct SettingsDecl {
     pub schema: Option<PathBuf>,
 }
 
-/// One `[[tools]]` entry.
+/// `[[provides.KIND]]`: the kinds a plugin provides, one list of entries per kind. A kind
+/// with no entry is not provided.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Provides {
+    /// `[[provides.command]]`.
+    pub command: Vec<CommandDecl>,
+    /// `[[provides.tool]]`: one entry per tool, names unique.
+    pub tool: Vec<ToolDecl>,
+    /// `[[provides.hook]]`: one entry per hook point, points unique.
+    pub hook: Vec<HookDecl>,
+    /// The declarations come from the 0.1.0 form (`runtime.world`, a top-level `[[tools]]`),
+    /// which components built against `plinth:plugin@0.1.0` use.
+    pub legacy: bool,
+}
+
+impl Provides {
+    /// The kinds with at least one entry, in [`Kind::ALL`] order.
+    pub fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .iter()
+            .copied()
+            .filter(|&kind| self.provides(kind))
+            .collect()
+    }
+
+    /// Whether `kind` has at least one entry.
+    pub fn provides(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Command => !self.command.is_empty(),
+            Kind::Tool => !self.tool.is_empty(),
+            Kind::Hook => !self.hook.is_empty(),
+        }
+    }
+
+    /// Whether no kind is declared.
+    pub fn is_empty(&self) -> bool {
+        self.kinds().is_empty()
+    }
+
+    /// The tool called `name`.
+    pub fn tool(&self, name: &str) -> Option<&ToolDecl> {
+        self.tool.iter().find(|t| t.name == name)
+    }
+}
+
+/// One `[[provides.command]]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CommandDecl {
+    /// What the command does.
+    pub description: Option<String>,
+}
+
+/// One `[[provides.tool]]` entry (or a 0.1.0 `[[tools]]` entry).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ToolDecl {
     /// The tool's name, unique in the manifest.
     pub name: String,
-    /// What the tool does.
+    /// What the tool does (required in `[[provides.tool]]`).
     pub description: Option<String>,
-    /// A JSON Schema file for its input, relative to [`Manifest::dir`].
+    /// A JSON Schema file for its input, relative to [`Manifest::dir`] (required in
+    /// `[[provides.tool]]`).
     pub input_schema: Option<PathBuf>,
+    /// A JSON Schema file for its output, relative to [`Manifest::dir`].
+    pub output_schema: Option<PathBuf>,
+}
+
+/// One `[[provides.hook]]` entry: the plugin hooks `point`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HookDecl {
+    /// The application's hook point, e.g. `before-tool-call`.
+    pub point: String,
+    /// Order among the hooks on one point: lower runs first, ties by plugin id.
+    pub priority: i32,
+    /// A deadline for one decision, in milliseconds; never more than the plugin's wall
+    /// clock limit.
+    pub deadline_ms: Option<u64>,
 }
 
 /// A parsed manifest and the warnings (e.g. `unknown-key`) found on the way.
@@ -135,7 +206,7 @@ impl Manifest {
         let capabilities = capabilities::parse(&mut ctx, &mut root)?;
         let limits = sections::limits(&mut ctx, &mut root)?;
         let settings = sections::settings(&mut ctx, &mut root)?;
-        let tools = sections::tools(&mut ctx, &mut root)?;
+        let provides = provides::parse(&mut ctx, &mut root, runtime.world.as_deref())?;
         root.finish(&mut ctx);
 
         let id = plugin.id.as_str().to_owned();
@@ -154,7 +225,7 @@ impl Manifest {
             capabilities,
             limits,
             settings,
-            tools,
+            provides,
             dir,
         };
         Ok(Parsed { manifest, warnings })

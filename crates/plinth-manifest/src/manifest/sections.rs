@@ -1,14 +1,11 @@
 //! Parsing of the fixed sections of `plugin.toml`: `[plugin]`, `[runtime]`, `[limits]`,
-//! `[settings]` and `[[tools]]`. (`[capabilities]` has its own module.)
+//! and `[settings]`. (`[capabilities]` and `[provides]` have modules of their own.)
 
-use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-
-use toml::Value;
 
 use super::error::ManifestError;
 use super::reader::{Ctx, Section};
-use super::{LimitOverrides, PluginId, PluginMeta, Runtime, SettingsDecl, ToolDecl};
+use super::{LimitOverrides, PluginId, PluginMeta, Runtime, SettingsDecl};
 use crate::digest::Digest;
 
 /// The one runtime kind Plinth runs.
@@ -152,51 +149,7 @@ pub(super) fn settings(
     Ok(Some(SettingsDecl { schema }))
 }
 
-pub(super) fn tools(
-    ctx: &mut Ctx<'_>,
-    root: &mut Section<'_>,
-) -> Result<Vec<ToolDecl>, ManifestError> {
-    let items = match root.get("tools") {
-        None => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(other) => {
-            return Err(ctx.wrong_type("tools", "an array of tables ([[tools]])", other));
-        }
-    };
-    let mut tools = Vec::with_capacity(items.len());
-    // Name → index of its first declaration, to point at both places on a duplicate.
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, item) in items.iter().enumerate() {
-        let path = format!("tools[{i}]");
-        let Value::Table(table) = item else {
-            return Err(ctx.wrong_type(&path, "a table", item));
-        };
-        let mut section = Section::new(path, table);
-        let name = section.required_string(ctx, "name")?;
-        let name_key = section.key("name");
-        check_tool_name(ctx, &name_key, name)?;
-        if let Some(first) = seen.insert(name.to_owned(), i) {
-            return Err(ctx.invalid(
-                &name_key,
-                format!("duplicate tool name {name:?} (also declared by tools[{first}])"),
-            ));
-        }
-        let description = section.string(ctx, "description")?.map(str::to_owned);
-        let input_schema = match section.string(ctx, "input_schema")? {
-            None => None,
-            Some(text) => Some(relative_path(ctx, &section.key("input_schema"), text)?),
-        };
-        section.finish(ctx);
-        tools.push(ToolDecl {
-            name: name.to_owned(),
-            description,
-            input_schema,
-        });
-    }
-    Ok(tools)
-}
-
-fn check_tool_name(ctx: &Ctx<'_>, key: &str, name: &str) -> Result<(), ManifestError> {
+pub(super) fn check_tool_name(ctx: &Ctx<'_>, key: &str, name: &str) -> Result<(), ManifestError> {
     let mut bytes = name.bytes();
     let first_ok = bytes
         .next()

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use crate::common::{PLUGIN, RUNTIME, assert_invalid, doc, parse_ok, with};
-use plinth_manifest::{Digest, Manifest};
+use plinth_manifest::{Digest, HookDecl, Kind, Manifest};
 
 fn plugin_ok(body: &str) -> Manifest {
     parse_ok(&doc(body, RUNTIME, "")).manifest
@@ -310,15 +310,18 @@ fn tools() {
         "[[tools]]\nname = \"count_vowels\"\ndescription = \"Counts vowels\"\ninput_schema = \"count_vowels.schema.json\"\n\n[[tools]]\nname = \"echo\"\n",
     ))
     .manifest;
-    assert_eq!(m.tools.len(), 2);
-    assert_eq!(m.tools[0].name, "count_vowels");
-    assert_eq!(m.tools[0].description.as_deref(), Some("Counts vowels"));
+    let tools = &m.provides.tool;
+    assert!(m.provides.legacy);
+    assert_eq!(m.provides.kinds(), [Kind::Tool]);
+    assert_eq!(tools.len(), 2);
+    assert_eq!(tools[0].name, "count_vowels");
+    assert_eq!(tools[0].description.as_deref(), Some("Counts vowels"));
     assert_eq!(
-        m.tools[0].input_schema,
+        tools[0].input_schema,
         Some(PathBuf::from("count_vowels.schema.json"))
     );
     assert_eq!(
-        (m.tools[1].name.as_str(), &m.tools[1].description),
+        (tools[1].name.as_str(), &tools[1].description),
         ("echo", &None)
     );
 
@@ -373,4 +376,130 @@ fn tools() {
         };
         assert_invalid(&text, key, reason);
     }
+}
+
+#[test]
+fn provides_kinds() {
+    let m = parse_ok(&with(
+        "[[provides.tool]]\nname = \"word_count\"\ndescription = \"Counts words\"\ninput_schema = \"wc.json\"\noutput_schema = \"wc.out.json\"\n\n[[provides.hook]]\npoint = \"before-tool-call\"\npriority = -5\ndeadline_ms = 200\n\n[[provides.hook]]\npoint = \"after-tool-call\"\n\n[[provides.command]]\n",
+    ))
+    .manifest;
+    assert!(!m.provides.legacy);
+    assert_eq!(m.provides.kinds(), [Kind::Command, Kind::Tool, Kind::Hook]);
+    let tool = m.provides.tool("word_count").unwrap();
+    assert_eq!(tool.description.as_deref(), Some("Counts words"));
+    assert_eq!(tool.input_schema, Some(PathBuf::from("wc.json")));
+    assert_eq!(tool.output_schema, Some(PathBuf::from("wc.out.json")));
+    assert_eq!(
+        m.provides.hook,
+        [
+            HookDecl {
+                point: "before-tool-call".into(),
+                priority: -5,
+                deadline_ms: Some(200),
+            },
+            HookDecl {
+                point: "after-tool-call".into(),
+                priority: 0,
+                deadline_ms: None,
+            },
+        ]
+    );
+
+    // The 0.1.0 world names map onto kinds.
+    let legacy = parse_ok(&doc(PLUGIN, &format!("{RUNTIME}world = \"plugin\"\n"), "")).manifest;
+    assert_eq!(legacy.provides.kinds(), [Kind::Command]);
+    assert!(legacy.provides.legacy);
+    let none = parse_ok(&with("")).manifest;
+    assert!(none.provides.is_empty() && !none.provides.legacy);
+
+    let tool = "[[provides.tool]]\nname = \"a\"\ndescription = \"d\"\ninput_schema = \"a.json\"\n";
+    let bad: Vec<(String, &str, &str)> = vec![
+        (
+            "[[provides.tool]]\nname = \"a\"\ninput_schema = \"a.json\"\n".into(),
+            "provides.tool[0].description",
+            "required key is missing",
+        ),
+        (
+            "[[provides.tool]]\nname = \"a\"\ndescription = \"d\"\n".into(),
+            "provides.tool[0].input_schema",
+            "required key is missing",
+        ),
+        (
+            format!("{tool}{tool}"),
+            "provides.tool[1].name",
+            "duplicate tool name \"a\" (also declared by provides.tool[0])",
+        ),
+        (
+            "[[provides.tool]]\nname = \"a\"\ndescription = \"d\"\ninput_schema = \"../a.json\"\n"
+                .into(),
+            "provides.tool[0].input_schema",
+            "leaves",
+        ),
+        (
+            "[provides.tool]\nname = \"a\"\n".into(),
+            "provides.tool",
+            "expected an array of tables ([[provides.tool]])",
+        ),
+        (
+            "[[provides.hook]]\npoint = \"Before Call\"\n".into(),
+            "provides.hook[0].point",
+            "is not a hook point name",
+        ),
+        (
+            "[[provides.hook]]\npoint = \"x\"\n[[provides.hook]]\npoint = \"x\"\n".into(),
+            "provides.hook[1].point",
+            "declared twice",
+        ),
+        (
+            "[[provides.hook]]\npoint = \"x\"\npriority = 1.5\n".into(),
+            "provides.hook[0].priority",
+            "expected an integer",
+        ),
+        (
+            "[[provides.hook]]\npoint = \"x\"\npriority = 99999999999\n".into(),
+            "provides.hook[0].priority",
+            "out of range",
+        ),
+        (
+            "[[provides.hook]]\n".into(),
+            "provides.hook[0].point",
+            "required key is missing",
+        ),
+        (
+            format!("{tool}[[tools]]\nname = \"b\"\n"),
+            "provides",
+            "mixes [[provides.KIND]] with the 0.1.0 form",
+        ),
+        ("provides = 3\n".into(), "provides", "expected a table"),
+    ];
+    for (rest, key, reason) in &bad {
+        let text = if rest.starts_with("provides =") {
+            format!("{rest}[plugin]\n{PLUGIN}\n[runtime]\n{RUNTIME}")
+        } else {
+            with(rest)
+        };
+        assert_invalid(&text, key, reason);
+    }
+}
+
+#[test]
+fn unknown_kinds_are_warnings() {
+    let parsed = parse_ok(&with(
+        "[[provides.theme]]\nfile = \"theme.json\"\n[[provides.command]]\nsummary = \"x\"\n",
+    ));
+    assert_eq!(parsed.manifest.provides.kinds(), [Kind::Command]);
+    let messages: Vec<&str> = parsed.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("unknown plugin kind `provides.theme`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("provides.command[0].summary")),
+        "{messages:?}"
+    );
 }

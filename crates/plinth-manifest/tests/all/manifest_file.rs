@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::common::{FILE, PLUGIN, RUNTIME, doc, parse, parse_ok, warning_messages, with};
 use plinth_manifest::{
-    Capabilities, Code, Digest, LimitOverrides, Manifest, ManifestError, PluginMeta, Runtime,
-    SettingsDecl, Severity, ToDiagnostic, ToolDecl,
+    Capabilities, Code, Digest, LimitOverrides, Manifest, ManifestError, PluginMeta, Provides,
+    Runtime, SettingsDecl, Severity, ToDiagnostic, ToolDecl,
 };
 
 /// The example of DESIGN §3.1, with a real digest in place of the ellipsis.
@@ -90,11 +90,16 @@ fn design_example_parses_into_the_expected_struct() {
         settings: Some(SettingsDecl {
             schema: Some(PathBuf::from("settings.schema.json")),
         }),
-        tools: vec![ToolDecl {
-            name: "count_vowels".into(),
-            description: Some("Counts vowels".into()),
-            input_schema: Some(PathBuf::from("count_vowels.schema.json")),
-        }],
+        provides: Provides {
+            tool: vec![ToolDecl {
+                name: "count_vowels".into(),
+                description: Some("Counts vowels".into()),
+                input_schema: Some(PathBuf::from("count_vowels.schema.json")),
+                output_schema: None,
+            }],
+            legacy: true,
+            ..Provides::default()
+        },
         dir: PathBuf::from("plugins/hello"),
     };
     assert_eq!(parsed.manifest, expected);

@@ -290,9 +290,12 @@ fn named_files(manifest: &Manifest) -> Result<Vec<(String, &'static str)>, Packa
     if let Some(schema) = manifest.settings.as_ref().and_then(|s| s.schema.as_ref()) {
         files.push((member_path(schema)?, "settings schema"));
     }
-    for tool in &manifest.tools {
+    for tool in &manifest.provides.tool {
         if let Some(schema) = &tool.input_schema {
             files.push((member_path(schema)?, "tool input schema"));
+        }
+        if let Some(schema) = &tool.output_schema {
+            files.push((member_path(schema)?, "tool output schema"));
         }
     }
     Ok(files)

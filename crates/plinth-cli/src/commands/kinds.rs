@@ -1,0 +1,110 @@
+//! The kinds a manifest declares, as `show`, `list` and `check` print them: read from
+//! `plugin.toml` and the schema files it names, without running anything.
+
+use std::path::Path;
+
+use plinth_manifest::Manifest;
+use plinth_manifest::plugin_file::{SCHEMA_MAX_BYTES, read_to_string};
+use serde_json::{Value, json};
+
+/// A schema file as JSON, or `{"error": …}` when it cannot be read as JSON.
+fn schema(dir: &Path, relative: Option<&Path>) -> Value {
+    let Some(relative) = relative else {
+        return Value::Null;
+    };
+    match read_to_string(&dir.join(relative), SCHEMA_MAX_BYTES) {
+        Ok(text) => serde_json::from_str(&text)
+            .unwrap_or_else(|e| json!({ "error": format!("not JSON: {e}") })),
+        Err(e) => json!({ "error": e.to_string() }),
+    }
+}
+
+/// `{"tool": [...], "hook": [...], "command": [...]}` with every entry's metadata (tool
+/// schemas included), and whether it is the 0.1.0 form.
+pub fn provides_json(manifest: &Manifest) -> Value {
+    let provides = &manifest.provides;
+    let tools: Vec<Value> = provides
+        .tool
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.name,
+                "description": t.description,
+                "input_schema": schema(&manifest.dir, t.input_schema.as_deref()),
+                "output_schema": schema(&manifest.dir, t.output_schema.as_deref()),
+            })
+        })
+        .collect();
+    let hooks: Vec<Value> = provides
+        .hook
+        .iter()
+        .map(|h| json!({ "point": h.point, "priority": h.priority, "deadline_ms": h.deadline_ms }))
+        .collect();
+    let commands: Vec<Value> = provides
+        .command
+        .iter()
+        .map(|c| json!({ "description": c.description }))
+        .collect();
+    json!({
+        "kinds": provides.kinds().iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "tool": tools,
+        "hook": hooks,
+        "command": commands,
+        "legacy": provides.legacy,
+    })
+}
+
+/// One word per kind with its entries, e.g. `tool(word_count,tally) hook(before-tool-call)`.
+pub fn summary(manifest: &Manifest) -> String {
+    let provides = &manifest.provides;
+    let mut parts = Vec::new();
+    if !provides.command.is_empty() {
+        parts.push("command".to_string());
+    }
+    if !provides.tool.is_empty() {
+        let names: Vec<&str> = provides.tool.iter().map(|t| t.name.as_str()).collect();
+        parts.push(format!("tool({})", names.join(",")));
+    }
+    if !provides.hook.is_empty() {
+        let points: Vec<&str> = provides.hook.iter().map(|h| h.point.as_str()).collect();
+        parts.push(format!("hook({})", points.join(",")));
+    }
+    parts.join(" ")
+}
+
+/// The lines `plinth show` prints under `provides:`.
+pub fn lines(manifest: &Manifest) -> Vec<String> {
+    let provides = &manifest.provides;
+    let mut lines = Vec::new();
+    for c in &provides.command {
+        match &c.description {
+            Some(d) => lines.push(format!("  command: {d}")),
+            None => lines.push("  command".to_string()),
+        }
+    }
+    for t in &provides.tool {
+        lines.push(format!(
+            "  tool {}: {}",
+            t.name,
+            t.description.as_deref().unwrap_or("")
+        ));
+        let input = schema(&manifest.dir, t.input_schema.as_deref());
+        if !input.is_null() {
+            lines.push(format!("    input schema:  {input}"));
+        }
+        let output = schema(&manifest.dir, t.output_schema.as_deref());
+        if !output.is_null() {
+            lines.push(format!("    output schema: {output}"));
+        }
+    }
+    for h in &provides.hook {
+        let deadline = h
+            .deadline_ms
+            .map_or(String::new(), |ms| format!(", deadline {ms} ms"));
+        lines.push(format!(
+            "  hook on {} (priority {}{deadline})",
+            h.point, h.priority
+        ));
+    }
+    lines
+}

@@ -1,0 +1,122 @@
+//! The case format of `conformance/KIND.toml`.
+
+use plinth_manifest::Kind;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ConformanceError;
+
+/// One kind's cases.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    /// The kind, e.g. `tool`.
+    pub kind: String,
+    /// The WIT interface the cases are written against, e.g. `plinth:tool/tool@0.1.0`.
+    pub wit: String,
+    /// The cases, in the order they run.
+    #[serde(rename = "case")]
+    pub cases: Vec<Case>,
+}
+
+/// One case: a step, how to choose its inputs, and what must hold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// A stable id, e.g. `unknown-tool-answered`.
+    pub id: String,
+    /// What the case checks, for people.
+    pub description: String,
+    /// What runs: `list-tools`, `manifest`, `call`, `call-guest`, `handle` or `run`.
+    pub step: String,
+    /// `tool`: `example`, `each` (every declared tool) or `unknown`.
+    #[serde(default)]
+    pub tool: Option<String>,
+    /// `call`/`call-guest`: the input text given to every tool.
+    #[serde(default)]
+    pub input: Option<String>,
+    /// `handle`: `"example"`, or an event table `{point, subject, payload}` (`point =
+    /// "declared"` is the plugin's first declared point; `payload = "large:N"` is a JSON
+    /// object of N bytes).
+    #[serde(default)]
+    pub event: Option<Value>,
+    /// `run`: `"example"`, `"repeat:N"`, or a list of arguments.
+    #[serde(default)]
+    pub args: Option<Value>,
+    /// `run`: a fuel budget the step must stay within.
+    #[serde(default)]
+    pub fuel: Option<u64>,
+    /// `requested` (default) or `without-each`: the step runs once per requested
+    /// capability, with that capability denied.
+    #[serde(default)]
+    pub grants: Option<String>,
+    /// The expectation, from the kind's vocabulary (docs/design/0039).
+    pub expect: String,
+}
+
+const TOOL: &str = include_str!("../../../../conformance/tool.toml");
+const HOOK: &str = include_str!("../../../../conformance/hook.toml");
+const COMMAND: &str = include_str!("../../../../conformance/command.toml");
+
+impl Suite {
+    /// The suite shipped for `kind`.
+    pub fn builtin(kind: Kind) -> Suite {
+        let text = match kind {
+            Kind::Tool => TOOL,
+            Kind::Hook => HOOK,
+            Kind::Command => COMMAND,
+        };
+        // The shipped files are checked by the tests below; a broken one is a build bug.
+        Suite::parse(kind.as_str(), text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Parses a suite file.
+    pub fn parse(name: &str, text: &str) -> Result<Suite, ConformanceError> {
+        let suite: Suite = toml::from_str(text).map_err(|e| ConformanceError::Suite {
+            name: name.into(),
+            reason: e.to_string(),
+        })?;
+        let mut seen = std::collections::BTreeSet::new();
+        for case in &suite.cases {
+            if !seen.insert(case.id.as_str()) {
+                return Err(ConformanceError::Suite {
+                    name: name.into(),
+                    reason: format!("case id `{}` appears twice", case.id),
+                });
+            }
+        }
+        Ok(suite)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_suites_parse_with_at_least_ten_cases_and_a_denied_twin() {
+        for &kind in Kind::ALL {
+            let suite = Suite::builtin(kind);
+            assert_eq!(suite.kind, kind.as_str());
+            assert!(suite.wit.starts_with(kind.interface()), "{}", suite.wit);
+            assert!(suite.cases.len() >= 10, "{kind}: {}", suite.cases.len());
+            assert!(
+                suite
+                    .cases
+                    .iter()
+                    .any(|c| c.grants.as_deref() == Some("without-each")),
+                "{kind} has no denied-grant twin"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_duplicate_ids_are_refused() {
+        let err = Suite::parse("x", "kind = \"tool\"\nwit = \"w\"\n[[case]]\nid = \"a\"\ndescription = \"d\"\nstep = \"s\"\nexpect = \"e\"\nbogus = 1\n").unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+        let case = "[[case]]\nid = \"a\"\ndescription = \"d\"\nstep = \"s\"\nexpect = \"e\"\n";
+        let err =
+            Suite::parse("x", &format!("kind = \"tool\"\nwit = \"w\"\n{case}{case}")).unwrap_err();
+        assert!(err.to_string().contains("appears twice"), "{err}");
+    }
+}

@@ -1,0 +1,164 @@
+//! What can go wrong calling a plugin through a kind's typed API.
+
+use plinth_manifest::Kind;
+use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
+
+use crate::error::{CallError, SchemaViolation};
+
+/// A call through a kind handle failed. Each variant maps to one diagnostic code.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KindError {
+    /// The plugin does not provide the kind (`kind-mismatch`).
+    #[error(
+        "{plugin}: does not provide the `{kind}` kind (it provides {})",
+        list(provided)
+    )]
+    NotProvided {
+        /// Plugin id.
+        plugin: String,
+        /// The kind asked for.
+        kind: Kind,
+        /// The kinds it does provide.
+        provided: Vec<Kind>,
+    },
+    /// No tool of that name is declared (`unknown-tool`).
+    #[error("{plugin}: has no tool `{tool}` (its tools: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
+    UnknownTool {
+        /// Plugin id.
+        plugin: String,
+        /// The name asked for.
+        tool: String,
+        /// The tools it declares.
+        known: Vec<String>,
+    },
+    /// The input breaks the tool's JSON Schema; the guest did not run (`invalid-input`).
+    #[error("{plugin}: input of tool `{tool}` breaks its schema: {summary}")]
+    InvalidInput {
+        /// Plugin id.
+        plugin: String,
+        /// The tool.
+        tool: String,
+        /// Every violation, with its JSON path and rule.
+        violations: Vec<SchemaViolation>,
+        /// The first violations, as the message says them.
+        summary: String,
+    },
+    /// The tool ran and refused the input as invalid (`invalid-input`).
+    #[error("{plugin}: tool `{tool}` refused its input: {reason}")]
+    Refused {
+        /// Plugin id.
+        plugin: String,
+        /// The tool.
+        tool: String,
+        /// The tool's explanation.
+        reason: String,
+    },
+    /// The tool ran and failed (`tool-failed`).
+    #[error("{plugin}: tool `{tool}` failed: {reason}")]
+    Failed {
+        /// Plugin id.
+        plugin: String,
+        /// The tool.
+        tool: String,
+        /// The tool's explanation.
+        reason: String,
+    },
+    /// The component's answers do not match its manifest, e.g. it reports other tools or
+    /// says a declared tool is unknown (`kind-mismatch`).
+    #[error("{plugin}: {reason}")]
+    Mismatch {
+        /// Plugin id.
+        plugin: String,
+        /// The kind.
+        kind: Kind,
+        /// What differs.
+        reason: String,
+    },
+    /// The plugin answered with output its kind does not allow (`invalid-output`).
+    #[error("{plugin}: {what}: {reason}")]
+    InvalidOutput {
+        /// Plugin id.
+        plugin: String,
+        /// Whose output, e.g. "tool `word_count`".
+        what: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The call itself failed: a trap, a limit, a missing grant.
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+fn list(kinds: &[Kind]) -> String {
+    if kinds.is_empty() {
+        return "no kind".into();
+    }
+    kinds
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl KindError {
+    /// The diagnostic code.
+    pub fn code(&self) -> Code {
+        match self {
+            KindError::NotProvided { .. } | KindError::Mismatch { .. } => Code::KindMismatch,
+            KindError::UnknownTool { .. } => Code::UnknownTool,
+            KindError::InvalidInput { .. } | KindError::Refused { .. } => Code::InvalidInput,
+            KindError::Failed { .. } => Code::ToolFailed,
+            KindError::InvalidOutput { .. } => Code::InvalidOutput,
+            KindError::Call(error) => error.code(),
+        }
+    }
+
+    /// Whether the guest trapped or hit a limit (what the manager counts as a crash).
+    pub fn is_guest_failure(&self) -> bool {
+        matches!(self, KindError::Call(e) if e.code().exit_class() == plinth_manifest::ExitClass::GuestFailed)
+    }
+
+    fn plugin(&self) -> &str {
+        match self {
+            KindError::NotProvided { plugin, .. }
+            | KindError::UnknownTool { plugin, .. }
+            | KindError::InvalidInput { plugin, .. }
+            | KindError::Refused { plugin, .. }
+            | KindError::Failed { plugin, .. }
+            | KindError::Mismatch { plugin, .. }
+            | KindError::InvalidOutput { plugin, .. } => plugin,
+            KindError::Call(error) => &error.plugin,
+        }
+    }
+}
+
+impl ToDiagnostic for KindError {
+    fn to_diagnostic(&self) -> Diagnostic {
+        if let KindError::Call(error) = self {
+            return error.to_diagnostic();
+        }
+        let hint = match self {
+            KindError::NotProvided { .. } => {
+                "`plinth show` lists the kinds a plugin provides".to_string()
+            }
+            KindError::UnknownTool { .. } => "`plinth show` lists the plugin's tools".into(),
+            KindError::InvalidInput { violations, .. } => format!(
+                "fix the input at `{}`; the tool's input schema is in `plinth show`",
+                violations.first().map_or("/", |v| v.path.as_str())
+            ),
+            KindError::Refused { .. } => "see the tool's reason".into(),
+            KindError::Failed { .. } => {
+                "see the tool's message; the plugin's log may say more".into()
+            }
+            KindError::Mismatch { .. } => {
+                "rebuild the plugin, or make its `[[provides.KIND]]` entries match what it does"
+                    .into()
+            }
+            KindError::InvalidOutput { .. } => "the plugin must be fixed".into(),
+            KindError::Call(_) => String::new(),
+        };
+        Diagnostic::new(self.code(), self.to_string())
+            .with_plugin(self.plugin().to_string())
+            .with_hint(hint)
+    }
+}

@@ -1,0 +1,315 @@
+//! Plugin kinds (docs/design/0037): the typed extension points a plugin provides, bound
+//! to its exports once at load, and a typed handle per kind.
+//!
+//! A kind is provided through its own WIT package (`plinth:tool/tool@0.1.0`), or, for a
+//! component built against the frozen `plinth:plugin@0.1.0`, through the interface that
+//! served it then (`plinth:plugin/tools@0.1.0`), adapted here so callers see one API
+//! (the model is Zed's `since_vX` modules). Adding a kind means a WIT package, its
+//! metadata in `plinth-manifest`, one module here and its conformance cases.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use plinth_host::Host;
+//! use plinth_host::kinds::Tool;
+//! use serde_json::json;
+//!
+//! let plugin = Host::new()?.load("plugins/word-count")?;
+//! let tools = plugin.kind::<Tool>()?;
+//! let output = tools.call("word_count", &json!({"text": "one two three"}))?;
+//! assert_eq!(output, json!({"words": 3}));
+//! # Ok(())
+//! # }
+//! ```
+
+mod command;
+mod error;
+mod hook;
+mod tool;
+
+use plinth_manifest::{Kind, Manifest};
+use wasmtime::component::{ComponentNamedList, InstancePre, Lift, Lower};
+
+use crate::error::HostError;
+use crate::exports::Exports;
+use crate::plugin::Plugin;
+use crate::state::StoreState;
+pub use command::Commands;
+pub use error::KindError;
+pub use hook::{
+    ChainDecision, Decision, HookChain, HookEvent, HookOutcome, HookStep, Hooks, OnHookError,
+};
+pub(crate) use tool::compare as tool_differences;
+pub use tool::{ReportedTool, ToolSpec, Tools};
+
+/// Which WIT a kind is served through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// The kind's own package, e.g. `plinth:tool@0.1.0`.
+    Current,
+    /// The frozen `plinth:plugin@0.1.0` interface, through an adapter.
+    Legacy,
+}
+
+/// One kind as a plugin's component exports it.
+#[derive(Debug, Clone)]
+pub(crate) struct Binding {
+    /// The exported interface, as the component names it (`plinth:tool/tool@0.1.0`).
+    interface: String,
+    served: Served,
+}
+
+impl Binding {
+    /// The export name of one of the interface's functions.
+    fn func(&self, name: &str) -> String {
+        format!("{}#{name}", self.interface)
+    }
+}
+
+/// The kinds a plugin provides, bound at load.
+#[derive(Debug, Default)]
+pub(crate) struct KindSet {
+    command: Option<Binding>,
+    tool: Option<(Binding, Vec<ToolSpec>)>,
+    hook: Option<Binding>,
+}
+
+impl KindSet {
+    /// Binds each kind the manifest declares (or, without declarations, each kind the
+    /// component exports) to the component's exports, checking every function's type now,
+    /// so a mismatch fails the load naming the function instead of failing a later call.
+    pub(crate) fn bind(
+        manifest: Option<&Manifest>,
+        exports: &Exports,
+        pre: &InstancePre<StoreState>,
+        id: &str,
+    ) -> Result<KindSet, HostError> {
+        let declared = manifest.map(|m| m.provides.kinds()).unwrap_or_default();
+        let mut set = KindSet::default();
+        for &kind in Kind::ALL {
+            let wanted = declared.contains(&kind);
+            let Some(binding) = find(kind, exports) else {
+                if wanted {
+                    return Err(mismatch(
+                        id,
+                        kind,
+                        format!(
+                            "declares the `{kind}` kind but does not export `{}@{}`",
+                            kind.interface(),
+                            kind.latest()
+                        ),
+                    ));
+                }
+                continue;
+            };
+            // A component with declarations provides exactly those kinds; without any
+            // (a bare component, an old manifest) it provides what it exports.
+            if !declared.is_empty() && !wanted {
+                continue;
+            }
+            let checker = Checker {
+                exports,
+                pre,
+                id,
+                kind,
+                binding: &binding,
+            };
+            match kind {
+                Kind::Command => {
+                    command::typecheck(&checker)?;
+                    set.command = Some(binding);
+                }
+                Kind::Tool => {
+                    tool::typecheck(&checker)?;
+                    let specs = tool::specs(manifest, id)?;
+                    set.tool = Some((binding, specs));
+                }
+                Kind::Hook => {
+                    hook::typecheck(&checker)?;
+                    set.hook = Some(binding);
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    /// The kinds bound, in [`Kind::ALL`] order.
+    pub(crate) fn kinds(&self) -> Vec<Kind> {
+        let mut kinds = Vec::new();
+        if self.command.is_some() {
+            kinds.push(Kind::Command);
+        }
+        if self.tool.is_some() {
+            kinds.push(Kind::Tool);
+        }
+        if self.hook.is_some() {
+            kinds.push(Kind::Hook);
+        }
+        kinds
+    }
+}
+
+/// The export serving `kind`: its own package on the current track, else the legacy one.
+fn find(kind: Kind, exports: &Exports) -> Option<Binding> {
+    let latest = kind.latest();
+    let current = exports.interfaces().into_iter().find(|name| {
+        let Some((base, version)) = name.split_once('@') else {
+            return false;
+        };
+        base == kind.interface()
+            && semver::Version::parse(version).is_ok_and(|v| same_track(&v, &latest))
+    });
+    if let Some(interface) = current {
+        return Some(Binding {
+            interface: interface.to_owned(),
+            served: Served::Current,
+        });
+    }
+    let legacy = kind.legacy_interface()?;
+    exports
+        .interfaces()
+        .into_iter()
+        .find(|name| *name == legacy)
+        .map(|interface| Binding {
+            interface: interface.to_owned(),
+            served: Served::Legacy,
+        })
+}
+
+/// Semver compatibility as the component model applies it: same major, and for 0.x the
+/// same minor.
+fn same_track(have: &semver::Version, want: &semver::Version) -> bool {
+    have.major == want.major && (have.major != 0 || have.minor == want.minor)
+}
+
+fn mismatch(id: &str, kind: Kind, reason: String) -> HostError {
+    HostError::KindMismatch {
+        plugin: id.into(),
+        kind,
+        reason,
+    }
+}
+
+/// Checks the functions of one bound kind.
+struct Checker<'a> {
+    exports: &'a Exports,
+    pre: &'a InstancePre<StoreState>,
+    id: &'a str,
+    kind: Kind,
+    binding: &'a Binding,
+}
+
+impl Checker<'_> {
+    /// Checks that function `name` exists with parameters `P` and results `R`.
+    fn func<P, R>(&self, name: &str, wit: &str) -> Result<(), HostError>
+    where
+        P: ComponentNamedList + Lower,
+        R: ComponentNamedList + Lift,
+    {
+        let export = self.binding.func(name);
+        let func = self.exports.resolve(&export).map_err(|_| {
+            mismatch(
+                self.id,
+                self.kind,
+                format!(
+                    "provides the `{}` kind through `{}` but has no function `{name}` (`{name}: {wit}`)",
+                    self.kind, self.binding.interface
+                ),
+            )
+        })?;
+        func.ty
+            .typecheck::<P, R>(&self.pre.instance_type())
+            .map_err(|e| {
+                mismatch(
+                    self.id,
+                    self.kind,
+                    format!(
+                        "`{export}` has another type than the `{}` kind needs (`{name}: {wit}`): {e:#}",
+                        self.kind
+                    ),
+                )
+            })
+    }
+}
+
+/// A kind an embedder can ask a plugin for with [`Plugin::kind`].
+pub trait ProvidedKind {
+    /// The kind.
+    const KIND: Kind;
+    /// The typed handle.
+    type Handle<'p>;
+    /// The handle, when `plugin` provides the kind.
+    fn handle(plugin: &Plugin) -> Option<Self::Handle<'_>>;
+}
+
+/// The `command` kind: [`Commands`].
+#[derive(Debug, Clone, Copy)]
+pub struct Command;
+
+/// The `tool` kind: [`Tools`].
+#[derive(Debug, Clone, Copy)]
+pub struct Tool;
+
+/// The `hook` kind: [`Hooks`].
+#[derive(Debug, Clone, Copy)]
+pub struct Hook;
+
+impl ProvidedKind for Command {
+    const KIND: Kind = Kind::Command;
+    type Handle<'p> = Commands<'p>;
+    fn handle(plugin: &Plugin) -> Option<Commands<'_>> {
+        let binding = plugin.inner.kinds.command.as_ref()?;
+        Some(Commands::new(plugin, binding))
+    }
+}
+
+impl ProvidedKind for Tool {
+    const KIND: Kind = Kind::Tool;
+    type Handle<'p> = Tools<'p>;
+    fn handle(plugin: &Plugin) -> Option<Tools<'_>> {
+        let (binding, specs) = plugin.inner.kinds.tool.as_ref()?;
+        Some(Tools::new(plugin, binding, specs))
+    }
+}
+
+impl ProvidedKind for Hook {
+    const KIND: Kind = Kind::Hook;
+    type Handle<'p> = Hooks<'p>;
+    fn handle(plugin: &Plugin) -> Option<Hooks<'_>> {
+        let binding = plugin.inner.kinds.hook.as_ref()?;
+        Some(Hooks::new(plugin, binding))
+    }
+}
+
+impl Plugin {
+    /// The kinds this plugin provides: those its manifest declares, or for a component
+    /// without declarations those it exports.
+    pub fn kinds(&self) -> Vec<Kind> {
+        self.inner.kinds.kinds()
+    }
+
+    /// Whether the plugin provides `kind`.
+    pub fn provides(&self, kind: Kind) -> bool {
+        self.kinds().contains(&kind)
+    }
+
+    /// The typed handle of kind `K` (`plugin.kind::<Tool>()?.call(..)`); `kind-mismatch`
+    /// when the plugin does not provide it.
+    pub fn kind<K: ProvidedKind>(&self) -> Result<K::Handle<'_>, KindError> {
+        K::handle(self).ok_or_else(|| KindError::NotProvided {
+            plugin: self.id().into(),
+            kind: K::KIND,
+            provided: self.kinds(),
+        })
+    }
+
+    /// Which WIT `kind` is served through, when provided.
+    pub fn served(&self, kind: Kind) -> Option<Served> {
+        let kinds = &self.inner.kinds;
+        let binding = match kind {
+            Kind::Command => kinds.command.as_ref(),
+            Kind::Tool => kinds.tool.as_ref().map(|(b, _)| b),
+            Kind::Hook => kinds.hook.as_ref(),
+        };
+        binding.map(|b| b.served)
+    }
+}

@@ -1,0 +1,100 @@
+//! The registry of kind providers: read from the serving versions, so enabling, disabling
+//! and reloading a plugin change it at once, and status events carry each plugin's kinds.
+
+use std::path::{Path, PathBuf};
+
+use plinth_host::kinds::{ChainDecision, Tool};
+use plinth_manager::Manager;
+use plinth_manager::state::{InstanceMode, PluginEntry};
+use plinth_manifest::Kind;
+use serde_json::json;
+
+use crate::common::{host, section, wait_for};
+
+const SCHEMA: &str = r#"{"type":"object","properties":{"text":{"type":"string"}},"required":["text"],"additionalProperties":false}"#;
+
+fn kinds_plugin(root: &Path, id: &str, provides: &str) -> PathBuf {
+    let dir = root.join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(test_programs::KINDS, dir.join("plugin.wasm")).unwrap();
+    std::fs::write(dir.join("word_count.json"), SCHEMA).unwrap();
+    write_manifest(&dir, id, provides);
+    dir
+}
+
+fn write_manifest(dir: &Path, id: &str, provides: &str) {
+    std::fs::write(
+        dir.join("plugin.toml"),
+        format!(
+            "[plugin]\nid = \"{id}\"\nversion = \"1.0.0\"\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"plugin.wasm\"\n{provides}"
+        ),
+    )
+    .unwrap();
+}
+
+const TOOL: &str = "[[provides.tool]]\nname = \"word_count\"\ndescription = \"Counts the words in `text`.\"\ninput_schema = \"word_count.json\"\n";
+const HOOK: &str = "[[provides.hook]]\npoint = \"before-tool-call\"\n";
+
+fn entry(id: &str, dir: &Path, enabled: bool) -> PluginEntry {
+    let mut entry = PluginEntry::new(id);
+    entry.enabled = enabled;
+    entry.artifact_path = Some(dir.join("plugin.wasm"));
+    entry.instance = InstanceMode::PerCall;
+    entry
+}
+
+fn ids(manager: &Manager, kind: Kind) -> Vec<String> {
+    manager.providers(kind).into_iter().map(|p| p.id).collect()
+}
+
+#[test]
+fn providers_follow_enable_disable_and_reload() {
+    let root = tempfile::tempdir().unwrap();
+    let a = kinds_plugin(root.path(), "test.kinds-a", &format!("{TOOL}{HOOK}"));
+    let b = kinds_plugin(root.path(), "test.kinds-b", HOOK);
+    let manager = Manager::builder(host()).build();
+    let mut events = manager.subscribe();
+    manager.apply(&section(vec![
+        entry("test.kinds-a", &a, true),
+        entry("test.kinds-b", &b, true),
+    ]));
+    let ready = wait_for(&mut events, "test.kinds-a", |s| s.name() == "ready");
+    assert_eq!(ready.kinds, [Kind::Tool, Kind::Hook]);
+
+    assert_eq!(ids(&manager, Kind::Tool), ["test.kinds-a"]);
+    assert_eq!(ids(&manager, Kind::Hook), ["test.kinds-a", "test.kinds-b"]);
+    assert!(ids(&manager, Kind::Command).is_empty());
+
+    // Calls through the registry use the typed API.
+    let provider = &manager.providers(Kind::Tool)[0];
+    let output = provider
+        .plugin
+        .kind::<Tool>()
+        .unwrap()
+        .call("word_count", &json!({"text": "a b"}))
+        .unwrap();
+    assert_eq!(output, json!({"words": 2}));
+    let outcome =
+        manager
+            .hook_chain()
+            .run("before-tool-call", "read", json!({"path": "/etc/hosts"}));
+    assert!(
+        matches!(outcome.decision, ChainDecision::Denied { ref by, .. } if by == "test.kinds-a")
+    );
+
+    // Disabled: gone from the registry.
+    manager.apply(&section(vec![
+        entry("test.kinds-a", &a, true),
+        entry("test.kinds-b", &b, false),
+    ]));
+    assert_eq!(ids(&manager, Kind::Hook), ["test.kinds-a"]);
+    assert!(manager.plugin("test.kinds-b").is_none());
+
+    // Reloaded without the hook: the registry and the event say so.
+    write_manifest(&a, "test.kinds-a", TOOL);
+    assert!(manager.reload("test.kinds-a"));
+    let reloaded = wait_for(&mut events, "test.kinds-a", |s| s.name() == "ready");
+    assert_eq!(reloaded.kinds, [Kind::Tool]);
+    assert!(ids(&manager, Kind::Hook).is_empty());
+    assert_eq!(ids(&manager, Kind::Tool), ["test.kinds-a"]);
+}

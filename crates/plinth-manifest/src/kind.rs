@@ -1,0 +1,117 @@
+//! Plugin kinds: the typed extension points a plugin provides (docs/design/0037).
+//!
+//! Each kind has its own WIT package, versioned on its own (`plinth:tool@0.1.0`, ...), with
+//! one interface the plugin exports and one world `plugin` that imports `plinth:host`. The
+//! manifest declares the kinds a plugin provides in `[[provides.KIND]]` entries; this module
+//! names the kinds and their WIT, so every crate agrees on them without running anything.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// A kind of extension point this version of Plinth knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Arguments in, text out: `plinth:command/command`.
+    Command,
+    /// Named tools with a JSON Schema input: `plinth:tool/tool`.
+    Tool,
+    /// Decisions at the application's hook points: `plinth:hook/hook`.
+    Hook,
+}
+
+impl Kind {
+    /// Every kind, in the order they are listed to people.
+    pub const ALL: &'static [Kind] = &[Kind::Command, Kind::Tool, Kind::Hook];
+
+    /// The kind's name in manifests and on the command line, e.g. `"tool"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Command => "command",
+            Kind::Tool => "tool",
+            Kind::Hook => "hook",
+        }
+    }
+
+    /// The kind's WIT package without version, e.g. `"plinth:tool"`.
+    pub fn package(self) -> &'static str {
+        match self {
+            Kind::Command => "plinth:command",
+            Kind::Tool => "plinth:tool",
+            Kind::Hook => "plinth:hook",
+        }
+    }
+
+    /// The interface a component exports to provide the kind, without version, e.g.
+    /// `"plinth:tool/tool"`.
+    pub fn interface(self) -> &'static str {
+        match self {
+            Kind::Command => "plinth:command/command",
+            Kind::Tool => "plinth:tool/tool",
+            Kind::Hook => "plinth:hook/hook",
+        }
+    }
+
+    /// The newest version of the kind's WIT package this version of Plinth serves.
+    pub fn latest(self) -> semver::Version {
+        semver::Version::new(0, 1, 0)
+    }
+
+    /// The interface of the frozen `plinth:plugin@0.1.0` package that served this kind
+    /// before kinds had packages of their own, if any; the host still serves it through an
+    /// adapter.
+    pub fn legacy_interface(self) -> Option<&'static str> {
+        match self {
+            Kind::Command => Some("plinth:plugin/command@0.1.0"),
+            Kind::Tool => Some("plinth:plugin/tools@0.1.0"),
+            Kind::Hook => None,
+        }
+    }
+
+    /// Whether a plugin providing this kind needs a component. (Every kind so far does; a
+    /// kind described by data alone, like a colour theme, will not.)
+    pub fn needs_component(self) -> bool {
+        true
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A kind name this version of Plinth does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown plugin kind {0:?}: this host knows {known}", known = Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownKind(pub String);
+
+impl FromStr for Kind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_interfaces_live_in_the_kind_package() {
+        for &kind in Kind::ALL {
+            assert_eq!(kind.as_str().parse::<Kind>(), Ok(kind));
+            assert!(kind.interface().starts_with(kind.package()));
+            assert!(kind.interface().ends_with(kind.as_str()));
+        }
+        let err = "theme".parse::<Kind>().unwrap_err();
+        assert!(err.to_string().contains("command, tool, hook"), "{err}");
+    }
+}
