@@ -27,7 +27,9 @@ pub fn componentize(
     let output = std::path::absolute(output).unwrap_or_else(|_| output.to_path_buf());
     // Held until the toolchain has run: the embedded WIT and PDK copies live in them.
     let mut scratch: Vec<TempDir> = Vec::new();
-    let project_wit = dir.join("wit");
+    // Absolute: the toolchain runs in the project (or a staged copy), not in the caller's
+    // directory.
+    let project_wit = std::path::absolute(dir.join("wit")).unwrap_or_else(|_| dir.join("wit"));
     let wit_root = if world.needs(&project_wit) {
         project_wit
     } else {

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::reference_kinds::{assert_answer, example_call, examples_in};
+use crate::reference_kinds::{assert_answer, assert_kit_passes, example_call, examples_in};
 
 const PLINTH: &str = env!("CARGO_BIN_EXE_plinth");
 
@@ -102,34 +102,14 @@ fn run_hint(root: &Root, hint: &str) -> Output {
 #[track_caller]
 fn assert_no_warning(output: &Output, what: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let stderr = without_provides_warning(&stderr);
     for sign in ["warning[", "] warning: ", "missing-grant"] {
         assert!(!stderr.contains(sign), "{what}: {sign:?} in\n{stderr}");
     }
 }
 
-/// `stderr` without the `unknown-key` warning about `[[provides.*]]` (and its hint) that a
-/// `plinth-manifest` without the kinds' manifest format gives; with that format there is
-/// none to remove.
-pub(crate) fn without_provides_warning(stderr: &str) -> String {
-    let mut kept = Vec::new();
-    let mut skipping = false;
-    for line in stderr.lines() {
-        if line.starts_with("warning[unknown-key]: unknown key `provides`") {
-            skipping = true;
-            continue;
-        }
-        if skipping && line.starts_with("  ") {
-            continue;
-        }
-        skipping = false;
-        kept.push(line);
-    }
-    kept.join("\n")
-}
-
-/// Runs every example of the project's `conformance.toml` through `plinth --json call`.
-fn assert_project_examples(root: &Root, project: &Path) {
+/// Runs every example of the project's `conformance.toml` through `plinth --json call`, then
+/// the kind's conformance kit.
+fn assert_project_examples(root: &Root, project: &Path, kind: &str) {
     let target = project.display().to_string();
     for example in examples_in(project) {
         let (export, args) = example_call(&example);
@@ -141,6 +121,7 @@ fn assert_project_examples(root: &Root, project: &Path) {
         let doc: Value = serde_json::from_str(&stdout(&called)).expect("JSON");
         assert_answer(&example, &doc["result"], &target);
     }
+    assert_kit_passes(&root.home(), kind, project, &target);
 }
 
 /// Every file under `dir`, recursively (skipping `skip`).
@@ -194,7 +175,7 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
     assert_success(&built, "plinth build x");
     assert!(root.path().join("x/x.wasm").is_file());
     eprintln!("tool project built in {:?}", started.elapsed());
-    assert_project_examples(&root, &root.path().join("x"));
+    assert_project_examples(&root, &root.path().join("x"), "tool");
 
     let called = root.plinth(
         root.path(),
@@ -327,7 +308,7 @@ fn new_build_call_hook_vendored_and_command() {
     );
     let built = root.plinth(root.path(), &["build", "guard"]);
     assert_success(&built, "plinth build guard");
-    assert_project_examples(&root, &project);
+    assert_project_examples(&root, &project, "hook");
     #[cfg(unix)]
     {
         let ran = run_hint(&root, &hint);
@@ -352,7 +333,7 @@ fn new_build_call_hook_vendored_and_command() {
     );
     let built = root.plinth(root.path(), &["build", "hi"]);
     assert_success(&built, "plinth build hi");
-    assert_project_examples(&root, &project);
+    assert_project_examples(&root, &project, "command");
     #[cfg(unix)]
     {
         let ran = run_hint(&root, &hint);

@@ -3,8 +3,9 @@
 //! example of its `conformance.toml`, keeps the kind's contract on odd input, and answers
 //! exactly like the other two.
 //!
-//! The calls go through the host's dynamic interface (`call_json`), so these tests need
-//! nothing of the typed kind API. The builds are `languages.rs`'s.
+//! The calls go through the host's dynamic interface (`call_json`), and each build passes
+//! its kind's conformance kit (`plinth test --conformance`). The builds are
+//! `languages.rs`'s.
 
 use std::path::Path;
 
@@ -13,6 +14,23 @@ use plinth_manifest::grant::Grant;
 use serde_json::{Value, json};
 
 use crate::languages::{LANGS, Lang, built, load, repo};
+
+/// Runs `plinth --json test --conformance KIND DIR` and asserts that every case passed, none
+/// failed or was skipped.
+#[track_caller]
+pub(crate) fn assert_kit_passes(home: &Path, kind: &str, dir: &Path, what: &str) {
+    let dir = dir.display().to_string();
+    let run = crate::common::plinth(home, &["--json", "test", "--conformance", kind, &dir]);
+    let report = run.json();
+    assert!(
+        run.code == 0
+            && report["ok"] == json!(true)
+            && report["failed"] == json!(0)
+            && report["skipped"] == json!(0),
+        "{what}: the {kind} kit on {dir}: {report:#}\n{}",
+        run.stderr
+    );
+}
 
 /// The `[[example]]`s of `dir/conformance.toml`, as JSON.
 pub(crate) fn examples_in(dir: &Path) -> Vec<Value> {
@@ -362,17 +380,17 @@ fn greet_keeps_the_command_contract_in_every_language() {
 }
 
 #[test]
-fn reference_plugins_build_from_their_own_folders() {
-    // `built` stages each example and runs `plinth build` on the Python and JavaScript ones;
-    // here every kind's three components exist after it.
-    for name in ["word-count", "tool-guard", "greet"] {
+fn reference_plugins_pass_their_kinds_conformance_kits() {
+    // `built` stages each example and runs `plinth build` on the Python and JavaScript ones.
+    let home = tempfile::tempdir().unwrap();
+    for (name, kind) in [
+        ("word-count", "tool"),
+        ("tool-guard", "hook"),
+        ("greet", "command"),
+    ] {
         for lang in LANGS {
             let dir = built(name, lang);
-            let component = manifest(name, lang)["runtime"]["component"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            assert!(dir.join(component).is_file(), "{name} ({lang:?})");
+            assert_kit_passes(home.path(), kind, &dir, &format!("{name} ({lang:?})"));
         }
     }
 }

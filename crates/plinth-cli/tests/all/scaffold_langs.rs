@@ -14,8 +14,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::common::{Run, plinth_in};
-use crate::new_build::without_provides_warning;
-use crate::reference_kinds::{assert_answer, example_call, examples_in};
+use crate::reference_kinds::{assert_answer, assert_kit_passes, example_call, examples_in};
 use serde_json::{Value, json};
 
 /// A temp root, and the plinth home inside it.
@@ -67,7 +66,12 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
     );
 
     let project = root.path().join("x");
-    let built = plinth_in(&home, &project, &["build"]);
+    // Built from inside the project, as the README says, or from its parent, as the hint.
+    let built = if matches!(kind, "hook" | "command") {
+        plinth_in(&home, root.path(), &["build", "x"])
+    } else {
+        plinth_in(&home, &project, &["build"])
+    };
     assert_ok(&built, &format!("plinth build ({lang} {kind})"));
     assert!(project.join("x.wasm").is_file(), "{lang} {kind}: x.wasm");
     assert!(
@@ -92,6 +96,8 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
             assert_ok(&run, &argv.join(" "));
             assert_answer(&example, &run.json()["result"], &format!("{lang} {kind}"));
         }
+        let kit = kind.trim_end_matches(" (default)");
+        assert_kit_passes(&home, kit, &project, lang);
     }
 
     // The call as the hint has it runs cleanly: the templates log, and the hint grants it.
@@ -100,11 +106,11 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
     let suggested = plinth_in(&home, root.path(), &args);
     assert_ok(&suggested, &format!("the suggested call ({lang} {kind})"));
     assert_eq!(suggested.stdout, called.stdout);
-    let stderr = without_provides_warning(&suggested.stderr);
     for sign in ["warning[", "] warning: ", "missing-grant"] {
         assert!(
-            !stderr.contains(sign),
-            "{lang} {kind}: {sign:?} in\n{stderr}"
+            !suggested.stderr.contains(sign),
+            "{lang} {kind}: {sign:?} in\n{}",
+            suggested.stderr
         );
     }
     called.stdout
