@@ -1,5 +1,6 @@
-//! Writes `$OUT_DIR/world_bindings.rs`, the `__world_bindings!` macro that `export_command!`
-//! and `export_tool!` expand to in a plugin's crate.
+//! Writes `$OUT_DIR/world_bindings.rs`: the `__world_bindings!` macro that `export_command!`
+//! and `export_tool!` expand to in a plugin's crate, and the `__kind_bindings!` macro that
+//! `export!` expands to, one arm pair per kind.
 //!
 //! `wit_bindgen::generate!` reads its `path` as a literal relative to the crate being
 //! compiled, and a plugin crate lives anywhere, so the absolute path of the repository's
@@ -7,33 +8,116 @@
 
 use std::env;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The package folder whose worlds plugins export; `deps/` inside it holds the host package.
 /// `src/bindings.rs` reads the same folder for the PDK's own imports.
 const PLUGIN_PACKAGE: &str = "plinth-plugin@0.1.0";
 
+/// The kinds `export!` knows: (name, package folder in `wit/`, package id). Each package has
+/// a world `plugin` (the host imports, `plinth:plugin/lifecycle` and the kind's interface)
+/// and an interface named like the kind. A new kind is a row here and an arm of
+/// `__impl_kind!` in `src/macros.rs`.
+const KINDS: &[(&str, &str, &str)] = &[
+    ("command", "plinth-command@0.1.0", "plinth:command@0.1.0"),
+    ("hook", "plinth-hook@0.1.0", "plinth:hook@0.1.0"),
+    ("tool", "plinth-tool@0.1.0", "plinth:tool@0.1.0"),
+];
+
+/// The `with` entries that map the host imports onto the PDK's own bindings.
+const HOST_WITH: &str = r#"
+                "plinth:host/log@0.1.0": ::plinth_pdk::__rt::host::log,
+                "plinth:host/config@0.1.0": ::plinth_pdk::__rt::host::config,
+                "plinth:host/http@0.1.0": ::plinth_pdk::__rt::host::http,
+                "plinth:host/fs@0.1.0": ::plinth_pdk::__rt::host::fs,
+                "plinth:host/watch@0.1.0": ::plinth_pdk::__rt::host::watch,
+                "plinth:host/kv@0.1.0": ::plinth_pdk::__rt::host::kv,
+                "plinth:host/events@0.1.0": ::plinth_pdk::__rt::host::events,"#;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let relative = manifest_dir.join("../../wit").join(PLUGIN_PACKAGE);
+    let wit = manifest_dir.join("../../wit");
+    let mut text = world_bindings_macro(&package_path(&wit, PLUGIN_PACKAGE));
+    text.push_str(&kind_bindings_macro(&wit));
+
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    fs::write(out.join("world_bindings.rs"), text).expect("write world_bindings.rs");
+}
+
+/// The absolute path of `wit/<folder>`, as UTF-8.
+fn package_path(wit: &Path, folder: &str) -> String {
+    let relative = wit.join(folder);
     let package = relative.canonicalize().unwrap_or_else(|err| {
         panic!(
             "plinth-pdk reads its WIT from {} (the repository's `wit/` folder): {err}",
             relative.display()
         )
     });
-    let package = package
+    package
         .to_str()
-        .unwrap_or_else(|| panic!("the WIT path {} is not UTF-8", package.display()));
+        .unwrap_or_else(|| panic!("the WIT path {} is not UTF-8", package.display()))
+        .to_string()
+}
 
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    fs::write(out.join("world_bindings.rs"), world_bindings_macro(package))
-        .expect("write world_bindings.rs");
+/// `__kind_bindings!(KIND, world)` generates the kind's whole world (imports, lifecycle and
+/// the kind's interface); `__kind_bindings!(KIND, exports)` only the kind's interface, for
+/// the second and later kinds of one component. `wit-component` merges the worlds of all
+/// the sections it finds, so the component exports lifecycle once and every kind's
+/// interface.
+fn kind_bindings_macro(wit: &Path) -> String {
+    let mut arms = String::new();
+    for (kind, folder, package) in KINDS {
+        let path = package_path(wit, folder);
+        let (namespace, version) = package.split_once('@').expect("a versioned package id");
+        let interface = format!("{namespace}/{kind}@{version}");
+        let pdk_package = format!("plinth:pdk-{kind}");
+        arms.push_str(&format!(
+            r#"    ({kind}, world) => {{
+        ::plinth_pdk::__rt::wit_bindgen::generate!({{
+            path: {path:?},
+            world: {world:?},
+            runtime_path: "::plinth_pdk::__rt::wit_bindgen::rt",
+            with: {{{HOST_WITH}
+            }},
+        }});
+    }};
+    ({kind}, exports) => {{
+        ::plinth_pdk::__rt::wit_bindgen::generate!({{
+            path: {path:?},
+            inline: {inline:?},
+            world: {exports_world:?},
+            runtime_path: "::plinth_pdk::__rt::wit_bindgen::rt",
+        }});
+    }};
+"#,
+            world = format!("{namespace}/plugin@{version}"),
+            inline = format!("package {pdk_package};\nworld exports {{ export {interface}; }}\n"),
+            exports_world = format!("{pdk_package}/exports"),
+        ));
+    }
+    let known: Vec<&str> = KINDS.iter().map(|(kind, ..)| *kind).collect();
+    format!(
+        r#"
+/// Generates, in the calling crate, the bindings of one kind's world (`world`) or of its
+/// interface alone (`exports`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kind_bindings {{
+{arms}    ($other:ident, $_part:ident) => {{
+        ::core::compile_error!(::core::concat!(
+            "plinth-pdk knows no kind `", ::core::stringify!($other), "`; the kinds are {known}"
+        ));
+    }};
+}}
+"#,
+        known = known.join(", ")
+    )
 }
 
 /// The macro text. `{package:?}` renders the path as an escaped Rust string literal.
 fn world_bindings_macro(package: &str) -> String {
+    let host_with = HOST_WITH;
     format!(
         r#"/// Generates the bindings of one `plinth:plugin` world in the calling crate: its exports,
 /// and its imports mapped onto the PDK's own import bindings.
@@ -45,14 +129,7 @@ macro_rules! __world_bindings {{
             path: {package:?},
             world: $world,
             runtime_path: "::plinth_pdk::__rt::wit_bindgen::rt",
-            with: {{
-                "plinth:host/log@0.1.0": ::plinth_pdk::__rt::host::log,
-                "plinth:host/config@0.1.0": ::plinth_pdk::__rt::host::config,
-                "plinth:host/http@0.1.0": ::plinth_pdk::__rt::host::http,
-                "plinth:host/fs@0.1.0": ::plinth_pdk::__rt::host::fs,
-                "plinth:host/watch@0.1.0": ::plinth_pdk::__rt::host::watch,
-                "plinth:host/kv@0.1.0": ::plinth_pdk::__rt::host::kv,
-                "plinth:host/events@0.1.0": ::plinth_pdk::__rt::host::events,
+            with: {{{host_with}
             }},
         }});
     }};

@@ -34,6 +34,9 @@ const EXAMPLES: &[&str] = &[
     "waveform-scanner",
     "composer-research",
     "visits",
+    "word-count",
+    "tool-guard",
+    "greet",
 ];
 
 /// The first eight bytes of a binary component (magic, then version and layer).

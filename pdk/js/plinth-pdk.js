@@ -1,12 +1,20 @@
 // Plinth plugin development kit for JavaScript (componentize-js 0.23.0).
 //
-// An author writes a plain ES module against this one:
+// An author writes a plain ES module against this one, with one helper per kind:
 //
 //   import { tool, log, InvalidInput } from './plinth-pdk.js';
-//   export { lifecycle, tools } from './plinth-pdk.js';   // `tool` world exports
-//   (`plugin` world: `export { lifecycle, command } ...` and `onRun((args) => '...')`)
+//   export { lifecycle, toolExport as tool } from './plinth-pdk.js';   // the exports
 //
-//   tool('count_vowels', 'Counts vowels.', { type: 'object' }, (input) => ({ count: 0 }));
+//   tool('word_count', 'Counts words.', { type: 'object' }, (input) => ({ words: 0 }));
+//
+// The other kinds: `hook(point, (event) => deny('why'))` with
+// `export { lifecycle, hookExport as hook }`, and `onRun((args) => '...')` with
+// `export { lifecycle, command }`. A component providing several kinds exports each one's
+// object. (`toolExport` and `hookExport` are exported under the interface names `tool` and
+// `hook`, which the registration functions already use in this module.)
+//
+// The 0.1.0 form (manifests with `runtime.world`): `export { lifecycle, tools }` for the
+// `tool` world, `export { lifecycle, command }` for the `plugin` world.
 //
 // Host calls (`log`, `config`, `http`, `kv`, `events`) are thin wrappers over the
 // `plinth:host/*` imports componentize-js binds from Plinth's WIT. A host error becomes a
@@ -33,6 +41,13 @@ export class InvalidInput extends Error {}
 /** Throw from a tool when it ran and failed: the call fails with `failed`. */
 export class ToolFailed extends Error {}
 
+/** Go on with the payload as it is (a hook returning `undefined` allows too). */
+export function allow() { return { kind: 'allow' }; }
+/** Stop: the application does not go on; `reason` is for a person. */
+export function deny(reason) { return { kind: 'deny', reason: String(reason ?? '') }; }
+/** Go on with `payload` (an object) instead. */
+export function modify(payload) { return { kind: 'modify', payload }; }
+
 function hostCall(f, ...args) {
   try {
     return f(...args);
@@ -47,14 +62,39 @@ function hostCall(f, ...args) {
 
 // ------------------------------------------------------------------------------- registry
 
-const registered = { tools: new Map(), hooks: {} };
+const registered = { tools: new Map(), hooks: {}, points: new Map() };
 
-/** Registers `run(input) -> output` as tool `name` (input and output are JSON values). */
-export function tool(name, description, inputSchema, run) {
-  registered.tools.set(name, { name, description, inputSchema: inputSchema || { type: 'object' }, run });
+/**
+ * Registers `run(input) -> output` as tool `name` (input and output are JSON values);
+ * `options.outputSchema` is the output's JSON Schema, when the tool publishes one.
+ *
+ * Through `toolExport`, `run` sees only input that is JSON and fits `inputSchema` (the
+ * subset of JSON Schema `checkSchema` checks); otherwise the call fails with
+ * `invalid-input`. Throw `InvalidInput` or `ToolFailed` to fail it yourself; anything else
+ * thrown is `failed`.
+ */
+export function tool(name, description, inputSchema, run, options = {}) {
+  registered.tools.set(name, {
+    name,
+    description,
+    inputSchema: inputSchema || { type: 'object' },
+    outputSchema: options.outputSchema,
+    run,
+  });
 }
 
-/** Registers `f(args: string[]) -> string` as the `plugin` world's `run` entry point. */
+/**
+ * Registers `handle(event) -> decision` for hook point `point` (a name, or an array of
+ * names): the points of the manifest's `[[provides.hook]]` entries. Events at other points
+ * are allowed without calling it. `event` is `{ point, subject, payload, rawPayload }`, the
+ * payload parsed (`null` when the text is not JSON); answer with `allow()`, `deny(reason)`,
+ * `modify(payload)` or `undefined` (allow). A throw denies the event, with its message.
+ */
+export function hook(point, handle) {
+  for (const name of Array.isArray(point) ? point : [point]) registered.points.set(name, handle);
+}
+
+/** Registers `f(args: string[]) -> string` as the command's `run`; a throw is its `err`. */
 export function onRun(f) { registered.hooks.run = f; }
 /** Registers `f(settings)`, called once after instantiation. */
 export function onLoad(f) { registered.hooks.onLoad = f; }
@@ -128,7 +168,102 @@ export const tools = {
   },
 };
 
-/** `plinth:plugin/command`: the function registered with `onRun(...)`. */
+function compact(value) {
+  const text = JSON.stringify(value);
+  if (typeof text !== 'string') throw new ToolFailed('the output is not JSON');
+  return text;
+}
+
+/**
+ * `plinth:tool/tool`, exported as `tool`: the tools registered with `tool(...)`. A name not
+ * registered is `unknown-tool`; input that is not JSON or does not fit the tool's input
+ * schema is `invalid-input`, before the tool runs.
+ */
+export const toolExport = {
+  listTools() {
+    return [...registered.tools.values()].map((t) => ({
+      name: t.name,
+      description: t.description,
+      inputSchema: JSON.stringify(t.inputSchema),
+      outputSchema: t.outputSchema === undefined ? undefined : JSON.stringify(t.outputSchema),
+    }));
+  },
+  call(name, input) {
+    const t = registered.tools.get(name);
+    if (!t) throw { tag: 'unknown-tool', val: name };
+    let value;
+    try {
+      value = JSON.parse(input);
+    } catch (e) {
+      throw { tag: 'invalid-input', val: `input is not valid JSON: ${message(e)}` };
+    }
+    const problem = checkSchema(t.inputSchema, value);
+    if (problem) throw { tag: 'invalid-input', val: problem };
+    try {
+      return compact(t.run(value));
+    } catch (e) {
+      if (e instanceof InvalidInput) throw { tag: 'invalid-input', val: message(e) };
+      throw { tag: 'failed', val: message(e) };
+    }
+  },
+};
+
+function parsePayload(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function isObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * `plinth:hook/hook`, exported as `hook`: the functions registered with `hook(...)`. Points
+ * nothing is registered for are allowed. A `deny` always carries a reason; a `modify`
+ * payload that is not an object, or a throw, denies the event.
+ */
+export const hookExport = {
+  handle(event) {
+    const handle = registered.points.get(event.point);
+    if (!handle) return { tag: 'allow' };
+    let decision;
+    try {
+      decision = handle({
+        point: event.point,
+        subject: event.subject,
+        payload: parsePayload(event.payload),
+        rawPayload: event.payload,
+      });
+    } catch (e) {
+      return { tag: 'deny', val: `the hook failed: ${message(e)}` };
+    }
+    if (decision === undefined || decision === null) return { tag: 'allow' };
+    switch (decision.kind) {
+      case 'allow':
+        return { tag: 'allow' };
+      case 'deny': {
+        const reason = String(decision.reason ?? '');
+        return { tag: 'deny', val: reason.trim() ? reason : `denied by a hook at \`${event.point}\`` };
+      }
+      case 'modify':
+        if (!isObject(decision.payload)) {
+          return { tag: 'deny', val: "the hook's modified payload is not an object" };
+        }
+        try {
+          return { tag: 'modify', val: compact(decision.payload) };
+        } catch (e) {
+          return { tag: 'deny', val: `the hook's modified payload is not JSON: ${message(e)}` };
+        }
+      default:
+        return { tag: 'deny', val: 'the hook answered with something that is not a decision' };
+    }
+  },
+};
+
+/** `plinth:command/command`, and `plinth:plugin/command` (0.1.0): the function registered with `onRun(...)`. */
 export const command = {
   run(args) {
     const f = registered.hooks.run;
@@ -213,3 +348,154 @@ export const events = {
   publish: (channel, payload) =>
     hostCall(witEvents.publish, channel, typeof payload === 'string' ? payload : JSON.stringify(payload)),
 };
+
+// --------------------------------------------------------------------------- input check
+
+// The input check the PDK makes before a tool runs: a subset of JSON Schema. The host
+// validates every input against the full schema before it calls a tool; this keeps a tool
+// called directly from seeing input of the wrong shape. It checks `type`, `enum`, `const`,
+// `properties`, `required`, `additionalProperties`, `items`, `minItems`, `maxItems`,
+// `minLength`, `maxLength`, `minimum`, `maximum`, `exclusiveMinimum` and
+// `exclusiveMaximum`, and lets every other keyword pass: the same subset as the Rust and
+// Python PDKs, with the same messages.
+
+/** The first place where `value` does not fit `schema`, as a message; `null` when it fits. */
+export function checkSchema(schema, value) {
+  return checkAt(schema, value, '');
+}
+
+function checkAt(schema, value, at) {
+  if (schema === true) return null;
+  if (schema === false) return fail(at, 'no value is allowed here');
+  if (!isObject(schema)) return null;
+  const wrongType = checkType(schema, value, at);
+  if (wrongType) return wrongType;
+  if ('const' in schema && !same(schema.const, value)) {
+    return fail(at, `expected ${JSON.stringify(schema.const)}`);
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.some((item) => same(item, value))) {
+    return fail(at, 'not one of the allowed values');
+  }
+  if (typeof value === 'string') return checkString(schema, value, at);
+  if (typeof value === 'number') return checkNumber(schema, value, at);
+  if (isObject(value)) return checkObject(schema, value, at);
+  if (Array.isArray(value)) return checkArray(schema, value, at);
+  return null;
+}
+
+function typeName(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object') return 'object';
+  if (typeof value === 'boolean') return 'boolean';
+  return typeof value;
+}
+
+function hasType(value, name) {
+  switch (name) {
+    case 'integer':
+      return Number.isInteger(value);
+    case 'object':
+    case 'array':
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'null':
+      return typeName(value) === name;
+    default:
+      return true;
+  }
+}
+
+function checkType(schema, value, at) {
+  let names;
+  if (typeof schema.type === 'string') names = [schema.type];
+  else if (Array.isArray(schema.type)) names = schema.type.filter((n) => typeof n === 'string');
+  else return null;
+  if (names.some((name) => hasType(value, name))) return null;
+  return fail(at, `expected ${names.join(' or ')}, got ${typeName(value)}`);
+}
+
+function same(a, b) {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length
+      && keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && same(a[k], b[k]));
+  }
+  return a === b;
+}
+
+function bound(schema, keyword) {
+  return typeof schema[keyword] === 'number' ? schema[keyword] : undefined;
+}
+
+function checkString(schema, text, at) {
+  const length = [...text].length;
+  const low = bound(schema, 'minLength');
+  if (low !== undefined && length < low) return fail(at, `shorter than ${low} characters`);
+  const high = bound(schema, 'maxLength');
+  if (high !== undefined && length > high) return fail(at, `longer than ${high} characters`);
+  return null;
+}
+
+const BOUNDS = [
+  ['minimum', (n, b) => n >= b, 'less than'],
+  ['maximum', (n, b) => n <= b, 'greater than'],
+  ['exclusiveMinimum', (n, b) => n > b, 'not greater than'],
+  ['exclusiveMaximum', (n, b) => n < b, 'not less than'],
+];
+
+function checkNumber(schema, number, at) {
+  for (const [keyword, holds, words] of BOUNDS) {
+    const limit = bound(schema, keyword);
+    if (limit !== undefined && !holds(number, limit)) return fail(at, `${words} ${JSON.stringify(limit)}`);
+  }
+  return null;
+}
+
+function checkObject(schema, value, at) {
+  if (Array.isArray(schema.required)) {
+    for (const name of schema.required) {
+      if (typeof name === 'string' && !Object.prototype.hasOwnProperty.call(value, name)) {
+        return fail(at, `missing property \`${name}\``);
+      }
+    }
+  }
+  const properties = isObject(schema.properties) ? schema.properties : {};
+  for (const [name, item] of Object.entries(value)) {
+    let itemSchema;
+    if (Object.prototype.hasOwnProperty.call(properties, name)) itemSchema = properties[name];
+    else if ('additionalProperties' in schema) {
+      itemSchema = schema.additionalProperties;
+      if (itemSchema === false) return fail(at, `unexpected property \`${name}\``);
+    } else continue;
+    const problem = checkAt(itemSchema, item, within(at, name));
+    if (problem) return problem;
+  }
+  return null;
+}
+
+function checkArray(schema, items, at) {
+  const low = bound(schema, 'minItems');
+  if (low !== undefined && items.length < low) return fail(at, `fewer than ${low} items`);
+  const high = bound(schema, 'maxItems');
+  if (high !== undefined && items.length > high) return fail(at, `more than ${high} items`);
+  if ('items' in schema) {
+    for (let i = 0; i < items.length; i += 1) {
+      const problem = checkAt(schema.items, items[i], within(at, String(i)));
+      if (problem) return problem;
+    }
+  }
+  return null;
+}
+
+function within(at, segment) {
+  return `${at}/${segment.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+}
+
+function fail(at, what) {
+  return at ? `\`${at}\`: ${what}` : `the input: ${what}`;
+}

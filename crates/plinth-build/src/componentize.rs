@@ -6,39 +6,42 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-use crate::{BuildError, JS_ENTRY, Language, find_toolchain, vendored};
+use crate::{BuildError, JS_ENTRY, Language, World, find_toolchain, vendored};
 
 /// The JavaScript PDK's file name in a project.
 const JS_PDK_FILE: &str = "plinth-pdk.js";
-/// The WIT package whose worlds plugins implement, relative to a `wit/` folder.
-const PLUGIN_WIT: &str = "plinth-plugin@0.1.0";
 /// The lines of a failed toolchain's output kept in the error.
 const TAIL_LINES: usize = 40;
 
 /// Builds the Python or JavaScript project in `dir`, implementing `world`, into the file
 /// `output` (written by the toolchain; use [`crate::build`] to replace a component
-/// atomically). The project's own `wit/plinth-plugin@0.1.0` and PDK copy (written by
-/// `plinth new`) come first; the copies embedded in this crate are the fallback.
+/// atomically). The project's own `wit/` and PDK copy (written by `plinth new`) come first;
+/// the copies embedded in this crate are the fallback.
 pub fn componentize(
     language: Language,
     dir: &Path,
-    world: &str,
+    world: &World,
     output: &Path,
 ) -> Result<(), BuildError> {
     let program = find_toolchain(language)?;
     let output = std::path::absolute(output).unwrap_or_else(|_| output.to_path_buf());
     // Held until the toolchain has run: the embedded WIT and PDK copies live in them.
     let mut scratch: Vec<TempDir> = Vec::new();
-    let wit = if dir.join("wit").join(PLUGIN_WIT).is_dir() {
-        dir.join("wit").join(PLUGIN_WIT)
+    // Absolute: the toolchain runs in the project (or a staged copy), not in the caller's
+    // directory.
+    let project_wit = std::path::absolute(dir.join("wit")).unwrap_or_else(|_| dir.join("wit"));
+    let wit_root = if world.needs(&project_wit) {
+        project_wit
     } else {
         let folder = temp_folder()?;
         vendored::write_files(folder.path(), vendored::WIT)
             .map_err(io("write the embedded WIT into", folder.path()))?;
-        let wit = folder.path().join(PLUGIN_WIT);
+        let root = folder.path().to_path_buf();
         scratch.push(folder);
-        wit
+        root
     };
+    let wit = world.wit_folder(&wit_root, &mut scratch)?;
+    let world = world.name();
     let mut workdir = dir.to_path_buf();
     let mut command = Command::new(&program);
     match language {
@@ -133,7 +136,7 @@ fn tail(ran: &Output) -> String {
         .join("\n")
 }
 
-fn temp_folder() -> Result<TempDir, BuildError> {
+pub(crate) fn temp_folder() -> Result<TempDir, BuildError> {
     tempfile::Builder::new()
         .prefix("plinth-build-")
         .tempdir()

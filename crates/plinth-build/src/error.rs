@@ -65,6 +65,25 @@ pub enum BuildError {
         /// The program's file name.
         program: String,
     },
+    /// `plugin.toml` cannot be read for the world to build (`invalid-manifest`).
+    #[error("{}: {reason}", path.display())]
+    Manifest {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The manifest provides a kind with no WIT world in this `plinth` (`invalid-manifest`).
+    #[error(
+        "`[[provides.{kind}]]`: no WIT world for the kind `{kind}`; the kinds with one are {}",
+        known.join(", ")
+    )]
+    UnknownKind {
+        /// The kind.
+        kind: String,
+        /// The kinds that have a world.
+        known: Vec<String>,
+    },
     /// Reading or writing a file or folder failed (`io-error`).
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
@@ -111,6 +130,7 @@ impl BuildError {
             | BuildError::ToolchainNotRunnable { .. }
             | BuildError::ToolchainFailed { .. }
             | BuildError::OutputMissing { .. } => Code::BuildFailed,
+            BuildError::Manifest { .. } | BuildError::UnknownKind { .. } => Code::InvalidManifest,
             BuildError::Io { .. } => Code::IoError,
         }
     }
@@ -142,7 +162,11 @@ impl BuildError {
                 }
                 _ => None,
             },
-            BuildError::Io { .. } => None,
+            BuildError::UnknownKind { .. } => Some(
+                "correct the kind's name, or use a `plinth` whose WIT has the kind's package"
+                    .into(),
+            ),
+            BuildError::Manifest { .. } | BuildError::Io { .. } => None,
         }
     }
 }

@@ -15,6 +15,11 @@
 //! let language = plinth_build::Language::detect(dir)
 //!     .ok_or_else(|| plinth_build::BuildError::NotAProject { dir: dir.into() })?;
 //! plinth_build::build(language, dir, "tool", &dir.join("count_vowels.wasm"))?;
+//!
+//! // A project with `[[provides.KIND]]` entries: the kinds' world.
+//! let dir = Path::new("examples/word-count-py");
+//! let world = plinth_build::World::for_project(dir, None)?;
+//! plinth_build::build(plinth_build::Language::Python, dir, world, &dir.join("word_count.wasm"))?;
 //! # Ok(())
 //! # }
 //! ```
@@ -29,6 +34,7 @@ mod error;
 mod rust;
 mod toolchain;
 pub mod vendored;
+mod world;
 
 use std::path::Path;
 
@@ -38,6 +44,7 @@ pub use componentize::componentize;
 pub use error::BuildError;
 pub use rust::cargo_build;
 pub use toolchain::find_toolchain;
+pub use world::World;
 
 /// The target every Rust plugin builds for.
 pub const RUST_TARGET: &str = "wasm32-wasip2";
@@ -104,15 +111,20 @@ impl Language {
     }
 }
 
-/// Builds the `language` project in `dir` (implementing `world`, `tool` or `plugin`) and
-/// places the component at `destination` atomically: a failed build leaves the previous
-/// component as it was, and a reader never sees half a file.
+/// Builds the `language` project in `dir` and places the component at `destination`
+/// atomically: a failed build leaves the previous component as it was, and a reader never
+/// sees half a file.
+///
+/// `world` matters to Python and JavaScript projects, whose toolchains take it: the kinds
+/// of [`World::for_project`], or a `plinth:plugin@0.1.0` world by name (`"tool"`,
+/// `"plugin"`). A Rust crate chooses its world itself, with the PDK's export macro.
 pub fn build(
     language: Language,
     dir: &Path,
-    world: &str,
+    world: impl Into<World>,
     destination: &Path,
 ) -> Result<(), BuildError> {
+    let world = world.into();
     match language {
         Language::Rust => {
             let built = cargo_build(dir)?;
@@ -121,7 +133,7 @@ pub fn build(
         }
         Language::Python | Language::JavaScript => {
             plinth_manifest::replace_with(destination, FileMode::Readable, |_, temp| {
-                componentize(language, dir, world, temp)
+                componentize(language, dir, &world, temp)
             })
         }
     }

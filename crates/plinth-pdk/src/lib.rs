@@ -1,13 +1,68 @@
 //! Write [Plinth](https://example.org/plinth) plugins in Rust.
 //!
 //! A plugin is a `cdylib` crate built with `cargo build --release --target wasm32-wasip2`
-//! (or `plinth build`). It implements [`Plugin`] (lifecycle, all optional) and one
-//! extension point, then names its type in that extension point's export macro:
+//! (or `plinth build`). It implements [`Plugin`] (lifecycle, all optional) and the trait of
+//! each kind it provides, then names its type and its kinds in [`export!`]:
 //!
-//! | extension point | trait | macro | WIT world |
+//! | kind | trait | macro | WIT world |
 //! | --- | --- | --- | --- |
-//! | command | [`Command`] | [`export_command!`] | `plinth:plugin/plugin@0.1.0` |
-//! | tools | [`Tool`] | [`export_tool!`] | `plinth:plugin/tool@0.1.0` |
+//! | tool | [`Tool`] | `export!(T: tool)` | `plinth:tool/plugin@0.1.0` |
+//! | hook | [`Hook`] | `export!(T: hook)` | `plinth:hook/plugin@0.1.0` |
+//! | command | [`Command`] | `export!(T: command)` | `plinth:command/plugin@0.1.0` |
+//!
+//! One component may provide several kinds: `export!(T: tool, hook)`. The kinds are the
+//! ones its `plugin.toml` declares with `[[provides.KIND]]` entries.
+//!
+//! ```no_run
+//! use plinth_pdk::prelude::*;
+//! use serde::Deserialize;
+//!
+//! struct WordCount;
+//!
+//! impl Plugin for WordCount {}
+//!
+//! #[derive(Deserialize)]
+//! struct Input {
+//!     text: String,
+//! }
+//!
+//! impl Tool for WordCount {
+//!     fn tools() -> Vec<ToolInfo> {
+//!         vec![ToolInfo::new(
+//!             "word_count",
+//!             "Counts the words in `text`.",
+//!             json!({
+//!                 "type": "object",
+//!                 "properties": { "text": { "type": "string" } },
+//!                 "required": ["text"],
+//!             }),
+//!         )]
+//!     }
+//!
+//!     fn call(name: &str, input: Value) -> Result<Value, ToolError> {
+//!         match name {
+//!             "word_count" => typed(input, |input: Input| {
+//!                 Ok(json!({ "words": input.text.split_whitespace().count() }))
+//!             }),
+//!             other => Err(ToolError::UnknownTool(other.to_string())),
+//!         }
+//!     }
+//! }
+//!
+//! plinth_pdk::export!(WordCount: tool);
+//! # fn main() {}
+//! ```
+//!
+//! ## The 0.1.0 form
+//!
+//! Plugins whose manifest names `runtime.world` (`plugin` or `tool`) implement the worlds of
+//! `plinth:plugin@0.1.0` with [`export_command!`] and [`export_tool!`], which hosts keep
+//! serving:
+//!
+//! | world | trait | macro |
+//! | --- | --- | --- |
+//! | `plinth:plugin/plugin@0.1.0` (`lifecycle`, `command`) | [`Command`] | [`export_command!`] |
+//! | `plinth:plugin/tool@0.1.0` (`lifecycle`, `tools`) | [`Tool`] | [`export_tool!`] |
 //!
 //! ```no_run
 //! use plinth_pdk::prelude::*;
@@ -27,35 +82,11 @@
 //! # fn main() {}
 //! ```
 //!
-//! A tool provider:
-//!
-//! ```no_run
-//! use plinth_pdk::prelude::*;
-//!
-//! struct Echo;
-//!
-//! impl Plugin for Echo {}
-//!
-//! impl Tool for Echo {
-//!     fn tools() -> Vec<ToolInfo> {
-//!         vec![ToolInfo::new("echo", "Returns its input.", json!({"type": "object"}))]
-//!     }
-//!
-//!     fn call(name: &str, input: Value) -> Result<Value, ToolError> {
-//!         match name {
-//!             "echo" => Ok(input),
-//!             other => Err(ToolError::UnknownTool(other.to_string())),
-//!         }
-//!     }
-//! }
-//!
-//! plinth_pdk::export_tool!(Echo);
-//! # fn main() {}
-//! ```
+//! ## Host APIs
 //!
 //! Host APIs are plain functions: [`log`], [`config`], [`http`], [`fs`], [`kv`], [`events`]
-//! and [`watch`]. Each needs its capability to be
-//! requested in `plugin.toml` and granted by the host.
+//! and [`watch`]. Each needs its capability to be requested in `plugin.toml` and granted by
+//! the host.
 //!
 //! The bindings come from the repository's `wit/` folder, read in place when this crate is
 //! built; a plugin crate contains no WIT and no ABI code.
@@ -67,22 +98,28 @@ mod bindings;
 pub mod config;
 pub mod events;
 pub mod fs;
+mod hook;
 pub mod http;
 pub mod kv;
 pub mod log;
-pub mod watch;
 mod macros;
 mod plugin;
+mod schema;
+pub mod watch;
 
-pub use plugin::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo};
+pub use hook::{Decision, Hook, HookEvent};
+pub use plugin::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo, typed};
 pub use serde_json;
 
 /// Everything a plugin usually needs: `use plinth_pdk::prelude::*;`.
 pub mod prelude {
     pub use crate::config::{self, ConfigError};
     pub use crate::log;
+    pub use crate::{
+        Command, Decision, Event, Hook, HookEvent, Plugin, Settings, Tool, ToolError, ToolInfo,
+        typed,
+    };
     pub use crate::{events, fs, http, kv, watch};
-    pub use crate::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo};
     pub use serde_json::{self, Value, json};
 }
 

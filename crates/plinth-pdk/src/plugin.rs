@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -47,17 +48,33 @@ pub struct Event {
     pub payload: String,
 }
 
-/// A command-style plugin (world `plinth:plugin/plugin@0.1.0`): arguments in, text out.
-/// Exported with [`export_command!`](crate::export_command).
+/// The `command` kind: arguments in, text out, like a program run from a shell.
+///
+/// Exported with [`export!`](crate::export)`(T: command)` (world
+/// `plinth:command/plugin@0.1.0`), or in the 0.1.0 form with
+/// [`export_command!`](crate::export_command) (world `plinth:plugin/plugin@0.1.0`).
 pub trait Command: Plugin {
-    /// Runs the plugin. An `Err` is reported to the caller as the command's failure.
+    /// Runs the plugin. An `Err` is reported to the caller as the command's failure. Answer
+    /// arguments the command does not know with an `Err` that says how to call it: a panic
+    /// is a trap, which the caller sees as a crash.
     fn run(args: Vec<String>) -> Result<String, String>;
 }
 
-/// A tool provider (world `plinth:plugin/tool@0.1.0`): named tools with JSON inputs and
-/// outputs. Exported with [`export_tool!`](crate::export_tool).
+/// The `tool` kind: named tools with JSON inputs and outputs.
+///
+/// Exported with [`export!`](crate::export)`(T: tool)` (world `plinth:tool/plugin@0.1.0`),
+/// or in the 0.1.0 form with [`export_tool!`](crate::export_tool) (world
+/// `plinth:plugin/tool@0.1.0`).
+///
+/// With `export!`, the PDK answers before `call` runs: a name that [`tools`](Tool::tools)
+/// does not list is [`ToolError::UnknownTool`]; input that is not JSON, or does not match the
+/// tool's input schema, is [`ToolError::InvalidInput`] (the PDK checks `type`, `properties`,
+/// `required`, `additionalProperties`, `items`, `enum`, `const` and the length, size and range
+/// keywords; the host checks the whole schema before it calls). [`typed`](crate::typed) turns
+/// the input into a `serde` type, with `invalid-input` when it does not fit.
 pub trait Tool: Plugin {
-    /// The tools this component offers.
+    /// The tools this component offers. They must be the manifest's `[[provides.tool]]`
+    /// entries, with the same descriptions and schemas.
     fn tools() -> Vec<ToolInfo>;
 
     /// Calls tool `name`. Input that is not JSON never reaches this method: the PDK answers
@@ -129,10 +146,13 @@ pub struct ToolInfo {
     pub description: String,
     /// JSON Schema of the input object.
     pub input_schema: Value,
+    /// JSON Schema of the output, when the tool publishes one. Only the `plinth:tool` world
+    /// reports it; the 0.1.0 `tools` interface has no place for it.
+    pub output_schema: Option<Value>,
 }
 
 impl ToolInfo {
-    /// A tool description.
+    /// A tool description, without an output schema.
     pub fn new(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -142,8 +162,51 @@ impl ToolInfo {
             name: name.into(),
             description: description.into(),
             input_schema,
+            output_schema: None,
         }
     }
+
+    /// The same description with the JSON Schema of the tool's output.
+    pub fn with_output_schema(mut self, output_schema: Value) -> Self {
+        self.output_schema = Some(output_schema);
+        self
+    }
+}
+
+/// Runs `handler` with `input` deserialized into `I`, and returns its output as JSON: the
+/// typed form of [`Tool::call`]. Input that does not deserialize is
+/// [`ToolError::InvalidInput`] naming the field, so a handler never sees it.
+///
+/// ```
+/// use plinth_pdk::prelude::*;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Deserialize)]
+/// struct Input { text: String }
+///
+/// #[derive(Serialize)]
+/// struct Output { words: usize }
+///
+/// fn word_count(input: Input) -> Result<Output, ToolError> {
+///     Ok(Output { words: input.text.split_whitespace().count() })
+/// }
+///
+/// assert_eq!(typed(json!({"text": "a b"}), word_count), Ok(json!({"words": 2})));
+/// assert!(matches!(typed(json!({"txt": 1}), word_count), Err(ToolError::InvalidInput(_))));
+/// ```
+pub fn typed<I, O>(
+    input: Value,
+    handler: impl FnOnce(I) -> Result<O, ToolError>,
+) -> Result<Value, ToolError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+{
+    let input =
+        serde_json::from_value(input).map_err(|err| ToolError::InvalidInput(err.to_string()))?;
+    let output = handler(input)?;
+    serde_json::to_value(output)
+        .map_err(|err| ToolError::Failed(format!("the output is not JSON: {err}")))
 }
 
 /// Why a tool call failed. Mirrors the WIT variant `tool-error`.
@@ -151,7 +214,7 @@ impl ToolInfo {
 pub enum ToolError {
     /// No tool with this name; the payload is the name.
     UnknownTool(String),
-    /// The input did not match the tool's schema; the payload says how.
+    /// The input is not JSON or does not match the tool's schema; the payload says how.
     InvalidInput(String),
     /// The tool ran and failed.
     Failed(String),

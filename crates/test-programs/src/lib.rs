@@ -5,8 +5,10 @@
 //!
 //! - each `cdylib` or `bin` crate of the `guests/` workspace (`PDK_PLUGIN`, `HOSTILE`, …),
 //!   built for `wasm32-wasip2` in release mode;
-//! - the examples `examples/hello`, `examples/count-vowels`, `examples/waveform-scanner` and
-//!   `examples/visits` (`HELLO`, `COUNT_VOWELS`, `WAVEFORM_SCANNER`, `VISITS`);
+//! - the examples `examples/hello`, `examples/count-vowels`, `examples/waveform-scanner`,
+//!   `examples/visits` and the kinds' reference plugins `examples/word-count`,
+//!   `examples/tool-guard` and `examples/greet` (`HELLO`, `COUNT_VOWELS`, `WAVEFORM_SCANNER`,
+//!   `VISITS`, `WORD_COUNT`, `TOOL_GUARD`, `GREET`);
 //! - each `wat/*.wat` file, assembled (`START_TRAP`, …); the ones named `core_*` are core
 //!   modules, not components, for tests of their rejection.
 //!

@@ -1,13 +1,19 @@
 """Plinth plugin development kit for Python (componentize-py 0.25.1).
 
-An author writes plain Python against this module:
+An author writes plain Python against this module, one helper per kind:
 
     from plinth_pdk import tool, log
-    from plinth_pdk.exports import Lifecycle, Tools   # the component's exports
+    from plinth_pdk.exports import Lifecycle, Tool    # the component's exports
 
-    @tool("count_vowels", "Counts vowels.", {"type": "object"})
-    def count_vowels(input):
-        return {"count": ...}
+    @tool("word_count", "Counts words.", {"type": "object"})
+    def word_count(input):
+        return {"words": ...}
+
+`@hook("before-tool-call")` registers a hook (export `Hook`, answering with `allow()`,
+`deny(reason)` or `modify(payload)`) and `@command` a command (export `Command`). A component
+providing several kinds re-exports each kind's class. The export classes serve the kind
+worlds (`plinth:tool/plugin`, `plinth:hook/plugin`, `plinth:command/plugin`) and, for the
+0.1.0 form (`runtime.world`), `plinth:plugin`'s worlds: `Tools` and `Command`.
 
 Host calls (`log`, `config`, `http`, `kv`, `events`) are thin typed wrappers over the
 bindings componentize-py generates from Plinth's WIT (`wit_world`). A host error becomes
@@ -26,7 +32,13 @@ __all__ = [
     "ToolFailed",
     "ToolSpec",
     "Event",
+    "HookEvent",
+    "Decision",
     "tool",
+    "hook",
+    "allow",
+    "deny",
+    "modify",
     "command",
     "on_load",
     "on_setting_change",
@@ -93,6 +105,7 @@ class ToolSpec:
     description: str
     input_schema: Dict[str, Any]
     function: Callable[[Any], Any]
+    output_schema: Optional[Dict[str, Any]] = None
 
 
 @dataclass
@@ -104,15 +117,73 @@ class Event:
     payload: str
 
 
+@dataclass
+class HookEvent:
+    """What happens at a hook point. `payload` is the payload parsed (a dict from a
+    well-behaved application), None when the text is not JSON; `raw_payload` is the text."""
+
+    point: str
+    subject: str
+    payload: Any
+    raw_payload: str
+
+
+@dataclass
+class Decision:
+    """A hook's answer; make one with `allow()`, `deny(reason)` or `modify(payload)`."""
+
+    kind: str
+    reason: str = ""
+    payload: Optional[Dict[str, Any]] = None
+
+
+def allow() -> Decision:
+    """Go on with the payload as it is (a hook returning None allows too)."""
+    return Decision("allow")
+
+
+def deny(reason: str) -> Decision:
+    """Stop: the application does not go on; `reason` is for a person."""
+    return Decision("deny", reason=str(reason))
+
+
+def modify(payload: Dict[str, Any]) -> Decision:
+    """Go on with `payload` (a dict) instead."""
+    return Decision("modify", payload=payload)
+
+
 _tools: Dict[str, ToolSpec] = {}
 _hooks: Dict[str, Callable[..., Any]] = {}
+_hook_points: Dict[str, Callable[[HookEvent], Any]] = {}
 
 
-def tool(name: str, description: str, input_schema: Optional[Dict[str, Any]] = None):
-    """Registers `function(input) -> output` as tool `name` (input and output are JSON values)."""
+def tool(name: str, description: str, input_schema: Optional[Dict[str, Any]] = None,
+         output_schema: Optional[Dict[str, Any]] = None):
+    """Registers `function(input) -> output` as tool `name` (input and output are JSON values).
+
+    With the `plinth:tool` world (export `Tool`), a call reaches `function` only with input
+    that is JSON and fits `input_schema` (the subset of JSON Schema `plinth_pdk._schema`
+    checks); otherwise the call fails with `invalid-input`. Raise `InvalidInput` or
+    `ToolFailed` to fail it yourself; any other exception is `failed`.
+    """
 
     def register(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        _tools[name] = ToolSpec(name, description, input_schema or {"type": "object"}, function)
+        _tools[name] = ToolSpec(name, description, input_schema or {"type": "object"}, function,
+                                output_schema)
+        return function
+
+    return register
+
+
+def hook(point: str, *points: str):
+    """Registers `function(event: HookEvent) -> Decision | None` for hook point `point` (and
+    any further `points`): the points of the manifest's `[[provides.hook]]` entries. Events
+    at other points are allowed without calling it. An exception denies the event, with the
+    exception as the reason."""
+
+    def register(function: Callable[[HookEvent], Any]) -> Callable[[HookEvent], Any]:
+        for name in (point, *points):
+            _hook_points[name] = function
         return function
 
     return register
@@ -127,7 +198,8 @@ def _hook(key: str):
 
 
 def command(function: Callable[[List[str]], str]) -> Callable[[List[str]], str]:
-    """Registers `function(args) -> str` as the `plugin` world's `run` entry point."""
+    """Registers `function(args) -> str` as the command's `run` (export `Command`). An
+    exception is the call's `err`, with the exception's text."""
     return _hook("run")(function)
 
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use plinth_build::{BuildError, Language, RUST_TARGET};
+use plinth_build::{BuildError, Language, RUST_TARGET, World};
 use plinth_host::LoadOptions;
 use plinth_manifest::Manifest;
 use serde_json::json;
@@ -41,8 +41,9 @@ impl BuildArgs {
             Language::Rust => printer.note(format!("building {id} for {RUST_TARGET}")),
             _ => printer.note(format!("building {id} with {}", language.toolchain_name())),
         }
-        let world = manifest.runtime.world.as_deref().unwrap_or("tool");
-        plinth_build::build(language, &self.dir, world, &destination)
+        // The kinds of `[[provides.*]]`, else the 0.1.0 `runtime.world`.
+        World::for_project(&self.dir, manifest.runtime.world.as_deref())
+            .and_then(|world| plinth_build::build(language, &self.dir, world, &destination))
             .map_err(|e| Failure::from(e).with_plugin(&id))?;
         let plugin = ctx
             .host(None)?

@@ -9,6 +9,10 @@ use serde_json::json;
 use crate::context::Context;
 use crate::output::{Failure, Outcome, finish};
 
+mod kinds;
+
+use kinds::{Kind, KindFiles};
+
 /// Language of the new plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Lang {
@@ -19,15 +23,6 @@ enum Lang {
     Js,
 }
 
-/// Which `plinth:plugin` world the plugin implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Kind {
-    /// Tools with JSON input and output.
-    Tool,
-    /// A command-style `run(args)` entry point.
-    Plugin,
-}
-
 /// Create a plugin project in a new directory NAME.
 #[derive(Debug, Args)]
 pub struct NewArgs {
@@ -36,7 +31,8 @@ pub struct NewArgs {
     /// Language.
     #[arg(long, value_enum, default_value = "rust")]
     lang: Lang,
-    /// World the plugin implements.
+    /// The kind of plugin: its `[[provides.KIND]]` entry, template and conformance
+    /// examples (`plugin`: the 0.1.0 command world).
     #[arg(long, value_enum, default_value = "tool")]
     kind: Kind,
     /// A Plinth checkout whose `crates/plinth-pdk` the project uses [default: the
@@ -63,29 +59,18 @@ enum Pdk {
 const VENDORED_PDK: &str = "vendor/plinth-pdk";
 const VENDORED_WIT: &str = "wit";
 
-/// The arguments of `plinth call TARGET ...` that work with each template (after TARGET).
-const CALL_TOOL: &str = r#"call '"word_count"' '"{\"text\": \"one two three\"}"'"#;
-const CALL_PLUGIN: &str = r#"run '["you"]'"#;
-
 mod templates {
     pub const CARGO_TOML: &str = include_str!("../../templates/rust/Cargo.toml.tmpl");
-    pub const LIB_TOOL: &str = include_str!("../../templates/rust/lib-tool.rs.tmpl");
-    pub const LIB_PLUGIN: &str = include_str!("../../templates/rust/lib-plugin.rs.tmpl");
-    pub const PLUGIN_TOML: &str = include_str!("../../templates/rust/plugin.toml.tmpl");
     pub const README: &str = include_str!("../../templates/rust/README.md.tmpl");
     pub const GITIGNORE: &str = include_str!("../../templates/rust/.gitignore");
 }
 
 mod py_templates {
-    pub const APP_TOOL: &str = include_str!("../../templates/python/app-tool.py.tmpl");
-    pub const APP_PLUGIN: &str = include_str!("../../templates/python/app-plugin.py.tmpl");
     pub const README: &str = include_str!("../../templates/python/README.md.tmpl");
     pub const GITIGNORE: &str = include_str!("../../templates/python/.gitignore");
 }
 
 mod js_templates {
-    pub const APP_TOOL: &str = include_str!("../../templates/js/app-tool.js.tmpl");
-    pub const APP_PLUGIN: &str = include_str!("../../templates/js/app-plugin.js.tmpl");
     pub const README: &str = include_str!("../../templates/js/README.md.tmpl");
     pub const GITIGNORE: &str = include_str!("../../templates/js/.gitignore");
 }
@@ -125,7 +110,6 @@ impl NewArgs {
             return self.new_scripted(ctx, &dir, &name);
         }
         let pdk = self.pdk()?;
-        let crate_name = name.replace('-', "_");
         let pdk_path = match &pdk {
             Pdk::Checkout(path) => path.to_string_lossy().into_owned(),
             Pdk::Vendored => VENDORED_PDK.to_string(),
@@ -141,31 +125,31 @@ impl NewArgs {
                  WIT written by `plinth new`;\nthe PDK's build script reads the WIT from `{VENDORED_WIT}/`."
             ),
         };
-        let (world, call_args) = match self.kind {
-            Kind::Tool => ("tool", CALL_TOOL),
-            Kind::Plugin => ("plugin", CALL_PLUGIN),
-        };
+        let kind = self.kind.files();
+        let dependencies = [pdk_dependency.as_str(), kind.rust_dependencies]
+            .into_iter()
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
         let fill = |template: &str| {
-            template
-                .replace("{{name}}", &name)
-                .replace("{{crate_name}}", &crate_name)
-                .replace("{{id}}", &name)
-                .replace("{{pdk_dependency}}", &pdk_dependency)
-                .replace("{{pdk_note}}", &pdk_note)
-                .replace("{{world}}", world)
-                .replace("{{call_example}}", call_args)
-        };
-        let lib = match self.kind {
-            Kind::Tool => templates::LIB_TOOL,
-            Kind::Plugin => templates::LIB_PLUGIN,
+            fill(
+                template,
+                &kind,
+                &name,
+                &[
+                    ("{{dependencies}}", &dependencies),
+                    ("{{pdk_note}}", &pdk_note),
+                ],
+            )
         };
         let mut files = vec![
             ("Cargo.toml".to_string(), fill(templates::CARGO_TOML)),
-            ("src/lib.rs".to_string(), fill(lib)),
-            ("plugin.toml".to_string(), fill(templates::PLUGIN_TOML)),
+            ("src/lib.rs".to_string(), fill(kind.rust)),
+            ("plugin.toml".to_string(), fill(kind.manifest)),
             ("README.md".to_string(), fill(templates::README)),
             (".gitignore".to_string(), templates::GITIGNORE.to_string()),
         ];
+        files.extend(data_files(&kind));
         if let Pdk::Vendored = pdk {
             let copies = |folder: &'static str, list: &'static [(&str, &str)]| {
                 list.iter()
@@ -175,7 +159,7 @@ impl NewArgs {
             files.extend(copies(VENDORED_WIT, vendored::WIT));
         }
         create_project(&dir, &files)?;
-        let next = next_command(&dir, call_args);
+        let next = next_command(&dir, kind.call);
         if printer.json {
             printer.json_doc(&json!({
                 "created": dir,
@@ -198,49 +182,31 @@ impl NewArgs {
     /// `--lang python|js`: the app module, the PDK and the WIT copied into the project.
     fn new_scripted(&self, ctx: &Context, dir: &Path, name: &str) -> Result<Outcome, Failure> {
         let printer = &ctx.printer;
-        let crate_name = name.replace('-', "_");
-        let (world, call_args) = match self.kind {
-            Kind::Tool => ("tool", CALL_TOOL),
-            Kind::Plugin => ("plugin", CALL_PLUGIN),
-        };
-        let fill = |template: &str| {
-            template
-                .replace("{{name}}", name)
-                .replace("{{crate_name}}", &crate_name)
-                .replace("{{id}}", name)
-                .replace("{{world}}", world)
-                .replace("{{call_example}}", call_args)
-        };
-        let (entry, app, readme, gitignore, pdk) = match (self.lang, self.kind) {
-            (Lang::Python, kind) => (
+        let kind = self.kind.files();
+        let (entry, app, readme, gitignore, pdk) = match self.lang {
+            Lang::Python => (
                 plinth_build::PY_ENTRY,
-                if kind == Kind::Tool {
-                    py_templates::APP_TOOL
-                } else {
-                    py_templates::APP_PLUGIN
-                },
+                kind.python,
                 py_templates::README,
                 py_templates::GITIGNORE,
                 vendored::PY_PDK,
             ),
-            (_, kind) => (
+            _ => (
                 plinth_build::JS_ENTRY,
-                if kind == Kind::Tool {
-                    js_templates::APP_TOOL
-                } else {
-                    js_templates::APP_PLUGIN
-                },
+                kind.js,
                 js_templates::README,
                 js_templates::GITIGNORE,
                 vendored::JS_PDK,
             ),
         };
+        let fill = |template: &str| fill(template, &kind, name, &[]);
         let mut files = vec![
             (entry.to_string(), fill(app)),
-            ("plugin.toml".to_string(), fill(templates::PLUGIN_TOML)),
+            ("plugin.toml".to_string(), fill(kind.manifest)),
             ("README.md".to_string(), fill(readme)),
             (".gitignore".to_string(), gitignore.to_string()),
         ];
+        files.extend(data_files(&kind));
         files.extend(
             pdk.iter()
                 .map(|(path, text)| (path.to_string(), text.to_string())),
@@ -256,7 +222,7 @@ impl NewArgs {
         } else {
             "js"
         };
-        let next = next_command(dir, call_args);
+        let next = next_command(dir, kind.call);
         if printer.json {
             printer.json_doc(&json!({
                 "created": dir,
@@ -354,6 +320,32 @@ fn write_project(dir: &Path, files: &[(String, String)]) -> std::io::Result<()> 
     std::fs::rename(temp.path(), dir)?;
     let _ = temp.keep();
     Ok(())
+}
+
+/// `template` with the project's name and the kind's words in place of their `{{…}}`
+/// placeholders, then `more`.
+fn fill(template: &str, kind: &KindFiles, name: &str, more: &[(&str, &str)]) -> String {
+    let crate_name = name.replace('-', "_");
+    let mut text = template
+        .replace("{{name}}", name)
+        .replace("{{crate_name}}", &crate_name)
+        .replace("{{id}}", name)
+        .replace("{{summary}}", kind.summary)
+        .replace("{{kind_section}}", kind.readme_section)
+        .replace("{{wit_package}}", kind.wit_package)
+        .replace("{{world}}", "plugin")
+        .replace("{{call_example}}", kind.call);
+    for (placeholder, value) in more {
+        text = text.replace(placeholder, value);
+    }
+    text
+}
+
+/// The kind's files written as they are (schemas, `conformance.toml`).
+fn data_files(kind: &KindFiles) -> impl Iterator<Item = (String, String)> + '_ {
+    kind.data
+        .iter()
+        .map(|(path, text)| (path.to_string(), text.to_string()))
 }
 
 fn toml_string(s: &str) -> String {

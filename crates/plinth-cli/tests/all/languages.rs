@@ -1,5 +1,6 @@
 //! The same test cases against the Rust, Python and JavaScript builds of the examples
-//! (`count-vowels`, `hello`, `visits`; `examples/*-py`, `examples/*-js`).
+//! (`count-vowels`, `hello`, `visits`; `examples/*-py`, `examples/*-js`). The kinds'
+//! reference plugins use the same builds from `reference_kinds.rs`.
 //!
 //! The Python and JavaScript examples are built with the real `plinth build` (componentize-py,
 //! componentize-js; `scripts/install-lang-tools` installs them) into
@@ -24,15 +25,15 @@ use serde_json::{Value, json};
 const PLINTH: &str = env!("CARGO_BIN_EXE_plinth");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Lang {
+pub(crate) enum Lang {
     Rust,
     Python,
     Js,
 }
 
-const LANGS: [Lang; 3] = [Lang::Rust, Lang::Python, Lang::Js];
+pub(crate) const LANGS: [Lang; 3] = [Lang::Rust, Lang::Python, Lang::Js];
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -46,7 +47,7 @@ fn records() -> &'static Mutex<Vec<LogRecord>> {
 }
 
 /// One host per test binary, with the compile cache `plinth build` filled.
-fn host() -> &'static Host {
+pub(crate) fn host() -> &'static Host {
     static HOST: OnceLock<Host> = OnceLock::new();
     HOST.get_or_init(|| {
         let sink: LogSink = Arc::new(|record: &LogRecord| {
@@ -64,7 +65,7 @@ fn host() -> &'static Host {
 /// `examples/NAME` (Rust), `examples/NAME-py` or `examples/NAME-js` as a built plugin
 /// directory. Python and JavaScript are built once per test binary, and reused across runs
 /// while their inputs are unchanged.
-fn built(name: &str, lang: Lang) -> PathBuf {
+pub(crate) fn built(name: &str, lang: Lang) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<(String, Lang), PathBuf>>> = OnceLock::new();
     let built = BUILT.get_or_init(Default::default);
     // One build at a time: each compile takes ~300 MB and several seconds.
@@ -91,6 +92,9 @@ fn built(name: &str, lang: Lang) -> PathBuf {
             let rust = match name {
                 "hello" => test_programs::HELLO,
                 "visits" => test_programs::VISITS,
+                "word-count" => test_programs::WORD_COUNT,
+                "tool-guard" => test_programs::TOOL_GUARD,
+                "greet" => test_programs::GREET,
                 _ => test_programs::COUNT_VOWELS,
             };
             std::fs::copy(rust, stage.join(&component)).unwrap();
@@ -139,7 +143,7 @@ fn copy_files(from: &Path, to: &Path) {
     }
 }
 
-fn load(name: &str, lang: Lang, grants: &[Grant], settings: Value) -> Plugin {
+pub(crate) fn load(name: &str, lang: Lang, grants: &[Grant], settings: Value) -> Plugin {
     host()
         .load_with(
             built(name, lang),

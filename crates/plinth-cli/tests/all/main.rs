@@ -22,6 +22,7 @@ mod languages;
 mod manage;
 mod new_build;
 mod read_only;
+mod reference_kinds;
 mod registry;
 mod restore;
 mod round_trip;

@@ -1,13 +1,16 @@
 //! `plinth new`, `plinth build` and `plinth call` end to end, with the real binary in temp
 //! directories (`--home` and `CARGO_TARGET_DIR` included, so nothing is left behind).
 //!
-//! Building a new project compiles wit-bindgen for wasm32-wasip2; both kinds of project are
-//! built in one test, sequentially, into one target directory, so they share that work.
+//! Building a new project compiles wit-bindgen for wasm32-wasip2; the projects of one test
+//! are built sequentially into one target directory, so they share that work. Each project
+//! of a kind answers every example of the `conformance.toml` it was generated with.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+
+use crate::reference_kinds::{assert_answer, assert_kit_passes, example_call, examples_in};
 
 const PLINTH: &str = env!("CARGO_BIN_EXE_plinth");
 
@@ -104,6 +107,23 @@ fn assert_no_warning(output: &Output, what: &str) {
     }
 }
 
+/// Runs every example of the project's `conformance.toml` through `plinth --json call`, then
+/// the kind's conformance kit.
+fn assert_project_examples(root: &Root, project: &Path, kind: &str) {
+    let target = project.display().to_string();
+    for example in examples_in(project) {
+        let (export, args) = example_call(&example);
+        let args: Vec<String> = args.iter().map(Value::to_string).collect();
+        let mut argv = vec!["--json", "call", "--grant", "log", &target, export];
+        argv.extend(args.iter().map(String::as_str));
+        let called = root.plinth(root.path(), &argv);
+        assert_success(&called, &argv.join(" "));
+        let doc: Value = serde_json::from_str(&stdout(&called)).expect("JSON");
+        assert_answer(&example, &doc["result"], &target);
+    }
+    assert_kit_passes(&root.home(), kind, project, &target);
+}
+
 /// Every file under `dir`, recursively (skipping `skip`).
 fn files(dir: &Path, skip: &[&str], out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("read dir") {
@@ -124,7 +144,7 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
     let root = Root::new();
     let started = std::time::Instant::now();
 
-    // (a) a tool provider with the default PDK: the checkout this binary was built from.
+    // (a) a tool with the default PDK: the checkout this binary was built from.
     let created = root.plinth(root.path(), &["new", "x", "--kind", "tool"]);
     assert_success(&created, "plinth new x --kind tool");
     let checkout_pdk = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -146,10 +166,16 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
         r#"plinth build x && plinth call --grant log x call '"word_count"' '"{\"text\": \"one two three\"}"'"#
     );
 
+    let manifest = std::fs::read_to_string(root.path().join("x/plugin.toml")).unwrap();
+    assert!(manifest.contains("[[provides.tool]]"), "{manifest}");
+    assert!(!manifest.contains("world ="), "{manifest}");
+    assert!(root.path().join("x/word_count.schema.json").is_file());
+
     let built = root.plinth(root.path(), &["build", "x"]);
     assert_success(&built, "plinth build x");
     assert!(root.path().join("x/x.wasm").is_file());
     eprintln!("tool project built in {:?}", started.elapsed());
+    assert_project_examples(&root, &root.path().join("x"), "tool");
 
     let called = root.plinth(
         root.path(),
@@ -170,7 +196,7 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
             "--json",
             "call",
             "x",
-            "plinth:plugin/tools#call",
+            "plinth:tool/tool#call",
             r#""word_count""#,
             r#""{\"text\": \"one two\"}""#,
         ],
@@ -257,6 +283,63 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
             stdout(&ran).lines().last(),
             Some("{\"ok\":\"Hello, you!\"}")
         );
+    }
+}
+
+#[test]
+fn new_build_call_hook_vendored_and_command() {
+    let root = Root::new();
+
+    // A hook, with the PDK and WIT written into the project.
+    let created = root.plinth(
+        root.path(),
+        &["new", "guard", "--kind", "hook", "--vendor-pdk"],
+    );
+    assert_success(&created, "plinth new guard --kind hook --vendor-pdk");
+    let project = root.path().join("guard");
+    let manifest = std::fs::read_to_string(project.join("plugin.toml")).unwrap();
+    assert!(manifest.contains("[[provides.hook]]"), "{manifest}");
+    assert!(project.join("wit/plinth-hook@0.1.0/hook.wit").is_file());
+    assert!(project.join("vendor/plinth-pdk/src/hook.rs").is_file());
+    let hint = next_hint(&created);
+    assert_eq!(
+        hint,
+        r#"plinth build guard && plinth call --grant log guard handle '{"point": "before-tool-call", "subject": "delete_file", "payload": "{}"}'"#
+    );
+    let built = root.plinth(root.path(), &["build", "guard"]);
+    assert_success(&built, "plinth build guard");
+    assert_project_examples(&root, &project, "hook");
+    #[cfg(unix)]
+    {
+        let ran = run_hint(&root, &hint);
+        assert_success(&ran, &hint);
+        assert_no_warning(&ran, &hint);
+        assert_eq!(
+            stdout(&ran).lines().last(),
+            Some(r#"{"deny":"`delete_file` deletes things; this hook stops it"}"#)
+        );
+    }
+
+    // A command, with the checkout's PDK.
+    let created = root.plinth(root.path(), &["new", "hi", "--kind", "command"]);
+    assert_success(&created, "plinth new hi --kind command");
+    let project = root.path().join("hi");
+    let manifest = std::fs::read_to_string(project.join("plugin.toml")).unwrap();
+    assert!(manifest.contains("[[provides.command]]"), "{manifest}");
+    let hint = next_hint(&created);
+    assert_eq!(
+        hint,
+        r#"plinth build hi && plinth call --grant log hi run '["you"]'"#
+    );
+    let built = root.plinth(root.path(), &["build", "hi"]);
+    assert_success(&built, "plinth build hi");
+    assert_project_examples(&root, &project, "command");
+    #[cfg(unix)]
+    {
+        let ran = run_hint(&root, &hint);
+        assert_success(&ran, &hint);
+        assert_no_warning(&ran, &hint);
+        assert_eq!(stdout(&ran).lines().last(), Some(r#"{"ok":"Hello, you!"}"#));
     }
 }
 

@@ -1,7 +1,8 @@
 //! The "done means" of Python and JavaScript plugins, as a user types it:
 //! `plinth new x --lang python && cd x && plinth build && plinth call . …`, the same with
-//! `--lang js`, for both kinds of project (the default `tool`, and `--kind plugin`). The
-//! Rust projects' walk is `new_build.rs`.
+//! `--lang js`, for every kind of project (the default `tool`, `hook`, `command`, and the
+//! 0.1.0 `--kind plugin`); a kind's project answers every example of its
+//! `conformance.toml`. The Rust projects' walk is `new_build.rs`.
 //!
 //! Needs componentize-py and componentize-js (`scripts/install-lang-tools`). Each project is
 //! componentized (5–8 s) and compiled by the load in `plinth build` (10–25 s). Neither
@@ -13,7 +14,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::common::{Run, plinth_in};
-use serde_json::json;
+use crate::reference_kinds::{assert_answer, assert_kit_passes, example_call, examples_in};
+use serde_json::{Value, json};
 
 /// A temp root, and the plinth home inside it.
 fn root() -> (tempfile::TempDir, PathBuf) {
@@ -64,7 +66,12 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
     );
 
     let project = root.path().join("x");
-    let built = plinth_in(&home, &project, &["build"]);
+    // Built from inside the project, as the README says, or from its parent, as the hint.
+    let built = if matches!(kind, "hook" | "command") {
+        plinth_in(&home, root.path(), &["build", "x"])
+    } else {
+        plinth_in(&home, &project, &["build"])
+    };
     assert_ok(&built, &format!("plinth build ({lang} {kind})"));
     assert!(project.join("x.wasm").is_file(), "{lang} {kind}: x.wasm");
     assert!(
@@ -77,6 +84,21 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
     args.extend_from_slice(call);
     let called = plinth_in(&home, &project, &args);
     assert_ok(&called, &format!("plinth call . ({lang} {kind})"));
+
+    // A kind's project answers the examples it was generated with.
+    if project.join("conformance.toml").is_file() {
+        for example in examples_in(&project) {
+            let (export, args) = example_call(&example);
+            let args: Vec<String> = args.iter().map(Value::to_string).collect();
+            let mut argv = vec!["--json", "call", ".", export];
+            argv.extend(args.iter().map(String::as_str));
+            let run = plinth_in(&home, &project, &argv);
+            assert_ok(&run, &argv.join(" "));
+            assert_answer(&example, &run.json()["result"], &format!("{lang} {kind}"));
+        }
+        let kit = kind.trim_end_matches(" (default)");
+        assert_kit_passes(&home, kit, &project, lang);
+    }
 
     // The call as the hint has it runs cleanly: the templates log, and the hint grants it.
     let mut args = vec!["call", "--grant", "log", "x"];
@@ -116,6 +138,11 @@ const TOOL_CALL: [&str; 3] = [
     r#""{\"text\": \"one two three\"}""#,
 ];
 const PLUGIN_CALL: [&str; 2] = ["run", r#"["you"]"#];
+const HOOK_CALL: [&str; 2] = [
+    "handle",
+    r#"{"point": "before-tool-call", "subject": "delete_file", "payload": "{}"}"#,
+];
+const HOOK_DENIED: &str = "{\"deny\":\"`delete_file` deletes things; this hook stops it\"}\n";
 
 #[test]
 fn python_tool_project_builds_and_calls() {
@@ -138,5 +165,29 @@ fn js_tool_project_builds_and_calls() {
 #[test]
 fn js_plugin_project_builds_and_calls() {
     let out = new_build_call("js", Some("plugin"), &PLUGIN_CALL);
+    assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
+}
+
+#[test]
+fn python_hook_project_builds_and_calls() {
+    let out = new_build_call("python", Some("hook"), &HOOK_CALL);
+    assert_eq!(out, HOOK_DENIED);
+}
+
+#[test]
+fn python_command_project_builds_and_calls() {
+    let out = new_build_call("python", Some("command"), &PLUGIN_CALL);
+    assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
+}
+
+#[test]
+fn js_hook_project_builds_and_calls() {
+    let out = new_build_call("js", Some("hook"), &HOOK_CALL);
+    assert_eq!(out, HOOK_DENIED);
+}
+
+#[test]
+fn js_command_project_builds_and_calls() {
+    let out = new_build_call("js", Some("command"), &PLUGIN_CALL);
     assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
 }

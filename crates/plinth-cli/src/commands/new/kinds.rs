@@ -1,0 +1,160 @@
+//! What `plinth new` writes for each kind, in each language: the templates under
+//! `templates/`, embedded in the binary.
+
+use clap::ValueEnum;
+
+/// The kind of plugin a new project provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum Kind {
+    /// A tool with JSON input and output (`[[provides.tool]]`, world `plinth:tool/plugin`).
+    Tool,
+    /// A hook that allows, denies or modifies events at a hook point (`[[provides.hook]]`).
+    Hook,
+    /// A command: arguments in, text out (`[[provides.command]]`).
+    Command,
+    /// A command on the 0.1.0 world `plinth:plugin/plugin` (`runtime.world`).
+    Plugin,
+}
+
+/// The files and words of one kind's project.
+#[derive(Debug)]
+pub(super) struct KindFiles {
+    /// `src/lib.rs` of a Rust project.
+    pub rust: &'static str,
+    /// `app.py` of a Python project.
+    pub python: &'static str,
+    /// `app.js` of a JavaScript project.
+    pub js: &'static str,
+    /// `plugin.toml`.
+    pub manifest: &'static str,
+    /// Files written as they are, in every language: (path, text).
+    pub data: &'static [(&'static str, &'static str)],
+    /// The Cargo dependencies besides `plinth-pdk`.
+    pub rust_dependencies: &'static str,
+    /// The arguments of `plinth call TARGET …` that work with the template (after TARGET).
+    pub call: &'static str,
+    /// The WIT package folder the Python and JavaScript builds read.
+    pub wit_package: &'static str,
+    /// The README's first words: what the project is.
+    pub summary: &'static str,
+    /// The README's section on the kind.
+    pub readme_section: &'static str,
+}
+
+const CALL_TOOL: &str = r#"call '"word_count"' '"{\"text\": \"one two three\"}"'"#;
+const CALL_HOOK: &str =
+    r#"handle '{"point": "before-tool-call", "subject": "delete_file", "payload": "{}"}'"#;
+const CALL_COMMAND: &str = r#"run '["you"]'"#;
+
+const SERDE: &str = r#"serde = { version = "1", features = ["derive"] }"#;
+
+const TOOL_SECTION: &str = "
+## Test
+
+`plinth test --conformance tool .` runs the `tool` kind's conformance cases against the
+built component, and the examples of `conformance.toml` (each input with its exact output).
+`list-tools` must report the tools of `plugin.toml`'s `[[provides.tool]]` entries, with the
+same descriptions and the schemas of their files. See docs/authoring/tool.md.
+";
+
+const HOOK_SECTION: &str = "
+## Test
+
+`plinth test --conformance hook .` runs the `hook` kind's conformance cases against the
+built component, and the examples of `conformance.toml` (each event with its decision).
+The hook answers only at the points of `plugin.toml`'s `[[provides.hook]]` entries; the PDK
+allows the others. See docs/authoring/hook.md.
+";
+
+const COMMAND_SECTION: &str = "
+## Test
+
+`plinth test --conformance command .` runs the `command` kind's conformance cases against
+the built component, and the examples of `conformance.toml` (each argument list with its
+output). See docs/authoring/command.md.
+";
+
+const PLUGIN_SECTION: &str = "
+## The 0.1.0 form
+
+This project implements the world `plinth:plugin/plugin@0.1.0`, named by `runtime.world`
+in `plugin.toml`, which hosts keep serving. `plinth new --kind command` makes a command on
+the `command` kind (`[[provides.command]]`), which `plinth test --conformance` checks.
+";
+
+const TOOL_DATA: &[(&str, &str)] = &[
+    (
+        "word_count.schema.json",
+        include_str!("../../../templates/kinds/tool/word_count.schema.json"),
+    ),
+    (
+        "conformance.toml",
+        include_str!("../../../templates/kinds/tool/conformance.toml"),
+    ),
+];
+
+const HOOK_DATA: &[(&str, &str)] = &[(
+    "conformance.toml",
+    include_str!("../../../templates/kinds/hook/conformance.toml"),
+)];
+
+const COMMAND_DATA: &[(&str, &str)] = &[(
+    "conformance.toml",
+    include_str!("../../../templates/kinds/command/conformance.toml"),
+)];
+
+impl Kind {
+    /// The kind's templates.
+    pub(super) fn files(self) -> KindFiles {
+        match self {
+            Kind::Tool => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-tool.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-tool.py.tmpl"),
+                js: include_str!("../../../templates/js/app-tool.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/tool/plugin.toml.tmpl"),
+                data: TOOL_DATA,
+                rust_dependencies: SERDE,
+                call: CALL_TOOL,
+                wit_package: "plinth-tool@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) tool",
+                readme_section: TOOL_SECTION,
+            },
+            Kind::Hook => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-hook.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-hook.py.tmpl"),
+                js: include_str!("../../../templates/js/app-hook.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/hook/plugin.toml.tmpl"),
+                data: HOOK_DATA,
+                rust_dependencies: "",
+                call: CALL_HOOK,
+                wit_package: "plinth-hook@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) hook",
+                readme_section: HOOK_SECTION,
+            },
+            Kind::Command => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-command.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-command.py.tmpl"),
+                js: include_str!("../../../templates/js/app-command.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/command/plugin.toml.tmpl"),
+                data: COMMAND_DATA,
+                rust_dependencies: "",
+                call: CALL_COMMAND,
+                wit_package: "plinth-command@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) command",
+                readme_section: COMMAND_SECTION,
+            },
+            Kind::Plugin => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-plugin.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-plugin.py.tmpl"),
+                js: include_str!("../../../templates/js/app-plugin.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/plugin/plugin.toml.tmpl"),
+                data: &[],
+                rust_dependencies: "",
+                call: CALL_COMMAND,
+                wit_package: "plinth-plugin@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) command plugin (0.1.0 form)",
+                readme_section: PLUGIN_SECTION,
+            },
+        }
+    }
+}
