@@ -159,7 +159,7 @@ impl NewArgs {
             files.extend(copies(VENDORED_WIT, vendored::WIT));
         }
         create_project(&dir, &files)?;
-        let next = next_command(&dir, kind.call);
+        let next = next_command(&dir, &kind);
         if printer.json {
             printer.json_doc(&json!({
                 "created": dir,
@@ -222,7 +222,7 @@ impl NewArgs {
         } else {
             "js"
         };
-        let next = next_command(dir, kind.call);
+        let next = next_command(dir, &kind);
         if printer.json {
             printer.json_doc(&json!({
                 "created": dir,
@@ -334,7 +334,7 @@ fn fill(template: &str, kind: &KindFiles, name: &str, more: &[(&str, &str)]) -> 
         .replace("{{kind_section}}", kind.readme_section)
         .replace("{{wit_package}}", kind.wit_package)
         .replace("{{world}}", "plugin")
-        .replace("{{call_example}}", kind.call);
+        .replace("{{try_it}}", &kind.try_it.replace("{target}", "."));
     for (placeholder, value) in more {
         text = text.replace(placeholder, value);
     }
@@ -352,12 +352,11 @@ fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// The commands to run next: build the project, then call it as its README does. The
-/// templates log (their manifests request `log`), so the call grants it: without the grant
-/// the call would end with a `missing-grant` warning.
-fn next_command(dir: &Path, call_args: &str) -> String {
+/// The commands to run next: build the project, then try it as its README does.
+fn next_command(dir: &Path, kind: &KindFiles) -> String {
     let target = shell_word(&dir.to_string_lossy());
-    format!("plinth build {target} && plinth call --grant log {target} {call_args}")
+    let try_it = kind.try_it.replace("{target}", &target);
+    format!("plinth build {target} && {try_it}")
 }
 
 /// `word` as one shell word: as is when it holds only safe characters, else single-quoted.

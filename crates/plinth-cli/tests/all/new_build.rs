@@ -163,7 +163,7 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
     let hint = next_hint(&created);
     assert_eq!(
         hint,
-        r#"plinth build x && plinth call --grant log x call '"word_count"' '"{\"text\": \"one two three\"}"'"#
+        r#"plinth build x && plinth tool --grant log x word_count '{"text": "one two three"}'"#
     );
 
     let manifest = std::fs::read_to_string(root.path().join("x/plugin.toml")).unwrap();
@@ -211,10 +211,7 @@ fn new_build_call_tool_with_checkout_and_plugin_vendored() {
         assert_success(&ran, &hint);
         assert_no_warning(&ran, &hint);
         // `plinth build` printed its line first.
-        assert_eq!(
-            stdout(&ran).lines().last(),
-            Some("{\"ok\":\"{\\\"words\\\":3}\"}")
-        );
+        assert_eq!(stdout(&ran).lines().last(), Some(r#"{"words":3}"#));
     }
 
     // (b) a command plugin with the PDK and WIT written into the project, as on a machine
@@ -304,7 +301,7 @@ fn new_build_call_hook_vendored_and_command() {
     let hint = next_hint(&created);
     assert_eq!(
         hint,
-        r#"plinth build guard && plinth call --grant log guard handle '{"point": "before-tool-call", "subject": "delete_file", "payload": "{}"}'"#
+        r#"plinth build guard && plinth hook --grant log --subject delete_file guard before-tool-call '{"path": "/tmp/notes.txt"}'"#
     );
     let built = root.plinth(root.path(), &["build", "guard"]);
     assert_success(&built, "plinth build guard");
@@ -316,7 +313,7 @@ fn new_build_call_hook_vendored_and_command() {
         assert_no_warning(&ran, &hint);
         assert_eq!(
             stdout(&ran).lines().last(),
-            Some(r#"{"deny":"`delete_file` deletes things; this hook stops it"}"#)
+            Some("deny: `delete_file` deletes things; this hook stops it")
         );
     }
 

@@ -3,9 +3,9 @@
 //! example of its `conformance.toml`, keeps the kind's contract on odd input, and answers
 //! exactly like the other two.
 //!
-//! The calls go through the host's dynamic interface (`call_json`), and each build passes
-//! its kind's conformance kit (`plinth test --conformance`). The builds are
-//! `languages.rs`'s.
+//! The calls go through the host's dynamic interface (`call_json`) and its typed kind API
+//! (`Plugin::kind`), and each build passes its kind's conformance kit (`plinth test
+//! --conformance`). The builds are `languages.rs`'s.
 
 use std::path::Path;
 
@@ -445,4 +445,48 @@ fn one_component_provides_several_kinds() {
         plugin.call_json("run", &[json!(["a", "b"])]).unwrap(),
         json!({"ok": "a b"})
     );
+}
+
+#[test]
+fn reference_plugins_answer_through_the_typed_kind_api() {
+    use plinth_host::kinds::{Command, Decision, Hook, HookEvent, Tool};
+
+    for lang in LANGS {
+        let plugin = load("word-count", lang, &[], Value::Null);
+        let tools = plugin.kind::<Tool>().unwrap();
+        tools
+            .verify_reported()
+            .unwrap_or_else(|e| panic!("{lang:?}: {e}"));
+        let output = tools
+            .call("word_count", &json!({"text": "one two  three"}))
+            .unwrap();
+        assert_eq!(output, json!({"words": 3}), "{lang:?}");
+
+        let plugin = load("tool-guard", lang, &[], Value::Null);
+        let hooks = plugin.kind::<Hook>().unwrap();
+        let event =
+            |subject: &str, payload: Value| HookEvent::new("before-tool-call", subject, payload);
+        assert_eq!(
+            hooks
+                .handle(&event("delete_file", json!({"path": "/etc/passwd"})))
+                .unwrap(),
+            Decision::Deny("`delete_file` would touch `/etc/passwd`, which is under /etc".into()),
+            "{lang:?}"
+        );
+        assert_eq!(
+            hooks
+                .handle(&event("write_file", json!({"text": " hi "})))
+                .unwrap(),
+            Decision::Modify(json!({"text": "hi"})),
+            "{lang:?}"
+        );
+
+        let plugin = load("greet", lang, &[], Value::Null);
+        let answer = plugin
+            .kind::<Command>()
+            .unwrap()
+            .run(&["Ada".into()])
+            .unwrap();
+        assert_eq!(answer, Ok("Hello, Ada!".to_string()), "{lang:?}");
+    }
 }

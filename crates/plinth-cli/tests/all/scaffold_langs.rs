@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use crate::common::{Run, plinth_in};
 use crate::reference_kinds::{assert_answer, assert_kit_passes, example_call, examples_in};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A temp root, and the plinth home inside it.
 fn root() -> (tempfile::TempDir, PathBuf) {
@@ -36,9 +36,17 @@ fn assert_ok(run: &Run, what: &str) {
     );
 }
 
-/// `plinth new x --lang LANG [--kind KIND]`, then in `x`: `plinth build` and
-/// `plinth call . EXPORT ARGS…`; returns the call's stdout and checks the hint `new` printed.
-fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
+/// How a project is tried: the `plinth` arguments with the project `x` as the target, and
+/// the same as `plinth new` prints them for a shell.
+struct Try {
+    argv: &'static [&'static str],
+    shell: &'static str,
+}
+
+/// `plinth new x --lang LANG [--kind KIND]`, then `plinth build`, and the hint's command
+/// run in `x` (target `.`) and beside it; returns its stdout and checks the hint `new`
+/// printed.
+fn new_build_call(lang: &str, kind: Option<&str>, try_it: &Try) -> String {
     // One componentize + compile at a time: each takes ~300 MB and a core.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
@@ -58,10 +66,7 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
         .unwrap_or_else(|| panic!("no `next:` hint: {}", created.stdout));
     assert_eq!(
         next,
-        format!(
-            "plinth build x && plinth call --grant log x {}",
-            shell_words(call)
-        ),
+        format!("plinth build x && {}", try_it.shell),
         "{lang} {kind}: the hint runs the call this test runs"
     );
 
@@ -80,8 +85,11 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
         built.stdout
     );
 
-    let mut args = vec!["call", "."];
-    args.extend_from_slice(call);
+    let args: Vec<&str> = try_it
+        .argv
+        .iter()
+        .map(|arg| if *arg == "x" { "." } else { arg })
+        .collect();
     let called = plinth_in(&home, &project, &args);
     assert_ok(&called, &format!("plinth call . ({lang} {kind})"));
 
@@ -101,9 +109,7 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
     }
 
     // The call as the hint has it runs cleanly: the templates log, and the hint grants it.
-    let mut args = vec!["call", "--grant", "log", "x"];
-    args.extend_from_slice(call);
-    let suggested = plinth_in(&home, root.path(), &args);
+    let suggested = plinth_in(&home, root.path(), try_it.argv);
     assert_ok(&suggested, &format!("the suggested call ({lang} {kind})"));
     assert_eq!(suggested.stdout, called.stdout);
     for sign in ["warning[", "] warning: ", "missing-grant"] {
@@ -116,78 +122,81 @@ fn new_build_call(lang: &str, kind: Option<&str>, call: &[&str]) -> String {
     called.stdout
 }
 
-/// `args` as `plinth new` quotes them for a shell: each in single quotes.
-fn shell_words(args: &[&str]) -> String {
-    let quoted: Vec<String> = args
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            if i == 0 {
-                a.to_string()
-            } else {
-                format!("'{a}'")
-            }
-        })
-        .collect();
-    quoted.join(" ")
-}
-
-const TOOL_CALL: [&str; 3] = [
-    "call",
-    r#""word_count""#,
-    r#""{\"text\": \"one two three\"}""#,
-];
-const PLUGIN_CALL: [&str; 2] = ["run", r#"["you"]"#];
-const HOOK_CALL: [&str; 2] = [
-    "handle",
-    r#"{"point": "before-tool-call", "subject": "delete_file", "payload": "{}"}"#,
-];
-const HOOK_DENIED: &str = "{\"deny\":\"`delete_file` deletes things; this hook stops it\"}\n";
+const TOOL: Try = Try {
+    argv: &[
+        "tool",
+        "--grant",
+        "log",
+        "x",
+        "word_count",
+        r#"{"text": "one two three"}"#,
+    ],
+    shell: r#"plinth tool --grant log x word_count '{"text": "one two three"}'"#,
+};
+const HOOK: Try = Try {
+    argv: &[
+        "hook",
+        "--grant",
+        "log",
+        "--subject",
+        "delete_file",
+        "x",
+        "before-tool-call",
+        r#"{"path": "/tmp/notes.txt"}"#,
+    ],
+    shell: r#"plinth hook --grant log --subject delete_file x before-tool-call '{"path": "/tmp/notes.txt"}'"#,
+};
+const COMMAND: Try = Try {
+    argv: &["call", "--grant", "log", "x", "run", r#"["you"]"#],
+    shell: r#"plinth call --grant log x run '["you"]'"#,
+};
+const HOOK_DENIED: &str = "deny: `delete_file` deletes things; this hook stops it\n";
+const WORDS: &str = "{\"words\":3}\n";
 
 #[test]
 fn python_tool_project_builds_and_calls() {
-    let out = new_build_call("python", None, &TOOL_CALL);
-    assert_eq!(out, format!("{}\n", json!({"ok": "{\"words\":3}"})));
+    let out = new_build_call("python", None, &TOOL);
+    assert_eq!(out, WORDS);
 }
 
 #[test]
 fn python_plugin_project_builds_and_calls() {
-    let out = new_build_call("python", Some("plugin"), &PLUGIN_CALL);
+    let out = new_build_call("python", Some("plugin"), &COMMAND);
     assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
 }
 
 #[test]
 fn js_tool_project_builds_and_calls() {
-    let out = new_build_call("js", None, &TOOL_CALL);
-    assert_eq!(out, format!("{}\n", json!({"ok": "{\"words\":3}"})));
+    let out = new_build_call("js", None, &TOOL);
+    assert_eq!(out, WORDS);
 }
 
 #[test]
 fn js_plugin_project_builds_and_calls() {
-    let out = new_build_call("js", Some("plugin"), &PLUGIN_CALL);
+    let out = new_build_call("js", Some("plugin"), &COMMAND);
     assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
 }
 
 #[test]
 fn python_hook_project_builds_and_calls() {
-    let out = new_build_call("python", Some("hook"), &HOOK_CALL);
+    let out = new_build_call("python", Some("hook"), &HOOK);
     assert_eq!(out, HOOK_DENIED);
 }
 
 #[test]
 fn python_command_project_builds_and_calls() {
-    let out = new_build_call("python", Some("command"), &PLUGIN_CALL);
+    let out = new_build_call("python", Some("command"), &COMMAND);
     assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
 }
 
 #[test]
 fn js_hook_project_builds_and_calls() {
-    let out = new_build_call("js", Some("hook"), &HOOK_CALL);
+    let out = new_build_call("js", Some("hook"), &HOOK);
     assert_eq!(out, HOOK_DENIED);
 }
 
 #[test]
 fn js_command_project_builds_and_calls() {
-    let out = new_build_call("js", Some("command"), &PLUGIN_CALL);
+    let out = new_build_call("js", Some("command"), &COMMAND);
     assert_eq!(out, "{\"ok\":\"Hello, you!\"}\n");
 }

@@ -31,8 +31,11 @@ pub(super) struct KindFiles {
     pub data: &'static [(&'static str, &'static str)],
     /// The Cargo dependencies besides `plinth-pdk`.
     pub rust_dependencies: &'static str,
-    /// The arguments of `plinth call TARGET …` that work with the template (after TARGET).
-    pub call: &'static str,
+    /// The command that tries the built template, with `{target}` for the project: the
+    /// kind's own command (`plinth tool`, `plinth hook`) or `plinth call`. The templates log
+    /// (their manifests request `log`), so it grants `log`: without the grant it would end
+    /// with a `missing-grant` warning.
+    pub try_it: &'static str,
     /// The WIT package folder the Python and JavaScript builds read.
     pub wit_package: &'static str,
     /// The README's first words: what the project is.
@@ -41,10 +44,9 @@ pub(super) struct KindFiles {
     pub readme_section: &'static str,
 }
 
-const CALL_TOOL: &str = r#"call '"word_count"' '"{\"text\": \"one two three\"}"'"#;
-const CALL_HOOK: &str =
-    r#"handle '{"point": "before-tool-call", "subject": "delete_file", "payload": "{}"}'"#;
-const CALL_COMMAND: &str = r#"run '["you"]'"#;
+const TRY_TOOL: &str = r#"plinth tool --grant log {target} word_count '{"text": "one two three"}'"#;
+const TRY_HOOK: &str = r#"plinth hook --grant log --subject delete_file {target} before-tool-call '{"path": "/tmp/notes.txt"}'"#;
+const TRY_COMMAND: &str = r#"plinth call --grant log {target} run '["you"]'"#;
 
 const SERDE: &str = r#"serde = { version = "1", features = ["derive"] }"#;
 
@@ -114,7 +116,7 @@ impl Kind {
                 manifest: include_str!("../../../templates/kinds/tool/plugin.toml.tmpl"),
                 data: TOOL_DATA,
                 rust_dependencies: SERDE,
-                call: CALL_TOOL,
+                try_it: TRY_TOOL,
                 wit_package: "plinth-tool@0.1.0",
                 summary: "A [Plinth](https://example.org/plinth) tool",
                 readme_section: TOOL_SECTION,
@@ -126,7 +128,7 @@ impl Kind {
                 manifest: include_str!("../../../templates/kinds/hook/plugin.toml.tmpl"),
                 data: HOOK_DATA,
                 rust_dependencies: "",
-                call: CALL_HOOK,
+                try_it: TRY_HOOK,
                 wit_package: "plinth-hook@0.1.0",
                 summary: "A [Plinth](https://example.org/plinth) hook",
                 readme_section: HOOK_SECTION,
@@ -138,7 +140,7 @@ impl Kind {
                 manifest: include_str!("../../../templates/kinds/command/plugin.toml.tmpl"),
                 data: COMMAND_DATA,
                 rust_dependencies: "",
-                call: CALL_COMMAND,
+                try_it: TRY_COMMAND,
                 wit_package: "plinth-command@0.1.0",
                 summary: "A [Plinth](https://example.org/plinth) command",
                 readme_section: COMMAND_SECTION,
@@ -150,7 +152,7 @@ impl Kind {
                 manifest: include_str!("../../../templates/kinds/plugin/plugin.toml.tmpl"),
                 data: &[],
                 rust_dependencies: "",
-                call: CALL_COMMAND,
+                try_it: TRY_COMMAND,
                 wit_package: "plinth-plugin@0.1.0",
                 summary: "A [Plinth](https://example.org/plinth) command plugin (0.1.0 form)",
                 readme_section: PLUGIN_SECTION,
