@@ -1,7 +1,6 @@
 //! The `command` kind: arguments in, text out.
 
-use super::tool::block;
-use super::{Binding, Checker, KindError};
+use super::{Binding, Checker, KindError, block};
 use crate::error::HostError;
 use crate::plugin::Plugin;
 

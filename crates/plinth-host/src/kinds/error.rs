@@ -113,11 +113,6 @@ impl KindError {
         }
     }
 
-    /// Whether the guest trapped or hit a limit (what the manager counts as a crash).
-    pub fn is_guest_failure(&self) -> bool {
-        matches!(self, KindError::Call(e) if e.code().exit_class() == plinth_manifest::ExitClass::GuestFailed)
-    }
-
     fn plugin(&self) -> &str {
         match self {
             KindError::NotProvided { plugin, .. }

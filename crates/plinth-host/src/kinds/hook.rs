@@ -6,8 +6,7 @@ use std::time::Duration;
 use plinth_manifest::{HookDecl, Kind};
 use serde_json::Value;
 
-use super::tool::block;
-use super::{Binding, Checker, KindError};
+use super::{Binding, Checker, KindError, block};
 use crate::bindings::hook_v0_1::exports::plinth::hook::hook as v1;
 use crate::error::HostError;
 use crate::plugin::Plugin;

@@ -313,3 +313,14 @@ impl Plugin {
         binding.map(|b| b.served)
     }
 }
+
+/// Runs a kind future on the plugin's host runtime (the blocking API).
+pub(crate) fn block<T>(
+    plugin: &Plugin,
+    export: &str,
+    future: impl Future<Output = Result<T, KindError>>,
+) -> Result<T, KindError> {
+    plugin
+        .block_on(export, std::pin::pin!(async { Ok(future.await) }))
+        .unwrap_or_else(|call| Err(KindError::Call(call)))
+}

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use plinth_manifest::{Kind, Manifest};
 use serde_json::Value;
 
-use super::{Binding, Checker, KindError, Served};
+use super::{Binding, Checker, KindError, Served, block};
 use crate::bindings::tool::exports::plinth::plugin::tools as v0;
 use crate::bindings::tool_v0_1::exports::plinth::tool::tool as v1;
 use crate::error::{CallError, HostError};
@@ -67,31 +67,52 @@ pub struct ReportedTool {
     pub output_schema: Option<String>,
 }
 
-/// How a guest answered `call`, the same for every served version.
+/// A guest's own `tool-error`, the same for every served version.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum GuestAnswer {
-    Ok(String),
+pub(crate) enum GuestError {
     UnknownTool(String),
     InvalidInput(String),
     Failed(String),
 }
 
-impl From<v1::ToolError> for GuestAnswer {
+impl From<v1::ToolError> for GuestError {
     fn from(e: v1::ToolError) -> Self {
         match e {
-            v1::ToolError::UnknownTool(m) => GuestAnswer::UnknownTool(m),
-            v1::ToolError::InvalidInput(m) => GuestAnswer::InvalidInput(m),
-            v1::ToolError::Failed(m) => GuestAnswer::Failed(m),
+            v1::ToolError::UnknownTool(m) => GuestError::UnknownTool(m),
+            v1::ToolError::InvalidInput(m) => GuestError::InvalidInput(m),
+            v1::ToolError::Failed(m) => GuestError::Failed(m),
         }
     }
 }
 
-impl From<v0::ToolError> for GuestAnswer {
+impl From<v0::ToolError> for GuestError {
     fn from(e: v0::ToolError) -> Self {
         match e {
-            v0::ToolError::UnknownTool(m) => GuestAnswer::UnknownTool(m),
-            v0::ToolError::InvalidInput(m) => GuestAnswer::InvalidInput(m),
-            v0::ToolError::Failed(m) => GuestAnswer::Failed(m),
+            v0::ToolError::UnknownTool(m) => GuestError::UnknownTool(m),
+            v0::ToolError::InvalidInput(m) => GuestError::InvalidInput(m),
+            v0::ToolError::Failed(m) => GuestError::Failed(m),
+        }
+    }
+}
+
+impl From<v1::ToolInfo> for ReportedTool {
+    fn from(i: v1::ToolInfo) -> Self {
+        ReportedTool {
+            name: i.name,
+            description: i.description,
+            input_schema: i.input_schema,
+            output_schema: i.output_schema,
+        }
+    }
+}
+
+impl From<v0::ToolInfo> for ReportedTool {
+    fn from(i: v0::ToolInfo) -> Self {
+        ReportedTool {
+            name: i.name,
+            description: i.description,
+            input_schema: i.input_schema,
+            output_schema: None,
         }
     }
 }
@@ -207,13 +228,9 @@ impl<'p> Tools<'p> {
         name: &str,
         input: &Value,
     ) -> Result<Option<&'p ToolSpec>, KindError> {
-        // A component loaded without a manifest declares nothing: the guest decides.
-        if self.specs.is_empty()
-            && self
-                .plugin
-                .manifest()
-                .is_none_or(|m| m.provides.tool.is_empty())
-        {
+        // A plugin that declares no tools (a bare component, a 0.1.0 manifest without
+        // `[[tools]]`) leaves every name and input to the guest.
+        if self.specs.is_empty() {
             return Ok(None);
         }
         let spec = self.spec(name).ok_or_else(|| KindError::UnknownTool {
@@ -242,19 +259,19 @@ impl<'p> Tools<'p> {
         &self,
         name: &str,
         input: &str,
-    ) -> Result<GuestAnswer, CallError> {
+    ) -> Result<Result<String, GuestError>, CallError> {
         let export = self.binding.func("call");
         let params = (name.to_owned(), input.to_owned());
         Ok(match self.binding.served {
             Served::Current => {
                 let (r,): (Result<String, v1::ToolError>,) =
                     self.plugin.call_async(&export, params).await?;
-                r.map_or_else(GuestAnswer::from, GuestAnswer::Ok)
+                r.map_err(GuestError::from)
             }
             Served::Legacy => {
                 let (r,): (Result<String, v0::ToolError>,) =
                     self.plugin.call_async(&export, params).await?;
-                r.map_or_else(GuestAnswer::from, GuestAnswer::Ok)
+                r.map_err(GuestError::from)
             }
         })
     }
@@ -268,10 +285,7 @@ impl<'p> Tools<'p> {
         input: &str,
     ) -> Result<Result<String, KindError>, CallError> {
         let answer = self.call_raw_async(name, input).await?;
-        Ok(match answer {
-            GuestAnswer::Ok(text) => Ok(text),
-            other => Err(self.guest_error(name, other)),
-        })
+        Ok(answer.map_err(|e| self.guest_error(name, e)))
     }
 
     /// Blocking [`Self::call_unchecked_async`].
@@ -290,12 +304,9 @@ impl<'p> Tools<'p> {
         &self,
         name: &str,
         spec: Option<&ToolSpec>,
-        answer: GuestAnswer,
+        answer: Result<String, GuestError>,
     ) -> Result<Value, KindError> {
-        let text = match answer {
-            GuestAnswer::Ok(text) => text,
-            other => return Err(self.guest_error(name, other)),
-        };
+        let text = answer.map_err(|e| self.guest_error(name, e))?;
         let invalid = |reason: String| KindError::InvalidOutput {
             plugin: self.plugin.id().into(),
             what: format!("tool `{name}`"),
@@ -315,35 +326,30 @@ impl<'p> Tools<'p> {
         Ok(output)
     }
 
-    fn guest_error(&self, name: &str, answer: GuestAnswer) -> KindError {
+    fn guest_error(&self, name: &str, error: GuestError) -> KindError {
         let plugin = self.plugin.id().to_string();
         let tool = name.to_string();
-        match answer {
-            GuestAnswer::Ok(_) => KindError::Failed {
-                plugin,
-                tool,
-                reason: "(no error)".into(),
-            },
-            GuestAnswer::InvalidInput(reason) => KindError::Refused {
+        match error {
+            GuestError::InvalidInput(reason) => KindError::Refused {
                 plugin,
                 tool,
                 reason,
             },
-            GuestAnswer::Failed(reason) => KindError::Failed {
+            GuestError::Failed(reason) => KindError::Failed {
                 plugin,
                 tool,
                 reason,
             },
             // A declared tool the guest does not know: the component and its manifest
             // disagree. Undeclared names never reach the guest through `call`.
-            GuestAnswer::UnknownTool(reason) if self.spec(name).is_some() => KindError::Mismatch {
+            GuestError::UnknownTool(reason) if self.spec(name).is_some() => KindError::Mismatch {
                 plugin,
                 kind: Kind::Tool,
                 reason: format!(
                     "the manifest declares tool `{name}` but the component does not know it: {reason}"
                 ),
             },
-            GuestAnswer::UnknownTool(_) => KindError::UnknownTool {
+            GuestError::UnknownTool(_) => KindError::UnknownTool {
                 plugin,
                 tool,
                 known: self.specs.iter().map(|s| s.name.clone()).collect(),
@@ -357,27 +363,11 @@ impl<'p> Tools<'p> {
         Ok(match self.binding.served {
             Served::Current => {
                 let (infos,): (Vec<v1::ToolInfo>,) = self.plugin.call_async(&export, ()).await?;
-                infos
-                    .into_iter()
-                    .map(|i| ReportedTool {
-                        name: i.name,
-                        description: i.description,
-                        input_schema: i.input_schema,
-                        output_schema: i.output_schema,
-                    })
-                    .collect()
+                infos.into_iter().map(ReportedTool::from).collect()
             }
             Served::Legacy => {
                 let (infos,): (Vec<v0::ToolInfo>,) = self.plugin.call_async(&export, ()).await?;
-                infos
-                    .into_iter()
-                    .map(|i| ReportedTool {
-                        name: i.name,
-                        description: i.description,
-                        input_schema: i.input_schema,
-                        output_schema: None,
-                    })
-                    .collect()
+                infos.into_iter().map(ReportedTool::from).collect()
             }
         })
     }
@@ -418,17 +408,6 @@ impl<'p> Tools<'p> {
             pin!(self.reported_async()),
         )
     }
-}
-
-/// Runs a kind future on the plugin's host runtime (the blocking API).
-pub(super) fn block<T>(
-    plugin: &Plugin,
-    export: &str,
-    future: impl Future<Output = Result<T, KindError>>,
-) -> Result<T, KindError> {
-    plugin
-        .block_on(export, pin!(async { Ok(future.await) }))
-        .unwrap_or_else(|call| Err(KindError::Call(call)))
 }
 
 /// The differences between the declared tools and the reported ones, each said once.
