@@ -35,10 +35,17 @@ pub const PACKAGES: &[&[WitFile]] = &[
     wit_files!["plinth-command@0.1.0/command.wit"],
     wit_files!["plinth-tool@0.1.0/tool.wit"],
     wit_files!["plinth-hook@0.1.0/hook.wit"],
+    wit_files!["plinth-file-loader@0.1.0/file-loader.wit"],
+    wit_files!["plinth-file-viewer@0.1.0/file-viewer.wit"],
+    wit_files!["plinth-exporter@0.1.0/exporter.wit"],
+    wit_files!["plinth-data-source@0.1.0/data-source.wit"],
+    wit_files!["plinth-theme-provider@0.1.0/theme-provider.wit"],
 ];
 
 /// The WIT this host serves, resolved: `plinth:host@0.1.0`, `plinth:plugin@0.1.0`,
-/// `plinth:command@0.1.0`, `plinth:tool@0.1.0` and `plinth:hook@0.1.0`.
+/// `plinth:command@0.1.0`, `plinth:tool@0.1.0`, `plinth:hook@0.1.0` and Thoth's kinds
+/// (`plinth:file-loader`, `plinth:file-viewer`, `plinth:exporter`, `plinth:data-source`,
+/// `plinth:theme-provider`, all `@0.1.0`).
 #[derive(Debug)]
 pub struct Served {
     resolve: Resolve,
@@ -114,7 +121,12 @@ mod tests {
                 "plinth:plugin@0.1.0",
                 "plinth:command@0.1.0",
                 "plinth:tool@0.1.0",
-                "plinth:hook@0.1.0"
+                "plinth:hook@0.1.0",
+                "plinth:file-loader@0.1.0",
+                "plinth:file-viewer@0.1.0",
+                "plinth:exporter@0.1.0",
+                "plinth:data-source@0.1.0",
+                "plinth:theme-provider@0.1.0",
             ]
         );
         let tool = served.interface("plinth:tool/tool@0.1.0").expect("served");
