@@ -299,7 +299,19 @@ mod tests {
             panic!("an unknown kind builds");
         };
         assert_eq!(kind, "theme");
-        assert_eq!(known, ["command", "hook", "tool"]);
+        assert_eq!(
+            known,
+            [
+                "command",
+                "data-source",
+                "exporter",
+                "file-loader",
+                "file-viewer",
+                "hook",
+                "theme-provider",
+                "tool"
+            ]
+        );
         assert!(
             World::Kinds(vec!["host".into()])
                 .wit_folder(&wit(), &mut scratch)

@@ -72,3 +72,40 @@ pub mod tool_v0_1 {
 pub mod hook_v0_1 {
     kind_world!("../../wit/plinth-hook@0.1.0", "plinth:hook/plugin");
 }
+
+/// The `plinth:file-loader/plugin@0.1.0` world (the `file-loader` kind).
+pub mod file_loader_v0_1 {
+    kind_world!(
+        "../../wit/plinth-file-loader@0.1.0",
+        "plinth:file-loader/plugin"
+    );
+}
+
+/// The `plinth:file-viewer/plugin@0.1.0` world (the `file-viewer` kind).
+pub mod file_viewer_v0_1 {
+    kind_world!(
+        "../../wit/plinth-file-viewer@0.1.0",
+        "plinth:file-viewer/plugin"
+    );
+}
+
+/// The `plinth:exporter/plugin@0.1.0` world (the `exporter` kind).
+pub mod exporter_v0_1 {
+    kind_world!("../../wit/plinth-exporter@0.1.0", "plinth:exporter/plugin");
+}
+
+/// The `plinth:data-source/plugin@0.1.0` world (the `data-source` kind).
+pub mod data_source_v0_1 {
+    kind_world!(
+        "../../wit/plinth-data-source@0.1.0",
+        "plinth:data-source/plugin"
+    );
+}
+
+/// The `plinth:theme-provider/plugin@0.1.0` world (the `theme-provider` kind).
+pub mod theme_provider_v0_1 {
+    kind_world!(
+        "../../wit/plinth-theme-provider@0.1.0",
+        "plinth:theme-provider/plugin"
+    );
+}

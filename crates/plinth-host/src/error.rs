@@ -163,6 +163,15 @@ pub enum HostError {
         /// What is missing or mistyped, by name.
         reason: String,
     },
+    /// A `[[provides.theme]]` file is missing, not JSON or breaks the theme schema
+    /// (`invalid-theme`).
+    #[error("{reason}")]
+    Theme {
+        /// Plugin id.
+        plugin: String,
+        /// What is wrong, with the theme's name and the JSON path.
+        reason: String,
+    },
     /// A granted directory is not mapped by the host or cannot be opened.
     #[error("{plugin}: {reason}")]
     FsDenied {
@@ -281,10 +290,14 @@ impl ToDiagnostic for HostError {
                 Code::KindMismatch,
                 Some(plugin),
                 Some(format!(
-                    "build the plugin against the `{kind}` kind's WIT (`{}@{}`; `plinth new --kind {kind}` scaffolds one), or remove `[[provides.{kind}]]`",
-                    kind.interface(),
-                    kind.latest()
+                    "build the plugin against the `{kind}` kind's WIT (`{}`; `plinth new --kind {kind}` scaffolds one), or remove `[[provides.{kind}]]`",
+                    kind.versioned_interface().unwrap_or_default(),
                 )),
+            ),
+            HostError::Theme { plugin, .. } => (
+                Code::InvalidTheme,
+                Some(plugin),
+                Some("fix the theme file at the path named; themes follow docs/schemas/theme.schema.json".into()),
             ),
             HostError::InvalidSchema { plugin, .. } => (
                 Code::InvalidManifest,

@@ -178,6 +178,15 @@ codes! {
     ToolFailed => "tool-failed",
     /// `plinth test --conformance`: at least one case failed.
     ConformanceFailed => "conformance-failed",
+    /// A file-loader, file-viewer or exporter was asked for a format its manifest does not
+    /// declare (or the guest said it does not know a declared one).
+    UnknownFormat => "unknown-format",
+    /// A plugin of a Thoth kind (loader, viewer, exporter, data source, theme provider) ran
+    /// and reported a failure: bad data, an unreadable file, its own error code.
+    PluginFailed => "plugin-failed",
+    /// A theme (a `theme.json`, or what a theme provider computed) is not JSON or breaks
+    /// the theme schema.
+    InvalidTheme => "invalid-theme",
     /// A WIT package directory or `.wit` file does not parse or does not resolve.
     InvalidWit => "invalid-wit",
     /// `plinth wit diff --deny-breaking`: a change breaks plugins built on the old WIT
@@ -220,14 +229,17 @@ impl ExitClass {
 
 impl Code {
     /// The exit class a failure with this code has unless its command knows better:
-    /// `bad-argument`, `unknown-export`, `invalid-input` and `unknown-tool` are usage errors,
+    /// `bad-argument`, `unknown-export`, `invalid-input`, `unknown-tool` and `unknown-format`
+    /// are usage errors,
     /// the limits and `trap` are guest failures, every other code (`build-failed` and
     /// `io-error` too) a failure.
     pub fn exit_class(self) -> ExitClass {
         match self {
-            Code::BadArgument | Code::UnknownExport | Code::InvalidInput | Code::UnknownTool => {
-                ExitClass::Usage
-            }
+            Code::BadArgument
+            | Code::UnknownExport
+            | Code::InvalidInput
+            | Code::UnknownTool
+            | Code::UnknownFormat => ExitClass::Usage,
             Code::FuelExhausted
             | Code::MemoryLimit
             | Code::Timeout
@@ -359,7 +371,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 49);
+        assert_eq!(Code::ALL.len(), 52);
     }
 
     /// Every code a user can see is explained in the user guide's table.

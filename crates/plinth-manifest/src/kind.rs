@@ -20,11 +20,33 @@ pub enum Kind {
     Tool,
     /// Decisions at the application's hook points: `plinth:hook/hook`.
     Hook,
+    /// A file in, a typed table out, read a page at a time: `plinth:file-loader/file-loader`.
+    FileLoader,
+    /// A file in, a UI node out: `plinth:file-viewer/file-viewer`.
+    FileViewer,
+    /// A table in, bytes in a declared format out: `plinth:exporter/exporter`.
+    Exporter,
+    /// Data with its own UI panel (Thoth's `ui-component`): `plinth:data-source/data-source`.
+    DataSource,
+    /// A colour-token map in a `theme.json`: data alone, no component and no WIT.
+    Theme,
+    /// Themes a plugin computes: `plinth:theme-provider/theme-provider`.
+    ThemeProvider,
 }
 
 impl Kind {
     /// Every kind, in the order they are listed to people.
-    pub const ALL: &'static [Kind] = &[Kind::Command, Kind::Tool, Kind::Hook];
+    pub const ALL: &'static [Kind] = &[
+        Kind::Command,
+        Kind::Tool,
+        Kind::Hook,
+        Kind::FileLoader,
+        Kind::FileViewer,
+        Kind::Exporter,
+        Kind::DataSource,
+        Kind::Theme,
+        Kind::ThemeProvider,
+    ];
 
     /// The kind's name in manifests and on the command line, e.g. `"tool"`.
     pub fn as_str(self) -> &'static str {
@@ -32,26 +54,51 @@ impl Kind {
             Kind::Command => "command",
             Kind::Tool => "tool",
             Kind::Hook => "hook",
+            Kind::FileLoader => "file-loader",
+            Kind::FileViewer => "file-viewer",
+            Kind::Exporter => "exporter",
+            Kind::DataSource => "data-source",
+            Kind::Theme => "theme",
+            Kind::ThemeProvider => "theme-provider",
         }
     }
 
-    /// The kind's WIT package without version, e.g. `"plinth:tool"`.
-    pub fn package(self) -> &'static str {
-        match self {
+    /// The kind's WIT package without version, e.g. `"plinth:tool"`; `None` for a kind
+    /// that is data alone ([`Kind::Theme`]).
+    pub fn package(self) -> Option<&'static str> {
+        Some(match self {
             Kind::Command => "plinth:command",
             Kind::Tool => "plinth:tool",
             Kind::Hook => "plinth:hook",
-        }
+            Kind::FileLoader => "plinth:file-loader",
+            Kind::FileViewer => "plinth:file-viewer",
+            Kind::Exporter => "plinth:exporter",
+            Kind::DataSource => "plinth:data-source",
+            Kind::ThemeProvider => "plinth:theme-provider",
+            Kind::Theme => return None,
+        })
     }
 
     /// The interface a component exports to provide the kind, without version, e.g.
-    /// `"plinth:tool/tool"`.
-    pub fn interface(self) -> &'static str {
-        match self {
+    /// `"plinth:tool/tool"`; `None` for a kind that is data alone ([`Kind::Theme`]).
+    pub fn interface(self) -> Option<&'static str> {
+        Some(match self {
             Kind::Command => "plinth:command/command",
             Kind::Tool => "plinth:tool/tool",
             Kind::Hook => "plinth:hook/hook",
-        }
+            Kind::FileLoader => "plinth:file-loader/file-loader",
+            Kind::FileViewer => "plinth:file-viewer/file-viewer",
+            Kind::Exporter => "plinth:exporter/exporter",
+            Kind::DataSource => "plinth:data-source/data-source",
+            Kind::ThemeProvider => "plinth:theme-provider/theme-provider",
+            Kind::Theme => return None,
+        })
+    }
+
+    /// The interface with its newest served version, e.g. `"plinth:tool/tool@0.1.0"`.
+    pub fn versioned_interface(self) -> Option<String> {
+        self.interface()
+            .map(|interface| format!("{interface}@{}", self.latest()))
     }
 
     /// The newest version of the kind's WIT package this version of Plinth serves.
@@ -66,14 +113,14 @@ impl Kind {
         match self {
             Kind::Command => Some("plinth:plugin/command@0.1.0"),
             Kind::Tool => Some("plinth:plugin/tools@0.1.0"),
-            Kind::Hook => None,
+            _ => None,
         }
     }
 
-    /// Whether a plugin providing this kind needs a component. (Every kind so far does; a
-    /// kind described by data alone, like a colour theme, will not.)
+    /// Whether a plugin providing this kind needs a component: every kind but
+    /// [`Kind::Theme`], which is a `theme.json` alone.
     pub fn needs_component(self) -> bool {
-        true
+        self != Kind::Theme
     }
 }
 
@@ -108,10 +155,20 @@ mod tests {
     fn names_round_trip_and_interfaces_live_in_the_kind_package() {
         for &kind in Kind::ALL {
             assert_eq!(kind.as_str().parse::<Kind>(), Ok(kind));
-            assert!(kind.interface().starts_with(kind.package()));
-            assert!(kind.interface().ends_with(kind.as_str()));
+            let (Some(package), Some(interface)) = (kind.package(), kind.interface()) else {
+                assert_eq!(kind, Kind::Theme);
+                assert!(!kind.needs_component());
+                continue;
+            };
+            assert!(kind.needs_component());
+            assert!(interface.starts_with(package));
+            assert!(interface.ends_with(kind.as_str()));
+            assert_eq!(package, format!("plinth:{kind}"));
         }
-        let err = "theme".parse::<Kind>().unwrap_err();
-        assert!(err.to_string().contains("command, tool, hook"), "{err}");
+        let err = "palette".parse::<Kind>().unwrap_err();
+        assert!(
+            err.to_string().contains("command, tool, hook, file-loader"),
+            "{err}"
+        );
     }
 }

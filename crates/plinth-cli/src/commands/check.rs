@@ -123,7 +123,7 @@ fn kind_problems(path: &std::path::Path, plugin: Option<String>) -> Vec<Diagnost
             kind.legacy_interface()
                 .is_none_or(|legacy| !exported.iter().any(|e| e == legacy))
         })
-        .map(|kind| format!("{}@{}", kind.interface(), kind.latest()))
+        .filter_map(|kind| kind.versioned_interface())
         .collect();
     let required: Vec<&str> = required.iter().map(String::as_str).collect();
     let Ok(problems) = component.check_exports(plinth_wit::served(), &required) else {

@@ -45,11 +45,21 @@ pub fn provides_json(manifest: &Manifest) -> Value {
         .iter()
         .map(|c| json!({ "description": c.description }))
         .collect();
+    // The Thoth kinds' entries serialize as they are (docs/design/0040).
+    fn value<T: serde::Serialize>(entries: &T) -> Value {
+        serde_json::to_value(entries).unwrap_or_default()
+    }
     json!({
         "kinds": provides.kinds().iter().map(|k| k.as_str()).collect::<Vec<_>>(),
         "tool": tools,
         "hook": hooks,
         "command": commands,
+        "file-loader": value(&provides.file_loader),
+        "file-viewer": value(&provides.file_viewer),
+        "exporter": value(&provides.exporter),
+        "data-source": value(&provides.data_source),
+        "theme": value(&provides.theme),
+        "theme-provider": value(&provides.theme_provider),
         "legacy": provides.legacy,
     })
 }
@@ -69,6 +79,57 @@ pub fn summary(manifest: &Manifest) -> String {
         let points: Vec<&str> = provides.hook.iter().map(|h| h.point.as_str()).collect();
         parts.push(format!("hook({})", points.join(",")));
     }
+    let named = |kind: &str, names: Vec<&str>, parts: &mut Vec<String>| {
+        if !names.is_empty() {
+            parts.push(format!("{kind}({})", names.join(",")));
+        }
+    };
+    named(
+        "file-loader",
+        provides
+            .file_loader
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect(),
+        &mut parts,
+    );
+    named(
+        "file-viewer",
+        provides
+            .file_viewer
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect(),
+        &mut parts,
+    );
+    named(
+        "exporter",
+        provides.exporter.iter().map(|f| f.name.as_str()).collect(),
+        &mut parts,
+    );
+    named(
+        "data-source",
+        provides
+            .data_source
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect(),
+        &mut parts,
+    );
+    named(
+        "theme",
+        provides.theme.iter().map(|t| t.name.as_str()).collect(),
+        &mut parts,
+    );
+    named(
+        "theme-provider",
+        provides
+            .theme_provider
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect(),
+        &mut parts,
+    );
     parts.join(" ")
 }
 
@@ -105,6 +166,42 @@ pub fn lines(manifest: &Manifest) -> Vec<String> {
             "  hook on {} (priority {}{deadline})",
             h.point, h.priority
         ));
+    }
+    let formats = |kind: &str, f: &plinth_manifest::FileFormatDecl| {
+        let mut keys = f
+            .extensions
+            .iter()
+            .map(|e| format!(".{e}"))
+            .collect::<Vec<_>>();
+        keys.extend(f.media_types.iter().cloned());
+        format!("  {kind} {}: {}", f.name, keys.join(" "))
+    };
+    lines.extend(
+        provides
+            .file_loader
+            .iter()
+            .map(|f| formats("file-loader", f)),
+    );
+    lines.extend(
+        provides
+            .file_viewer
+            .iter()
+            .map(|f| formats("file-viewer", f)),
+    );
+    for e in &provides.exporter {
+        lines.push(format!(
+            "  exporter {}: .{} {}",
+            e.name, e.extension, e.media_type
+        ));
+    }
+    for d in &provides.data_source {
+        lines.push(format!("  data-source {}: {}", d.name, d.title));
+    }
+    for t in &provides.theme {
+        lines.push(format!("  theme {}: {}", t.name, t.file.display()));
+    }
+    for t in &provides.theme_provider {
+        lines.push(format!("  theme-provider {}", t.name));
     }
     lines
 }

@@ -243,3 +243,89 @@ fn conformance_kits_report_each_case() {
     let run = plinth(&home, &["test", "--conformance", "theme", dir]);
     assert_eq!(run.code, 2);
 }
+
+/// Thoth's kinds (docs/design/0040) in `show` and `check`: formats and themes printed from
+/// the manifest, and a declared kind the component lacks is `kind-mismatch` naming it.
+#[test]
+fn thoth_kinds_are_shown_and_checked() {
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("home");
+    let dir = root.path().join("test.cli-thoth");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(test_programs::THOTH_KINDS, dir.join("thoth.wasm")).unwrap();
+    fs::write(
+        dir.join("night.json"),
+        r##"{"name":"Night","appearance":"dark","colors":{"background":"#000","foreground":"#fff","accent":"#48f"}}"##,
+    )
+    .unwrap();
+    let manifest = r#"[plugin]
+id = "test.cli-thoth"
+version = "0.1.0"
+
+[runtime]
+kind = "wasm-component"
+component = "thoth.wasm"
+
+[[provides.file-loader]]
+name = "csv"
+extensions = ["csv"]
+media_types = ["text/csv"]
+
+[[provides.exporter]]
+name = "json"
+extension = "json"
+media_type = "application/json"
+
+[[provides.data-source]]
+name = "numbers"
+title = "Numbers"
+
+[[provides.theme]]
+name = "night"
+file = "night.json"
+"#;
+    fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    let path = dir.to_str().unwrap();
+
+    let show = plinth(&home, &["--json", "show", path]).json();
+    let provides = &show["provides"];
+    assert_eq!(
+        provides["kinds"],
+        serde_json::json!(["file-loader", "exporter", "data-source", "theme"])
+    );
+    assert_eq!(
+        provides["file-loader"][0]["extensions"],
+        serde_json::json!(["csv"])
+    );
+    assert_eq!(provides["exporter"][0]["media_type"], "application/json");
+    assert_eq!(provides["data-source"][0]["title"], "Numbers");
+    let text = plinth(&home, &["show", path]).stdout;
+    assert!(text.contains("file-loader csv: .csv text/csv"), "{text}");
+    assert!(text.contains("theme night: night.json"), "{text}");
+
+    let check = plinth(&home, &["--json", "check", path]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+
+    // The `kinds` guest exports none of Thoth's kinds.
+    fs::copy(test_programs::KINDS, dir.join("thoth.wasm")).unwrap();
+    let check = plinth(&home, &["--json", "check", path]);
+    assert_eq!(check.code, 1);
+    let diagnostics = check.json()["diagnostics"].clone();
+    let mismatches: Vec<&str> = diagnostics
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "kind-mismatch")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    for interface in [
+        "plinth:file-loader/file-loader@0.1.0",
+        "plinth:exporter/exporter@0.1.0",
+        "plinth:data-source/data-source@0.1.0",
+    ] {
+        assert!(
+            mismatches.iter().any(|m| m.contains(interface)),
+            "{interface}: {diagnostics}"
+        );
+    }
+}

@@ -12,7 +12,7 @@ mod suite;
 
 pub use fixtures::{Example, ExpectedDecision, FIXTURES_FILE, Fixtures};
 pub use run::{CaseOutcome, CaseResult, Report, run, run_suite};
-pub use suite::{Case, Suite};
+pub use suite::{Case, KITS, Suite};
 
 use std::path::PathBuf;
 

@@ -105,7 +105,18 @@ fn fail(reason: impl Into<String>) -> Verdict {
 /// capability its manifest requests (and again without each, for the denied twins),
 /// with the examples of `dir/conformance.toml`.
 pub fn run(host: &Host, kind: Kind, dir: &Path) -> Result<Report, ConformanceError> {
-    run_suite(host, &Suite::builtin(kind), kind, dir)
+    let suite = Suite::builtin(kind).ok_or_else(|| ConformanceError::Suite {
+        name: kind.to_string(),
+        reason: format!(
+            "no conformance kit is shipped for the `{kind}` kind (kits: {})",
+            super::KITS
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })?;
+    run_suite(host, &suite, kind, dir)
 }
 
 /// Runs `suite` (cases of `kind`) against the plugin in `dir`.
@@ -215,6 +226,7 @@ impl Ctx<'_> {
             Kind::Tool => self.tool(case, plugin),
             Kind::Hook => self.hook(case, plugin),
             Kind::Command => self.command(case, plugin),
+            other => Err(fail(format!("no steps are defined for the `{other}` kind"))),
         }
     }
 

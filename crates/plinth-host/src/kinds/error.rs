@@ -84,6 +84,68 @@ pub enum KindError {
         /// Why it is refused.
         reason: String,
     },
+    /// A UI node breaks the published UI-node schema (`invalid-output`).
+    #[error("{plugin}: {what}: the UI node breaks the UI-node schema: {summary}")]
+    InvalidNode {
+        /// Plugin id.
+        plugin: String,
+        /// Whose node, e.g. "data source `url`: render-ui".
+        what: String,
+        /// Every violation, with its JSON path and rule.
+        violations: Vec<SchemaViolation>,
+        /// The first violations, as the message says them.
+        summary: String,
+    },
+    /// A theme is not JSON or breaks the theme schema (`invalid-theme`).
+    #[error("{plugin}: theme `{theme}` {reason}")]
+    InvalidTheme {
+        /// Plugin id.
+        plugin: String,
+        /// The theme's name.
+        theme: String,
+        /// Why, for people.
+        reason: String,
+        /// Every schema violation, with its JSON path and rule (none when it is not JSON
+        /// or cannot be read).
+        violations: Vec<SchemaViolation>,
+    },
+    /// A format the plugin does not declare, or one the guest says it does not know
+    /// (`unknown-format`).
+    #[error("{plugin}: the `{kind}` kind has no format `{format}` (its formats: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
+    UnknownFormat {
+        /// Plugin id.
+        plugin: String,
+        /// The kind asked.
+        kind: Kind,
+        /// The format asked for.
+        format: String,
+        /// The formats it declares.
+        known: Vec<String>,
+    },
+    /// A plugin of a Thoth kind ran and reported a failure (`plugin-failed`).
+    #[error("{plugin}: {what} failed ({code}): {reason}")]
+    PluginFailed {
+        /// Plugin id.
+        plugin: String,
+        /// What failed, e.g. "loader `csv`".
+        what: String,
+        /// The plugin's code for it: the WIT error case (`invalid-data`, `io`) or a data
+        /// source's own code (`consent_pending`).
+        code: String,
+        /// The plugin's explanation.
+        reason: String,
+    },
+    /// The application's table does not fit its own columns; the plugin did not run
+    /// (`invalid-input`).
+    #[error("{plugin}: the table given to {what} is malformed: {reason}")]
+    InvalidTable {
+        /// Plugin id.
+        plugin: String,
+        /// Who was to get it, e.g. "exporter `csv`".
+        what: String,
+        /// The first offence, with its JSON path.
+        reason: String,
+    },
     /// The call itself failed: a trap, a limit, a missing grant.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -108,7 +170,11 @@ impl KindError {
             KindError::UnknownTool { .. } => Code::UnknownTool,
             KindError::InvalidInput { .. } | KindError::Refused { .. } => Code::InvalidInput,
             KindError::Failed { .. } => Code::ToolFailed,
-            KindError::InvalidOutput { .. } => Code::InvalidOutput,
+            KindError::InvalidOutput { .. } | KindError::InvalidNode { .. } => Code::InvalidOutput,
+            KindError::InvalidTheme { .. } => Code::InvalidTheme,
+            KindError::UnknownFormat { .. } => Code::UnknownFormat,
+            KindError::PluginFailed { .. } => Code::PluginFailed,
+            KindError::InvalidTable { .. } => Code::InvalidInput,
             KindError::Call(error) => error.code(),
         }
     }
@@ -121,7 +187,12 @@ impl KindError {
             | KindError::Refused { plugin, .. }
             | KindError::Failed { plugin, .. }
             | KindError::Mismatch { plugin, .. }
-            | KindError::InvalidOutput { plugin, .. } => plugin,
+            | KindError::InvalidOutput { plugin, .. }
+            | KindError::InvalidNode { plugin, .. }
+            | KindError::InvalidTheme { plugin, .. }
+            | KindError::UnknownFormat { plugin, .. }
+            | KindError::PluginFailed { plugin, .. }
+            | KindError::InvalidTable { plugin, .. } => plugin,
             KindError::Call(error) => &error.plugin,
         }
     }
@@ -150,6 +221,21 @@ impl ToDiagnostic for KindError {
                     .into()
             }
             KindError::InvalidOutput { .. } => "the plugin must be fixed".into(),
+            KindError::InvalidNode { violations, .. } => format!(
+                "the plugin must be fixed: its node breaks docs/schemas/ui-node.schema.json at `{}`",
+                violations.first().map_or("/", |v| v.path.as_str())
+            ),
+            KindError::InvalidTheme { violations, .. } => format!(
+                "fix the theme at `{}`; themes follow docs/schemas/theme.schema.json",
+                violations.first().map_or("/", |v| v.path.as_str())
+            ),
+            KindError::UnknownFormat { .. } => "`plinth show` lists the plugin's formats".into(),
+            KindError::PluginFailed { .. } => {
+                "see the plugin's message; the plugin's log may say more".into()
+            }
+            KindError::InvalidTable { .. } => {
+                "give every row one cell per column, each of its column's type or null".into()
+            }
             KindError::Call(_) => String::new(),
         };
         Diagnostic::new(self.code(), self.to_string())

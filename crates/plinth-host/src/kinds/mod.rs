@@ -22,9 +22,17 @@
 //! ```
 
 mod command;
+mod data_source;
 mod error;
+mod exporter;
+mod file_loader;
+mod file_viewer;
 mod hook;
+mod reader;
+mod table;
+mod theme;
 mod tool;
+mod ui;
 
 use plinth_manifest::{Kind, Manifest};
 use wasmtime::component::{ComponentNamedList, InstancePre, Lift, Lower};
@@ -34,12 +42,20 @@ use crate::exports::Exports;
 use crate::plugin::Plugin;
 use crate::state::StoreState;
 pub use command::Commands;
+pub use data_source::{DataSources, UiEvent, UiEventKind};
 pub use error::KindError;
+pub use exporter::Exporters;
+pub use file_loader::FileLoaders;
+pub use file_viewer::FileViewers;
 pub use hook::{
     ChainDecision, Decision, HookChain, HookEvent, HookOutcome, HookStep, Hooks, OnHookError,
 };
+pub use reader::TableReader;
+pub use table::{Cell, Column, ColumnType, Row, Source, Table, TableInfo};
+pub use theme::{Appearance, THEME_MAX_BYTES, ThemeProviders, ThemeSpec, Themes, load_themes};
 pub(crate) use tool::compare as tool_differences;
 pub use tool::{ReportedTool, ToolSpec, Tools};
+pub use ui::{THEME_SCHEMA, UI_NODE_SCHEMA, UiOutput, ui_node_violations};
 
 /// Which WIT a kind is served through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +87,14 @@ pub(crate) struct KindSet {
     command: Option<Binding>,
     tool: Option<(Binding, Vec<ToolSpec>)>,
     hook: Option<Binding>,
+    file_loader: Option<Binding>,
+    file_viewer: Option<Binding>,
+    exporter: Option<Binding>,
+    data_source: Option<Binding>,
+    theme_provider: Option<Binding>,
+    /// The `[[provides.theme]]` themes, read and checked at load; `None` when the
+    /// manifest declares none.
+    themes: Option<Vec<(String, ThemeSpec)>>,
 }
 
 impl KindSet {
@@ -87,15 +111,23 @@ impl KindSet {
         let mut set = KindSet::default();
         for &kind in Kind::ALL {
             let wanted = declared.contains(&kind);
+            if !kind.needs_component() {
+                if let (true, Some(manifest)) = (wanted, manifest) {
+                    set.themes = Some(load_themes(manifest).map_err(|e| HostError::Theme {
+                        plugin: id.into(),
+                        reason: e.to_string(),
+                    })?);
+                }
+                continue;
+            }
             let Some(binding) = find(kind, exports) else {
                 if wanted {
                     return Err(mismatch(
                         id,
                         kind,
                         format!(
-                            "declares the `{kind}` kind but does not export `{}@{}`",
-                            kind.interface(),
-                            kind.latest()
+                            "declares the `{kind}` kind but does not export `{}`",
+                            kind.versioned_interface().unwrap_or_default()
                         ),
                     ));
                 }
@@ -127,36 +159,70 @@ impl KindSet {
                     hook::typecheck(&checker)?;
                     set.hook = Some(binding);
                 }
+                Kind::FileLoader => {
+                    file_loader::typecheck(&checker)?;
+                    set.file_loader = Some(binding);
+                }
+                Kind::FileViewer => {
+                    file_viewer::typecheck(&checker)?;
+                    set.file_viewer = Some(binding);
+                }
+                Kind::Exporter => {
+                    exporter::typecheck(&checker)?;
+                    set.exporter = Some(binding);
+                }
+                Kind::DataSource => {
+                    data_source::typecheck(&checker)?;
+                    set.data_source = Some(binding);
+                }
+                Kind::ThemeProvider => {
+                    theme::typecheck(&checker)?;
+                    set.theme_provider = Some(binding);
+                }
+                // Needs no component: handled above.
+                Kind::Theme => {}
             }
         }
         Ok(set)
     }
 
+    /// The binding of a kind served by the component.
+    fn binding(&self, kind: Kind) -> Option<&Binding> {
+        match kind {
+            Kind::Command => self.command.as_ref(),
+            Kind::Tool => self.tool.as_ref().map(|(b, _)| b),
+            Kind::Hook => self.hook.as_ref(),
+            Kind::FileLoader => self.file_loader.as_ref(),
+            Kind::FileViewer => self.file_viewer.as_ref(),
+            Kind::Exporter => self.exporter.as_ref(),
+            Kind::DataSource => self.data_source.as_ref(),
+            Kind::ThemeProvider => self.theme_provider.as_ref(),
+            Kind::Theme => None,
+        }
+    }
+
     /// The kinds bound, in [`Kind::ALL`] order.
     pub(crate) fn kinds(&self) -> Vec<Kind> {
-        let mut kinds = Vec::new();
-        if self.command.is_some() {
-            kinds.push(Kind::Command);
-        }
-        if self.tool.is_some() {
-            kinds.push(Kind::Tool);
-        }
-        if self.hook.is_some() {
-            kinds.push(Kind::Hook);
-        }
-        kinds
+        Kind::ALL
+            .iter()
+            .copied()
+            .filter(|&kind| match kind {
+                Kind::Theme => self.themes.is_some(),
+                other => self.binding(other).is_some(),
+            })
+            .collect()
     }
 }
 
 /// The export serving `kind`: its own package on the current track, else the legacy one.
 fn find(kind: Kind, exports: &Exports) -> Option<Binding> {
     let latest = kind.latest();
+    let interface = kind.interface()?;
     let current = exports.interfaces().into_iter().find(|name| {
         let Some((base, version)) = name.split_once('@') else {
             return false;
         };
-        base == kind.interface()
-            && semver::Version::parse(version).is_ok_and(|v| same_track(&v, &latest))
+        base == interface && semver::Version::parse(version).is_ok_and(|v| same_track(&v, &latest))
     });
     if let Some(interface) = current {
         return Some(Binding {
@@ -280,6 +346,58 @@ impl ProvidedKind for Hook {
     }
 }
 
+/// The `file-loader` kind: [`FileLoaders`].
+#[derive(Debug, Clone, Copy)]
+pub struct FileLoader;
+
+/// The `file-viewer` kind: [`FileViewers`].
+#[derive(Debug, Clone, Copy)]
+pub struct FileViewer;
+
+/// The `exporter` kind: [`Exporters`].
+#[derive(Debug, Clone, Copy)]
+pub struct Exporter;
+
+/// The `data-source` kind: [`DataSources`].
+#[derive(Debug, Clone, Copy)]
+pub struct DataSource;
+
+/// The `theme` kind: [`Themes`].
+#[derive(Debug, Clone, Copy)]
+pub struct Theme;
+
+/// The `theme-provider` kind: [`ThemeProviders`].
+#[derive(Debug, Clone, Copy)]
+pub struct ThemeProvider;
+
+/// A [`ProvidedKind`] whose handle is `$handle::new(plugin, binding)`.
+macro_rules! component_kind {
+    ($marker:ident, $kind:ident, $field:ident, $handle:ident) => {
+        impl ProvidedKind for $marker {
+            const KIND: Kind = Kind::$kind;
+            type Handle<'p> = $handle<'p>;
+            fn handle(plugin: &Plugin) -> Option<$handle<'_>> {
+                let binding = plugin.inner.kinds.$field.as_ref()?;
+                Some($handle::new(plugin, binding))
+            }
+        }
+    };
+}
+
+component_kind!(FileLoader, FileLoader, file_loader, FileLoaders);
+component_kind!(FileViewer, FileViewer, file_viewer, FileViewers);
+component_kind!(Exporter, Exporter, exporter, Exporters);
+component_kind!(DataSource, DataSource, data_source, DataSources);
+component_kind!(ThemeProvider, ThemeProvider, theme_provider, ThemeProviders);
+
+impl ProvidedKind for Theme {
+    const KIND: Kind = Kind::Theme;
+    type Handle<'p> = Themes<'p>;
+    fn handle(plugin: &Plugin) -> Option<Themes<'_>> {
+        plugin.inner.kinds.themes.as_deref().map(Themes::new)
+    }
+}
+
 impl Plugin {
     /// The kinds this plugin provides: those its manifest declares, or for a component
     /// without declarations those it exports.
@@ -304,13 +422,7 @@ impl Plugin {
 
     /// Which WIT `kind` is served through, when provided.
     pub fn served(&self, kind: Kind) -> Option<Served> {
-        let kinds = &self.inner.kinds;
-        let binding = match kind {
-            Kind::Command => kinds.command.as_ref(),
-            Kind::Tool => kinds.tool.as_ref().map(|(b, _)| b),
-            Kind::Hook => kinds.hook.as_ref(),
-        };
-        binding.map(|b| b.served)
+        self.inner.kinds.binding(kind).map(|b| b.served)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use plinth_host::Plugin;
 use plinth_host::kinds::HookChain;
-use plinth_manifest::Kind;
+use plinth_manifest::{FileFormatDecl, FileQuery, Kind};
 
 use super::{Manager, lock};
 
@@ -47,6 +47,40 @@ impl Manager {
     pub fn plugin(&self, id: &str) -> Option<Plugin> {
         let slot = self.slot(id).filter(|s| lock(&s.entry).enabled)?;
         slot.current().map(|active| active.plugin.clone())
+    }
+
+    /// The file-loader formats of the serving plugins that match `query` (a path's
+    /// extension or a media type), the most specific first, then by plugin id: what an
+    /// application opens a file with. Read from the manifests; no plugin runs.
+    pub fn loaders_for(&self, query: FileQuery<'_>) -> Vec<(Provider, FileFormatDecl)> {
+        self.formats_for(Kind::FileLoader, query)
+    }
+
+    /// The file-viewer formats of the serving plugins that match `query`, like
+    /// [`Manager::loaders_for`].
+    pub fn viewers_for(&self, query: FileQuery<'_>) -> Vec<(Provider, FileFormatDecl)> {
+        self.formats_for(Kind::FileViewer, query)
+    }
+
+    fn formats_for(&self, kind: Kind, query: FileQuery<'_>) -> Vec<(Provider, FileFormatDecl)> {
+        let mut found: Vec<(usize, Provider, FileFormatDecl)> = Vec::new();
+        for provider in self.providers(kind) {
+            let Some(manifest) = provider.plugin.manifest() else {
+                continue;
+            };
+            let formats = match kind {
+                Kind::FileViewer => &manifest.provides.file_viewer,
+                _ => &manifest.provides.file_loader,
+            };
+            for format in formats {
+                if let Some(score) = format.matches(query) {
+                    found.push((score, provider.clone(), format.clone()));
+                }
+            }
+        }
+        // Stable: a plugin's own entries keep their order on ties.
+        found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        found.into_iter().map(|(_, p, f)| (p, f)).collect()
     }
 
     /// A hook chain over every serving hook provider, for

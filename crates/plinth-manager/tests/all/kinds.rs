@@ -98,3 +98,72 @@ fn providers_follow_enable_disable_and_reload() {
     assert!(ids(&manager, Kind::Hook).is_empty());
     assert_eq!(ids(&manager, Kind::Tool), ["test.kinds-a"]);
 }
+
+/// Thoth picks a loader for a file from the enabled plugins' manifests: by extension or
+/// media type, most specific first, without running any plugin (docs/design/0040).
+#[test]
+fn loaders_and_viewers_are_looked_up_by_extension_and_media_type() {
+    let root = tempfile::tempdir().unwrap();
+    let thoth = |id: &str, provides: &str| {
+        let dir = root.path().join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(test_programs::THOTH_KINDS, dir.join("plugin.wasm")).unwrap();
+        write_manifest(&dir, id, provides);
+        dir
+    };
+    let csv = thoth(
+        "test.csv",
+        "[[provides.file-loader]]\nname = \"csv\"\nextensions = [\"csv\", \"csv.gz\"]\nmedia_types = [\"text/csv\"]\n[[provides.file-viewer]]\nname = \"csv\"\nextensions = [\"csv\"]\n",
+    );
+    let gz = thoth(
+        "test.gz",
+        "[[provides.file-loader]]\nname = \"csv\"\nextensions = [\"gz\"]\n",
+    );
+    let off = thoth(
+        "test.off",
+        "[[provides.file-loader]]\nname = \"csv\"\nextensions = [\"csv\"]\n",
+    );
+    let manager = Manager::builder(host()).build();
+    let mut events = manager.subscribe();
+    manager.apply(&section(vec![
+        entry("test.csv", &csv, true),
+        entry("test.gz", &gz, true),
+        entry("test.off", &off, false),
+    ]));
+    wait_for(&mut events, "test.csv", |s| s.name() == "ready");
+    wait_for(&mut events, "test.gz", |s| s.name() == "ready");
+
+    let found = |query| -> Vec<String> {
+        manager
+            .loaders_for(query)
+            .into_iter()
+            .map(|(p, f)| format!("{}:{}", p.id, f.name))
+            .collect()
+    };
+    use plinth_manifest::FileQuery;
+    let calls: u64 = manager
+        .providers(Kind::FileLoader)
+        .iter()
+        .map(|p| p.plugin.usage().calls)
+        .sum();
+    assert_eq!(
+        found(FileQuery::Path(Path::new("/tmp/Sales.CSV"))),
+        ["test.csv:csv"],
+        "a disabled plugin is not offered"
+    );
+    assert_eq!(
+        found(FileQuery::Path(Path::new("sales.csv.gz"))),
+        ["test.csv:csv", "test.gz:csv"]
+    );
+    assert_eq!(found(FileQuery::MediaType("text/csv")), ["test.csv:csv"]);
+    assert!(found(FileQuery::Path(Path::new("a.parquet"))).is_empty());
+    let viewers = manager.viewers_for(FileQuery::Path(Path::new("a.csv")));
+    assert_eq!(viewers.len(), 1);
+    assert_eq!(viewers[0].0.id, "test.csv");
+    let after: u64 = manager
+        .providers(Kind::FileLoader)
+        .iter()
+        .map(|p| p.plugin.usage().calls)
+        .sum();
+    assert_eq!(calls, after, "a lookup runs no plugin");
+}

@@ -3,6 +3,7 @@
 
 mod capabilities;
 mod error;
+mod formats;
 mod id;
 mod provides;
 mod reader;
@@ -19,6 +20,9 @@ use crate::kind::Kind;
 use crate::plugin_file::{MANIFEST_MAX_BYTES, PluginFileError};
 pub use capabilities::Capabilities;
 pub use error::ManifestError;
+pub use formats::{
+    DataSourceDecl, ExportFormatDecl, FileFormatDecl, FileQuery, ThemeDecl, ThemeProviderDecl,
+};
 pub use id::{PluginId, PluginIdError};
 pub use provides::is_point_name;
 use reader::{Ctx, Section};
@@ -106,6 +110,18 @@ pub struct Provides {
     pub tool: Vec<ToolDecl>,
     /// `[[provides.hook]]`: one entry per hook point, points unique.
     pub hook: Vec<HookDecl>,
+    /// `[[provides.file-loader]]`: one entry per file format read, names unique.
+    pub file_loader: Vec<FileFormatDecl>,
+    /// `[[provides.file-viewer]]`: one entry per file format shown, names unique.
+    pub file_viewer: Vec<FileFormatDecl>,
+    /// `[[provides.exporter]]`: one entry per format written, names unique.
+    pub exporter: Vec<ExportFormatDecl>,
+    /// `[[provides.data-source]]`: at most one entry.
+    pub data_source: Vec<DataSourceDecl>,
+    /// `[[provides.theme]]`: one entry per `theme.json`, names unique.
+    pub theme: Vec<ThemeDecl>,
+    /// `[[provides.theme-provider]]`: one entry per computed theme, names unique.
+    pub theme_provider: Vec<ThemeProviderDecl>,
     /// The declarations come from the 0.1.0 form (`runtime.world`, a top-level `[[tools]]`),
     /// which components built against `plinth:plugin@0.1.0` use.
     pub legacy: bool,
@@ -127,7 +143,35 @@ impl Provides {
             Kind::Command => !self.command.is_empty(),
             Kind::Tool => !self.tool.is_empty(),
             Kind::Hook => !self.hook.is_empty(),
+            Kind::FileLoader => !self.file_loader.is_empty(),
+            Kind::FileViewer => !self.file_viewer.is_empty(),
+            Kind::Exporter => !self.exporter.is_empty(),
+            Kind::DataSource => !self.data_source.is_empty(),
+            Kind::Theme => !self.theme.is_empty(),
+            Kind::ThemeProvider => !self.theme_provider.is_empty(),
         }
+    }
+
+    /// Whether the declared kinds need a component: `false` only for a plugin that
+    /// declares kinds and none of them needs one (a theme alone).
+    pub fn needs_component(&self) -> bool {
+        let kinds = self.kinds();
+        kinds.is_empty() || kinds.iter().any(|k| k.needs_component())
+    }
+
+    /// The file-loader formats matching `query`, best match first; nothing runs.
+    pub fn loaders_for(&self, query: FileQuery<'_>) -> Vec<&FileFormatDecl> {
+        best_first(&self.file_loader, query)
+    }
+
+    /// The file-viewer formats matching `query`, best match first; nothing runs.
+    pub fn viewers_for(&self, query: FileQuery<'_>) -> Vec<&FileFormatDecl> {
+        best_first(&self.file_viewer, query)
+    }
+
+    /// The exporter format called `name`.
+    pub fn export_format(&self, name: &str) -> Option<&ExportFormatDecl> {
+        self.exporter.iter().find(|f| f.name == name)
     }
 
     /// Whether no kind is declared.
@@ -139,6 +183,17 @@ impl Provides {
     pub fn tool(&self, name: &str) -> Option<&ToolDecl> {
         self.tool.iter().find(|t| t.name == name)
     }
+}
+
+/// The formats matching `query`, the most specific first (declaration order on ties).
+fn best_first<'d>(formats: &'d [FileFormatDecl], query: FileQuery<'_>) -> Vec<&'d FileFormatDecl> {
+    let mut scored: Vec<(usize, usize, &FileFormatDecl)> = formats
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.matches(query).map(|score| (score, i, f)))
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, f)| f).collect()
 }
 
 /// One `[[provides.command]]` entry.

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use toml::Value;
 
 use super::error::ManifestError;
+use super::formats;
 use super::reader::{Ctx, Section};
 use super::sections::{check_tool_name, relative_path};
 use super::{CommandDecl, HookDecl, Provides, ToolDecl};
@@ -50,6 +51,14 @@ pub(super) fn parse(
             }
             Kind::Tool => provides.tool = tools(ctx, entries, false)?,
             Kind::Hook => provides.hook = hooks(ctx, entries)?,
+            Kind::FileLoader => provides.file_loader = formats::file_formats(ctx, entries)?,
+            Kind::FileViewer => provides.file_viewer = formats::file_formats(ctx, entries)?,
+            Kind::Exporter => provides.exporter = formats::export_formats(ctx, entries)?,
+            Kind::DataSource => provides.data_source = formats::data_sources(ctx, entries)?,
+            Kind::Theme => provides.theme = formats::themes(ctx, entries)?,
+            Kind::ThemeProvider => {
+                provides.theme_provider = formats::theme_providers(ctx, entries)?;
+            }
         }
     }
     for (name, _) in section.take_rest() {

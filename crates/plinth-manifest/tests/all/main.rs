@@ -13,3 +13,4 @@ mod capabilities;
 mod grants;
 mod manifest_fields;
 mod manifest_file;
+mod thoth_kinds;

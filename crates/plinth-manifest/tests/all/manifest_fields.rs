@@ -486,14 +486,14 @@ fn provides_kinds() {
 #[test]
 fn unknown_kinds_are_warnings() {
     let parsed = parse_ok(&with(
-        "[[provides.theme]]\nfile = \"theme.json\"\n[[provides.command]]\nsummary = \"x\"\n",
+        "[[provides.palette]]\nfile = \"palette.json\"\n[[provides.command]]\nsummary = \"x\"\n",
     ));
     assert_eq!(parsed.manifest.provides.kinds(), [Kind::Command]);
     let messages: Vec<&str> = parsed.warnings.iter().map(|w| w.message.as_str()).collect();
     assert!(
         messages
             .iter()
-            .any(|m| m.contains("unknown plugin kind `provides.theme`")),
+            .any(|m| m.contains("unknown plugin kind `provides.palette`")),
         "{messages:?}"
     );
     assert!(
