@@ -16,7 +16,7 @@ use crate::output::{Failure, Outcome, finish, terminal_safe};
 /// (a case needing an example the plugin's conformance.toml does not give).
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// The kind whose kit to run: command, tool or hook.
+    /// The kind whose kit to run: command, tool, hook or data-source.
     #[arg(long = "conformance", value_name = "KIND")]
     kind: String,
     /// The plugin directory (built: its component must exist).
@@ -38,6 +38,19 @@ impl TestArgs {
                     Outcome::Usage,
                 )
             })?;
+        if !conformance::KITS.contains(&kind) {
+            let kits: Vec<&str> = conformance::KITS.iter().map(|k| k.as_str()).collect();
+            return Err(Failure::with_outcome(
+                Diagnostic::new(
+                    Code::BadArgument,
+                    format!(
+                        "no conformance kit is shipped for the `{kind}` kind; kits: {}",
+                        kits.join(", ")
+                    ),
+                ),
+                Outcome::Usage,
+            ));
+        }
         let dir = Path::new(&self.path);
         // The plugin's key-value data lives in a scratch store for the run.
         let scratch = tempfile::tempdir().map_err(|e| {

@@ -240,8 +240,11 @@ fn conformance_kits_report_each_case() {
     );
     assert!(run.stderr.contains("conformance-failed"), "{}", run.stderr);
 
-    let run = plinth(&home, &["test", "--conformance", "theme", dir]);
+    // An unknown kind, and a kind without a kit, are usage errors.
+    let run = plinth(&home, &["test", "--conformance", "palette", dir]);
     assert_eq!(run.code, 2);
+    let run = plinth(&home, &["--json", "test", "--conformance", "theme", dir]);
+    assert_eq!((run.code, run.first_code().as_str()), (2, "bad-argument"));
 }
 
 /// Thoth's kinds (docs/design/0040) in `show` and `check`: formats and themes printed from

@@ -6,6 +6,7 @@
 //! its decision) come from the plugin's own `conformance.toml`. Cases that need an
 //! example the plugin does not give are skipped, never passed.
 
+mod data_source;
 mod fixtures;
 mod run;
 mod suite;

@@ -90,14 +90,14 @@ impl Report {
 }
 
 /// Why a check did not pass.
-enum Verdict {
+pub(super) enum Verdict {
     Fail(String),
     Skip(String),
 }
 
-type Check = Result<(), Verdict>;
+pub(super) type Check = Result<(), Verdict>;
 
-fn fail(reason: impl Into<String>) -> Verdict {
+pub(super) fn fail(reason: impl Into<String>) -> Verdict {
     Verdict::Fail(reason.into())
 }
 
@@ -226,6 +226,7 @@ impl Ctx<'_> {
             Kind::Tool => self.tool(case, plugin),
             Kind::Hook => self.hook(case, plugin),
             Kind::Command => self.command(case, plugin),
+            Kind::DataSource => super::data_source::step(case, plugin),
             other => Err(fail(format!("no steps are defined for the `{other}` kind"))),
         }
     }
@@ -620,7 +621,7 @@ fn describe(result: &Result<Value, KindError>) -> String {
     }
 }
 
-fn unknown(case: &Case, expect: &str) -> Verdict {
+pub(super) fn unknown(case: &Case, expect: &str) -> Verdict {
     fail(format!(
         "this host does not know `expect = {expect:?}` for `step = {:?}`",
         case.step
@@ -643,7 +644,7 @@ fn join(items: &[&String]) -> String {
 }
 
 /// A JSON object of `bytes` bytes: `{"data":"xxx…"}`.
-fn large_payload(bytes: usize) -> String {
+pub(super) fn large_payload(bytes: usize) -> String {
     let filler = bytes.saturating_sub(r#"{"data":""}"#.len());
     format!(r#"{{"data":"{}"}}"#, "x".repeat(filler))
 }

@@ -57,9 +57,10 @@ pub struct Case {
 const TOOL: &str = include_str!("../../../../conformance/tool.toml");
 const HOOK: &str = include_str!("../../../../conformance/hook.toml");
 const COMMAND: &str = include_str!("../../../../conformance/command.toml");
+const DATA_SOURCE: &str = include_str!("../../../../conformance/data-source.toml");
 
 /// The kinds with a shipped kit, in [`Kind::ALL`] order.
-pub const KITS: &[Kind] = &[Kind::Command, Kind::Tool, Kind::Hook];
+pub const KITS: &[Kind] = &[Kind::Command, Kind::Tool, Kind::Hook, Kind::DataSource];
 
 impl Suite {
     /// The suite shipped for `kind`, if it has one.
@@ -68,6 +69,7 @@ impl Suite {
             Kind::Tool => TOOL,
             Kind::Hook => HOOK,
             Kind::Command => COMMAND,
+            Kind::DataSource => DATA_SOURCE,
             _ => return None,
         };
         // The shipped files are checked by the tests below; a broken one is a build bug.

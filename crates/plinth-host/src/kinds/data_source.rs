@@ -188,7 +188,15 @@ impl<'p> DataSources<'p> {
     /// Opens the data `query` selects (the source's own request, a JSON value): the
     /// columns now, the rows a page at a time from the reader.
     pub async fn open_async(&self, query: &Value) -> Result<TableReader<'p>, KindError> {
-        let query = query.to_string();
+        self.open_text_async(query.to_string()).await
+    }
+
+    /// [`Self::open_async`] with the query as text, as is: for the conformance kit, which
+    /// sees how a source copes with a query that is not JSON.
+    pub(crate) async fn open_text_async(
+        &self,
+        query: String,
+    ) -> Result<TableReader<'p>, KindError> {
         let (info,): (Answer<v1::TableInfo>,) = self
             .plugin
             .call_async(&self.binding.func("open"), (query.clone(),))
@@ -208,6 +216,15 @@ impl<'p> DataSources<'p> {
             pages,
             info,
         ))
+    }
+
+    /// Blocking [`Self::open_text_async`].
+    pub(crate) fn open_text(&self, query: &str) -> Result<TableReader<'p>, KindError> {
+        block(
+            self.plugin,
+            &self.binding.func("open"),
+            self.open_text_async(query.to_owned()),
+        )
     }
 
     /// Blocking [`Self::open_async`].

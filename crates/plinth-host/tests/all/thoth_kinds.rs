@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use plinth_host::conformance::{self, CaseOutcome, Suite};
 use plinth_host::kinds::{
     Cell, Column, ColumnType, DataSource, Exporter, FileLoader, FileViewer, KindError, Source,
     Table, Theme, ThemeProvider, UiEvent, UiEventKind, ui_node_violations,
@@ -514,5 +515,66 @@ fn a_declared_kind_the_component_lacks_fails_the_load() {
             .message
             .contains("plinth:file-loader/file-loader@0.1.0"),
         "{diagnostic}"
+    );
+}
+
+/// The `data-source` kit (conformance/data-source.toml): the reference passes every case,
+/// and each broken plugin is caught by the case it targets; every case catches one.
+#[test]
+fn the_data_source_kit_passes_the_reference_and_catches_every_mutant() {
+    let (host, _home) = host();
+    let run = |id: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        write_thoth_dir(dir.path(), id, THOTH_KINDS);
+        conformance::run(&host, Kind::DataSource, dir.path()).unwrap()
+    };
+    let reference = run("test.thoth");
+    let not_passed: Vec<_> = reference
+        .cases
+        .iter()
+        .filter(|c| c.outcome != CaseOutcome::Passed)
+        .collect();
+    assert!(not_passed.is_empty(), "{not_passed:#?}");
+    let suite = Suite::builtin(Kind::DataSource).unwrap();
+    assert!(suite.cases.len() >= 10);
+    assert_eq!(reference.passed(), suite.cases.len());
+
+    const MUTANTS: &[(&str, &str)] = &[
+        ("source-bad-node", "panel-is-a-valid-node"),
+        ("source-nondeterministic", "deterministic"),
+        ("sidebar-bad-node", "sidebar-is-a-valid-node"),
+        ("source-load-bad-node", "panel-widgets-answer"),
+        ("source-unknown-widget-traps", "unknown-widget"),
+        ("source-empty-traps", "empty-change"),
+        ("source-http-traps", "garbled-http-response"),
+        ("source-notify-bad-node", "notify"),
+        ("source-large-traps", "large-value"),
+        ("source-query-traps", "query-not-json"),
+        ("source-empty-query-traps", "empty-query"),
+        ("denied-traps", "denied-grants"),
+    ];
+    let mut caught = std::collections::BTreeSet::new();
+    let mut missed = Vec::new();
+    for (mutant, target) in MUTANTS {
+        let report = run(&format!("test.thoth.mutant-{mutant}"));
+        let failed = report.failures();
+        if !failed.contains(target) {
+            missed.push(format!(
+                "{target} did not catch {mutant} (failed: {failed:?})"
+            ));
+        }
+        caught.extend(failed.into_iter().map(str::to_owned));
+    }
+    assert!(missed.is_empty(), "{missed:#?}");
+    for case in &suite.cases {
+        assert!(
+            caught.contains(&case.id),
+            "no broken plugin fails {}",
+            case.id
+        );
+    }
+    println!(
+        "the data-source kit caught {n} of {n} broken plugins",
+        n = MUTANTS.len()
     );
 }

@@ -469,7 +469,14 @@ fn count_render() {
 }
 
 fn query_count(query: &str) -> Result<u64, ds::PluginError> {
-    let value: Value = serde_json::from_str(query).map_err(|e| ds::PluginError {
+    let parsed = serde_json::from_str::<Value>(query);
+    if parsed.is_err() && is("source-query-traps") {
+        panic!("query not JSON");
+    }
+    if query == "{}" && is("source-empty-query-traps") {
+        panic!("empty query");
+    }
+    let value: Value = parsed.map_err(|e| ds::PluginError {
         code: "invalid-query".into(),
         message: format!("the query is not JSON: {e}"),
     })?;
@@ -488,11 +495,38 @@ impl ds::Guest for Thoth {
                 height_hint: 0,
             });
         }
+        if is("source-nondeterministic") {
+            use std::hash::{BuildHasher, RandomState};
+            let salt = RandomState::new().hash_one("panel") % 1000;
+            return Ok(panel(&format!("Ready ({salt}).")));
+        }
         Ok(panel("Ready."))
     }
 
     fn handle_event(event: ds::UiEvent) -> Result<ds::UiOutput, ds::PluginError> {
         count_render();
+        let bad = || {
+            Ok(ds::UiOutput {
+                node_json: r#"{"type":"column","children":[{"type":"text","text":"ok"},{"type":"blink"}]}"#.into(),
+                height_hint: 0,
+            })
+        };
+        match event.kind {
+            _ if is("source-large-traps") && event.value.len() > 10_000 => panic!("too long"),
+            ds::EventKind::Change if is("source-empty-traps") && event.value.is_empty() => {
+                panic!("empty value")
+            }
+            ds::EventKind::HttpResponse
+                if is("source-http-traps") && serde_json::from_str::<Value>(&event.value).is_err() =>
+            {
+                panic!("not a response")
+            }
+            ds::EventKind::Notify if is("source-notify-bad-node") => return bad(),
+            ds::EventKind::Click if is("source-load-bad-node") && event.widget_id == "load" => {
+                return bad();
+            }
+            _ => {}
+        }
         let message = match (event.kind, event.widget_id.as_str()) {
             (_, "break") => {
                 return Ok(ds::UiOutput {
@@ -504,18 +538,19 @@ impl ds::Guest for Thoth {
             (ds::EventKind::Change, "count") => format!("Count: {}", event.value),
             (ds::EventKind::HttpResponse, _) => format!("Response: {} bytes", event.value.len()),
             (ds::EventKind::Notify, _) => format!("Notified: {}", event.value),
-            (_, other) if is("source-unknown-widget-fails") => {
-                return Err(ds::PluginError {
-                    code: "error".into(),
-                    message: format!("no widget {other}"),
-                });
-            }
+            (_, other) if is("source-unknown-widget-traps") => panic!("no widget {other}"),
             (_, other) => format!("Nothing to do for `{other}`."),
         };
         Ok(panel(&message))
     }
 
     fn render_sidebar() -> Result<Option<ds::UiOutput>, ds::PluginError> {
+        if is("sidebar-bad-node") {
+            return Ok(Some(ds::UiOutput {
+                node_json: json!({"type": "text"}).to_string(),
+                height_hint: 24,
+            }));
+        }
         Ok(Some(ds::UiOutput {
             node_json: json!({"type": "text", "text": "Numbers"}).to_string(),
             height_hint: 24,
