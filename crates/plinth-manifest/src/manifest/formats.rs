@@ -59,7 +59,7 @@ impl FileFormatDecl {
                     .unwrap_or_default()
                     .trim()
                     .to_ascii_lowercase();
-                self.media_types.iter().any(|m| *m == essence).then_some(1)
+                self.media_types.contains(&essence).then_some(1)
             }
         }
     }
