@@ -136,6 +136,13 @@ impl HostBuilder {
         self
     }
 
+    /// `[sockets]`: how many TCP sockets a plugin may hold open and how many bytes a call
+    /// may move over them (`wasi:sockets` behind `sockets:HOST:PORT` grants).
+    pub fn sockets(mut self, settings: crate::SocketSettings) -> Self {
+        self.caps.sockets = settings;
+        self
+    }
+
     /// Resolves host names for outgoing HTTP (default: the system resolver). Every
     /// address it returns still passes the SSRF guard.
     pub fn resolver(mut self, resolver: Arc<dyn crate::Resolve>) -> Self {
