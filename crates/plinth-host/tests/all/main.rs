@@ -24,4 +24,5 @@ mod load;
 mod pdk;
 mod plugin_files;
 mod settings;
+mod sockets;
 mod watch;
