@@ -65,7 +65,7 @@ impl Postgres {
         let bin = binaries();
         let dir = tempfile::Builder::new().prefix("plinth-pg").tempdir().unwrap();
         let run_as = is_root().then(|| "postgres".to_string());
-        let mut pg = Postgres {
+        let pg = Postgres {
             dir,
             bin,
             run_as,
