@@ -86,8 +86,8 @@ pub use caps::http::consent::{
 };
 pub use caps::http::resolve::{Resolve, ResolveFuture, SystemResolver};
 pub use caps::http::settings::{ConsentMode, DEFAULT_MAX_BODY_BYTES, NetworkSettings};
-pub use caps::sockets::settings::{DEFAULT_MAX_SOCKET_BYTES, SocketSettings};
 pub use caps::kv::{KvError, KvLimits, KvStore, Namespace as KvNamespace};
+pub use caps::sockets::settings::{DEFAULT_MAX_SOCKET_BYTES, SocketSettings};
 pub use config::{ConfigError, HostConfig, Paths, RegistrySettings, Security};
 pub use engine::EngineSettings;
 pub use error::{CallError, CallFailure, HostError, SchemaViolation};

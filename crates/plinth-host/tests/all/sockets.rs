@@ -113,7 +113,10 @@ fn a_granted_plugin_queries_postgres_and_gets_rows() {
     let err = tools
         .call("query", &query_input(pg.port, "select * from nowhere"))
         .unwrap_err();
-    assert!(tool_failure(&err).contains("\"nowhere\" does not exist"), "{err}");
+    assert!(
+        tool_failure(&err).contains("\"nowhere\" does not exist"),
+        "{err}"
+    );
     assert!(coded("test.pg.granted", Code::SocketDenied).is_empty());
     assert_eq!(pg.tcp_connections(), 2, "one connection per query");
 }
@@ -214,7 +217,10 @@ fn metadata_link_local_and_names_resolving_to_loopback_are_refused() {
         )),
         "{denied:?}"
     );
-    assert!(said("looking up `db.example.invalid` needs a `sockets:db.example.invalid:PORT` grant"), "{denied:?}");
+    assert!(
+        said("looking up `db.example.invalid` needs a `sockets:db.example.invalid:PORT` grant"),
+        "{denied:?}"
+    );
     assert_eq!(pg.tcp_connections(), 0);
 }
 
@@ -238,10 +244,15 @@ fn the_open_socket_limit_holds_per_plugin_and_is_given_back() {
     assert!(
         denied
             .iter()
-            .any(|m| m.contains("already holds 2 open sockets, the host's limit ([sockets] max_open)")),
+            .any(|m| m
+                .contains("already holds 2 open sockets, the host's limit ([sockets] max_open)")),
         "{denied:?}"
     );
-    assert_eq!(pg.tcp_connections(), 4, "two connections per call, never a third");
+    assert_eq!(
+        pg.tcp_connections(),
+        4,
+        "two connections per call, never a third"
+    );
 }
 
 #[test]
@@ -268,9 +279,16 @@ fn the_byte_budget_stops_a_call_and_udp_and_listening_stay_denied() {
         assert!(got["error"].is_string(), "{tool}: {got}");
     }
     let denied = coded("test.pg.budget", Code::SocketDenied);
-    assert!(denied.iter().any(|m| m.starts_with("socket-denied: UDP is not allowed")), "{denied:?}");
     assert!(
-        denied.iter().any(|m| m.contains("is not allowed: no grant opens it") && !m.contains("UDP")),
+        denied
+            .iter()
+            .any(|m| m.starts_with("socket-denied: UDP is not allowed")),
+        "{denied:?}"
+    );
+    assert!(
+        denied
+            .iter()
+            .any(|m| m.contains("is not allowed: no grant opens it") && !m.contains("UDP")),
         "{denied:?}"
     );
 }

@@ -13,8 +13,8 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-use plinth_manifest::grant::{GrantSet, HostPattern};
 use plinth_manifest::Grant;
+use plinth_manifest::grant::{GrantSet, HostPattern};
 
 use crate::caps::guard::{Forbidden, forbidden};
 
@@ -246,7 +246,11 @@ mod tests {
 
     #[test]
     fn lookups_only_of_granted_names() {
-        let set = grants(&["sockets:db.example.com:5432", "sockets:*.pool.lan:6432", "kv"]);
+        let set = grants(&[
+            "sockets:db.example.com:5432",
+            "sockets:*.pool.lan:6432",
+            "kv",
+        ]);
         assert!(may_resolve(&set, "db.example.com"));
         assert!(may_resolve(&set, "DB.example.com"));
         assert!(may_resolve(&set, "a.pool.lan"));

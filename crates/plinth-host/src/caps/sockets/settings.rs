@@ -49,9 +49,13 @@ mod tests {
     fn defaults_and_overrides() {
         let s: SocketSettings = toml::from_str("").unwrap();
         assert_eq!(s, SocketSettings::default());
-        let s: SocketSettings =
-            toml::from_str("max_open = 2\nmax_bytes_per_call = 1024").unwrap();
-        assert_eq!(s, SocketSettings::default().with_max_open(2).with_max_bytes_per_call(1024));
+        let s: SocketSettings = toml::from_str("max_open = 2\nmax_bytes_per_call = 1024").unwrap();
+        assert_eq!(
+            s,
+            SocketSettings::default()
+                .with_max_open(2)
+                .with_max_bytes_per_call(1024)
+        );
         assert!(toml::from_str::<SocketSettings>("udp = true").is_err());
     }
 }

@@ -63,7 +63,10 @@ impl Postgres {
     /// Starts a server and waits until it accepts connections.
     pub fn start() -> Postgres {
         let bin = binaries();
-        let dir = tempfile::Builder::new().prefix("plinth-pg").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("plinth-pg")
+            .tempdir()
+            .unwrap();
         let run_as = is_root().then(|| "postgres".to_string());
         let pg = Postgres {
             dir,
@@ -135,7 +138,9 @@ impl Postgres {
             }
             None => Command::new(program),
         };
-        command.current_dir(self.dir.path()).env("PGPASSWORD", PASSWORD);
+        command
+            .current_dir(self.dir.path())
+            .env("PGPASSWORD", PASSWORD);
         command
     }
 
@@ -177,7 +182,10 @@ impl Postgres {
             if out.status.success() {
                 return;
             }
-            assert!(Instant::now() < deadline, "PostgreSQL did not start in 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL did not start in 60 s"
+            );
         }
     }
 
@@ -224,7 +232,10 @@ impl Postgres {
             if now > before {
                 return now - 1;
             }
-            assert!(Instant::now() < deadline, "the marker connection was not logged");
+            assert!(
+                Instant::now() < deadline,
+                "the marker connection was not logged"
+            );
         }
     }
 

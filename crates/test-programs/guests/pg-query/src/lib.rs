@@ -73,7 +73,9 @@ impl Tool for PgQuery {
         match name {
             "query" => query(&input),
             "connect_many" => connect_many(&input),
-            "udp" => Ok(json!({"error": UdpSocket::bind("0.0.0.0:0").err().map(|e| e.to_string())})),
+            "udp" => {
+                Ok(json!({"error": UdpSocket::bind("0.0.0.0:0").err().map(|e| e.to_string())}))
+            }
             "listen" => {
                 Ok(json!({"error": TcpListener::bind("127.0.0.1:0").err().map(|e| e.to_string())}))
             }
@@ -171,7 +173,8 @@ fn query(input: &Value) -> Result<Value, ToolError> {
     let database = text(input, "database").unwrap_or(user);
     let sql = text(input, "sql").ok_or_else(|| invalid("`sql` is required"))?;
 
-    let stream = TcpStream::connect(&address).map_err(|e| failed(&format!("connect {address}"), e))?;
+    let stream =
+        TcpStream::connect(&address).map_err(|e| failed(&format!("connect {address}"), e))?;
     let mut session = Session {
         stream,
         buffer: BytesMut::new(),
