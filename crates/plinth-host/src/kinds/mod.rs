@@ -39,6 +39,7 @@ pub use hook::{
     ChainDecision, Decision, HookChain, HookEvent, HookOutcome, HookStep, Hooks, OnHookError,
 };
 pub(crate) use tool::compare as tool_differences;
+pub(crate) use tool::specs as tool_specs;
 pub use tool::{ReportedTool, ToolSpec, Tools};
 
 /// Which WIT a kind is served through.
@@ -54,8 +55,8 @@ pub enum Served {
 #[derive(Debug, Clone)]
 pub(crate) struct Binding {
     /// The exported interface, as the component names it (`plinth:tool/tool@0.1.0`).
-    interface: String,
-    served: Served,
+    pub(crate) interface: String,
+    pub(crate) served: Served,
 }
 
 impl Binding {
@@ -87,17 +88,9 @@ impl KindSet {
         let mut set = KindSet::default();
         for &kind in Kind::ALL {
             let wanted = declared.contains(&kind);
-            let Some(binding) = find(kind, exports) else {
+            let Some(binding) = find(kind, &exports.interfaces()) else {
                 if wanted {
-                    return Err(mismatch(
-                        id,
-                        kind,
-                        format!(
-                            "declares the `{kind}` kind but does not export `{}@{}`",
-                            kind.interface(),
-                            kind.latest()
-                        ),
-                    ));
+                    return Err(missing_export(id, kind));
                 }
                 continue;
             };
@@ -148,10 +141,11 @@ impl KindSet {
     }
 }
 
-/// The export serving `kind`: its own package on the current track, else the legacy one.
-fn find(kind: Kind, exports: &Exports) -> Option<Binding> {
+/// The export serving `kind` among the component's exported `interfaces`: its own package
+/// on the current track, else the legacy one.
+pub(crate) fn find(kind: Kind, interfaces: &[&str]) -> Option<Binding> {
     let latest = kind.latest();
-    let current = exports.interfaces().into_iter().find(|name| {
+    let current = interfaces.iter().find(|name| {
         let Some((base, version)) = name.split_once('@') else {
             return false;
         };
@@ -160,19 +154,31 @@ fn find(kind: Kind, exports: &Exports) -> Option<Binding> {
     });
     if let Some(interface) = current {
         return Some(Binding {
-            interface: interface.to_owned(),
+            interface: (*interface).to_owned(),
             served: Served::Current,
         });
     }
     let legacy = kind.legacy_interface()?;
-    exports
-        .interfaces()
-        .into_iter()
-        .find(|name| *name == legacy)
+    interfaces
+        .iter()
+        .find(|name| **name == legacy)
         .map(|interface| Binding {
-            interface: interface.to_owned(),
+            interface: (*interface).to_owned(),
             served: Served::Legacy,
         })
+}
+
+/// The declared kind `kind` is not exported at all.
+pub(crate) fn missing_export(id: &str, kind: Kind) -> HostError {
+    mismatch(
+        id,
+        kind,
+        format!(
+            "declares the `{kind}` kind but does not export `{}@{}`",
+            kind.interface(),
+            kind.latest()
+        ),
+    )
 }
 
 /// Semver compatibility as the component model applies it: same major, and for 0.x the
@@ -181,7 +187,7 @@ fn same_track(have: &semver::Version, want: &semver::Version) -> bool {
     have.major == want.major && (have.major != 0 || have.minor == want.minor)
 }
 
-fn mismatch(id: &str, kind: Kind, reason: String) -> HostError {
+pub(crate) fn mismatch(id: &str, kind: Kind, reason: String) -> HostError {
     HostError::KindMismatch {
         plugin: id.into(),
         kind,

@@ -9,6 +9,7 @@
 
 mod common;
 
+mod check;
 mod conformance;
 mod dynamic;
 mod events;
