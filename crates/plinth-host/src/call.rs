@@ -333,6 +333,7 @@ impl Plugin {
         let state = store.data_mut();
         state.call_deadline = deadline;
         state.wall_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        state.sockets.start_call();
         deadline
     }
 
@@ -484,6 +485,7 @@ impl Plugin {
     /// Tells the log what the call did without permission and what it lost.
     fn report_after_call(&self, state: &mut StoreState) {
         state.settle_wasi_http();
+        state.settle_sockets();
         state.plugin.gate.flush_audit();
         if state.denials.is_empty() && state.logs.dropped == 0 {
             return;

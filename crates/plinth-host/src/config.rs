@@ -61,6 +61,8 @@ pub struct HostConfig {
     pub registry: RegistrySettings,
     /// Outgoing HTTP limits and switches.
     pub network: crate::NetworkSettings,
+    /// `wasi:sockets` limits.
+    pub sockets: crate::SocketSettings,
 }
 
 /// The configuration file could not be read or parsed.
@@ -92,13 +94,14 @@ impl HostConfig {
         })
     }
 
-    /// A [`crate::HostBuilder`] with these limits, engine and network settings and `[dirs]`
+    /// A [`crate::HostBuilder`] with these limits, engine, network and sockets settings and `[dirs]`
     /// (the directory names `fs.read:`, `fs.write:` and `watch:` grants use).
     pub fn host_builder(&self) -> crate::HostBuilder {
         let builder = crate::Host::builder()
             .limits(self.limits)
             .engine_settings(self.engine)
-            .network(self.network.clone());
+            .network(self.network.clone())
+            .sockets(self.sockets);
         self.dirs
             .iter()
             .fold(builder, |builder, (name, path)| builder.dir(name, path))
@@ -158,6 +161,17 @@ mod tests {
             crate::NetworkSettings::default().burst
         );
         assert!(toml::from_str::<HostConfig>("[network]\nrps = 1").is_err());
+    }
+
+    #[test]
+    fn reads_the_sockets_section() {
+        let config: HostConfig = toml::from_str("[sockets]\nmax_open = 2").unwrap();
+        assert_eq!(config.sockets.max_open, 2);
+        assert_eq!(
+            config.sockets.max_bytes_per_call,
+            crate::DEFAULT_MAX_SOCKET_BYTES
+        );
+        assert!(toml::from_str::<HostConfig>("[sockets]\nudp = true").is_err());
     }
 
     #[test]

@@ -10,10 +10,11 @@ use plinth_manifest::digest::Digest;
 use crate::cache::CompileCache;
 use crate::engine::{EngineSettings, shared_engine};
 use crate::error::HostError;
+use crate::inspect::{Checked, Inspection};
 use crate::limits::Limits;
 use crate::log::{LogSink, tracing_sink};
 use crate::plugin::{LoadOptions, Plugin, Source};
-use crate::runtime::{HostInner, check_header};
+use crate::runtime::HostInner;
 
 /// Builds a [`Host`].
 #[derive(Clone)]
@@ -133,6 +134,13 @@ impl HostBuilder {
     /// and consent switches, and (for tests) loopback ports the SSRF guard lets through.
     pub fn network(mut self, settings: crate::NetworkSettings) -> Self {
         self.caps.network = settings;
+        self
+    }
+
+    /// `[sockets]`: how many TCP sockets a plugin may hold open and how many bytes a call
+    /// may move over them (`wasi:sockets` behind `sockets:HOST:PORT` grants).
+    pub fn sockets(mut self, settings: crate::SocketSettings) -> Self {
+        self.caps.sockets = settings;
         self
     }
 
@@ -325,44 +333,38 @@ impl Host {
         )
     }
 
-    /// Reads a component's imports and exports from its type without linking or running
-    /// it (what `plinth show` prints). Compiles through the cache.
+    /// Reads a component's imports and exports from its type, without compiling, linking
+    /// or running it (what `plinth show` prints): the header is checked and every function
+    /// body validated.
     pub fn inspect(&self, bytes: &[u8]) -> Result<Inspection, HostError> {
-        check_header(bytes, "component")?;
-        let digest = Digest::of(bytes);
-        let engine = &self.inner.engine;
-        let (component, _) = self.inner.cache.get_or_compile(engine, bytes, &digest)?;
-        let imports = crate::linker::import_support(&component, engine, &self.inner.interfaces)
-            .into_iter()
-            .map(|(name, provided)| ImportInfo { name, provided })
-            .collect();
-        let exports = crate::exports::Exports::of(&component, engine);
-        Ok(Inspection {
-            digest,
-            imports,
-            exports,
-        })
+        crate::inspect::inspect(bytes, "component", &self.inner.interfaces).map(|(i, _)| i)
     }
-}
 
-/// A component's type, as [`Host::inspect`] reads it.
-#[derive(Debug, Clone)]
-pub struct Inspection {
-    /// sha256 of the bytes.
-    pub digest: Digest,
-    /// Imported interfaces and whether this host provides each.
-    pub imports: Vec<ImportInfo>,
-    /// Exported functions.
-    pub exports: crate::exports::Exports,
-}
+    /// Checks, without compiling or running anything, that the plugin at `path` (a plugin
+    /// directory, a `plugin.toml` or a bare `.wasm` component) would load: what
+    /// [`Host::load`] checks, from the component's type (docs/design/0054). Compiling
+    /// remains the load's.
+    pub fn check(&self, path: impl AsRef<Path>) -> Result<Checked, HostError> {
+        let path = path.as_ref();
+        if path.extension().is_some_and(|e| e == "wasm") && path.is_file() {
+            let bytes = read(path)?;
+            let id = id_from_file_name(path);
+            return crate::inspect::check(id, None, &bytes, &self.inner.interfaces);
+        }
+        let manifest = Manifest::load(path)?.manifest;
+        let bytes = read(&manifest.component_path())?;
+        self.check_manifest_bytes(&manifest, &bytes)
+    }
 
-/// One import of a component.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ImportInfo {
-    /// `wasi:cli/stdout@0.2.6`.
-    pub name: String,
-    /// Whether this host provides it.
-    pub provided: bool,
+    /// [`Host::check`] of a manifest and its component's bytes, both already read.
+    pub fn check_manifest_bytes(
+        &self,
+        manifest: &Manifest,
+        bytes: &[u8],
+    ) -> Result<Checked, HostError> {
+        let id = manifest.plugin.id.to_string();
+        crate::inspect::check(id, Some(manifest), bytes, &self.inner.interfaces)
+    }
 }
 
 /// Reads a component: only a regular file of at most 256 MiB, opened without blocking

@@ -135,6 +135,7 @@ pub(crate) fn build(
 ) -> Result<Linker<StoreState>, HostError> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| link_error("WASI", e))?;
+    link_sockets(&mut linker).map_err(|e| link_error("wasi:sockets", e))?;
     // Behind the same gate as `plinth:host/http` (`caps::http::wasi`).
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(|e| link_error("wasi:http", e))?;
@@ -148,6 +149,23 @@ fn link_error(interface: &'static str, e: wasmtime::Error) -> HostError {
         interface,
         reason: format!("{e:#}"),
     }
+}
+
+/// Plinth's `wasi:sockets/tcp`, `tcp-create-socket`, `udp-create-socket` and
+/// `ip-name-lookup` in place of Wasmtime's (which they call once they allow a use): the
+/// same names and resource types, defined over them (`caps::sockets`).
+fn link_sockets(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
+    use caps::sockets::wasi::Sockets;
+    use wasmtime_wasi::p2::bindings::sockets::{
+        ip_name_lookup, tcp, tcp_create_socket, udp_create_socket,
+    };
+    linker.allow_shadowing(true);
+    tcp::add_to_linker::<_, Sockets>(linker, StoreState::sockets_view)?;
+    tcp_create_socket::add_to_linker::<_, Sockets>(linker, StoreState::sockets_view)?;
+    udp_create_socket::add_to_linker::<_, Sockets>(linker, StoreState::sockets_view)?;
+    ip_name_lookup::add_to_linker::<_, Sockets>(linker, StoreState::sockets_view)?;
+    linker.allow_shadowing(false);
+    Ok(())
 }
 
 /// `plinth:host`, one interface per capability, each given its own view of the Store.

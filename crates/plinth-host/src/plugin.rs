@@ -288,7 +288,7 @@ impl Plugin {
 }
 
 /// `runtime.api` must be a version this host serves.
-fn check_api(manifest: &Manifest, id: &str) -> Result<(), HostError> {
+pub(crate) fn check_api(manifest: &Manifest, id: &str) -> Result<(), HostError> {
     let Some(api) = &manifest.runtime.api else {
         return Ok(());
     };

@@ -14,6 +14,8 @@ use crate::caps::http::HttpView;
 use crate::caps::http::wasi::WasiHttpGate;
 use crate::caps::kv::KvView;
 use crate::caps::log::LogView;
+use crate::caps::sockets::SocketsCall;
+use crate::caps::sockets::wasi::SocketsView;
 use crate::caps::watch::WatchView;
 use crate::capture::CapturePipe;
 use crate::limits::{Limits, MemoryLimiter};
@@ -82,20 +84,34 @@ pub(crate) struct StoreState {
     pub(crate) wall_ms: u64,
     /// `wasi:http` state, made when the guest first reaches `wasi:http`.
     wasi_http: Option<(WasiHttpCtx, WasiHttpGate)>,
+    /// `wasi:sockets` state: lookups, approved connections, open sockets, byte budget.
+    pub(crate) sockets: SocketsCall,
 }
 
 impl StoreState {
     pub(crate) fn new(plugin: Arc<PluginContext>) -> Self {
         let stdout = CapturePipe::new(CAPTURE_BYTES);
         let stderr = CapturePipe::new(CAPTURE_BYTES);
-        // Grants nothing: no env, closed stdin, no sockets; preopens only for granted
-        // directories, each seen as `/NAME`, read-only unless `fs.write`. Arguments: the
-        // program name and what the operator passed (docs/design/0030).
+        // Grants nothing: no env, closed stdin; preopens only for granted directories,
+        // each seen as `/NAME`, read-only unless `fs.write`. Arguments: the program name
+        // and what the operator passed (docs/design/0030). Sockets: TCP and name lookups
+        // go through Plinth's `wasi:sockets` (`caps::sockets`), which decides each use on
+        // the grants; Wasmtime's own check passes only the connections it approved. No
+        // UDP.
+        let sockets = SocketsCall::new(&plugin.caps.sockets);
+        let approved = sockets.approved.clone();
         let mut builder = WasiCtxBuilder::new();
         builder
             .stdout(stdout.clone())
             .stderr(stderr.clone())
-            .args(&plugin.argv);
+            .args(&plugin.argv)
+            .allow_tcp(true)
+            .allow_ip_name_lookup(true)
+            .allow_udp(false)
+            .socket_addr_check(move |addr, use_| {
+                let allowed = approved.allows(addr, use_);
+                Box::pin(async move { allowed })
+            });
         for (name, mapped) in &plugin.caps.fs {
             let perms = if mapped.writable {
                 FsPerms::ReadWrite
@@ -121,6 +137,7 @@ impl StoreState {
             denials: Denials::default(),
             call_deadline: None,
             wasi_http: None,
+            sockets,
         }
     }
 
@@ -184,6 +201,24 @@ impl StoreState {
             log,
             call_deadline: self.call_deadline,
         }
+    }
+
+    pub(crate) fn sockets_view(&mut self) -> SocketsView<'_> {
+        SocketsView {
+            wasi: wasmtime_wasi::sockets::WasiSocketsCtxView {
+                ctx: self.wasi.sockets(),
+                table: &mut self.table,
+            },
+            plugin: &self.plugin.caps.sockets,
+            call: &mut self.sockets,
+        }
+    }
+
+    /// Reports what `wasi:sockets` refused during the call (`socket-denied`) and a spent
+    /// byte budget (`quota-exceeded`) in the plugin's log.
+    pub(crate) fn settle_sockets(&mut self) {
+        let (_, mut log) = gate_and_log(&self.plugin, &mut self.denials, &mut self.logs);
+        self.sockets.report(self.plugin.id(), &mut log);
     }
 
     /// Moves what the guest printed into the plugin's log, one record per line, and

@@ -125,6 +125,10 @@ codes! {
     HttpTooLarge => "http-too-large",
     /// A file-system access fell outside a granted directory.
     FsDenied => "fs-denied",
+    /// A `wasi:sockets` use was refused: no `sockets:` grant covers the address, the
+    /// address is one the host never connects to, UDP or listening, or the plugin is at
+    /// its open-socket limit.
+    SocketDenied => "socket-denied",
     /// The state file has a newer `schema_version` than this host knows.
     StateTooNew => "state-too-new",
     /// The plugin is disabled.
@@ -371,7 +375,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 52);
+        assert_eq!(Code::ALL.len(), 53);
     }
 
     /// Every code a user can see is explained in the user guide's table.

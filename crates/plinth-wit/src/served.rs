@@ -93,6 +93,27 @@ impl Served {
             place: "the WIT this host serves".into(),
         })
     }
+
+    /// The interfaces world `world` of the served package `package` (`plinth:plugin@0.1.0`)
+    /// exports, each named with its version; `None` when there is no such world.
+    pub fn world_exports(&self, package: &str, world: &str) -> Option<Vec<String>> {
+        let resolve = &self.resolve;
+        let package = self
+            .packages
+            .iter()
+            .find(|id| resolve.packages[**id].name.to_string() == package)?;
+        let world = resolve.packages[*package].worlds.get(world)?;
+        Some(
+            resolve.worlds[*world]
+                .exports
+                .values()
+                .filter_map(|item| match item {
+                    wit_parser::WorldItem::Interface { id, .. } => resolve.id_of(*id),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
 }
 
 /// The WIT this host serves, resolved once.

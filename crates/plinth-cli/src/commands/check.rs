@@ -1,22 +1,27 @@
 //! `plinth check PATH`: a dry run that executes no plugin code.
 
 use clap::Args;
-use plinth_host::{LoadOptions, Plugin};
+use plinth_host::{Checked, Host, LoadOptions};
 use plinth_manifest::Manifest;
 use plinth_manifest::diagnostic::ToDiagnostic;
 use plinth_manifest::diagnostic::{Code, Diagnostic, Severity};
 use serde_json::json;
 
 use crate::commands::load_target;
+use crate::commands::package_support::unpack_package;
 use crate::context::Context;
 use crate::output::{Failure, Outcome, finish};
 
-/// Validate a plugin without running it: manifest, runtime kind, component, imports,
-/// exported world and version, digest.
+/// Validate a plugin without running it: manifest, component, imports, exported world,
+/// kinds and version, digest, settings. Read from the component's type: nothing is
+/// compiled unless `--compile` is given.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Plugin directory, plugin.toml or .wasm component.
+    /// Plugin directory, plugin.toml, .wasm component or .plinth package.
     path: String,
+    /// Also compile the component (through the compile cache) and link it, as a load does.
+    #[arg(long)]
+    compile: bool,
 }
 
 impl CheckArgs {
@@ -38,15 +43,20 @@ impl CheckArgs {
         {
             diagnostics.extend(parsed.warnings);
         }
-        let loaded = load_target(&host, &self.path, LoadOptions::default());
-        let plugin_id = match &loaded {
-            Ok(plugin) => Some(plugin.id().to_string()),
+        let mut checked = check_target(&host, &self.path);
+        if self.compile && checked.is_ok() {
+            // Compiling finds what the type cannot show: the engine's own limits.
+            if let Err(diagnostic) = load_target(&host, &self.path, LoadOptions::default()) {
+                checked = Err(diagnostic);
+            }
+        }
+        let plugin_id = match &checked {
+            Ok(checked) => Some(checked.id().to_string()),
             Err(diagnostic) => diagnostic.plugin.clone(),
         };
-        match &loaded {
-            Ok(plugin) => diagnostics.extend(installed_settings_violation(ctx, plugin)),
-            // The component's type, read without compiling it, names every missing or
-            // mistyped function of every declared kind, not only the first.
+        match &checked {
+            Ok(checked) => diagnostics.extend(installed_settings_violation(ctx, checked)),
+            // One diagnostic per missing or mistyped function of every declared kind.
             Err(diagnostic) if diagnostic.code == Code::KindMismatch => {
                 let detailed = kind_problems(path, diagnostic.plugin.clone());
                 if detailed.is_empty() {
@@ -66,21 +76,21 @@ impl CheckArgs {
             printer.json_doc(&json!({
                 "ok": ok,
                 "plugin": plugin_id,
-                "digest": loaded.as_ref().ok().map(|p| p.digest().to_string()),
-                "kinds": loaded.as_ref().ok().map(|p| p.kinds()),
+                "digest": checked.as_ref().ok().map(|c| c.inspection().digest.to_string()),
+                "kinds": checked.as_ref().ok().map(|c| c.kinds()),
                 "signature": signature.as_ref().map(|(status, _)| status),
                 "diagnostics": diagnostics,
             }));
         } else {
             printer.diagnostics_text(&diagnostics);
-            if let (true, Ok(plugin)) = (ok, &loaded) {
+            if let (true, Ok(checked)) = (ok, &checked) {
                 printer.line(format!(
                     "ok: {} ({}) — component valid, imports supported, {} export(s)",
-                    plugin.id(),
-                    plugin.digest(),
-                    plugin.exports().iter().count()
+                    checked.id(),
+                    checked.inspection().digest,
+                    checked.inspection().exports.len()
                 ));
-                let kinds: Vec<&str> = plugin.kinds().iter().map(|k| k.as_str()).collect();
+                let kinds: Vec<&str> = checked.kinds().iter().map(|k| k.as_str()).collect();
                 if !kinds.is_empty() {
                     printer.line(format!("provides: {}", kinds.join(", ")));
                 }
@@ -94,6 +104,26 @@ impl CheckArgs {
         }
         Ok(if ok { Outcome::Ok } else { Outcome::Failed })
     }
+}
+
+/// The static check of a path target: a plugin directory, `plugin.toml`, `.wasm`, or a
+/// `.plinth` package unpacked into a temporary folder.
+fn check_target(host: &Host, target: &str) -> Result<Checked, Diagnostic> {
+    let path = std::path::Path::new(target);
+    if !path.exists() {
+        return Err(Diagnostic::new(
+            Code::MissingPackage,
+            format!("no plugin directory, plugin.toml, .wasm or .plinth file at `{target}`"),
+        )
+        .with_hint("pass a plugin directory or a component file"));
+    }
+    let checked = if path.extension().is_some_and(|e| e == "plinth") && path.is_file() {
+        let unpacked = unpack_package(path)?;
+        host.check(unpacked.dir())
+    } else {
+        host.check(path)
+    };
+    checked.map_err(|e| e.to_diagnostic())
 }
 
 /// One `kind-mismatch` per missing or mistyped item of the kinds the manifest at `path`
@@ -144,11 +174,11 @@ fn kind_problems(path: &std::path::Path, plugin: Option<String>) -> Vec<Diagnost
 
 /// `rejected-schema` when the plugin is in plugins.toml with settings (`config`) that break
 /// its manifest's schema: the manager would refuse to load it with them.
-fn installed_settings_violation(ctx: &Context, plugin: &Plugin) -> Option<Diagnostic> {
+fn installed_settings_violation(ctx: &Context, checked: &Checked) -> Option<Diagnostic> {
     let state = crate::commands::installed::read_state(ctx).ok()?;
-    let entry = state.entry(plugin.id())?;
+    let entry = state.entry(checked.id())?;
     let settings = serde_json::Value::Object(entry.config.clone());
-    let error = plugin.validate_settings(&settings).err()?;
+    let error = checked.validate_settings(&settings).err()?;
     let mut diagnostic = error.to_diagnostic();
     diagnostic.message = format!("plugins.toml: {}", diagnostic.message);
     Some(diagnostic)

@@ -341,3 +341,30 @@ fn check_and_call_accept_a_world_level_resource_type() {
     let run = plinth(home.path(), &["call", wasm, "answer"]);
     assert_eq!((run.code, run.stdout.trim()), (0, "42"), "{}", run.stderr);
 }
+
+/// The files under `dir`, recursively (none when it does not exist).
+fn files_under(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| e.unwrap().path())
+        .map(|p| if p.is_dir() { files_under(&p) } else { 1 })
+        .sum()
+}
+
+#[test]
+fn check_compiles_nothing_unless_asked() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = hello_dir(|m| m);
+    let target = dir.path().display().to_string();
+    let run = plinth(home.path(), &["--json", "check", &target]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.json()["kinds"], json!(["command"]));
+    // `show` reads the type too: still nothing in the compile cache.
+    assert_eq!(plinth(home.path(), &["show", &target]).code, 0);
+    assert_eq!(files_under(&home.path().join("cache")), 0);
+    let run = plinth(home.path(), &["--json", "check", "--compile", &target]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(files_under(&home.path().join("cache")) > 0);
+}

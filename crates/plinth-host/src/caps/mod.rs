@@ -26,16 +26,18 @@ pub(crate) mod custom;
 pub(crate) mod events;
 pub(crate) mod fs;
 pub(crate) mod gate;
+pub(crate) mod guard;
 pub(crate) mod http;
 pub(crate) mod kv;
 pub(crate) mod log;
+pub(crate) mod sockets;
 pub(crate) mod watch;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Host-wide resources of the fs, kv, events and http capabilities.
+/// Host-wide resources of the fs, kv, events, http and sockets capabilities.
 #[derive(Debug)]
 pub(crate) struct HostCaps {
     /// `[dirs]`: names grants may use, mapped to host paths.
@@ -47,6 +49,8 @@ pub(crate) struct HostCaps {
     pub(crate) events: Arc<events::EventBus>,
     /// Outgoing HTTP: settings, resolver, TLS roots, consent.
     pub(crate) net: Arc<http::Network>,
+    /// `[sockets]`: limits of `wasi:sockets`.
+    pub(crate) sockets: sockets::settings::SocketSettings,
 }
 
 /// What the builder collects for [`HostCaps`].
@@ -57,6 +61,7 @@ pub(crate) struct HostCapsConfig {
     pub(crate) kv_limits: kv::KvLimits,
     pub(crate) event_limits: events::EventLimits,
     pub(crate) network: http::settings::NetworkSettings,
+    pub(crate) sockets: sockets::settings::SocketSettings,
     pub(crate) resolver: Arc<dyn http::resolve::Resolve>,
     pub(crate) consent_file: Option<PathBuf>,
     /// Directories of Plinth's own files (the home, data, cache): no `fs.write:` grant
@@ -72,6 +77,7 @@ impl Default for HostCapsConfig {
             kv_limits: Default::default(),
             event_limits: Default::default(),
             network: Default::default(),
+            sockets: Default::default(),
             resolver: Arc::new(http::resolve::SystemResolver),
             consent_file: None,
             protected: Vec::new(),
@@ -127,6 +133,7 @@ impl HostCapsConfig {
             kv,
             events: Arc::new(events::EventBus::new(self.event_limits)),
             net: Arc::new(net),
+            sockets: self.sockets,
         })
     }
 }
@@ -140,6 +147,7 @@ pub(crate) struct PluginCaps {
     pub(crate) events: events::EventsState,
     pub(crate) watch: watch::WatchState,
     pub(crate) http: Arc<http::HttpPlugin>,
+    pub(crate) sockets: sockets::SocketsPlugin,
 }
 
 impl PluginCaps {
@@ -193,6 +201,7 @@ impl PluginCaps {
                 http: http::PluginHttp::new(host.net.clone()),
                 inbox: inbox.clone(),
             }),
+            sockets: sockets::SocketsPlugin::new(gate.clone(), host.sockets),
         })
     }
 }

@@ -54,6 +54,7 @@ pub use reader::TableReader;
 pub use table::{Cell, Column, ColumnType, Row, Source, Table, TableInfo};
 pub use theme::{Appearance, THEME_MAX_BYTES, ThemeProviders, ThemeSpec, Themes, load_themes};
 pub(crate) use tool::compare as tool_differences;
+pub(crate) use tool::specs as tool_specs;
 pub use tool::{ReportedTool, ToolSpec, Tools};
 pub use ui::{THEME_SCHEMA, UI_NODE_SCHEMA, UiOutput, ui_node_violations};
 
@@ -70,8 +71,8 @@ pub enum Served {
 #[derive(Debug, Clone)]
 pub(crate) struct Binding {
     /// The exported interface, as the component names it (`plinth:tool/tool@0.1.0`).
-    interface: String,
-    served: Served,
+    pub(crate) interface: String,
+    pub(crate) served: Served,
 }
 
 impl Binding {
@@ -120,16 +121,9 @@ impl KindSet {
                 }
                 continue;
             }
-            let Some(binding) = find(kind, exports) else {
+            let Some(binding) = find(kind, &exports.interfaces()) else {
                 if wanted {
-                    return Err(mismatch(
-                        id,
-                        kind,
-                        format!(
-                            "declares the `{kind}` kind but does not export `{}`",
-                            kind.versioned_interface().unwrap_or_default()
-                        ),
-                    ));
+                    return Err(missing_export(id, kind));
                 }
                 continue;
             };
@@ -214,11 +208,12 @@ impl KindSet {
     }
 }
 
-/// The export serving `kind`: its own package on the current track, else the legacy one.
-fn find(kind: Kind, exports: &Exports) -> Option<Binding> {
+/// The export serving `kind` among the component's exported `interfaces`: its own package
+/// on the current track, else the legacy one.
+pub(crate) fn find(kind: Kind, interfaces: &[&str]) -> Option<Binding> {
     let latest = kind.latest();
     let interface = kind.interface()?;
-    let current = exports.interfaces().into_iter().find(|name| {
+    let current = interfaces.iter().find(|name| {
         let Some((base, version)) = name.split_once('@') else {
             return false;
         };
@@ -226,19 +221,30 @@ fn find(kind: Kind, exports: &Exports) -> Option<Binding> {
     });
     if let Some(interface) = current {
         return Some(Binding {
-            interface: interface.to_owned(),
+            interface: (*interface).to_owned(),
             served: Served::Current,
         });
     }
     let legacy = kind.legacy_interface()?;
-    exports
-        .interfaces()
-        .into_iter()
-        .find(|name| *name == legacy)
+    interfaces
+        .iter()
+        .find(|name| **name == legacy)
         .map(|interface| Binding {
-            interface: interface.to_owned(),
+            interface: (*interface).to_owned(),
             served: Served::Legacy,
         })
+}
+
+/// The declared kind `kind` is not exported at all.
+pub(crate) fn missing_export(id: &str, kind: Kind) -> HostError {
+    mismatch(
+        id,
+        kind,
+        format!(
+            "declares the `{kind}` kind but does not export `{}`",
+            kind.versioned_interface().unwrap_or_default()
+        ),
+    )
 }
 
 /// Semver compatibility as the component model applies it: same major, and for 0.x the
@@ -247,7 +253,7 @@ fn same_track(have: &semver::Version, want: &semver::Version) -> bool {
     have.major == want.major && (have.major != 0 || have.minor == want.minor)
 }
 
-fn mismatch(id: &str, kind: Kind, reason: String) -> HostError {
+pub(crate) fn mismatch(id: &str, kind: Kind, reason: String) -> HostError {
     HostError::KindMismatch {
         plugin: id.into(),
         kind,

@@ -137,7 +137,7 @@ pub(super) fn typecheck(checker: &Checker<'_>) -> Result<(), HostError> {
 }
 
 /// Reads and compiles the schemas of the manifest's tools.
-pub(super) fn specs(manifest: Option<&Manifest>, id: &str) -> Result<Vec<ToolSpec>, HostError> {
+pub(crate) fn specs(manifest: Option<&Manifest>, id: &str) -> Result<Vec<ToolSpec>, HostError> {
     let Some(manifest) = manifest else {
         return Ok(Vec::new());
     };

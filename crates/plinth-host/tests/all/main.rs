@@ -9,6 +9,7 @@
 
 mod common;
 
+mod check;
 mod conformance;
 mod dynamic;
 mod events;
@@ -24,5 +25,6 @@ mod load;
 mod pdk;
 mod plugin_files;
 mod settings;
+mod sockets;
 mod thoth_kinds;
 mod watch;

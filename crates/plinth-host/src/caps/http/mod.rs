@@ -1,5 +1,5 @@
 //! `plinth:host/http`: the grant check, the network policy ([`policy`]), the SSRF guard
-//! ([`guard`]), per-domain consent ([`consent`]) and the transport ([`transport`]) every
+//! ([`super::guard`]), per-domain consent ([`consent`]) and the transport ([`transport`]) every
 //! outgoing request passes. `fetch` waits for the response; `submit` runs the request on
 //! the host's runtime and delivers the outcome to the plugin's inbox ([`event`]).
 
@@ -7,7 +7,6 @@ mod client;
 pub(crate) mod consent;
 mod error_code;
 mod event;
-mod guard;
 mod policy;
 pub(crate) mod resolve;
 pub(crate) mod settings;

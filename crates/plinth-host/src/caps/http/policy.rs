@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use plinth_manifest::{Grant, GrantSet};
 
-use super::guard::{self, Forbidden};
+use crate::caps::guard::{self, Forbidden};
 
 /// Which network rules apply; the host's `[network]` configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -45,4 +45,5 @@ pub fn bytes(path: &str) -> Vec<u8> {
 }
 
 pub mod net;
+pub mod postgres;
 pub mod server;

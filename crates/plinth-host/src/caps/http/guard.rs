@@ -1,5 +1,0 @@
-//! The SSRF guard: which IP addresses a plugin's request may connect to. The classification
-//! lives in `plinth-manifest` ([`plinth_manifest::address`]) so the registry client refuses
-//! the same ranges without depending on this crate.
-
-pub(crate) use plinth_manifest::address::{Forbidden, forbidden};
