@@ -172,16 +172,32 @@ fn media_type(ctx: &Ctx<'_>, key: &str, text: &str) -> Result<String, ManifestEr
     }
 }
 
+/// Parses `[[provides.X]]` entries that each have a `name` unique among them (`what` names
+/// them in the duplicate error): `parse` reads the rest of one entry's section, given its
+/// name; the section's unknown keys are reported after it.
+fn named_entries<'c, 't, T>(
+    ctx: &mut Ctx<'c>,
+    entries: Vec<(String, &'t toml::Table)>,
+    what: &str,
+    mut parse: impl FnMut(&mut Ctx<'c>, &mut Section<'t>, String) -> Result<T, ManifestError>,
+) -> Result<Vec<T>, ManifestError> {
+    let mut seen = BTreeMap::new();
+    let mut parsed = Vec::with_capacity(entries.len());
+    for (path, table) in entries {
+        let mut section = Section::new(path.clone(), table);
+        let name = unique_name(ctx, &mut section, &mut seen, what, &path)?.to_owned();
+        parsed.push(parse(ctx, &mut section, name)?);
+        section.finish(ctx);
+    }
+    Ok(parsed)
+}
+
 /// `[[provides.file-loader]]` or `[[provides.file-viewer]]` entries.
 pub(super) fn file_formats(
     ctx: &mut Ctx<'_>,
     entries: Vec<(String, &toml::Table)>,
 ) -> Result<Vec<FileFormatDecl>, ManifestError> {
-    let mut seen = BTreeMap::new();
-    let mut formats = Vec::with_capacity(entries.len());
-    for (path, table) in entries {
-        let mut section = Section::new(path.clone(), table);
-        let name = unique_name(ctx, &mut section, &mut seen, "format", &path)?.to_owned();
+    named_entries(ctx, entries, "format", |ctx, section, name| {
         let description = section.string(ctx, "description")?.map(str::to_owned);
         let extensions_key = section.key("extensions");
         let extensions = section
@@ -199,21 +215,19 @@ pub(super) fn file_formats(
             .collect::<Result<Vec<_>, _>>()?;
         if extensions.is_empty() && media_types.is_empty() {
             return Err(ctx.invalid(
-                &path,
+                section.path(),
                 format!(
                     "format {name:?} declares neither `extensions` nor `media_types`: an application could never pick it"
                 ),
             ));
         }
-        section.finish(ctx);
-        formats.push(FileFormatDecl {
+        Ok(FileFormatDecl {
             name,
             description,
             extensions,
             media_types,
-        });
-    }
-    Ok(formats)
+        })
+    })
 }
 
 /// `[[provides.exporter]]` entries.
@@ -221,25 +235,19 @@ pub(super) fn export_formats(
     ctx: &mut Ctx<'_>,
     entries: Vec<(String, &toml::Table)>,
 ) -> Result<Vec<ExportFormatDecl>, ManifestError> {
-    let mut seen = BTreeMap::new();
-    let mut formats = Vec::with_capacity(entries.len());
-    for (path, table) in entries {
-        let mut section = Section::new(path.clone(), table);
-        let name = unique_name(ctx, &mut section, &mut seen, "format", &path)?.to_owned();
+    named_entries(ctx, entries, "format", |ctx, section, name| {
         let description = section.string(ctx, "description")?.map(str::to_owned);
         let text = section.required_string(ctx, "extension")?;
         let extension = extension(ctx, &section.key("extension"), text)?;
         let text = section.required_string(ctx, "media_type")?;
         let media_type = media_type(ctx, &section.key("media_type"), text)?;
-        section.finish(ctx);
-        formats.push(ExportFormatDecl {
+        Ok(ExportFormatDecl {
             name,
             description,
             extension,
             media_type,
-        });
-    }
-    Ok(formats)
+        })
+    })
 }
 
 /// The `[[provides.data-source]]` entry: one per component, since its panel functions
@@ -257,21 +265,13 @@ pub(super) fn data_sources(
             ),
         ));
     }
-    let mut seen = BTreeMap::new();
-    let mut sources = Vec::with_capacity(entries.len());
-    for (path, table) in entries {
-        let mut section = Section::new(path.clone(), table);
-        let name = unique_name(ctx, &mut section, &mut seen, "data source", &path)?.to_owned();
-        let title = section.required_string(ctx, "title")?.to_owned();
-        let description = section.string(ctx, "description")?.map(str::to_owned);
-        section.finish(ctx);
-        sources.push(DataSourceDecl {
+    named_entries(ctx, entries, "data source", |ctx, section, name| {
+        Ok(DataSourceDecl {
             name,
-            title,
-            description,
-        });
-    }
-    Ok(sources)
+            title: section.required_string(ctx, "title")?.to_owned(),
+            description: section.string(ctx, "description")?.map(str::to_owned),
+        })
+    })
 }
 
 /// `[[provides.theme]]` entries.
@@ -279,17 +279,11 @@ pub(super) fn themes(
     ctx: &mut Ctx<'_>,
     entries: Vec<(String, &toml::Table)>,
 ) -> Result<Vec<ThemeDecl>, ManifestError> {
-    let mut seen = BTreeMap::new();
-    let mut themes = Vec::with_capacity(entries.len());
-    for (path, table) in entries {
-        let mut section = Section::new(path.clone(), table);
-        let name = unique_name(ctx, &mut section, &mut seen, "theme", &path)?.to_owned();
+    named_entries(ctx, entries, "theme", |ctx, section, name| {
         let text = section.required_string(ctx, "file")?;
         let file = relative_path(ctx, &section.key("file"), text)?;
-        section.finish(ctx);
-        themes.push(ThemeDecl { name, file });
-    }
-    Ok(themes)
+        Ok(ThemeDecl { name, file })
+    })
 }
 
 /// `[[provides.theme-provider]]` entries.
@@ -297,14 +291,8 @@ pub(super) fn theme_providers(
     ctx: &mut Ctx<'_>,
     entries: Vec<(String, &toml::Table)>,
 ) -> Result<Vec<ThemeProviderDecl>, ManifestError> {
-    let mut seen = BTreeMap::new();
-    let mut providers = Vec::with_capacity(entries.len());
-    for (path, table) in entries {
-        let mut section = Section::new(path.clone(), table);
-        let name = unique_name(ctx, &mut section, &mut seen, "theme", &path)?.to_owned();
+    named_entries(ctx, entries, "theme", |ctx, section, name| {
         let description = section.string(ctx, "description")?.map(str::to_owned);
-        section.finish(ctx);
-        providers.push(ThemeProviderDecl { name, description });
-    }
-    Ok(providers)
+        Ok(ThemeProviderDecl { name, description })
+    })
 }

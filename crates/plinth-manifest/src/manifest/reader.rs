@@ -89,6 +89,11 @@ impl<'t> Section<'t> {
         }
     }
 
+    /// The section's own dotted path: `provides.file-loader[0]`.
+    pub(super) fn path(&self) -> &str {
+        &self.path
+    }
+
     /// The full dotted path of `name` in this section.
     pub(super) fn key(&self, name: &str) -> String {
         join_key(&self.path, name)
