@@ -103,6 +103,11 @@ pub(crate) fn inspect(
     custom: &HostInterfaces,
 ) -> Result<(Inspection, Component), HostError> {
     crate::runtime::check_header(bytes, id)?;
+    read_type(bytes, custom)
+}
+
+/// [`inspect`] after the header check: validation, imports and exports.
+fn read_type(bytes: &[u8], custom: &HostInterfaces) -> Result<(Inspection, Component), HostError> {
     let digest = Digest::of(bytes);
     validate(bytes)?;
     let component = Component::decode(bytes).map_err(|e| HostError::Compile(e.to_string()))?;
@@ -145,7 +150,7 @@ pub(crate) fn check(
         manifest.check_digest(&Digest::of(bytes))?;
         crate::plugin::check_api(manifest, &id)?;
     }
-    let (inspection, component) = inspect(bytes, &id, custom)?;
+    let (inspection, component) = read_type(bytes, custom)?;
     let unsupported: Vec<String> = inspection
         .imports
         .iter()
@@ -207,48 +212,26 @@ fn validate(bytes: &[u8]) -> Result<(), HostError> {
         .map_err(|e| HostError::Compile(e.to_string()))
 }
 
-/// The kinds a load binds: the declared ones (each must be exported with every function
-/// typed as served), or without declarations those the component exports.
+/// The kinds a load binds ([`kinds::select`](crate::kinds::select)), each export checked
+/// against the served WIT of its kind with every function's type.
 fn check_kinds(
     manifest: Option<&Manifest>,
     component: &Component,
     exported: &[&str],
     id: &str,
 ) -> Result<Vec<Kind>, HostError> {
-    let declared = manifest.map(|m| m.provides.kinds()).unwrap_or_default();
-    let mut kinds = Vec::new();
-    for &kind in Kind::ALL {
-        let wanted = declared.contains(&kind);
-        if !kind.needs_component() {
-            if let (true, Some(manifest)) = (wanted, manifest) {
-                crate::kinds::load_themes(manifest).map_err(|e| HostError::Theme {
-                    plugin: id.into(),
-                    reason: e.to_string(),
-                })?;
-                kinds.push(kind);
-            }
-            continue;
-        }
-        let Some(binding) = crate::kinds::find(kind, exported) else {
-            if wanted {
-                return Err(crate::kinds::missing_export(id, kind));
-            }
-            continue;
-        };
-        if !declared.is_empty() && !wanted {
-            continue;
-        }
+    let selection = crate::kinds::select(manifest, exported, id)?;
+    for (kind, binding) in &selection.bindings {
         let required = match binding.served {
             crate::kinds::Served::Current => kind.versioned_interface().unwrap_or_default(),
             crate::kinds::Served::Legacy => binding.interface.clone(),
         };
         let problems = exports_problems(component, &[required.as_str()], id)?;
         if !problems.is_empty() {
-            return Err(crate::kinds::mismatch(id, kind, joined(&problems)));
+            return Err(crate::kinds::mismatch(id, *kind, joined(&problems)));
         }
-        kinds.push(kind);
     }
-    Ok(kinds)
+    Ok(selection.kinds())
 }
 
 fn exports_problems(

@@ -108,30 +108,12 @@ impl KindSet {
         pre: &InstancePre<StoreState>,
         id: &str,
     ) -> Result<KindSet, HostError> {
-        let declared = manifest.map(|m| m.provides.kinds()).unwrap_or_default();
-        let mut set = KindSet::default();
-        for &kind in Kind::ALL {
-            let wanted = declared.contains(&kind);
-            if !kind.needs_component() {
-                if let (true, Some(manifest)) = (wanted, manifest) {
-                    set.themes = Some(load_themes(manifest).map_err(|e| HostError::Theme {
-                        plugin: id.into(),
-                        reason: e.to_string(),
-                    })?);
-                }
-                continue;
-            }
-            let Some(binding) = find(kind, &exports.interfaces()) else {
-                if wanted {
-                    return Err(missing_export(id, kind));
-                }
-                continue;
-            };
-            // A component with declarations provides exactly those kinds; without any
-            // (a bare component, an old manifest) it provides what it exports.
-            if !declared.is_empty() && !wanted {
-                continue;
-            }
+        let selection = select(manifest, &exports.interfaces(), id)?;
+        let mut set = KindSet {
+            themes: selection.themes,
+            ..KindSet::default()
+        };
+        for (kind, binding) in selection.bindings {
             let checker = Checker {
                 exports,
                 pre,
@@ -173,7 +155,7 @@ impl KindSet {
                     theme::typecheck(&checker)?;
                     set.theme_provider = Some(binding);
                 }
-                // Needs no component: handled above.
+                // Needs no component: `select` read it.
                 Kind::Theme => {}
             }
         }
@@ -206,6 +188,67 @@ impl KindSet {
             })
             .collect()
     }
+}
+
+/// The kinds a plugin provides, as [`select`] chose them.
+pub(crate) struct Selection {
+    /// Each kind served by the component, with its export, in [`Kind::ALL`] order.
+    pub(crate) bindings: Vec<(Kind, Binding)>,
+    /// The declared `[[provides.theme]]` themes, read and checked; `None` without any.
+    pub(crate) themes: Option<Vec<(String, ThemeSpec)>>,
+}
+
+impl Selection {
+    /// The kinds selected, in [`Kind::ALL`] order.
+    pub(crate) fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .iter()
+            .copied()
+            .filter(|&kind| match kind {
+                Kind::Theme => self.themes.is_some(),
+                other => self.bindings.iter().any(|(k, _)| *k == other),
+            })
+            .collect()
+    }
+}
+
+/// Chooses the kinds a plugin provides from the component's exported `interfaces` (names
+/// with versions): the ones its manifest declares, each of which must be exported, or
+/// without declarations (a bare component, an old manifest) those it exports. A kind
+/// that needs no component (a theme) is read from the manifest's files. Types are the
+/// caller's to check: the load through the linker, the static check through the WIT.
+pub(crate) fn select(
+    manifest: Option<&Manifest>,
+    interfaces: &[&str],
+    id: &str,
+) -> Result<Selection, HostError> {
+    let declared = manifest.map(|m| m.provides.kinds()).unwrap_or_default();
+    let mut selection = Selection {
+        bindings: Vec::new(),
+        themes: None,
+    };
+    for &kind in Kind::ALL {
+        let wanted = declared.contains(&kind);
+        if !kind.needs_component() {
+            if let (true, Some(manifest)) = (wanted, manifest) {
+                selection.themes = Some(load_themes(manifest).map_err(|e| HostError::Theme {
+                    plugin: id.into(),
+                    reason: e.to_string(),
+                })?);
+            }
+            continue;
+        }
+        let Some(binding) = find(kind, interfaces) else {
+            if wanted {
+                return Err(missing_export(id, kind));
+            }
+            continue;
+        };
+        if declared.is_empty() || wanted {
+            selection.bindings.push((kind, binding));
+        }
+    }
+    Ok(selection)
 }
 
 /// The export serving `kind` among the component's exported `interfaces`: its own package

@@ -144,6 +144,20 @@ impl Postgres {
         command
     }
 
+    /// `-h HOST -p PORT -U USER -d postgres`: how the client tools reach the server.
+    fn reach<'a>(host: &'a std::ffi::OsStr, port: &'a str) -> [&'a std::ffi::OsStr; 8] {
+        [
+            "-h".as_ref(),
+            host,
+            "-p".as_ref(),
+            port.as_ref(),
+            "-U".as_ref(),
+            USER.as_ref(),
+            "-d".as_ref(),
+            "postgres".as_ref(),
+        ]
+    }
+
     fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Output {
         self.command(program).args(args).output().unwrap()
     }
@@ -166,19 +180,7 @@ impl Postgres {
         let port = self.port.to_string();
         let socket_dir = self.dir.path().as_os_str();
         loop {
-            let out = self.run(
-                "pg_isready",
-                &[
-                    "-h".as_ref(),
-                    socket_dir,
-                    "-p".as_ref(),
-                    port.as_ref(),
-                    "-U".as_ref(),
-                    USER.as_ref(),
-                    "-d".as_ref(),
-                    "postgres".as_ref(),
-                ],
-            );
+            let out = self.run("pg_isready", &Self::reach(socket_dir, &port));
             if out.status.success() {
                 return;
             }
@@ -193,25 +195,16 @@ impl Postgres {
     /// returns its unaligned output.
     fn psql_over(&self, host: &std::ffi::OsStr, sql: &str) -> String {
         let port = self.port.to_string();
-        self.run_ok(
-            "psql",
-            &[
-                "-X".as_ref(),
-                "-h".as_ref(),
-                host,
-                "-p".as_ref(),
-                port.as_ref(),
-                "-U".as_ref(),
-                USER.as_ref(),
-                "-d".as_ref(),
-                "postgres".as_ref(),
-                "-v".as_ref(),
-                "ON_ERROR_STOP=1".as_ref(),
-                "-At".as_ref(),
-                "-c".as_ref(),
-                sql.as_ref(),
-            ],
-        )
+        let mut args = vec!["-X".as_ref()];
+        args.extend(Self::reach(host, &port));
+        args.extend::<[&std::ffi::OsStr; 5]>([
+            "-v".as_ref(),
+            "ON_ERROR_STOP=1".as_ref(),
+            "-At".as_ref(),
+            "-c".as_ref(),
+            sql.as_ref(),
+        ]);
+        self.run_ok("psql", &args)
     }
 
     /// Runs `sql` as the test's own set-up, over the Unix socket (not counted as a TCP
