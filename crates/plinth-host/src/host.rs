@@ -281,7 +281,9 @@ impl Host {
             tracing::warn!(target: "plinth::manifest", "{warning}");
         }
         let manifest = parsed.manifest;
-        let component = manifest.component_path();
+        let Some(component) = manifest.component_path() else {
+            return self.load_componentless(manifest, options);
+        };
         let bytes = read(&component)?;
         // Hashed once: the digest pin, the compile cache and `Plugin::digest` share it.
         let digest = Digest::of(&bytes);
@@ -290,6 +292,25 @@ impl Host {
             &self.inner,
             Source::Manifest(Box::new(manifest)),
             &bytes,
+            digest,
+            options,
+        )
+    }
+
+    /// A plugin without a component (themes alone, docs/design/0044): its files are read
+    /// and checked as a theme's, and it stands on an empty component, which imports and
+    /// exports nothing, so nothing of it can run. Its digest is its files'
+    /// ([`componentless_digest`]), so a changed theme is a changed plugin.
+    fn load_componentless(
+        &self,
+        manifest: Manifest,
+        options: LoadOptions,
+    ) -> Result<Plugin, HostError> {
+        let digest = componentless_digest(&manifest)?;
+        Plugin::load(
+            &self.inner,
+            Source::Manifest(Box::new(manifest)),
+            &EMPTY_COMPONENT,
             digest,
             options,
         )
@@ -315,13 +336,17 @@ impl Host {
     /// Loads a plugin from a manifest and its component's bytes, both already read (and
     /// verified) by the caller: the component file is not read again, so what was checked
     /// is what runs (`plinth_package::verify_dir`). The manifest's `runtime.digest` pin is
-    /// checked; its `dir` is where the settings schema it names is read from.
+    /// checked; its `dir` is where the settings schema it names is read from. A manifest
+    /// without a component ignores `bytes` and reads its themes from `dir`.
     pub fn load_manifest_bytes(
         &self,
         manifest: Manifest,
         bytes: &[u8],
         options: LoadOptions,
     ) -> Result<Plugin, HostError> {
+        if manifest.is_componentless() {
+            return self.load_componentless(manifest, options);
+        }
         let digest = Digest::of(bytes);
         manifest.check_digest(&digest)?;
         Plugin::load(
@@ -352,7 +377,10 @@ impl Host {
             return crate::inspect::check(id, None, &bytes, &self.inner.interfaces);
         }
         let manifest = Manifest::load(path)?.manifest;
-        let bytes = read(&manifest.component_path())?;
+        let bytes = match manifest.component_path() {
+            Some(component) => read(&component)?,
+            None => EMPTY_COMPONENT.to_vec(),
+        };
         self.check_manifest_bytes(&manifest, &bytes)
     }
 
@@ -365,6 +393,23 @@ impl Host {
         let id = manifest.plugin.id.to_string();
         crate::inspect::check(id, Some(manifest), bytes, &self.inner.interfaces)
     }
+}
+
+/// What a plugin without a component stands on: the header of an empty component (magic,
+/// version 0x0d, layer 1), with no imports, exports or code.
+pub(crate) const EMPTY_COMPONENT: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+/// The digest of a plugin without a component ([`Digest::of_files`] over the files its
+/// manifest names, read from its folder).
+pub fn componentless_digest(manifest: &Manifest) -> Result<Digest, HostError> {
+    let mut files = Vec::new();
+    for (path, _) in manifest.named_files() {
+        let bytes = read(&manifest.dir.join(path))?;
+        files.push((path.to_string_lossy().replace('\\', "/"), bytes));
+    }
+    Ok(Digest::of_files(
+        files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
+    ))
 }
 
 /// Reads a component: only a regular file of at most 256 MiB, opened without blocking

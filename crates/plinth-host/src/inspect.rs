@@ -175,7 +175,7 @@ pub(crate) fn check(
     if let Some(manifest) = manifest {
         crate::world::check_names(manifest, &exported, &id)?;
     }
-    if let Some(world) = manifest.and_then(|m| m.runtime.world.as_deref()) {
+    if let Some(world) = manifest.and_then(|m| m.world()) {
         let required = crate::world::exported_interfaces(world)
             .ok_or_else(|| crate::world::unknown_world(world, &id))?;
         let required: Vec<&str> = required.iter().map(String::as_str).collect();

@@ -83,7 +83,8 @@ pub use caps::custom::{HostCallContext, HostFnError, HostInterface};
 pub use caps::events::{EventLimits, EventSubscription, PublishedEvent, channel_matches};
 pub use caps::fs::MAX_READ_BYTES;
 pub use caps::http::consent::{
-    ConsentEntry, ConsentError, ConsentLimits, ConsentState, ConsentStore,
+    CONSENT_NOTICE_CAPACITY, ConsentEntry, ConsentError, ConsentLimits, ConsentNotice,
+    ConsentState, ConsentStore,
 };
 pub use caps::http::resolve::{Resolve, ResolveFuture, SystemResolver};
 pub use caps::http::settings::{ConsentMode, DEFAULT_MAX_BODY_BYTES, NetworkSettings};
@@ -93,7 +94,7 @@ pub use config::{ConfigError, HostConfig, Paths, RegistrySettings, Security};
 pub use engine::EngineSettings;
 pub use error::{CallError, CallFailure, HostError, SchemaViolation};
 pub use exports::{ExportedFunc, Exports};
-pub use host::{Host, HostBuilder};
+pub use host::{Host, HostBuilder, componentless_digest};
 pub use inbox::{Inbox, PluginEvent};
 pub use inspect::{Checked, ExportInfo, ImportInfo, Inspection};
 pub use instance::PluginInstance;

@@ -289,7 +289,7 @@ impl Plugin {
 
 /// `runtime.api` must be a version this host serves.
 pub(crate) fn check_api(manifest: &Manifest, id: &str) -> Result<(), HostError> {
-    let Some(api) = &manifest.runtime.api else {
+    let Some(api) = manifest.api() else {
         return Ok(());
     };
     let served = SERVED_API_VERSIONS

@@ -22,7 +22,7 @@ pub(crate) fn check(
     id: &str,
 ) -> Result<(), HostError> {
     check_names(manifest, &exports.interfaces(), id)?;
-    let Some(world) = manifest.runtime.world.as_deref() else {
+    let Some(world) = manifest.world() else {
         return Ok(());
     };
     let checked = match world {
@@ -40,7 +40,7 @@ pub(crate) fn check_names(
     exported: &[&str],
     id: &str,
 ) -> Result<(), HostError> {
-    let Some(api) = &manifest.runtime.api else {
+    let Some(api) = manifest.api() else {
         return Ok(());
     };
     for interface in exported.iter().filter(|i| i.starts_with(PLUGIN_PACKAGE)) {

@@ -91,9 +91,12 @@ impl Discovered {
         self.manifest.plugin.id.as_str()
     }
 
-    /// The component file.
+    /// The file the plugin loads from: its component, or its `plugin.toml` for a plugin
+    /// without one (themes alone).
     pub fn component(&self) -> PathBuf {
-        self.manifest.component_path()
+        self.manifest
+            .component_path()
+            .unwrap_or_else(|| self.dir.join(MANIFEST_FILE))
     }
 }
 
@@ -253,8 +256,8 @@ fn look_at(folder: &Path, origin: Origin, inventory: &mut Inventory) {
         return;
     }
     let component = manifest.component_path();
-    let component_present = component.is_file();
-    if !component_present {
+    let component_present = component.as_ref().is_none_or(|c| c.is_file());
+    if let (false, Some(component)) = (component_present, component) {
         inventory.diagnostics.push(
             Diagnostic::new(
                 Code::MissingPackage,

@@ -749,21 +749,24 @@ fn only_settings_changed(before: &PluginEntry, after: &PluginEntry) -> bool {
 /// reading every component on every event; the load itself hashes it anyway.)
 pub(crate) fn fingerprint(source: &Path) -> String {
     let manifest_file = source.join(MANIFEST_FILE);
-    let (manifest, component) = if manifest_file.is_file() {
+    let (manifest, mut files) = if manifest_file.is_file() {
         // A FIFO or device in a plugin folder must not block or flood the watcher.
         let text =
             plugin_file::read_to_string(&manifest_file, MANIFEST_MAX_BYTES).unwrap_or_default();
-        let component = Manifest::parse(&text, &manifest_file)
-            .map(|p| p.manifest.component_path())
-            .unwrap_or_default();
-        (text, component)
+        let files = match Manifest::parse(&text, &manifest_file) {
+            Ok(parsed) => watched_files(&parsed.manifest),
+            Err(_) => Vec::new(),
+        };
+        (text, files)
     } else {
         let sibling =
             plugin_file::read_to_string(&source.with_extension("toml"), MANIFEST_MAX_BYTES)
                 .unwrap_or_default();
-        (sibling, source.to_path_buf())
+        (
+            sibling,
+            vec![source.to_path_buf(), source.with_extension("sig")],
+        )
     };
-    let mut files = vec![component.clone(), component.with_extension("sig")];
     if source.is_dir() {
         files.push(source.join(plinth_package::INSTALLED_SIGNATURE));
     }
@@ -776,4 +779,18 @@ pub(crate) fn fingerprint(source: &Path) -> String {
         })
         .collect();
     format!("{manifest}\0{}", meta.join("\0"))
+}
+
+/// The files of a plugin folder whose change is a new version: the component and its
+/// signature, or for a plugin without a component its files (themes) and `plugin.sig`.
+fn watched_files(manifest: &Manifest) -> Vec<PathBuf> {
+    match manifest.component_path() {
+        Some(component) => vec![component.with_extension("sig"), component],
+        None => manifest
+            .named_files()
+            .into_iter()
+            .map(|(path, _)| manifest.dir.join(path))
+            .chain([manifest.dir.join(plinth_package::COMPONENTLESS_SIGNATURE)])
+            .collect(),
+    }
 }

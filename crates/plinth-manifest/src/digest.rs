@@ -24,6 +24,21 @@ impl Digest {
         Digest(Sha256::digest(bytes).into())
     }
 
+    /// The digest of a plugin without a component (docs/design/0044): sha256 over each file
+    /// the manifest names, as `path NUL length NUL bytes`, in manifest order. What a
+    /// signature of such a plugin covers, and its identity at load.
+    pub fn of_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Digest {
+        let mut hasher = Sha256::new();
+        for (path, bytes) in files {
+            hasher.update(path.as_bytes());
+            hasher.update([0]);
+            hasher.update(bytes.len().to_string().as_bytes());
+            hasher.update([0]);
+            hasher.update(bytes);
+        }
+        Digest(hasher.finalize().into())
+    }
+
     /// The sha256 of a file's contents, read in chunks so a large component is never held in
     /// memory just to be hashed.
     pub fn of_file(path: impl AsRef<Path>) -> io::Result<Digest> {

@@ -26,7 +26,7 @@
 //! let parsed = Manifest::parse(text, Path::new("plugins/hello/plugin.toml"))?;
 //! let manifest = &parsed.manifest;
 //! assert_eq!(manifest.plugin.id.as_str(), "example.hello");
-//! assert_eq!(manifest.component_path(), Path::new("plugins/hello/hello.wasm"));
+//! assert_eq!(manifest.component_path().as_deref(), Some(Path::new("plugins/hello/hello.wasm")));
 //! assert_eq!(parsed.warnings[0].code, Code::UnknownKey);
 //!
 //! // Access is two-sided: only what the manifest requested *and* the operator granted.

@@ -226,12 +226,12 @@ pub fn install_dir(
 ) -> Result<Installed, PackageError> {
     let packed = pack(dir)?;
     let package = &packed.package;
-    let sig_name = component_sig_member(package.component_path());
+    let sig_name = package.signature_member();
     let sig_path = dir.join(&sig_name);
     let subject = Subject {
         id: package.id().clone(),
         version: package.version().clone(),
-        digest: Digest::of(package.component()),
+        digest: package.payload_digest(),
     };
     let sig_bytes = read_optional(&sig_path)?;
     let signature = sig_bytes

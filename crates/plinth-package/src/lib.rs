@@ -78,8 +78,8 @@ mod trust;
 mod verify;
 
 pub use archive::{
-    PACKAGE_EXTENSION, Package, Packed, TempUnpacked, UnpackLimits, pack, read_package_manifest,
-    unpack, unpack_to_temp,
+    COMPONENTLESS_SIGNATURE, PACKAGE_EXTENSION, Package, Packed, TempUnpacked, UnpackLimits, pack,
+    read_package_manifest, unpack, unpack_to_temp,
 };
 pub use error::PackageError;
 pub use fsutil::{STAGING_PREFIX, write_atomic};

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
-use plinth_manifest::{Digest, Manifest};
+use plinth_manifest::Manifest;
 
 use crate::archive::{Package, Packed, pack};
 use crate::error::PackageError;
-use crate::install::{INSTALLED_SIGNATURE, component_sig_member};
+use crate::install::INSTALLED_SIGNATURE;
 use crate::lockfile::Lockfile;
 use crate::signature::Subject;
 use crate::trust::{SignaturePolicy, TrustStore, Verification};
@@ -146,11 +146,11 @@ fn signature_of(
             &package_sig.display().to_string(),
         );
     }
-    let sig_path = dir.join(component_sig_member(package.component_path()));
+    let sig_path = dir.join(package.signature_member());
     let subject = Subject {
         id: package.id().clone(),
         version: package.version().clone(),
-        digest: Digest::of(package.component()),
+        digest: package.payload_digest(),
     };
     let signature = read_optional(&sig_path)?
         .map(|bytes| parse_signature_bytes(&bytes))

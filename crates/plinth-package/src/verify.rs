@@ -105,6 +105,9 @@ pub fn verify_package_file(
     )
 }
 
+/// Largest file of a plugin without a component read to sign or verify it.
+const COMPONENTLESS_FILE_MAX: u64 = 16 << 20;
+
 /// The detached signature of a package file: `FILE` + `.sig` (`hello.plinth.sig`).
 pub fn package_signature_path(package: &Path) -> PathBuf {
     let mut name = package.as_os_str().to_owned();
@@ -136,14 +139,22 @@ pub struct LayoutEntry {
 }
 
 impl LayoutEntry {
-    /// The unit of a plugin directory: its `plugin.toml` and the component it names.
+    /// The unit of a plugin directory: its `plugin.toml` and the component it names (for
+    /// a plugin without a component, the `plugin.toml` itself, signed as `plugin.sig`).
     pub fn for_plugin_dir(dir: &Path) -> Result<LayoutEntry, PackageError> {
         let parsed = Manifest::load(dir)?;
-        let component = parsed.manifest.component_path();
-        Ok(LayoutEntry {
-            signature: component_signature_path(&component),
-            manifest: parsed.manifest.dir.join(MANIFEST_FILE),
-            component,
+        let manifest = parsed.manifest.dir.join(MANIFEST_FILE);
+        Ok(match parsed.manifest.component_path() {
+            Some(component) => LayoutEntry {
+                signature: component_signature_path(&component),
+                manifest,
+                component,
+            },
+            None => LayoutEntry {
+                signature: parsed.manifest.dir.join(crate::COMPONENTLESS_SIGNATURE),
+                component: manifest.clone(),
+                manifest,
+            },
         })
     }
 
@@ -208,9 +219,25 @@ impl LayoutEntry {
         Ok(found)
     }
 
-    /// What the signature covers: the component's digest and the manifest's id and version.
+    /// What the signature covers: the component's digest (for a plugin without one,
+    /// [`Digest::of_files`] over the files its manifest names) and the manifest's id and
+    /// version.
     pub fn subject(&self) -> Result<Subject, PackageError> {
         let (id, version) = read_identity(&self.manifest)?;
+        if self.component == self.manifest {
+            let manifest = Manifest::load(&self.manifest)?.manifest;
+            let mut files = Vec::new();
+            for (path, _) in manifest.named_files() {
+                let bytes = read_capped(&manifest.dir.join(path), COMPONENTLESS_FILE_MAX)?;
+                files.push((path.to_string_lossy().into_owned(), bytes));
+            }
+            let digest = Digest::of_files(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
+            return Ok(Subject {
+                id,
+                version,
+                digest,
+            });
+        }
         let digest = Digest::of_file(&self.component).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 PackageError::Missing {

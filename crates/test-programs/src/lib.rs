@@ -27,6 +27,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod postgres;
+
 include!(concat!(env!("OUT_DIR"), "/guests.rs"));
 
 /// The absolute path of `examples/NAME` in this checkout, e.g. `example_dir("hello")`. The

@@ -7,6 +7,7 @@ use clap::Args;
 use plinth_build::{BuildError, Language, RUST_TARGET, World};
 use plinth_host::LoadOptions;
 use plinth_manifest::Manifest;
+use plinth_manifest::diagnostic::{Code, Diagnostic};
 use serde_json::json;
 
 use crate::context::Context;
@@ -30,7 +31,16 @@ impl BuildArgs {
         let printer = &ctx.printer;
         let manifest = Manifest::load(&self.dir)?.manifest;
         let id = manifest.plugin.id.to_string();
-        let destination = manifest.component_path();
+        let Some(destination) = manifest.component_path() else {
+            return Err(Failure::from(
+                Diagnostic::new(
+                    Code::BadArgument,
+                    format!("{id} has no component to build: it provides themes alone"),
+                )
+                .with_hint("check it with `plinth check`, or add [runtime] to give it a component"),
+            )
+            .with_plugin(&id));
+        };
         let language = Language::detect(&self.dir).ok_or_else(|| {
             Failure::from(BuildError::NotAProject {
                 dir: self.dir.clone(),
@@ -42,7 +52,7 @@ impl BuildArgs {
             _ => printer.note(format!("building {id} with {}", language.toolchain_name())),
         }
         // The kinds of `[[provides.*]]`, else the 0.1.0 `runtime.world`.
-        World::for_project(&self.dir, manifest.runtime.world.as_deref())
+        World::for_project(&self.dir, manifest.world())
             .and_then(|world| plinth_build::build(language, &self.dir, world, &destination))
             .map_err(|e| Failure::from(e).with_plugin(&id))?;
         let plugin = ctx

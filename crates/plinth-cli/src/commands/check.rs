@@ -134,8 +134,11 @@ fn kind_problems(path: &std::path::Path, plugin: Option<String>) -> Vec<Diagnost
         return Vec::new();
     };
     let manifest = parsed.manifest;
+    let Some(component) = manifest.component_path() else {
+        return Vec::new();
+    };
     let Ok(bytes) = plinth_manifest::plugin_file::read(
-        &manifest.component_path(),
+        &component,
         plinth_manifest::plugin_file::COMPONENT_MAX_BYTES,
     ) else {
         return Vec::new();

@@ -51,29 +51,39 @@ impl ShowArgs {
             None
         };
         let path = unpacked.as_ref().map_or(target.as_path(), |u| u.dir());
-        let (manifest, component_path): (Option<Manifest>, PathBuf) =
+        let (manifest, component_path): (Option<Manifest>, Option<PathBuf>) =
             if path.extension().is_some_and(|e| e == "wasm") {
-                (None, path.to_path_buf())
+                (None, Some(path.to_path_buf()))
             } else {
                 let parsed = Manifest::load(path)?;
                 printer.diagnostics_text(&parsed.warnings);
                 let component = parsed.manifest.component_path();
                 (Some(parsed.manifest), component)
             };
-        let bytes = read_component(&component_path)?;
-        let inspection = ctx.host(None)?.inspect(&bytes)?;
+        let inspection = match (&component_path, &manifest) {
+            // Themes alone: nothing to inspect; the digest covers the files.
+            (None, Some(m)) => plinth_host::Inspection {
+                digest: plinth_host::componentless_digest(m)?,
+                imports: Vec::new(),
+                exports: Vec::new(),
+            },
+            (component, _) => {
+                let bytes = read_component(component.as_deref().unwrap_or(path))?;
+                ctx.host(None)?.inspect(&bytes)?
+            }
+        };
         let requested: Vec<String> = manifest
             .as_ref()
             .map(|m| m.requested_grants().iter().map(|g| g.to_string()).collect())
             .unwrap_or_default();
         let exports: Vec<String> = inspection.exports.iter().map(|f| f.signature()).collect();
         // A package's component is named by its member path, not the temporary directory.
-        let component_path = match &unpacked {
-            Some(u) => component_path
+        let component_path = component_path.map(|component| match &unpacked {
+            Some(u) => component
                 .strip_prefix(u.dir())
-                .map_or(component_path.clone(), Path::to_path_buf),
-            None => component_path,
-        };
+                .map_or(component.clone(), Path::to_path_buf),
+            None => component,
+        });
         let (signature_json, bad_signature) = match signature {
             Some((status, bad)) => (status, bad),
             None => (Value::Null, None),
@@ -87,8 +97,8 @@ impl ShowArgs {
                 "description": manifest.as_ref().and_then(|m| m.plugin.description.clone()),
                 "component": component_path,
                 "digest": inspection.digest.to_string(),
-                "api": manifest.as_ref().and_then(|m| m.runtime.api.as_ref().map(|v| v.to_string())),
-                "world": manifest.as_ref().and_then(|m| m.runtime.world.clone()),
+                "api": manifest.as_ref().and_then(|m| m.api().map(|v| v.to_string())),
+                "world": manifest.as_ref().and_then(|m| m.world()),
                 "package": is_package.then_some(&target),
                 "signature": signature_json,
                 "provides": manifest.as_ref().map(crate::commands::kinds::provides_json),
@@ -108,22 +118,22 @@ impl ShowArgs {
             if let Some(description) = &m.plugin.description {
                 printer.line(format!("  description: {description}"));
             }
-            if let Some(world) = &m.runtime.world {
+            if let Some(world) = m.world() {
                 printer.line(format!("  world:       plinth:plugin/{world}"));
             }
-            if let Some(api) = &m.runtime.api {
+            if let Some(api) = m.api() {
                 printer.line(format!("  api:         {api}"));
             }
         }
         printer.diagnostics_text(&diagnostics);
-        if is_package {
-            printer.line(format!(
+        match &component_path {
+            None => printer.line("  component:   (none: themes alone)"),
+            Some(component) if is_package => printer.line(format!(
                 "  component:   {} (in {})",
-                component_path.display(),
+                component.display(),
                 target.display()
-            ));
-        } else {
-            printer.line(format!("  component:   {}", component_path.display()));
+            )),
+            Some(component) => printer.line(format!("  component:   {}", component.display())),
         }
         printer.line(format!("  digest:      {}", inspection.digest));
         printer.line(format!(

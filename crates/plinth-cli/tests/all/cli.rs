@@ -368,3 +368,63 @@ fn check_compiles_nothing_unless_asked() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(files_under(&home.path().join("cache")) > 0);
 }
+
+/// A theme without a component (docs/design/0044): checked, shown, listed and enabled like
+/// any plugin; `build` has nothing to build; a broken colour fails `check` with its path.
+#[test]
+fn a_theme_without_a_component_is_checked_listed_and_enabled() {
+    let home = tempfile::tempdir().unwrap();
+    crate::common::allow_unsigned(home.path());
+    let dir = home.path().join("plugins/night");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("plugin.toml"),
+        "[plugin]\nid = \"thoth.night\"\nversion = \"1.0.0\"\n\n[[provides.theme]]\nname = \"night\"\nfile = \"night.json\"\n",
+    )
+    .unwrap();
+    let theme = |foreground: &str| {
+        format!(
+            r##"{{"name":"Night","appearance":"dark","colors":{{"background":"#000","foreground":"{foreground}","accent":"#48f"}}}}"##
+        )
+    };
+    std::fs::write(dir.join("night.json"), theme("#fff")).unwrap();
+    let target = dir.display().to_string();
+
+    let run = plinth(home.path(), &["--json", "check", &target]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["kinds"], json!(["theme"]));
+    let run = plinth(home.path(), &["--json", "show", &target]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["component"], json!(null));
+    assert_eq!(run.json()["exports"], json!([]));
+    assert!(
+        run.json()["digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:"))
+    );
+    let run = plinth(home.path(), &["--json", "build", &target]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["diagnostics"][0]["code"], json!("bad-argument"));
+
+    let run = plinth(home.path(), &["--json", "list"]);
+    assert_eq!(run.json()["plugins"][0]["id"], json!("thoth.night"));
+    assert_eq!(run.json()["plugins"][0]["status"], json!("disabled"));
+    let run = plinth(home.path(), &["enable", "thoth.night"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let run = plinth(home.path(), &["--json", "list"]);
+    assert_eq!(run.json()["plugins"][0]["enabled"], json!(true));
+    let state = std::fs::read_to_string(home.path().join("plugins.toml")).unwrap();
+    assert!(state.contains("plugins/night/plugin.toml"), "{state}");
+
+    std::fs::write(dir.join("night.json"), theme("white")).unwrap();
+    let run = plinth(home.path(), &["--json", "check", &target]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let diagnostic = &run.json()["diagnostics"][0];
+    assert_eq!(diagnostic["code"], json!("invalid-theme"));
+    assert!(
+        diagnostic["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("/colors/foreground")),
+        "{diagnostic}"
+    );
+}

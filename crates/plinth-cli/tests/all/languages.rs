@@ -84,6 +84,7 @@ pub(crate) fn built(name: &str, lang: Lang) -> PathBuf {
         .unwrap()
         .manifest
         .runtime
+        .unwrap()
         .component;
     match wasm {
         None => {

@@ -162,6 +162,55 @@ impl<'p> DataSources<'p> {
         )
     }
 
+    /// Hands the events waiting in the plugin's inbox to the panel, oldest first, and
+    /// returns the panel as the last one left it (`None` when there was none). An
+    /// `http-response` (a `submit`'s outcome, docs/design/0042) arrives as that kind with
+    /// the response's JSON as its value; any other event as `notify` with
+    /// `{"kind", "subject", "payload"}` as its value. On a failure the events not yet
+    /// handed over go back to the inbox.
+    pub async fn deliver_pending_async(&self) -> Result<Option<UiOutput>, KindError> {
+        let inbox = self.plugin.inbox();
+        let mut events = inbox.drain().into_iter();
+        let mut panel = None;
+        while let Some(event) = events.next() {
+            let ui = if event.kind == "http-response" {
+                UiEvent {
+                    widget_id: String::new(),
+                    kind: UiEventKind::HttpResponse,
+                    value: event.payload,
+                }
+            } else {
+                let value = serde_json::json!({
+                    "kind": event.kind,
+                    "subject": event.subject,
+                    "payload": event.payload,
+                });
+                UiEvent {
+                    widget_id: String::new(),
+                    kind: UiEventKind::Notify,
+                    value: value.to_string(),
+                }
+            };
+            match self.handle_event_async(&ui).await {
+                Ok(output) => panel = Some(output),
+                Err(e) => {
+                    events.for_each(|rest| inbox.push(rest));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(panel)
+    }
+
+    /// Blocking [`Self::deliver_pending_async`].
+    pub fn deliver_pending(&self) -> Result<Option<UiOutput>, KindError> {
+        block(
+            self.plugin,
+            &self.binding.func("handle-event"),
+            self.deliver_pending_async(),
+        )
+    }
+
     /// Renders the sidebar entry, if the source has one, checked like
     /// [`Self::render_ui`].
     pub async fn render_sidebar_async(&self) -> Result<Option<UiOutput>, KindError> {

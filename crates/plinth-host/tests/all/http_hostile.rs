@@ -307,3 +307,143 @@ fn consent_of_one_tenant_does_not_approve_another() {
         Some(ConsentState::Pending)
     );
 }
+
+/// The next event in `plugin`'s inbox, waiting for it (at most 30 s), as JSON.
+fn next_event(plugin: &plinth_host::Plugin) -> (String, serde_json::Value) {
+    let inbox = plugin.inbox().clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while inbox.is_empty() {
+                inbox.notified().await;
+            }
+        })
+        .await
+        .expect("an event arrives")
+    });
+    let mut events = inbox.drain();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = events.remove(0);
+    assert_eq!(event.kind, "http-response");
+    (event.subject, serde_json::from_str(&event.payload).unwrap())
+}
+
+/// Thoth's flow: a submitted request to a host awaiting consent gets its id, the
+/// application is notified (plugin, host, request id) instead of polling, the plugin gets
+/// a provisional `consent_pending` event, and a person's approval sends the request and
+/// delivers its response; a denial delivers Thoth's `error` payload, and nothing is sent.
+#[test]
+fn a_submit_awaiting_consent_is_announced_held_and_resumed_on_approval() {
+    let server = Server::start();
+    let grant = format!("127.0.0.1:{}", server.port);
+    let dir = plugin_dir(&grant);
+    let host = net::builder(net::local(&[server.port]).with_consent(ConsentMode::Ask))
+        .build()
+        .unwrap();
+    let plugin = host.load(dir.path()).unwrap();
+    let mut notices = host.consent().subscribe();
+    let url = server.url("/echo");
+
+    let id = run(&plugin, &["submit", &url]).unwrap();
+    let notice = notices
+        .try_recv()
+        .expect("the application is notified at once");
+    assert_eq!(
+        (notice.plugin.as_str(), notice.host.as_str()),
+        ("thoth", grant.as_str())
+    );
+    assert_eq!(notice.request, Some(id.parse().unwrap()));
+    assert_eq!(notice.state, ConsentState::Pending);
+    let (subject, held) = next_event(&plugin);
+    assert_eq!(subject, id);
+    assert_eq!(held["final"], false);
+    assert_eq!(held["err"]["code"], "consent_pending", "{held}");
+    assert_eq!(server.hits(), 0, "nothing is sent before a decision");
+
+    host.consent().approve("thoth", &grant).unwrap();
+    let approved = notices.try_recv().unwrap();
+    assert_eq!(approved.state, ConsentState::Approved);
+    let (subject, response) = next_event(&plugin);
+    assert_eq!(subject, id);
+    assert_eq!(response["final"], true);
+    assert_eq!(response["ok"], true, "{response}");
+    assert!(response["body"].as_str().unwrap().starts_with("GET /echo"));
+    assert_eq!(server.hits(), 1);
+
+    // Another host of the same plugin, denied: Thoth's `error` payload, nothing sent.
+    let other = plugin_dir("127.0.0.1:1");
+    let plugin = host.load(other.path()).unwrap();
+    let id = run(&plugin, &["submit", "http://127.0.0.1:1/"]).unwrap();
+    assert_eq!(
+        notices.try_recv().unwrap().request,
+        Some(id.parse().unwrap())
+    );
+    assert_eq!(next_event(&plugin).1["final"], false);
+    host.consent().deny("thoth", "127.0.0.1:1").unwrap();
+    assert_eq!(notices.try_recv().unwrap().state, ConsentState::Denied);
+    let (subject, denied) = next_event(&plugin);
+    assert_eq!(subject, id);
+    assert_eq!(
+        (denied["final"].as_bool(), denied["error"].as_str()),
+        (Some(true), Some("denied"))
+    );
+    assert_eq!(denied["err"]["code"], "error", "{denied}");
+
+    // `fetch` cannot wait for a person: refused at once, and announced without a request.
+    let dir = plugin_dir("127.0.0.1:2");
+    let plugin = host.load(dir.path()).unwrap();
+    let err = run(&plugin, &["fetch", "GET", "http://127.0.0.1:2/"]).unwrap_err();
+    assert!(err.starts_with("consent-pending: "), "{err}");
+    let notice = notices.try_recv().unwrap();
+    assert_eq!(
+        (notice.request, notice.state),
+        (None, ConsentState::Pending)
+    );
+    assert!(plugin.inbox().is_empty());
+}
+
+/// A held request whose wait runs out reads the store once more: a decision written by
+/// another process (a second host on the same file, as `plinth consent approve` is) is
+/// honoured then; with none, the final event is Thoth's `consent_pending`.
+#[test]
+fn a_held_request_reads_a_decision_made_elsewhere_when_its_wait_ends() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let consent_file = home.path().join("consent.toml");
+    let grant = format!("127.0.0.1:{}", server.port);
+    let dir = plugin_dir(&grant);
+    let settings = net::local(&[server.port])
+        .with_consent(ConsentMode::Ask)
+        .with_consent_wait(Duration::from_millis(300));
+    let build = || {
+        net::builder(settings.clone())
+            .consent_file(&consent_file)
+            .build()
+            .unwrap()
+    };
+    let host = build();
+    let plugin = host.load(dir.path()).unwrap();
+    let url = server.url("/echo");
+
+    let first = run(&plugin, &["submit", &url]).unwrap();
+    assert_eq!(next_event(&plugin).1["final"], false);
+    let (subject, expired) = next_event(&plugin);
+    assert_eq!(subject, first);
+    assert_eq!(
+        (expired["final"].as_bool(), expired["error"].as_str()),
+        (Some(true), Some("consent-pending"))
+    );
+    assert_eq!(expired["err"]["code"], "consent_pending");
+    assert_eq!(server.hits(), 0);
+
+    let second = run(&plugin, &["submit", &url]).unwrap();
+    assert_eq!(next_event(&plugin).1["final"], false);
+    build().consent().approve("thoth", &grant).unwrap();
+    let (subject, response) = next_event(&plugin);
+    assert_eq!(subject, second);
+    assert_eq!(response["ok"], true, "{response}");
+    assert_eq!(server.hits(), 1);
+}

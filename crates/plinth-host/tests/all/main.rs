@@ -10,6 +10,7 @@
 mod common;
 
 mod check;
+mod componentless;
 mod conformance;
 mod dynamic;
 mod events;
@@ -27,4 +28,5 @@ mod plugin_files;
 mod settings;
 mod sockets;
 mod thoth_kinds;
+mod thoth_sources;
 mod watch;

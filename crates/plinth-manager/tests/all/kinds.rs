@@ -167,3 +167,62 @@ fn loaders_and_viewers_are_looked_up_by_extension_and_media_type() {
         .sum();
     assert_eq!(calls, after, "a lookup runs no plugin");
 }
+
+/// A theme without a component (docs/design/0044) is discovered, enabled and listed like
+/// any plugin; a broken `theme.json` is an error status, and the fix a hot reload.
+#[test]
+fn a_theme_without_a_component_is_enabled_listed_and_reloaded() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("thoth.night");
+    std::fs::create_dir_all(&dir).unwrap();
+    let theme = |accent: &str| {
+        format!(
+            r##"{{"name":"Night","appearance":"dark","colors":{{"background":"#000","foreground":"#fff","accent":"{accent}"}}}}"##
+        )
+    };
+    std::fs::write(dir.join("night.json"), theme("#48f")).unwrap();
+    std::fs::write(
+        dir.join("plugin.toml"),
+        "[plugin]\nid = \"thoth.night\"\nversion = \"1.0.0\"\n\n[[provides.theme]]\nname = \"night\"\nfile = \"night.json\"\n",
+    )
+    .unwrap();
+    let inventory = plinth_manager::discovery::discover(
+        &plinth_manager::discovery::PluginDirs::user_only(root.path()),
+    );
+    let found = inventory.get("thoth.night").unwrap();
+    assert!(found.component_present);
+    assert_eq!(found.component(), dir.join("plugin.toml"));
+
+    let manager = Manager::builder(host()).build();
+    let mut events = manager.subscribe();
+    let mut night = PluginEntry::new("thoth.night");
+    night.enabled = true;
+    night.artifact_path = Some(found.component());
+    manager.apply(&section(vec![night]));
+    let ready = wait_for(&mut events, "thoth.night", |s| s.name() == "ready");
+    assert_eq!(ready.kinds, [Kind::Theme]);
+    let providers = manager.providers(Kind::Theme);
+    assert_eq!(providers.len(), 1);
+    let themes = providers[0]
+        .plugin
+        .kind::<plinth_host::kinds::Theme>()
+        .unwrap();
+    assert_eq!(themes.get("night").unwrap().colors["accent"], "#48f");
+
+    // A broken theme: the new version fails, the old one keeps serving.
+    std::fs::write(dir.join("night.json"), theme("blue")).unwrap();
+    assert!(!manager.reload("thoth.night"));
+    // Fixed: reloaded with the new colour.
+    std::fs::write(dir.join("night.json"), theme("#f84")).unwrap();
+    assert!(manager.reload("thoth.night"));
+    let themes = manager.providers(Kind::Theme)[0].plugin.clone();
+    assert_eq!(
+        themes
+            .kind::<plinth_host::kinds::Theme>()
+            .unwrap()
+            .get("night")
+            .unwrap()
+            .colors["accent"],
+        "#f84"
+    );
+}

@@ -35,8 +35,9 @@ pub const MANIFEST_FILE: &str = "plugin.toml";
 pub struct Manifest {
     /// `[plugin]`: identity and metadata.
     pub plugin: PluginMeta,
-    /// `[runtime]`: the component to run.
-    pub runtime: Runtime,
+    /// `[runtime]`: the component to run; `None` only for a plugin whose kinds need no
+    /// component (themes alone, docs/design/0044).
+    pub runtime: Option<Runtime>,
     /// `[capabilities]`: what the plugin asks for.
     pub capabilities: Capabilities,
     /// `[limits]`: per-plugin reductions of the host's limits.
@@ -251,17 +252,18 @@ impl Manifest {
             sections::check_runtime_kind(&ctx, runtime)?;
         }
         let plugin = sections::plugin_meta(&mut ctx, &mut root)?;
-        let Some(runtime_section) = runtime_section else {
-            return Err(ctx.invalid(
-                "runtime",
-                "required table is missing: add [runtime] with kind = \"wasm-component\" and component = \"<file>.wasm\"",
-            ));
+        let runtime = match runtime_section {
+            Some(section) => Some(sections::runtime(&mut ctx, section)?),
+            None => None,
         };
-        let runtime = sections::runtime(&mut ctx, runtime_section)?;
         let capabilities = capabilities::parse(&mut ctx, &mut root)?;
         let limits = sections::limits(&mut ctx, &mut root)?;
         let settings = sections::settings(&mut ctx, &mut root)?;
-        let provides = provides::parse(&mut ctx, &mut root, runtime.world.as_deref())?;
+        let world = runtime.as_ref().and_then(|r| r.world.as_deref());
+        let provides = provides::parse(&mut ctx, &mut root, world)?;
+        if runtime.is_none() {
+            componentless(&ctx, &provides, &capabilities, settings.as_ref())?;
+        }
         root.finish(&mut ctx);
 
         let id = plugin.id.as_str().to_owned();
@@ -313,15 +315,57 @@ impl Manifest {
         &self.plugin.id
     }
 
-    /// Where the component file is: [`Runtime::component`] joined to [`Manifest::dir`].
-    pub fn component_path(&self) -> PathBuf {
-        self.dir.join(&self.runtime.component)
+    /// Where the component file is: [`Runtime::component`] joined to [`Manifest::dir`];
+    /// `None` for a plugin without a component (themes alone).
+    pub fn component_path(&self) -> Option<PathBuf> {
+        self.runtime
+            .as_ref()
+            .map(|runtime| self.dir.join(&runtime.component))
+    }
+
+    /// Whether the plugin has no component: its kinds are data alone (docs/design/0044).
+    pub fn is_componentless(&self) -> bool {
+        self.runtime.is_none()
+    }
+
+    /// `runtime.world`, when declared.
+    pub fn world(&self) -> Option<&str> {
+        self.runtime.as_ref().and_then(|r| r.world.as_deref())
+    }
+
+    /// `runtime.api`, when declared.
+    pub fn api(&self) -> Option<&semver::Version> {
+        self.runtime.as_ref().and_then(|r| r.api.as_ref())
+    }
+
+    /// The files the manifest names, relative to [`Manifest::dir`], each with what it is:
+    /// the component, the settings schema, tool schemas and theme files, in that order.
+    pub fn named_files(&self) -> Vec<(&Path, &'static str)> {
+        let mut files: Vec<(&Path, &'static str)> = Vec::new();
+        if let Some(runtime) = &self.runtime {
+            files.push((&runtime.component, "component"));
+        }
+        if let Some(schema) = self.settings.as_ref().and_then(|s| s.schema.as_deref()) {
+            files.push((schema, "settings schema"));
+        }
+        for tool in &self.provides.tool {
+            if let Some(schema) = &tool.input_schema {
+                files.push((schema, "tool input schema"));
+            }
+            if let Some(schema) = &tool.output_schema {
+                files.push((schema, "tool output schema"));
+            }
+        }
+        for theme in &self.provides.theme {
+            files.push((&theme.file, "theme"));
+        }
+        files
     }
 
     /// Checks component bytes against the pinned `runtime.digest`; always succeeds when no
     /// digest is pinned.
     pub fn verify_digest(&self, bytes: &[u8]) -> Result<(), ManifestError> {
-        if self.runtime.digest.is_none() {
+        if self.runtime.as_ref().is_none_or(|r| r.digest.is_none()) {
             return Ok(());
         }
         self.check_digest(&Digest::of(bytes))
@@ -329,7 +373,7 @@ impl Manifest {
 
     /// Like [`Manifest::verify_digest`], for a caller that already hashed the bytes.
     pub fn check_digest(&self, actual: &Digest) -> Result<(), ManifestError> {
-        let Some(expected) = self.runtime.digest else {
+        let Some(expected) = self.runtime.as_ref().and_then(|r| r.digest) else {
             return Ok(());
         };
         let actual = *actual;
@@ -344,6 +388,35 @@ impl Manifest {
     pub fn requested_grants(&self) -> Vec<Grant> {
         self.capabilities.requested_grants()
     }
+}
+
+/// A manifest without `[runtime]` is valid only when its kinds need no component (themes
+/// alone) and it asks for nothing a component would use: no capabilities, no settings.
+fn componentless(
+    ctx: &Ctx<'_>,
+    provides: &Provides,
+    capabilities: &Capabilities,
+    settings: Option<&SettingsDecl>,
+) -> Result<(), ManifestError> {
+    if provides.needs_component() {
+        return Err(ctx.invalid(
+            "runtime",
+            "required table is missing: add [runtime] with kind = \"wasm-component\" and component = \"<file>.wasm\" (only a plugin that provides themes alone has no component)",
+        ));
+    }
+    if !capabilities.requested_grants().is_empty() {
+        return Err(ctx.invalid(
+            "capabilities",
+            "a plugin without a component runs nothing and can use no capability: remove [capabilities]",
+        ));
+    }
+    if settings.is_some() {
+        return Err(ctx.invalid(
+            "settings",
+            "a plugin without a component has no settings: remove [settings]",
+        ));
+    }
+    Ok(())
 }
 
 /// Maps a TOML parse error to a 1-based line and column (in characters) of the file.

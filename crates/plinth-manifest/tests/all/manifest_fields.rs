@@ -140,11 +140,14 @@ fn missing_or_mistyped_tables() {
 #[test]
 fn runtime_kind_and_component() {
     let m = runtime_ok(RUNTIME);
-    assert_eq!(m.runtime.component, PathBuf::from("hello.wasm"));
+    assert_eq!(
+        m.runtime.as_ref().unwrap().component,
+        PathBuf::from("hello.wasm")
+    );
     assert_eq!(m.dir, PathBuf::from("plugins/hello"));
     assert_eq!(
         m.component_path(),
-        PathBuf::from("plugins/hello/hello.wasm")
+        Some(PathBuf::from("plugins/hello/hello.wasm"))
     );
 
     for (text, normal) in [
@@ -158,7 +161,11 @@ fn runtime_kind_and_component() {
         let m = runtime_ok(&format!(
             "kind = \"wasm-component\"\ncomponent = {text:?}\n"
         ));
-        assert_eq!(m.runtime.component, PathBuf::from(normal), "{text}");
+        assert_eq!(
+            m.runtime.unwrap().component,
+            PathBuf::from(normal),
+            "{text}"
+        );
     }
 
     let bad: &[(&str, &str, &str)] = &[
@@ -212,12 +219,13 @@ fn runtime_api_world_digest() {
     let m = runtime_ok(&format!(
         "{RUNTIME}api = \"0.1.0\"\nworld = \"file-loader\"\ndigest = \"{digest}\"\n"
     ));
-    assert_eq!(m.runtime.api, Some(semver::Version::new(0, 1, 0)));
-    assert_eq!(m.runtime.world.as_deref(), Some("file-loader"));
-    assert_eq!(m.runtime.digest, Some(digest));
-    let m = runtime_ok(RUNTIME);
+    let runtime = m.runtime.unwrap();
+    assert_eq!(runtime.api, Some(semver::Version::new(0, 1, 0)));
+    assert_eq!(runtime.world.as_deref(), Some("file-loader"));
+    assert_eq!(runtime.digest, Some(digest));
+    let runtime = runtime_ok(RUNTIME).runtime.unwrap();
     assert_eq!(
-        (m.runtime.api, m.runtime.world, m.runtime.digest),
+        (runtime.api, runtime.world, runtime.digest),
         (None, None, None)
     );
 

@@ -64,12 +64,12 @@ fn design_example_parses_into_the_expected_struct() {
             license: Some("MIT".into()),
             authors: vec!["Jane Dev <jane@example.org>".into()],
         },
-        runtime: Runtime {
+        runtime: Some(Runtime {
             component: PathBuf::from("hello.wasm"),
             api: Some(semver::Version::new(0, 1, 0)),
             world: Some("tool".into()),
             digest: Some(digest),
-        },
+        }),
         capabilities: Capabilities {
             log: true,
             config: false,
@@ -340,7 +340,7 @@ fn load_from_directory_or_file() {
     assert_eq!(from_dir.manifest.dir, dir.path());
     assert_eq!(
         from_dir.manifest.component_path(),
-        dir.path().join("hello.wasm")
+        Some(dir.path().join("hello.wasm"))
     );
     let from_file = Manifest::load(&dir.path().join("plugin.toml")).unwrap();
     assert_eq!(from_file, from_dir);
@@ -400,7 +400,7 @@ fn dir_of_a_bare_file_name_is_the_current_directory() {
     assert_eq!(parsed.manifest.dir, PathBuf::from("."));
     assert_eq!(
         parsed.manifest.component_path(),
-        PathBuf::from("./hello.wasm")
+        Some(PathBuf::from("./hello.wasm"))
     );
 }
 

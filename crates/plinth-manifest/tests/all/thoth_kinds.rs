@@ -196,3 +196,72 @@ fn bad_entries_name_their_key() {
         assert_invalid(&with(rest), key, reason);
     }
 }
+
+/// A manifest without `[runtime]`: `[plugin]` and `rest`.
+fn componentless(rest: &str) -> String {
+    format!("[plugin]\n{}\n{rest}\n", crate::common::PLUGIN)
+}
+
+#[test]
+fn a_theme_alone_is_a_plugin_without_a_component() {
+    let m = parse_ok(&componentless(
+        "[[provides.theme]]\nname = \"solarized\"\nfile = \"themes/solarized.json\"\n",
+    ))
+    .manifest;
+    assert!(m.is_componentless());
+    assert_eq!(m.runtime, None);
+    assert_eq!(m.component_path(), None);
+    assert_eq!(m.provides.kinds(), [Kind::Theme]);
+    assert_eq!(
+        m.named_files(),
+        [(Path::new("themes/solarized.json"), "theme")]
+    );
+    // No pin to check against: any bytes pass.
+    assert!(m.verify_digest(b"anything").is_ok());
+}
+
+#[test]
+fn only_a_theme_may_go_without_a_component() {
+    // Nothing declared, or a kind that runs code: [runtime] is required.
+    assert_invalid(&componentless(""), "runtime", "required table is missing");
+    assert_invalid(
+        &componentless("[[provides.theme-provider]]\nname = \"adaptive\"\n"),
+        "runtime",
+        "only a plugin that provides themes alone",
+    );
+    let theme = "[[provides.theme]]\nname = \"night\"\nfile = \"night.json\"\n";
+    assert_invalid(
+        &componentless(&format!(
+            "{theme}[[provides.tool]]\nname = \"x\"\ndescription = \"x\"\ninput_schema = \"x.json\"\n"
+        )),
+        "runtime",
+        "required table is missing",
+    );
+    // Nothing runs, so nothing may be asked for.
+    assert_invalid(
+        &componentless(&format!("[capabilities]\nlog = true\n\n{theme}")),
+        "capabilities",
+        "can use no capability",
+    );
+    assert_invalid(
+        &componentless(&format!("[settings]\nschema = \"s.json\"\n\n{theme}")),
+        "settings",
+        "has no settings",
+    );
+}
+
+#[test]
+fn named_files_list_what_a_package_must_carry() {
+    let m = parse_ok(&with(
+        "[settings]\nschema = \"settings.json\"\n\n[[provides.theme]]\nname = \"night\"\nfile = \"night.json\"\n",
+    ))
+    .manifest;
+    assert_eq!(
+        m.named_files(),
+        [
+            (Path::new("hello.wasm"), "component"),
+            (Path::new("settings.json"), "settings schema"),
+            (Path::new("night.json"), "theme"),
+        ]
+    );
+}

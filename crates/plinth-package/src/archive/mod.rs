@@ -60,7 +60,8 @@ pub struct Package {
     manifest: Manifest,
     warnings: Vec<Diagnostic>,
     members: BTreeMap<String, Vec<u8>>,
-    component: String,
+    /// The component's member path; `None` for a plugin without one (themes alone).
+    component: Option<String>,
     digest: Digest,
 }
 
@@ -116,10 +117,16 @@ impl Package {
                 ));
             }
         }
-        let component = named.first().map(|(p, _)| p.clone()).unwrap_or_default();
-        let bytes = members.get(&component).map_or(&[][..], Vec::as_slice);
-        check_component(bytes, &component)?;
-        manifest.verify_digest(bytes)?;
+        let component = manifest
+            .runtime
+            .as_ref()
+            .and(named.first())
+            .map(|(p, _)| p.clone());
+        if let Some(component) = &component {
+            let bytes = members.get(component).map_or(&[][..], Vec::as_slice);
+            check_component(bytes, component)?;
+            manifest.verify_digest(bytes)?;
+        }
         Ok(Package {
             manifest,
             warnings: parsed.warnings,
@@ -173,14 +180,45 @@ impl Package {
         self.members.get(path).map(Vec::as_slice)
     }
 
-    /// The component's path inside the package.
-    pub fn component_path(&self) -> &str {
-        &self.component
+    /// The component's path inside the package; `None` for a plugin without one.
+    pub fn component_path(&self) -> Option<&str> {
+        self.component.as_deref()
     }
 
-    /// The component's bytes.
+    /// The component's bytes (empty for a plugin without one).
     pub fn component(&self) -> &[u8] {
-        self.member(&self.component).unwrap_or_default()
+        self.component
+            .as_deref()
+            .and_then(|c| self.member(c))
+            .unwrap_or_default()
+    }
+
+    /// What a signature in the directory layout covers: the component's digest, or for a
+    /// plugin without one [`Digest::of_files`] over the files its manifest names.
+    pub fn payload_digest(&self) -> Digest {
+        if self.component.is_some() {
+            return Digest::of(self.component());
+        }
+        let files = self
+            .manifest
+            .named_files()
+            .into_iter()
+            .filter_map(|(path, _)| member_path(path).ok())
+            .collect::<Vec<_>>();
+        Digest::of_files(
+            files
+                .iter()
+                .map(|p| (p.as_str(), self.member(p).unwrap_or_default())),
+        )
+    }
+
+    /// The member holding the signature in the directory layout: `x.sig` beside the
+    /// component `x.wasm`, `plugin.sig` for a plugin without a component.
+    pub fn signature_member(&self) -> String {
+        match &self.component {
+            Some(component) => crate::install::component_sig_member(component),
+            None => COMPONENTLESS_SIGNATURE.into(),
+        }
     }
 
     /// Writes the members into a new directory `dest` atomically: they are written into a
@@ -284,21 +322,17 @@ pub fn unpack_to_temp(bytes: &[u8], limits: &UnpackLimits) -> Result<TempUnpacke
     })
 }
 
+/// The signature of a plugin without a component in the directory layout, beside its
+/// `plugin.toml`.
+pub const COMPONENTLESS_SIGNATURE: &str = "plugin.sig";
+
 /// The files a manifest names, as member paths, component first.
 fn named_files(manifest: &Manifest) -> Result<Vec<(String, &'static str)>, PackageError> {
-    let mut files = vec![(member_path(&manifest.runtime.component)?, "component")];
-    if let Some(schema) = manifest.settings.as_ref().and_then(|s| s.schema.as_ref()) {
-        files.push((member_path(schema)?, "settings schema"));
-    }
-    for tool in &manifest.provides.tool {
-        if let Some(schema) = &tool.input_schema {
-            files.push((member_path(schema)?, "tool input schema"));
-        }
-        if let Some(schema) = &tool.output_schema {
-            files.push((member_path(schema)?, "tool output schema"));
-        }
-    }
-    Ok(files)
+    manifest
+        .named_files()
+        .into_iter()
+        .map(|(path, what)| Ok((member_path(path)?, what)))
+        .collect()
 }
 
 /// A manifest path (normal form, relative) as a member path.

@@ -386,7 +386,7 @@ fn a_valid_hand_made_archive_is_accepted() {
     let bytes = archive(&valid_entries());
     let package = Package::from_bytes(&bytes).unwrap();
     assert_eq!(package.id().as_str(), "example.hello");
-    assert_eq!(package.component_path(), "hello.wasm");
+    assert_eq!(package.component_path(), Some("hello.wasm"));
     let with_dir = with(vec![special("docs/", EntryType::Directory, None)]);
     assert!(Package::from_bytes(&with_dir).is_ok());
 }

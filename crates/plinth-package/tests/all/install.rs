@@ -503,3 +503,74 @@ fn installed_plugins_verify_by_their_kept_signature() {
         plinth_package::verify_installed(&dir, &trust, SignaturePolicy::AllowUnsigned).unwrap();
     assert_eq!(unsigned, Verification::Unsigned);
 }
+
+/// A theme-only plugin folder (docs/design/0044): `plugin.toml` without `[runtime]`.
+fn theme_dir(id: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("plugin.toml"),
+        format!(
+            "[plugin]\nid = \"{id}\"\nversion = \"1.0.0\"\n\n[[provides.theme]]\nname = \"night\"\nfile = \"themes/night.json\"\n"
+        ),
+    )
+    .unwrap();
+    fs::create_dir(dir.path().join("themes")).unwrap();
+    fs::write(
+        dir.path().join("themes/night.json"),
+        r##"{"name":"Night","appearance":"dark","colors":{"background":"#000","foreground":"#fff","accent":"#48f"}}"##,
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_theme_without_a_component_is_packed_signed_verified_and_installed() {
+    let w = world();
+    let dir = theme_dir("example.night");
+    // Packed with its theme file; no component.
+    let packed = pack(dir.path()).unwrap();
+    assert_eq!(packed.package.component_path(), None);
+    assert!(packed.package.member("themes/night.json").is_some());
+    assert_eq!(packed.package.signature_member(), "plugin.sig");
+
+    // Signed in the directory layout as `plugin.sig`, over the theme files.
+    let entry = LayoutEntry::for_plugin_dir(dir.path()).unwrap();
+    assert_eq!(entry.signature, dir.path().join("plugin.sig"));
+    let subject = entry.sign(&w.alice).unwrap();
+    assert_eq!(subject.digest, packed.package.payload_digest());
+    let installed = install_path(&w.home, dir.path(), &require()).unwrap();
+    assert_eq!(installed.verification.signer(), Some("alice"));
+    let installed_dir = w.home.plugin_dir(&installed.id);
+    assert!(installed_dir.join("themes/night.json").is_file());
+    let trust = w.home.trust_store().unwrap();
+    assert!(
+        LayoutEntry::for_plugin_dir(&installed_dir)
+            .unwrap()
+            .verify(&trust, SignaturePolicy::Require)
+            .is_ok()
+    );
+
+    // A changed colour breaks the signature.
+    fs::write(
+        dir.path().join("themes/night.json"),
+        r##"{"name":"Night","appearance":"dark","colors":{"background":"#000","foreground":"#fff","accent":"#f00"}}"##,
+    )
+    .unwrap();
+    let before = listing(w.home.root());
+    let err = install_path(&w.home, dir.path(), &require()).unwrap_err();
+    assert_eq!(err.code(), Code::BadSignature, "{err}");
+    assert_eq!(listing(w.home.root()), before);
+
+    // As a `.plinth` package signed by alice: installed like any other.
+    let other = theme_dir("example.dawn");
+    let packed = pack(other.path()).unwrap();
+    let signature = w.alice.sign(&packed.package.subject()).to_text();
+    let installed = install_bytes(
+        &w.home,
+        &packed.bytes,
+        Some(signature.as_bytes()),
+        &require(),
+    )
+    .unwrap();
+    assert_eq!(installed.id.as_str(), "example.dawn");
+}

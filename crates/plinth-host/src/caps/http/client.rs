@@ -20,6 +20,10 @@ use crate::caps::events::RateLimiter;
 /// Redirects followed per request; the sixth is refused.
 pub(crate) const MAX_REDIRECTS: usize = 5;
 
+/// `submit` requests of one plugin held for a consent decision at once; beyond it a
+/// request to a host awaiting consent is refused at once (`consent-pending`).
+pub(crate) const MAX_HELD_PER_PLUGIN: usize = 32;
+
 /// Host-wide network state: settings, policy, resolver, TLS roots, consent, runtime.
 pub(crate) struct Network {
     pub(crate) settings: NetworkSettings,
@@ -46,6 +50,8 @@ pub(crate) struct PluginHttp {
     pub(crate) net: Arc<Network>,
     rate: RateLimiter,
     slots: Arc<Semaphore>,
+    /// Room for requests held for consent ([`MAX_HELD_PER_PLUGIN`]).
+    held: Arc<Semaphore>,
     next_id: AtomicU64,
 }
 
@@ -141,7 +147,7 @@ impl Network {
                 .map_err(|e| Failure::Denied(format!("redirect to {location:?}: {e}")))?
                 .to_string();
             // The same decision as the first hop's: grants, then a person's consent.
-            let next_target = super::decide(plugin, &next).map_err(|failure| {
+            let next_target = super::decide(plugin, &next, None).map_err(|failure| {
                 Failure::Denied(format!("redirect to {next} refused: {failure}"))
             })?;
             super::wire::redirect(
@@ -164,6 +170,7 @@ impl PluginHttp {
         PluginHttp {
             rate: RateLimiter::with_rate(s.requests_per_second, s.burst),
             slots: Arc::new(Semaphore::new(s.max_concurrent.max(1) as usize)),
+            held: Arc::new(Semaphore::new(MAX_HELD_PER_PLUGIN)),
             next_id: AtomicU64::new(1),
             net,
         }
@@ -172,6 +179,11 @@ impl PluginHttp {
     /// A fresh request id for `submit`.
     pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Room to hold one more request for a consent decision, if the plugin has any left.
+    pub(crate) fn hold(&self) -> Option<OwnedSemaphorePermit> {
+        self.held.clone().try_acquire_owned().ok()
     }
 
     /// Takes a rate token and a concurrency slot, or `rate-limited`.

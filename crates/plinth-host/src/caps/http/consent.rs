@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 
 use crate::caps::events::RateLimiter;
 
@@ -56,6 +57,34 @@ pub struct ConsentEntry {
     /// The decision, or `pending`.
     pub state: ConsentState,
 }
+
+/// A request for consent or a decision, as it happens (docs/design/0042): what an
+/// application shows its consent prompt from, instead of polling the store.
+///
+/// A `pending` notice is sent each time a request is refused or held because its host
+/// awaits a decision (so an application deduplicates by plugin and host); `approved` and
+/// `denied` notices are sent by [`ConsentStore::decide`] and wake the `submit` requests
+/// held for that plugin and host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsentNotice {
+    /// The embedder's tenant the plugin was loaded for; `None` for a host without tenants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The plugin id.
+    pub plugin: String,
+    /// The host as an `http:` grant names it.
+    pub host: String,
+    /// The `submit` request held for the decision (its id, as the plugin got it); `None`
+    /// for `fetch`, `wasi:http` (refused at once) and for decisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<u64>,
+    /// `pending` for a request, the decision otherwise.
+    pub state: ConsentState,
+}
+
+/// Notices kept for a subscriber that has not read them; a slower subscriber misses the
+/// oldest (`RecvError::Lagged`) and can read the store's [`ConsentStore::list`] instead.
+pub const CONSENT_NOTICE_CAPACITY: usize = 256;
 
 /// The consent file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -121,7 +150,7 @@ fn key(tenant: Option<&str>, plugin: &str, host: &str) -> Key {
 }
 
 /// The consent decisions of every plugin, on disk or (without a file) in memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ConsentStore {
     path: Option<PathBuf>,
     /// The entries of an in-memory store; for a file store, serialises this process's writers.
@@ -129,6 +158,20 @@ pub struct ConsentStore {
     limits: ConsentLimits,
     /// Per `(tenant, plugin)`: the rate of new pending entries.
     rates: Mutex<HashMap<(Option<String>, String), RateLimiter>>,
+    /// Requests and decisions as they happen.
+    notices: broadcast::Sender<ConsentNotice>,
+}
+
+impl Default for ConsentStore {
+    fn default() -> Self {
+        ConsentStore {
+            path: None,
+            memory: Mutex::default(),
+            limits: ConsentLimits::default(),
+            rates: Mutex::default(),
+            notices: broadcast::channel(CONSENT_NOTICE_CAPACITY).0,
+        }
+    }
 }
 
 impl ConsentStore {
@@ -151,6 +194,17 @@ impl ConsentStore {
     pub fn with_limits(mut self, limits: ConsentLimits) -> ConsentStore {
         self.limits = limits;
         self
+    }
+
+    /// Notices of consent requests and decisions from now on: an application shows its
+    /// prompt on a `pending` notice ([`ConsentNotice`]).
+    pub fn subscribe(&self) -> broadcast::Receiver<ConsentNotice> {
+        self.notices.subscribe()
+    }
+
+    /// Sends `notice` to every subscriber (none is fine).
+    pub(crate) fn notify(&self, notice: ConsentNotice) {
+        let _ = self.notices.send(notice);
     }
 
     /// The file, for a store on disk.
@@ -221,7 +275,15 @@ impl ConsentStore {
         let mut entries = self.read(&guard)?;
         entries.insert(key(tenant, plugin, host), state);
         self.write(&mut guard, entries)?;
+        drop(guard);
         tracing::info!(target: "plinth::audit", tenant, plugin, host, %state, "consent decided");
+        self.notify(ConsentNotice {
+            tenant: tenant.map(str::to_owned),
+            plugin: plugin.to_owned(),
+            host: host.to_owned(),
+            request: None,
+            state,
+        });
         Ok(())
     }
 

@@ -112,7 +112,16 @@ pub(crate) enum Failure {
     /// No grant covers the host (the caller turns it into the hint).
     MissingGrant(plinth_manifest::Grant),
     Denied(String),
+    /// Consent could not be asked (too many pending hosts): refused at once.
     ConsentPending(String),
+    /// The host awaits a person's decision, recorded as pending: `submit` holds the
+    /// request until the decision (docs/design/0042), the others refuse it at once.
+    Awaiting {
+        /// The host as the `http:` grant names it.
+        host: String,
+        /// What the plugin is told meanwhile.
+        message: String,
+    },
     RateLimited(String),
     TooLarge(String),
     Timeout(String),
@@ -132,7 +141,8 @@ impl std::fmt::Display for Failure {
             | Failure::RateLimited(m)
             | Failure::TooLarge(m)
             | Failure::Timeout(m)
-            | Failure::Invalid(m) => f.write_str(m),
+            | Failure::Invalid(m)
+            | Failure::Awaiting { message: m, .. } => f.write_str(m),
             Failure::Transport(wire) => wire.fmt(f),
         }
     }

@@ -1,13 +1,17 @@
 //! What a plugin sees of a response or a failure: the WIT `http-error`, and the payload of
 //! the `http-response` event a `submit` delivers.
 //!
-//! The event's payload is a JSON object (docs/capabilities.md):
+//! The event's payload is a JSON object (docs/capabilities.md), with the request's `id`
+//! (as text, as the event's subject) and `final`:
 //!
 //! - success: `{"ok": true, "status": 200, "headers": [["name", "value"], …],
 //!   "body": "…", "encoding": "utf-8" | "base64"}` — the body as text when it is valid
 //!   UTF-8, else base64 (standard alphabet, padded);
-//! - failure: `{"ok": false, "error": "timeout", "message": "…"}` with the `http-error`
-//!   case name as `error`.
+//! - failure: `{"ok": false, "error": "timeout", "message": "…", "err": {"code": "error",
+//!   "message": "…"}}` with the `http-error` case name as `error`, and `err` in the shape
+//!   Thoth's plugins read (`consent_pending` or `error`);
+//! - held for consent: a first event with `"final": false` and `error` `consent-pending`,
+//!   then the request's final event once a person decided (docs/design/0042).
 
 use base64::Engine as _;
 use serde_json::json;
@@ -41,7 +45,9 @@ pub(crate) fn wit_error(failure: Failure) -> http::HttpError {
             http::HttpError::MissingGrant(format!("no grant covers this host: needs `{grant}`"))
         }
         Failure::Denied(m) => http::HttpError::Denied(m),
-        Failure::ConsentPending(m) => http::HttpError::ConsentPending(m),
+        Failure::ConsentPending(m) | Failure::Awaiting { message: m, .. } => {
+            http::HttpError::ConsentPending(m)
+        }
         Failure::RateLimited(m) => http::HttpError::RateLimited(m),
         Failure::TooLarge(m) => http::HttpError::TooLarge(m),
         Failure::Timeout(m) => http::HttpError::Timeout(m),
@@ -64,7 +70,35 @@ fn code(error: &http::HttpError) -> (&'static str, &str) {
     }
 }
 
-/// The `http-response` event for request `id`.
+/// The failure payload: the `http-error` case and, for Thoth's plugins, `err`.
+fn failure_payload(id: u64, error: &http::HttpError, last: bool) -> serde_json::Value {
+    let (code, message) = code(error);
+    let thoth = if code == "consent-pending" {
+        "consent_pending"
+    } else {
+        "error"
+    };
+    json!({
+        "id": id.to_string(),
+        "final": last,
+        "ok": false,
+        "error": code,
+        "message": message,
+        "err": {"code": thoth, "message": message},
+    })
+}
+
+/// The provisional `http-response` event of a request held for consent: `"final": false`.
+pub(crate) fn held_event(id: u64, message: String) -> PluginEvent {
+    let payload = failure_payload(id, &http::HttpError::ConsentPending(message), false);
+    PluginEvent {
+        kind: RESPONSE_EVENT.into(),
+        subject: id.to_string(),
+        payload: payload.to_string(),
+    }
+}
+
+/// The (final) `http-response` event for request `id`.
 pub(crate) fn response_event(id: u64, outcome: Result<Reply, Failure>) -> PluginEvent {
     let payload = match outcome {
         Ok(reply) => {
@@ -76,6 +110,8 @@ pub(crate) fn response_event(id: u64, outcome: Result<Reply, Failure>) -> Plugin
                 ),
             };
             json!({
+                "id": id.to_string(),
+                "final": true,
                 "ok": true,
                 "status": reply.status,
                 "headers": header_pairs(&reply.headers),
@@ -83,11 +119,7 @@ pub(crate) fn response_event(id: u64, outcome: Result<Reply, Failure>) -> Plugin
                 "encoding": encoding,
             })
         }
-        Err(failure) => {
-            let error = wit_error(failure);
-            let (code, message) = code(&error);
-            json!({"ok": false, "error": code, "message": message})
-        }
+        Err(failure) => failure_payload(id, &wit_error(failure), true),
     };
     PluginEvent {
         kind: RESPONSE_EVENT.into(),
@@ -136,7 +168,21 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&event.payload).unwrap();
         assert_eq!(
             v,
-            json!({"ok": false, "error": "timeout", "message": "slow"})
+            json!({"id": "1", "final": true, "ok": false, "error": "timeout", "message": "slow",
+                   "err": {"code": "error", "message": "slow"}})
         );
+    }
+
+    #[test]
+    fn a_held_request_says_consent_pending_in_thoths_shape() {
+        let event = held_event(4, "api.example.com awaits".into());
+        let v: serde_json::Value = serde_json::from_str(&event.payload).unwrap();
+        assert_eq!(v["final"], false);
+        assert_eq!(v["error"], "consent-pending");
+        assert_eq!(
+            v["err"],
+            json!({"code": "consent_pending", "message": "api.example.com awaits"})
+        );
+        assert_eq!(event.subject, "4");
     }
 }

@@ -19,6 +19,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use plinth_manifest::Grant;
@@ -30,13 +31,14 @@ use crate::bindings::http;
 use crate::inbox::Inbox;
 use crate::log::{CallLog, LogLevel, LogSource};
 
-use client::Admitted;
+use client::{Admitted, MAX_HELD_PER_PLUGIN};
 pub(crate) use client::{Network, PluginHttp};
-use consent::{Asked, ConsentState};
+use consent::{Asked, ConsentNotice, ConsentState};
 use error_code::Failure;
 use policy::{Refusal, Target};
 use settings::ConsentMode;
-use wire::Outgoing;
+use tokio::sync::broadcast;
+use wire::{Outgoing, Reply};
 
 /// What the network capability knows of one plugin. Requests outlive the call that made
 /// them (`submit`, redirects), so this is shared, not borrowed.
@@ -95,12 +97,29 @@ impl http::Host for HttpView<'_> {
     }
 
     async fn submit(&mut self, request: http::Request) -> Result<u64, http::HttpError> {
-        let timeout = request.timeout_ms;
-        let (admitted, outgoing) = self.admit(request)?;
+        let id = self.plugin.http.next_id();
         let net = self.plugin.http.net.clone();
+        // Subscribed before asking, so a decision made as soon as the notice is out is seen.
+        let decisions = (net.settings.consent == ConsentMode::Ask).then(|| net.consent.subscribe());
+        let target = match decide(self.plugin, &request.url, Some(id)) {
+            Ok(target) => target,
+            Err(Failure::Awaiting { host, message }) => {
+                if let Some(decisions) = decisions {
+                    return self.hold(id, host, message, request, decisions);
+                }
+                return Err(self.error(Failure::Awaiting { host, message }));
+            }
+            Err(failure) => return Err(self.error(failure)),
+        };
+        let admitted = self
+            .plugin
+            .http
+            .admit(target)
+            .map_err(|failure| self.error(failure))?;
+        let timeout = request.timeout_ms;
+        let outgoing = outgoing(request);
         // Not bounded by the call: the request outlives it.
         let deadline = net.deadline(timeout, None);
-        let id = self.plugin.http.next_id();
         let plugin = self.plugin.clone();
         net.runtime.clone().spawn(async move {
             let Admitted { target, slot } = admitted;
@@ -116,16 +135,53 @@ impl HttpView<'_> {
     /// The policy, consent and limits for one request: its destination and a slot, or
     /// the error the plugin gets.
     fn admit(&mut self, request: http::Request) -> Result<(Admitted, Outgoing), http::HttpError> {
-        let admitted = decide(self.plugin, &request.url)
+        let admitted = decide(self.plugin, &request.url, None)
             .and_then(|target| self.plugin.http.admit(target))
             .map_err(|failure| self.error(failure))?;
-        let outgoing = Outgoing {
-            method: method(request.method),
-            url: request.url,
-            headers: request.headers,
-            body: request.body.map(Bytes::from).unwrap_or_default(),
+        Ok((admitted, outgoing(request)))
+    }
+
+    /// Holds a submitted request to a host awaiting consent (docs/design/0042): the plugin
+    /// gets its id, a provisional `consent-pending` event, and once a person decides (or
+    /// `[network] consent_wait_ms` passes) the request's final event.
+    fn hold(
+        &mut self,
+        id: u64,
+        host: String,
+        message: String,
+        request: http::Request,
+        decisions: broadcast::Receiver<ConsentNotice>,
+    ) -> Result<u64, http::HttpError> {
+        let Some(room) = self.plugin.http.hold() else {
+            return Err(self.error(Failure::ConsentPending(format!(
+                "{message} ({MAX_HELD_PER_PLUGIN} requests of this plugin already wait for a decision)"
+            ))));
         };
-        Ok((admitted, outgoing))
+        let line = format!(
+            "{}: {message} (request {id} held)",
+            Code::ConsentPending.as_str()
+        );
+        self.log.write(LogLevel::Warn, LogSource::Host, line);
+        let plugin = self.plugin.clone();
+        plugin.inbox.push(event::held_event(id, message));
+        let net = plugin.http.net.clone();
+        net.runtime.clone().spawn(async move {
+            let state = await_decision(&plugin, &host, decisions).await;
+            drop(room);
+            let outcome = match state {
+                ConsentState::Approved => send_approved(&plugin, request).await,
+                ConsentState::Denied => Err(Failure::Denied(format!(
+                    "a person denied {} access to {host}",
+                    plugin.gate.plugin()
+                ))),
+                ConsentState::Pending => Err(Failure::ConsentPending(format!(
+                    "no decision on {host} within {} ms ([network] consent_wait_ms)",
+                    plugin.http.net.settings.consent_wait_ms
+                ))),
+            };
+            plugin.inbox.push(event::response_event(id, outcome));
+        });
+        Ok(id)
     }
 
     /// The `http-error` for a failure; a missing grant is noted for the call's diagnostic,
@@ -140,7 +196,9 @@ impl HttpView<'_> {
             Failure::Denied(ref m) => (Code::HttpDenied, m),
             Failure::TooLarge(ref m) => (Code::HttpTooLarge, m),
             Failure::RateLimited(ref m) => (Code::RateLimited, m),
-            Failure::ConsentPending(ref m) => (Code::ConsentPending, m),
+            Failure::ConsentPending(ref m) | Failure::Awaiting { message: ref m, .. } => {
+                (Code::ConsentPending, m)
+            }
             other => return event::wit_error(other),
         };
         let line = format!("{}: {message}", code.as_str());
@@ -149,24 +207,97 @@ impl HttpView<'_> {
     }
 }
 
+/// The request of a `submit` held for consent, once approved: decided again (the grants
+/// or the decision may have changed), admitted under the plugin's limits, and sent.
+async fn send_approved(plugin: &Arc<HttpPlugin>, request: http::Request) -> Result<Reply, Failure> {
+    let net = plugin.http.net.clone();
+    let target = decide(plugin, &request.url, None)?;
+    let Admitted { target, slot } = plugin.http.admit(target)?;
+    let deadline = net.deadline(request.timeout_ms, None);
+    let outcome = net.send(plugin, target, outgoing(request), deadline).await;
+    drop(slot);
+    outcome
+}
+
+/// The decision on `host` for `plugin`: the first `approved` or `denied` notice for it,
+/// or what the store holds when notices were missed or `[network] consent_wait_ms`
+/// passed (a decision written by another process is read then).
+async fn await_decision(
+    plugin: &HttpPlugin,
+    host: &str,
+    mut decisions: broadcast::Receiver<ConsentNotice>,
+) -> ConsentState {
+    let net = &plugin.http.net;
+    let (tenant, id) = (plugin.gate.tenant(), plugin.gate.plugin());
+    let stored = || {
+        net.consent
+            .state_for(tenant, id, host)
+            .ok()
+            .flatten()
+            .unwrap_or(ConsentState::Pending)
+    };
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(net.settings.consent_wait_ms);
+    loop {
+        match tokio::time::timeout_at(deadline, decisions.recv()).await {
+            Ok(Ok(notice)) => {
+                let ours = notice.tenant.as_deref() == tenant
+                    && notice.plugin == id
+                    && notice.host == host;
+                if ours && notice.state != ConsentState::Pending {
+                    return notice.state;
+                }
+            }
+            Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
+                let state = stored();
+                if state != ConsentState::Pending {
+                    return state;
+                }
+            }
+            Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => return stored(),
+        }
+    }
+}
+
+/// The request as the transport sends it.
+fn outgoing(request: http::Request) -> Outgoing {
+    Outgoing {
+        method: method(request.method),
+        url: request.url,
+        headers: request.headers,
+        body: request.body.map(Bytes::from).unwrap_or_default(),
+    }
+}
+
 /// The grant decision for one request URL, shared by `plinth:host/http` and `wasi:http`:
 /// the network policy on the plugin's grants, and for hosts the manifest asks for but
 /// nobody granted, per-domain consent. Every decision is recorded by the plugin's gate.
-pub(crate) fn decide(plugin: &HttpPlugin, url: &str) -> Result<Target, Failure> {
+/// A host recorded as awaiting consent is announced to the store's subscribers, with
+/// `request` (a `submit`'s id) when there is one.
+pub(crate) fn decide(
+    plugin: &HttpPlugin,
+    url: &str,
+    request: Option<u64>,
+) -> Result<Target, Failure> {
     let net = &plugin.http.net;
     match net.policy.check(plugin.gate.grants(), url) {
         Ok(target) => {
             plugin.gate.record(&target.grant(), true);
             Ok(target)
         }
-        Err(Refusal::NotGranted(grant)) => ask_consent(plugin, url, grant),
+        Err(Refusal::NotGranted(grant)) => ask_consent(plugin, url, grant, request),
         Err(refusal) => Err(refusal.into()),
     }
 }
 
 /// A host outside the grants: `missing-grant`, unless consent is on and the manifest
 /// requested it, then whatever a person decided (or `consent-pending`).
-fn ask_consent(plugin: &HttpPlugin, url: &str, grant: Grant) -> Result<Target, Failure> {
+fn ask_consent(
+    plugin: &HttpPlugin,
+    url: &str,
+    grant: Grant,
+    request: Option<u64>,
+) -> Result<Target, Failure> {
     let net = &plugin.http.net;
     let askable = net.settings.consent == ConsentMode::Ask && plugin.requested.allows(&grant);
     if !askable {
@@ -202,9 +333,19 @@ fn ask_consent(plugin: &HttpPlugin, url: &str, grant: Grant) -> Result<Target, F
             grants.insert(grant);
             net.policy.check(&grants, url).map_err(Failure::from)
         }
-        ConsentState::Pending => Err(Failure::ConsentPending(format!(
-            "{host} awaits a person's approval; approve it with `plinth {tenant_flag}consent approve {id} {host}` (or deny it with `plinth {tenant_flag}consent deny {id} {host}`)"
-        ))),
+        ConsentState::Pending => {
+            let message = format!(
+                "{host} awaits a person's approval; approve it with `plinth {tenant_flag}consent approve {id} {host}` (or deny it with `plinth {tenant_flag}consent deny {id} {host}`)"
+            );
+            net.consent.notify(ConsentNotice {
+                tenant: tenant.map(str::to_owned),
+                plugin: id.to_owned(),
+                host: host.clone(),
+                request,
+                state: ConsentState::Pending,
+            });
+            Err(Failure::Awaiting { host, message })
+        }
         ConsentState::Denied => Err(Failure::Denied(format!(
             "a person denied {id} access to {host} (`plinth {tenant_flag}consent approve {id} {host}` reverses it)"
         ))),

@@ -39,6 +39,10 @@ pub struct NetworkSettings {
     pub allow_http: bool,
     /// Per-domain consent for hosts the manifest requests but the operator did not grant.
     pub consent: ConsentMode,
+    /// How long a `submit` request to a host awaiting consent is held for a person's
+    /// decision (default 300 000 ms); after it, the request's final event is
+    /// `consent-pending` (docs/design/0042).
+    pub consent_wait_ms: u64,
     /// PEM files of root certificates trusted for https beside the Mozilla roots (an
     /// organisation's own CA). Read when the host is built.
     pub ca_certificates: Vec<PathBuf>,
@@ -57,6 +61,7 @@ impl Default for NetworkSettings {
             timeout_ms: 30_000,
             allow_http: false,
             consent: ConsentMode::Off,
+            consent_wait_ms: 300_000,
             ca_certificates: Vec::new(),
             loopback_ports: BTreeSet::new(),
         }
@@ -75,6 +80,12 @@ impl NetworkSettings {
     /// Allows `http://` URLs (see [`NetworkSettings::allow_http`]).
     pub fn with_plain_http(mut self, allow: bool) -> Self {
         self.allow_http = allow;
+        self
+    }
+
+    /// Sets how long a submitted request is held for a consent decision.
+    pub fn with_consent_wait(mut self, wait: std::time::Duration) -> Self {
+        self.consent_wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
         self
     }
 

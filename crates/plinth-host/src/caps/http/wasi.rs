@@ -60,8 +60,8 @@ impl WasiHttpHooks for WasiHttpGate {
         _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendOutcome> + Send> {
         let url = request.uri().to_string();
-        let admitted =
-            super::decide(&self.plugin, &url).and_then(|target| self.plugin.http.admit(target));
+        let admitted = super::decide(&self.plugin, &url, None)
+            .and_then(|target| self.plugin.http.admit(target));
         let refusals = self.refusals.clone();
         let admitted = match admitted {
             Ok(admitted) => admitted,
@@ -184,9 +184,10 @@ fn response(reply: Reply) -> wasmtime_wasi_http::Result<http::Response<WasiBody>
 /// told apart where it is read).
 fn wasi_error(failure: &Failure) -> Error {
     match failure {
-        Failure::MissingGrant(_) | Failure::Denied(_) | Failure::ConsentPending(_) => {
-            Error::HttpRequestDenied
-        }
+        Failure::MissingGrant(_)
+        | Failure::Denied(_)
+        | Failure::ConsentPending(_)
+        | Failure::Awaiting { .. } => Error::HttpRequestDenied,
         Failure::RateLimited(_) => Error::ConnectionLimitReached,
         Failure::TooLarge(_) => Error::HttpResponseBodySize(None),
         Failure::Timeout(_) => Error::ConnectionTimeout,

@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
+/// What `/cities.csv` answers.
+pub const CITIES_CSV: &str = "city,population\nOslo,709000\nBergen,291000\nTromsø,78000\n";
+
 /// A running server.
 pub struct Server {
     pub port: u16,
@@ -184,6 +187,8 @@ fn handle<S: Read + Write>(mut stream: S) -> std::io::Result<()> {
         stream.write_all(b"0\r\n\r\n")
     } else if path == "/binary" {
         respond(&mut stream, 200, "", &[0xff, 0x00])
+    } else if path == "/cities.csv" {
+        respond(&mut stream, 200, "", CITIES_CSV.as_bytes())
     } else if let Some(rest) = path.strip_prefix("/redirect/") {
         let (status, to) = rest.split_once('?').unwrap_or((rest, "/"));
         respond(
