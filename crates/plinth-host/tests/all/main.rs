@@ -27,4 +27,5 @@ mod plugin_files;
 mod settings;
 mod sockets;
 mod thoth_kinds;
+mod thoth_kits;
 mod watch;
