@@ -307,9 +307,24 @@ export class PluginError extends Error {
 /** The most characters a `text` node holds (the UI-node schema's maxLength). */
 export const TEXT_MAX_CHARS = 65536;
 
+/** `text` cut to at most `max` characters (code points), looking at no more of it. */
+export function cutText(text, max) {
+  const s = String(text);
+  // A string of at most `max` UTF-16 units has at most `max` code points.
+  if (s.length <= max) return s;
+  let end = 0;
+  let count = 0;
+  for (const ch of s) {
+    if (count === max) break;
+    end += ch.length;
+    count += 1;
+  }
+  return s.slice(0, end);
+}
+
 /** A `text` node, cut to the schema's limit. */
 export function textNode(text, heightHint = 0) {
-  return { node: { type: 'text', text: [...String(text)].slice(0, TEXT_MAX_CHARS).join('') }, heightHint };
+  return { node: { type: 'text', text: cutText(text, TEXT_MAX_CHARS) }, heightHint };
 }
 
 class IoError extends Error {}
