@@ -16,12 +16,34 @@ const PLUGIN_PACKAGE: &str = "plinth-plugin@0.1.0";
 
 /// The kinds `export!` knows: (name, package folder in `wit/`, package id). Each package has
 /// a world `plugin` (the host imports, `plinth:plugin/lifecycle` and the kind's interface)
-/// and an interface named like the kind. A new kind is a row here and an arm of
+/// and an interface named like the kind (the macro's `file_loader` is the WIT's
+/// `file-loader`). A new kind is a row here and an arm of
 /// `__impl_kind!` in `src/macros.rs`.
 const KINDS: &[(&str, &str, &str)] = &[
     ("command", "plinth-command@0.1.0", "plinth:command@0.1.0"),
     ("hook", "plinth-hook@0.1.0", "plinth:hook@0.1.0"),
     ("tool", "plinth-tool@0.1.0", "plinth:tool@0.1.0"),
+    (
+        "file_loader",
+        "plinth-file-loader@0.1.0",
+        "plinth:file-loader@0.1.0",
+    ),
+    (
+        "file_viewer",
+        "plinth-file-viewer@0.1.0",
+        "plinth:file-viewer@0.1.0",
+    ),
+    ("exporter", "plinth-exporter@0.1.0", "plinth:exporter@0.1.0"),
+    (
+        "data_source",
+        "plinth-data-source@0.1.0",
+        "plinth:data-source@0.1.0",
+    ),
+    (
+        "theme_provider",
+        "plinth-theme-provider@0.1.0",
+        "plinth:theme-provider@0.1.0",
+    ),
 ];
 
 /// The `with` entries that map the host imports onto the PDK's own bindings.
@@ -70,8 +92,9 @@ fn kind_bindings_macro(wit: &Path) -> String {
     for (kind, folder, package) in KINDS {
         let path = package_path(wit, folder);
         let (namespace, version) = package.split_once('@').expect("a versioned package id");
-        let interface = format!("{namespace}/{kind}@{version}");
-        let pdk_package = format!("plinth:pdk-{kind}");
+        let wit_name = kind.replace('_', "-");
+        let interface = format!("{namespace}/{wit_name}@{version}");
+        let pdk_package = format!("plinth:pdk-{wit_name}");
         arms.push_str(&format!(
             r#"    ({kind}, world) => {{
         ::plinth_pdk::__rt::wit_bindgen::generate!({{

@@ -13,6 +13,12 @@
 // object. (`toolExport` and `hookExport` are exported under the interface names `tool` and
 // `hook`, which the registration functions already use in this module.)
 //
+// Thoth's kinds: `fileLoader(formats, { open, readRows })`, `fileViewer(formats, view)`,
+// `exporter(formats, write)`, `dataSource({ renderUi, handleEvent, open, readRows })` and
+// `themeProvider(names, provide)`, exported as `fileLoaderExport as fileLoader`,
+// `fileViewerExport as fileViewer`, `exporterExport as exporter`, `dataSourceExport as
+// dataSource`, `themeProviderExport as themeProvider`.
+//
 // The 0.1.0 form (manifests with `runtime.world`): `export { lifecycle, tools }` for the
 // `tool` world, `export { lifecycle, command }` for the `plugin` world.
 //
@@ -273,6 +279,312 @@ export const command = {
     } catch (e) {
       throw message(e);
     }
+  },
+};
+
+// ------------------------------------------------------------------------- Thoth's kinds
+//
+// Tables are plain JavaScript: a column is `{ name, type }` (type "string", "int", "float",
+// "bool", "timestamp" or "bytes"); a row is an array of values, one per column, each of its
+// column's type or null (ints and timestamps as numbers or BigInts, bytes as Uint8Array).
+// A UI node is an object (checked by the host against the UI-node schema); a theme is an
+// object in the shape of a `theme.json`. A source is `{ bytes }` (a Uint8Array) or
+// `{ path }`; JavaScript plugins have no file system, so `readLines` and `sourceBytes`
+// read `bytes` sources and answer a `path` with an `io` failure.
+
+/** Throw from a loader or viewer when the content is not valid for the format. */
+export class InvalidData extends Error {}
+/** Throw from an exporter when the format cannot hold the table. */
+export class Unsupported extends Error {}
+/** Throw from a data source: the application sees `{ code, message }`. */
+export class PluginError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The most characters a `text` node holds (the UI-node schema's maxLength). */
+export const TEXT_MAX_CHARS = 65536;
+
+/** `text` cut to at most `max` characters (code points), looking at no more of it. */
+export function cutText(text, max) {
+  const s = String(text);
+  // A string of at most `max` UTF-16 units has at most `max` code points.
+  if (s.length <= max) return s;
+  let end = 0;
+  let count = 0;
+  for (const ch of s) {
+    if (count === max) break;
+    end += ch.length;
+    count += 1;
+  }
+  return s.slice(0, end);
+}
+
+/** A `text` node, cut to the schema's limit. */
+export function textNode(text, heightHint = 0) {
+  return { node: { type: 'text', text: cutText(text, TEXT_MAX_CHARS) }, heightHint };
+}
+
+class IoError extends Error {}
+
+/** The content of a source (a `path` source is an `io` failure in JavaScript). */
+export function sourceBytes(source) {
+  if (source.bytes) return source.bytes;
+  throw new IoError(`cannot read ${source.path}: JavaScript plugins read \`bytes\` sources only`);
+}
+
+/**
+ * At most `maxLines` lines of `source` from byte `offset`, without their line breaks, and
+ * the byte offset of the next line (null when the content ends after them).
+ */
+export function readLines(source, offset, maxLines) {
+  return readPage(source, offset, maxLines, () => true);
+}
+
+/** `readLines` for formats of one record a line (CSV, JSON Lines): blank lines are skipped. */
+export function readRecords(source, offset, maxRecords) {
+  return readPage(source, offset, maxRecords, (line) => line.trim() !== '');
+}
+
+function readPage(source, offset, maxLines, keep) {
+  const bytes = sourceBytes(source);
+  const lines = [];
+  let pos = Number(offset);
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  while (lines.length < maxLines && pos < bytes.length) {
+    let end = bytes.indexOf(10, pos);
+    const next = end === -1 ? bytes.length : end + 1;
+    if (end === -1) end = bytes.length;
+    let stop = end;
+    while (stop > pos && bytes[stop - 1] === 13) stop -= 1;
+    let line;
+    try {
+      line = utf8.decode(bytes.subarray(pos, stop));
+    } catch {
+      throw new InvalidData(`the line ending at byte ${next} is not UTF-8`);
+    }
+    if (keep(line)) lines.push(line);
+    pos = next;
+  }
+  return { lines, next: pos < bytes.length ? pos : null };
+}
+
+/** One CSV line's fields: separated by commas, `"quoted, with "" escapes"`. */
+export function csvFields(line) {
+  const out = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const c = line[i];
+    if (c === '"' && quoted && line[i + 1] === '"') {
+      field += '"';
+      i += 1;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (c === ',' && !quoted) {
+      out.push(field);
+      field = '';
+    } else {
+      field += c;
+    }
+  }
+  out.push(field);
+  return out;
+}
+
+/** One CSV field, quoted when it holds a comma, a quote or a line break. */
+export function csvField(text) {
+  const s = String(text);
+  return /[,"\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+const thoth = { loaders: new Map(), viewers: new Map(), exporters: new Map(), themes: new Map(), source: null };
+
+function names(list) { return Array.isArray(list) ? list : [list]; }
+
+/**
+ * Registers `{ open(format, source) -> { columns, rowCount? }, readRows(format, source,
+ * cursor, maxRows) -> { rows, next? } }` for the formats of the manifest's
+ * `[[provides.file-loader]]` entries; export it with `fileLoaderExport as fileLoader`.
+ */
+export function fileLoader(formats, loader) { for (const f of names(formats)) thoth.loaders.set(f, loader); }
+/** Registers `view(format, source) -> node | { node, heightHint }` (`fileViewerExport as fileViewer`). */
+export function fileViewer(formats, view) { for (const f of names(formats)) thoth.viewers.set(f, view); }
+/** Registers `write(format, { columns, rows }) -> Uint8Array | string` (`exporterExport as exporter`). */
+export function exporter(formats, write) { for (const f of names(formats)) thoth.exporters.set(f, write); }
+/** Registers `provide(name, context) -> theme` (`themeProviderExport as themeProvider`). */
+export function themeProvider(themes, provide) { for (const t of names(themes)) thoth.themes.set(t, provide); }
+/**
+ * Registers `{ renderUi(), handleEvent({ widgetId, kind, value }), renderSidebar()?,
+ * open(query), readRows(query, cursor, maxRows) }`, the query parsed from JSON
+ * (`dataSourceExport as dataSource`).
+ */
+export function dataSource(source) { thoth.source = source; }
+
+const COLUMN_TYPES = ['string', 'int', 'float', 'bool', 'timestamp', 'bytes'];
+
+function witColumn(column) {
+  return { name: String(column.name), type: COLUMN_TYPES.includes(column.type) ? column.type : 'string' };
+}
+
+function witCell(value, type) {
+  if (value === null || value === undefined) return { tag: 'null' };
+  switch (type) {
+    case 'int':
+    case 'timestamp':
+      return { tag: type, val: BigInt(value) };
+    case 'float':
+      return { tag: 'float', val: Number(value) };
+    case 'bool':
+      return { tag: 'bool', val: Boolean(value) };
+    case 'bytes':
+      return { tag: 'bytes', val: value instanceof Uint8Array ? value : encoder.encode(String(value)) };
+    default:
+      return { tag: 'string', val: String(value) };
+  }
+}
+
+function plainCell(cell) {
+  if (cell.tag === 'null') return null;
+  if (typeof cell.val === 'bigint') {
+    const n = Number(cell.val);
+    return Number.isSafeInteger(n) ? n : cell.val;
+  }
+  return cell.val;
+}
+
+function witInfo(info) {
+  const rowCount = info.rowCount === undefined || info.rowCount === null ? undefined : BigInt(info.rowCount);
+  return { columns: info.columns.map(witColumn), rowCount };
+}
+
+function witPage(columns, page) {
+  const types = columns.map((c) => c.type);
+  const next = page.next === undefined || page.next === null ? undefined : BigInt(page.next);
+  return { rows: (page.rows ?? []).map((row) => row.map((v, i) => witCell(v, types[i]))), next };
+}
+
+function witNode(output) {
+  const wrapped = output && output.node !== undefined ? output : { node: output, heightHint: 0 };
+  return { nodeJson: JSON.stringify(wrapped.node), heightHint: Number(wrapped.heightHint ?? 0) };
+}
+
+function source(src) {
+  return src.tag === 'path' ? { path: src.val } : { bytes: src.val };
+}
+
+function loadError(e) {
+  if (e instanceof InvalidData) return { tag: 'invalid-data', val: message(e) };
+  if (e instanceof IoError) return { tag: 'io', val: message(e) };
+  return { tag: 'failed', val: message(e) };
+}
+
+/** `plinth:file-loader/file-loader`, exported as `fileLoader`. */
+export const fileLoaderExport = {
+  open(format, src) {
+    const loader = thoth.loaders.get(format);
+    if (!loader) throw { tag: 'unknown-format', val: `no format \`${format}\`` };
+    try {
+      return witInfo(loader.open(format, source(src)));
+    } catch (e) {
+      throw loadError(e);
+    }
+  },
+  readRows(format, src, cursor, maxRows) {
+    const loader = thoth.loaders.get(format);
+    if (!loader) throw { tag: 'unknown-format', val: `no format \`${format}\`` };
+    try {
+      const columns = loader.open(format, source(src)).columns.map(witColumn);
+      return witPage(columns, loader.readRows(format, source(src), Number(cursor), maxRows));
+    } catch (e) {
+      throw loadError(e);
+    }
+  },
+};
+
+/** `plinth:file-viewer/file-viewer`, exported as `fileViewer`. */
+export const fileViewerExport = {
+  view(format, src) {
+    const view = thoth.viewers.get(format);
+    if (!view) throw { tag: 'unknown-format', val: `no format \`${format}\`` };
+    try {
+      return witNode(view(format, source(src)));
+    } catch (e) {
+      throw loadError(e);
+    }
+  },
+};
+
+/** `plinth:exporter/exporter`, exported as `exporter`. */
+export const exporterExport = {
+  export(format, data) {
+    const write = thoth.exporters.get(format);
+    if (!write) throw { tag: 'unknown-format', val: `no format \`${format}\`` };
+    const table = {
+      columns: data.columns.map((c) => ({ name: c.name, type: c.type })),
+      rows: data.rows.map((row) => row.map(plainCell)),
+    };
+    let out;
+    try {
+      out = write(format, table);
+    } catch (e) {
+      if (e instanceof Unsupported) throw { tag: 'unsupported', val: message(e) };
+      throw { tag: 'failed', val: message(e) };
+    }
+    return out instanceof Uint8Array ? out : encoder.encode(String(out));
+  },
+};
+
+/** `plinth:theme-provider/theme-provider`, exported as `themeProvider`. */
+export const themeProviderExport = {
+  provide(name, context) {
+    const provide = thoth.themes.get(name);
+    if (!provide) throw `no theme \`${name}\`; this plugin provides ${[...thoth.themes.keys()].join(', ')}`;
+    try {
+      return JSON.stringify(provide(name, parsePayload(context)));
+    } catch (e) {
+      throw message(e);
+    }
+  },
+};
+
+function sourceCall(method, ...args) {
+  const impl = thoth.source;
+  if (!impl) throw { code: 'error', message: 'this plugin registered no data source' };
+  const f = impl[method];
+  try {
+    return f === undefined ? undefined : f.apply(impl, args);
+  } catch (e) {
+    if (e instanceof PluginError) throw { code: e.code, message: e.message };
+    throw { code: 'error', message: message(e) };
+  }
+}
+
+function query(text) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw { code: 'invalid-query', message: `the query is not JSON: ${message(e)}` };
+  }
+}
+
+/** `plinth:data-source/data-source`, exported as `dataSource`. */
+export const dataSourceExport = {
+  renderUi() { return witNode(sourceCall('renderUi')); },
+  handleEvent(event) {
+    return witNode(sourceCall('handleEvent', { widgetId: event.widgetId, kind: event.kind, value: event.value }));
+  },
+  renderSidebar() {
+    const output = sourceCall('renderSidebar');
+    return output === undefined || output === null ? undefined : witNode(output);
+  },
+  open(text) { return witInfo(sourceCall('open', query(text))); },
+  readRows(text, cursor, maxRows) {
+    const parsed = query(text);
+    const columns = sourceCall('open', parsed).columns.map(witColumn);
+    return witPage(columns, sourceCall('readRows', parsed, Number(cursor), maxRows));
   },
 };
 

@@ -9,6 +9,11 @@
 //! | tool | [`Tool`] | `export!(T: tool)` | `plinth:tool/plugin@0.1.0` |
 //! | hook | [`Hook`] | `export!(T: hook)` | `plinth:hook/plugin@0.1.0` |
 //! | command | [`Command`] | `export!(T: command)` | `plinth:command/plugin@0.1.0` |
+//! | file-loader | [`FileLoader`] | `export!(T: file_loader)` | `plinth:file-loader/plugin@0.1.0` |
+//! | file-viewer | [`FileViewer`] | `export!(T: file_viewer)` | `plinth:file-viewer/plugin@0.1.0` |
+//! | data-source | [`DataSource`] | `export!(T: data_source)` | `plinth:data-source/plugin@0.1.0` |
+//! | exporter | [`Exporter`] | `export!(T: exporter)` | `plinth:exporter/plugin@0.1.0` |
+//! | theme-provider | [`ThemeProvider`] | `export!(T: theme_provider)` | `plinth:theme-provider/plugin@0.1.0` |
 //!
 //! One component may provide several kinds: `export!(T: tool, hook)`. The kinds are the
 //! ones its `plugin.toml` declares with `[[provides.KIND]]` entries.
@@ -97,6 +102,7 @@
 mod bindings;
 pub mod config;
 pub mod events;
+mod files;
 pub mod fs;
 mod hook;
 pub mod http;
@@ -105,18 +111,33 @@ pub mod log;
 mod macros;
 mod plugin;
 mod schema;
+mod source;
+mod table;
+mod theme;
 pub mod watch;
 
+pub use files::{
+    ExportError, Exporter, FileLoader, FileViewer, LinePage, LoadError, ViewError, csv_field,
+    csv_fields, read_lines, read_records,
+};
 pub use hook::{Decision, Hook, HookEvent};
 pub use plugin::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo, typed};
 pub use serde_json;
+pub use source::{DataSource, PluginError, UiEvent, UiEventKind};
+pub use table::{
+    Cell, Column, ColumnType, Page, ReadSeek, Row, Source, Table, TableInfo, UiOutput,
+};
+pub use theme::{Appearance, Theme, ThemeProvider};
 
 /// Everything a plugin usually needs: `use plinth_pdk::prelude::*;`.
 pub mod prelude {
     pub use crate::config::{self, ConfigError};
     pub use crate::log;
     pub use crate::{
-        Command, Decision, Event, Hook, HookEvent, Plugin, Settings, Tool, ToolError, ToolInfo,
+        Appearance, Cell, Column, ColumnType, Command, DataSource, Decision, Event, ExportError,
+        Exporter, FileLoader, FileViewer, Hook, HookEvent, LoadError, Page, Plugin, PluginError,
+        Row, Settings, Source, Table, TableInfo, Theme, ThemeProvider, Tool, ToolError, ToolInfo,
+        UiEvent, UiEventKind, UiOutput, ViewError, csv_field, csv_fields, read_lines, read_records,
         typed,
     };
     pub use crate::{events, fs, http, kv, watch};

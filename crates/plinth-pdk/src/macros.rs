@@ -9,7 +9,10 @@
 ///
 /// `export!(T: tool)` makes a component of world `plinth:tool/plugin@0.1.0`, `export!(T:
 /// hook)` of `plinth:hook/plugin@0.1.0`, `export!(T: command)` of
-/// `plinth:command/plugin@0.1.0`; `export!(T: tool, hook)` exports `lifecycle` once and the
+/// `plinth:command/plugin@0.1.0`, and likewise `file_loader`, `file_viewer`, `exporter`,
+/// `data_source` and `theme_provider` (traits [`FileLoader`](crate::FileLoader),
+/// [`FileViewer`](crate::FileViewer), [`Exporter`](crate::Exporter),
+/// [`DataSource`](crate::DataSource), [`ThemeProvider`](crate::ThemeProvider)); `export!(T: tool, hook)` exports `lifecycle` once and the
 /// interface of every kind named, the kinds a manifest's `[[provides.tool]]` and
 /// `[[provides.hook]]` entries declare. `T` implements [`Plugin`](crate::Plugin) and the
 /// trait of each kind: [`Tool`](crate::Tool), [`Hook`](crate::Hook),
@@ -129,7 +132,259 @@ macro_rules! __impl_kind {
             }
         }
     };
+    (file_loader, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::file_loader::file_loader as wire;
+            $crate::__table_wire!(wire);
+
+            fn source(src: wire::Source) -> $crate::Source {
+                match src {
+                    wire::Source::Bytes(bytes) => $crate::Source::Bytes(bytes),
+                    wire::Source::Path(path) => $crate::Source::Path(path),
+                }
+            }
+
+            fn error(err: $crate::LoadError) -> wire::LoadError {
+                match err {
+                    $crate::LoadError::UnknownFormat(why) => wire::LoadError::UnknownFormat(why),
+                    $crate::LoadError::InvalidData(why) => wire::LoadError::InvalidData(why),
+                    $crate::LoadError::Io(why) => wire::LoadError::Io(why),
+                    $crate::LoadError::Failed(why) => wire::LoadError::Failed(why),
+                }
+            }
+
+            impl wire::Guest for $plugin {
+                fn open(
+                    format: ::std::string::String,
+                    src: wire::Source,
+                ) -> ::std::result::Result<wire::TableInfo, wire::LoadError> {
+                    $crate::__rt::loader_open::<$plugin>(&format, source(src))
+                        .map(|info| wire::TableInfo {
+                            columns: info.columns.into_iter().map(column_to_wire).collect(),
+                            row_count: info.row_count,
+                        })
+                        .map_err(error)
+                }
+
+                fn read_rows(
+                    format: ::std::string::String,
+                    src: wire::Source,
+                    cursor: u64,
+                    max_rows: u32,
+                ) -> ::std::result::Result<wire::Page, wire::LoadError> {
+                    $crate::__rt::loader_read_rows::<$plugin>(&format, source(src), cursor, max_rows)
+                        .map(|page| wire::Page {
+                            rows: page
+                                .rows
+                                .into_iter()
+                                .map(|row| row.into_iter().map(cell_to_wire).collect())
+                                .collect(),
+                            next: page.next,
+                        })
+                        .map_err(error)
+                }
+            }
+        };
+    };
+    (file_viewer, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::file_viewer::file_viewer as wire;
+
+            impl wire::Guest for $plugin {
+                fn view(
+                    format: ::std::string::String,
+                    src: wire::Source,
+                ) -> ::std::result::Result<wire::UiOutput, wire::ViewError> {
+                    let source = match src {
+                        wire::Source::Bytes(bytes) => $crate::Source::Bytes(bytes),
+                        wire::Source::Path(path) => $crate::Source::Path(path),
+                    };
+                    $crate::__rt::viewer_view::<$plugin>(&format, source)
+                        .map(|(node_json, height_hint)| wire::UiOutput { node_json, height_hint })
+                        .map_err(|err| match err {
+                            $crate::ViewError::UnknownFormat(why) => wire::ViewError::UnknownFormat(why),
+                            $crate::ViewError::InvalidData(why) => wire::ViewError::InvalidData(why),
+                            $crate::ViewError::Io(why) => wire::ViewError::Io(why),
+                            $crate::ViewError::Failed(why) => wire::ViewError::Failed(why),
+                        })
+                }
+            }
+        };
+    };
+    (exporter, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::exporter::exporter as wire;
+            $crate::__table_wire!(wire);
+
+            impl wire::Guest for $plugin {
+                fn export(
+                    format: ::std::string::String,
+                    data: wire::Table,
+                ) -> ::std::result::Result<::std::vec::Vec<u8>, wire::ExportError> {
+                    let table = $crate::Table {
+                        columns: data.columns.into_iter().map(column_from_wire).collect(),
+                        rows: data
+                            .rows
+                            .into_iter()
+                            .map(|row| row.into_iter().map(cell_from_wire).collect())
+                            .collect(),
+                    };
+                    $crate::__rt::exporter_export::<$plugin>(&format, table).map_err(|err| match err {
+                        $crate::ExportError::UnknownFormat(why) => wire::ExportError::UnknownFormat(why),
+                        $crate::ExportError::Unsupported(why) => wire::ExportError::Unsupported(why),
+                        $crate::ExportError::Failed(why) => wire::ExportError::Failed(why),
+                    })
+                }
+            }
+        };
+    };
+    (data_source, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::data_source::data_source as wire;
+            $crate::__table_wire!(wire);
+
+            fn error(err: $crate::PluginError) -> wire::PluginError {
+                wire::PluginError { code: err.code, message: err.message }
+            }
+
+            fn output((node_json, height_hint): (::std::string::String, u32)) -> wire::UiOutput {
+                wire::UiOutput { node_json, height_hint }
+            }
+
+            impl wire::Guest for $plugin {
+                fn render_ui() -> ::std::result::Result<wire::UiOutput, wire::PluginError> {
+                    $crate::__rt::source_render_ui::<$plugin>().map(output).map_err(error)
+                }
+
+                fn handle_event(
+                    event: wire::UiEvent,
+                ) -> ::std::result::Result<wire::UiOutput, wire::PluginError> {
+                    let event = $crate::UiEvent {
+                        widget_id: event.widget_id,
+                        kind: match event.kind {
+                            wire::EventKind::Click => $crate::UiEventKind::Click,
+                            wire::EventKind::Change => $crate::UiEventKind::Change,
+                            wire::EventKind::HttpResponse => $crate::UiEventKind::HttpResponse,
+                            wire::EventKind::Notify => $crate::UiEventKind::Notify,
+                        },
+                        value: event.value,
+                    };
+                    $crate::__rt::source_handle_event::<$plugin>(event).map(output).map_err(error)
+                }
+
+                fn render_sidebar(
+                ) -> ::std::result::Result<::std::option::Option<wire::UiOutput>, wire::PluginError> {
+                    $crate::__rt::source_render_sidebar::<$plugin>()
+                        .map(|node| node.map(output))
+                        .map_err(error)
+                }
+
+                fn open(
+                    query: ::std::string::String,
+                ) -> ::std::result::Result<wire::TableInfo, wire::PluginError> {
+                    $crate::__rt::source_open::<$plugin>(&query)
+                        .map(|info| wire::TableInfo {
+                            columns: info.columns.into_iter().map(column_to_wire).collect(),
+                            row_count: info.row_count,
+                        })
+                        .map_err(error)
+                }
+
+                fn read_rows(
+                    query: ::std::string::String,
+                    cursor: u64,
+                    max_rows: u32,
+                ) -> ::std::result::Result<wire::Page, wire::PluginError> {
+                    $crate::__rt::source_read_rows::<$plugin>(&query, cursor, max_rows)
+                        .map(|page| wire::Page {
+                            rows: page
+                                .rows
+                                .into_iter()
+                                .map(|row| row.into_iter().map(cell_to_wire).collect())
+                                .collect(),
+                            next: page.next,
+                        })
+                        .map_err(error)
+                }
+            }
+        };
+    };
+    (theme_provider, $plugin:ident, $($bindings:ident)::+) => {
+        impl $($bindings)::+::exports::plinth::theme_provider::theme_provider::Guest for $plugin {
+            fn provide(
+                name: ::std::string::String,
+                context: ::std::string::String,
+            ) -> ::std::result::Result<::std::string::String, ::std::string::String> {
+                $crate::__rt::theme_provide::<$plugin>(&name, &context)
+            }
+        }
+    };
     ($other:ident, $plugin:ident, $($bindings:ident)::+) => {};
+}
+
+/// Conversions between the PDK's table types and one kind package's copy of them
+/// (`column_to_wire`, `column_from_wire`, `cell_to_wire`, `cell_from_wire`), in the scope
+/// of the calling `__impl_kind!` arm.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __table_wire {
+    ($wire:ident) => {
+        #[allow(dead_code)]
+        fn column_to_wire(column: $crate::Column) -> $wire::Column {
+            $wire::Column {
+                name: column.name,
+                type_: match column.ty {
+                    $crate::ColumnType::String => $wire::ColumnType::String,
+                    $crate::ColumnType::Int => $wire::ColumnType::Int,
+                    $crate::ColumnType::Float => $wire::ColumnType::Float,
+                    $crate::ColumnType::Bool => $wire::ColumnType::Bool,
+                    $crate::ColumnType::Timestamp => $wire::ColumnType::Timestamp,
+                    $crate::ColumnType::Bytes => $wire::ColumnType::Bytes,
+                },
+            }
+        }
+
+        #[allow(dead_code)]
+        fn column_from_wire(column: $wire::Column) -> $crate::Column {
+            $crate::Column {
+                name: column.name,
+                ty: match column.type_ {
+                    $wire::ColumnType::String => $crate::ColumnType::String,
+                    $wire::ColumnType::Int => $crate::ColumnType::Int,
+                    $wire::ColumnType::Float => $crate::ColumnType::Float,
+                    $wire::ColumnType::Bool => $crate::ColumnType::Bool,
+                    $wire::ColumnType::Timestamp => $crate::ColumnType::Timestamp,
+                    $wire::ColumnType::Bytes => $crate::ColumnType::Bytes,
+                },
+            }
+        }
+
+        #[allow(dead_code)]
+        fn cell_to_wire(cell: $crate::Cell) -> $wire::Cell {
+            match cell {
+                $crate::Cell::Null => $wire::Cell::Null,
+                $crate::Cell::String(s) => $wire::Cell::String(s),
+                $crate::Cell::Int(n) => $wire::Cell::Int(n),
+                $crate::Cell::Float(x) => $wire::Cell::Float(x),
+                $crate::Cell::Bool(b) => $wire::Cell::Bool(b),
+                $crate::Cell::Timestamp(n) => $wire::Cell::Timestamp(n),
+                $crate::Cell::Bytes(b) => $wire::Cell::Bytes(b),
+            }
+        }
+
+        #[allow(dead_code)]
+        fn cell_from_wire(cell: $wire::Cell) -> $crate::Cell {
+            match cell {
+                $wire::Cell::Null => $crate::Cell::Null,
+                $wire::Cell::String(s) => $crate::Cell::String(s),
+                $wire::Cell::Int(n) => $crate::Cell::Int(n),
+                $wire::Cell::Float(x) => $crate::Cell::Float(x),
+                $wire::Cell::Bool(b) => $crate::Cell::Bool(b),
+                $wire::Cell::Timestamp(n) => $crate::Cell::Timestamp(n),
+                $wire::Cell::Bytes(b) => $crate::Cell::Bytes(b),
+            }
+        }
+    };
 }
 
 /// Exports a [`Command`](crate::Command) as a component of world `plinth:plugin/plugin@0.1.0`

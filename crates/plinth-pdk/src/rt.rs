@@ -3,7 +3,11 @@
 
 pub use wit_bindgen;
 
-use crate::{Event, Hook, Plugin, Settings, Tool, ToolError};
+use crate::{
+    DataSource, Event, ExportError, Exporter, FileLoader, FileViewer, Hook, LoadError, Page,
+    Plugin, PluginError, Settings, Source, Table, TableInfo, ThemeProvider, Tool, ToolError,
+    UiEvent, ViewError,
+};
 
 /// The PDK's `plinth:host` bindings, which the plugin's world bindings reuse (`with`).
 pub mod host {
@@ -93,4 +97,66 @@ pub enum HookAnswer {
 /// `plinth:hook/hook.handle`.
 pub fn handle_hook<H: Hook>(point: String, subject: String, payload: String) -> HookAnswer {
     crate::hook::handle::<H>(point, subject, payload)
+}
+
+/// `plinth:file-loader/file-loader.open`.
+pub fn loader_open<L: FileLoader>(format: &str, source: Source) -> Result<TableInfo, LoadError> {
+    crate::files::open::<L>(format, source)
+}
+
+/// `plinth:file-loader/file-loader.read-rows`.
+pub fn loader_read_rows<L: FileLoader>(
+    format: &str,
+    source: Source,
+    cursor: u64,
+    max_rows: u32,
+) -> Result<Page, LoadError> {
+    crate::files::read_rows::<L>(format, source, cursor, max_rows)
+}
+
+/// `plinth:file-viewer/file-viewer.view`: the node as JSON text and the height hint.
+pub fn viewer_view<V: FileViewer>(
+    format: &str,
+    source: Source,
+) -> Result<(String, u32), ViewError> {
+    crate::files::view::<V>(format, source)
+}
+
+/// `plinth:exporter/exporter.export`.
+pub fn exporter_export<E: Exporter>(format: &str, table: Table) -> Result<Vec<u8>, ExportError> {
+    crate::files::export::<E>(format, table)
+}
+
+/// `plinth:theme-provider/theme-provider.provide`: the theme as JSON text.
+pub fn theme_provide<T: ThemeProvider>(name: &str, context: &str) -> Result<String, String> {
+    crate::theme::provide::<T>(name, context)
+}
+
+/// `plinth:data-source/data-source.render-ui`.
+pub fn source_render_ui<D: DataSource>() -> Result<(String, u32), PluginError> {
+    D::render_ui().map(crate::source::node)
+}
+
+/// `plinth:data-source/data-source.handle-event`.
+pub fn source_handle_event<D: DataSource>(event: UiEvent) -> Result<(String, u32), PluginError> {
+    <D as DataSource>::handle_event(event).map(crate::source::node)
+}
+
+/// `plinth:data-source/data-source.render-sidebar`.
+pub fn source_render_sidebar<D: DataSource>() -> Result<Option<(String, u32)>, PluginError> {
+    D::render_sidebar().map(|node| node.map(crate::source::node))
+}
+
+/// `plinth:data-source/data-source.open`: the query parsed first.
+pub fn source_open<D: DataSource>(query: &str) -> Result<TableInfo, PluginError> {
+    D::open(crate::source::query(query)?)
+}
+
+/// `plinth:data-source/data-source.read-rows`: the query parsed first.
+pub fn source_read_rows<D: DataSource>(
+    query: &str,
+    cursor: u64,
+    max_rows: u32,
+) -> Result<Page, PluginError> {
+    D::read_rows(crate::source::query(query)?, cursor, max_rows)
 }

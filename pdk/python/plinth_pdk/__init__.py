@@ -9,6 +9,11 @@ An author writes plain Python against this module, one helper per kind:
     def word_count(input):
         return {"words": ...}
 
+Thoth's kinds (`plinth_pdk.thoth`): `@file_loader(format)` (export `FileLoader`),
+`@file_viewer(format)` (`FileViewer`), `@exporter(format)` (`Exporter`), `@data_source`
+(`DataSource`) and `@theme_provider(name)` (`ThemeProvider`), with tables as `Column`s and
+rows of plain values, and UI nodes as dicts.
+
 `@hook("before-tool-call")` registers a hook (export `Hook`, answering with `allow()`,
 `deny(reason)` or `modify(payload)`) and `@command` a command (export `Command`). A component
 providing several kinds re-exports each kind's class. The export classes serve the kind
@@ -25,6 +30,29 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from plinth_pdk.thoth import (
+    Column,
+    InvalidData,
+    Page,
+    PluginError,
+    Source,
+    Table,
+    TableInfo,
+    UiEvent,
+    UiOutput,
+    Unsupported,
+    csv_field,
+    csv_fields,
+    data_source,
+    exporter,
+    file_loader,
+    file_viewer,
+    read_lines,
+    read_records,
+    text_node,
+    theme_provider,
+)
 
 __all__ = [
     "HostError",
@@ -49,6 +77,26 @@ __all__ = [
     "http",
     "kv",
     "events",
+    "Column",
+    "TableInfo",
+    "Page",
+    "Table",
+    "Source",
+    "UiOutput",
+    "UiEvent",
+    "InvalidData",
+    "Unsupported",
+    "PluginError",
+    "text_node",
+    "read_lines",
+    "read_records",
+    "csv_fields",
+    "csv_field",
+    "file_loader",
+    "file_viewer",
+    "exporter",
+    "theme_provider",
+    "data_source",
 ]
 
 

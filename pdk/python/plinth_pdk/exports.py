@@ -3,6 +3,8 @@
     from plinth_pdk.exports import Lifecycle, Tool      # plinth:tool/plugin
     from plinth_pdk.exports import Lifecycle, Hook      # plinth:hook/plugin
     from plinth_pdk.exports import Lifecycle, Command   # plinth:command/plugin
+    from plinth_pdk.exports import Lifecycle, FileLoader   # plinth:file-loader/plugin
+    (likewise FileViewer, Exporter, DataSource, ThemeProvider)
     from plinth_pdk.exports import Lifecycle, Tool, Hook   # both kinds in one component
 
     from plinth_pdk.exports import Lifecycle, Tools     # 0.1.0: plinth:plugin/tool
@@ -187,3 +189,243 @@ class Command:
             raise
         except Exception as e:  # noqa: BLE001
             raise Err(str(e) or type(e).__name__) from None
+
+
+# ----------------------------------------------------------------------------- Thoth's kinds
+
+_COLUMN_TYPES = ("string", "int", "float", "bool", "timestamp", "bytes")
+
+
+def _source(src):
+    from plinth_pdk.thoth import Source
+
+    value = src.value
+    if type(src).__name__.endswith("_Path"):
+        return Source(path=value)
+    return Source(data=bytes(value))
+
+
+def _column_to_wit(wit, column):
+    kind = column.type if column.type in _COLUMN_TYPES else "string"
+    return wit.Column(column.name, getattr(wit.ColumnType, kind.upper()))
+
+
+def _cell_to_wit(wit, value, kind: str):
+    if value is None:
+        return wit.Cell_Null()
+    if kind == "int":
+        return wit.Cell_Int(int(value))
+    if kind == "float":
+        return wit.Cell_Float(float(value))
+    if kind == "bool":
+        return wit.Cell_Bool(bool(value))
+    if kind == "timestamp":
+        return wit.Cell_Timestamp(int(value))
+    if kind == "bytes":
+        return wit.Cell_Bytes(bytes(value))
+    return wit.Cell_String(str(value))
+
+
+def _cell_from_wit(cell):
+    name = type(cell).__name__
+    if name.endswith("_Null"):
+        return None
+    if name.endswith("_Bytes"):
+        return bytes(cell.value)
+    return cell.value
+
+
+def _table_info_to_wit(wit, info):
+    return wit.TableInfo([_column_to_wit(wit, c) for c in info.columns], info.row_count)
+
+
+def _page_to_wit(wit, columns, page):
+    kinds = [c.type for c in columns]
+    rows = [[_cell_to_wit(wit, v, k) for v, k in zip(row, kinds + ["string"] * len(row))]
+            for row in page.rows]
+    return wit.Page(rows, page.next)
+
+
+def _node(wit, output):
+    from plinth_pdk.thoth import UiOutput
+
+    if not isinstance(output, UiOutput):
+        output = UiOutput(output)
+    return wit.UiOutput(_compact(output.node), int(output.height_hint))
+
+
+def _message(e: Exception) -> str:
+    return str(e) or type(e).__name__
+
+
+class FileLoader:
+    """`plinth:file-loader/file-loader`: the loader registered with `@file_loader`. A format
+    nobody registered is `unknown-format`; InvalidData is `invalid-data`, an OSError `io`,
+    any other exception `failed`."""
+
+    def _loader(self, wit, format: str):
+        from plinth_pdk import thoth
+
+        loader = thoth._loaders.get(format)
+        if loader is None:
+            raise Err(wit.LoadError_UnknownFormat(f"no format `{format}`"))
+        return loader
+
+    def _fail(self, wit, e: Exception):
+        from plinth_pdk import thoth
+
+        if isinstance(e, thoth.InvalidData):
+            return Err(wit.LoadError_InvalidData(_message(e)))
+        if isinstance(e, OSError):
+            return Err(wit.LoadError_Io(_message(e)))
+        return Err(wit.LoadError_Failed(_message(e)))
+
+    def open(self, format: str, src):
+        from wit_world.exports import file_loader as wit
+
+        loader = self._loader(wit, format)
+        try:
+            return _table_info_to_wit(wit, loader.open(format, _source(src)))
+        except Err:
+            raise
+        except Exception as e:  # noqa: BLE001 - every failure goes back to the host
+            raise self._fail(wit, e) from None
+
+    def read_rows(self, format: str, src, cursor: int, max_rows: int):
+        from wit_world.exports import file_loader as wit
+
+        loader = self._loader(wit, format)
+        try:
+            source = _source(src)
+            columns = loader.open(format, source).columns
+            return _page_to_wit(wit, columns, loader.read_rows(format, source, cursor, max_rows))
+        except Err:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise self._fail(wit, e) from None
+
+
+class FileViewer:
+    """`plinth:file-viewer/file-viewer`: the viewer registered with `@file_viewer`."""
+
+    def view(self, format: str, src):
+        from wit_world.exports import file_viewer as wit
+
+        from plinth_pdk import thoth
+
+        function = thoth._viewers.get(format)
+        if function is None:
+            raise Err(wit.ViewError_UnknownFormat(f"no format `{format}`"))
+        try:
+            return _node(wit, function(format, _source(src)))
+        except Err:
+            raise
+        except thoth.InvalidData as e:
+            raise Err(wit.ViewError_InvalidData(_message(e))) from None
+        except OSError as e:
+            raise Err(wit.ViewError_Io(_message(e))) from None
+        except Exception as e:  # noqa: BLE001
+            raise Err(wit.ViewError_Failed(_message(e))) from None
+
+
+class Exporter:
+    """`plinth:exporter/exporter`: the exporter registered with `@exporter`."""
+
+    def export(self, format: str, data) -> bytes:
+        from wit_world.exports import exporter as wit
+
+        from plinth_pdk import thoth
+
+        function = thoth._exporters.get(format)
+        if function is None:
+            raise Err(wit.ExportError_UnknownFormat(f"no format `{format}`"))
+        table = thoth.Table(
+            [thoth.Column(c.name, c.type.name.lower()) for c in data.columns],
+            [[_cell_from_wit(cell) for cell in row] for row in data.rows],
+        )
+        try:
+            out = function(format, table)
+        except Err:
+            raise
+        except thoth.Unsupported as e:
+            raise Err(wit.ExportError_Unsupported(_message(e))) from None
+        except Exception as e:  # noqa: BLE001
+            raise Err(wit.ExportError_Failed(_message(e))) from None
+        return out.encode("utf-8") if isinstance(out, str) else bytes(out)
+
+
+class ThemeProvider:
+    """`plinth:theme-provider/theme-provider`: the function registered with
+    `@theme_provider`. The answer is written as JSON; an exception is the call's `err`."""
+
+    def provide(self, name: str, context: str) -> str:
+        from plinth_pdk import thoth
+
+        function = thoth._themes.get(name)
+        if function is None:
+            raise Err(f"no theme `{name}`; this plugin provides {', '.join(thoth._themes)}")
+        try:
+            return _compact(function(name, _payload(context)))
+        except Err:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise Err(_message(e)) from None
+
+
+class DataSource:
+    """`plinth:data-source/data-source`: the class registered with `@data_source`. A
+    PluginError keeps its code; any other exception is `error`."""
+
+    _KINDS = {"CLICK": "click", "CHANGE": "change", "HTTP_RESPONSE": "http-response",
+              "NOTIFY": "notify"}
+
+    def _call(self, method: str, *args):
+        from wit_world.exports import data_source as wit
+
+        from plinth_pdk import thoth
+
+        if not thoth._sources:
+            raise Err(wit.PluginError("error", "this plugin registered no @data_source"))
+        function = getattr(thoth._sources[0], method, None)
+        try:
+            return wit, (None if function is None else function(*args))
+        except Err:
+            raise
+        except thoth.PluginError as e:
+            raise Err(wit.PluginError(e.code, e.message)) from None
+        except Exception as e:  # noqa: BLE001
+            raise Err(wit.PluginError("error", _message(e))) from None
+
+    def _query(self, text: str):
+        from wit_world.exports import data_source as wit
+
+        try:
+            return _parse(text)
+        except Exception as e:  # noqa: BLE001
+            raise Err(wit.PluginError("invalid-query", f"the query is not JSON: {e}")) from None
+
+    def render_ui(self):
+        wit, output = self._call("render_ui")
+        return _node(wit, output)
+
+    def handle_event(self, event):
+        from plinth_pdk import thoth
+
+        kind = self._KINDS.get(event.kind.name, event.kind.name.lower())
+        wit, output = self._call("handle_event", thoth.UiEvent(event.widget_id, kind, event.value))
+        return _node(wit, output)
+
+    def render_sidebar(self):
+        wit, output = self._call("render_sidebar")
+        return None if output is None else _node(wit, output)
+
+    def open(self, query: str):
+        parsed = self._query(query)
+        wit, info = self._call("open", parsed)
+        return _table_info_to_wit(wit, info)
+
+    def read_rows(self, query: str, cursor: int, max_rows: int):
+        parsed = self._query(query)
+        wit, info = self._call("open", parsed)
+        wit, page = self._call("read_rows", parsed, cursor, max_rows)
+        return _page_to_wit(wit, info.columns, page)

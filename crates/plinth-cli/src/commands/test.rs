@@ -16,7 +16,8 @@ use crate::output::{Failure, Outcome, finish, terminal_safe};
 /// (a case needing an example the plugin's conformance.toml does not give).
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// The kind whose kit to run: command, tool, hook or data-source.
+    /// The kind whose kit to run: command, tool, hook, file-loader, file-viewer, exporter,
+    /// data-source or theme-provider.
     #[arg(long = "conformance", value_name = "KIND")]
     kind: String,
     /// The plugin directory (built: its component must exist).

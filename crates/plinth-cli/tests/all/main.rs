@@ -21,6 +21,7 @@ mod kinds;
 mod languages;
 mod manage;
 mod new_build;
+mod new_thoth;
 mod read_only;
 mod reference_kinds;
 mod registry;

@@ -1,12 +1,12 @@
 //! A plugin's own examples for the kits: `conformance.toml` beside its `plugin.toml`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::ConformanceError;
-use crate::kinds::HookEvent;
+use crate::kinds::{Column, HookEvent, Table};
 
 /// The file's name in a plugin folder.
 pub const FIXTURES_FILE: &str = "conformance.toml";
@@ -44,6 +44,39 @@ pub enum Example {
         /// `Ok(output)`, or `Err(())` when the command must answer `err`.
         output: Result<String, ()>,
     },
+    /// A file a loader reads, and what it must read.
+    FileLoader(LoaderExample),
+    /// A file a viewer shows.
+    FileViewer {
+        /// The declared format it is viewed as.
+        format: String,
+        /// The file's content.
+        content: Vec<u8>,
+    },
+    /// A table an exporter writes, and optionally the exact bytes.
+    Exporter {
+        /// The declared format it is written in.
+        format: String,
+        /// The table.
+        table: Table,
+        /// The exact output, when given.
+        output: Option<Vec<u8>>,
+    },
+}
+
+/// A file a loader reads, and what it must read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoaderExample {
+    /// The declared format it is read as.
+    pub format: String,
+    /// The file's content.
+    pub content: Vec<u8>,
+    /// The columns it must have, when given.
+    pub columns: Option<Vec<Column>>,
+    /// The number of rows it must have, when given.
+    pub rows: Option<u64>,
+    /// Its first row as JSON values ([`crate::kinds::Cell::to_json`]), when given.
+    pub first_row: Option<Vec<Value>>,
 }
 
 /// The decision a hook example expects.
@@ -77,6 +110,12 @@ struct RawExample {
     args: Option<Vec<String>>,
     #[serde(default)]
     error: bool,
+    format: Option<String>,
+    content: Option<String>,
+    file: Option<PathBuf>,
+    columns: Option<Vec<Column>>,
+    rows: Option<toml::Value>,
+    first_row: Option<Vec<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -112,19 +151,65 @@ impl Fixtures {
                 });
             }
         };
-        Fixtures::parse(&text).map_err(|reason| ConformanceError::Fixtures { file, reason })
+        Fixtures::parse_in(&text, Some(dir))
+            .map_err(|reason| ConformanceError::Fixtures { file, reason })
     }
 
-    /// Parses the text of a `conformance.toml`.
+    /// Parses the text of a `conformance.toml` (an example's `file` needs [`Self::load`]).
     pub fn parse(text: &str) -> Result<Fixtures, String> {
+        Fixtures::parse_in(text, None)
+    }
+
+    /// Parses the text of a `conformance.toml` in the plugin folder `dir`, which an
+    /// example's `file` is relative to.
+    fn parse_in(text: &str, dir: Option<&Path>) -> Result<Fixtures, String> {
         let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
         let examples = file
             .example
             .into_iter()
             .enumerate()
-            .map(|(i, raw)| example(raw).map_err(|e| format!("example[{i}]: {e}")))
+            .map(|(i, raw)| example(raw, dir).map_err(|e| format!("example[{i}]: {e}")))
             .collect::<Result<_, _>>()?;
         Ok(Fixtures { examples })
+    }
+
+    /// The file-loader examples.
+    pub fn loaders(&self) -> Vec<&LoaderExample> {
+        self.examples
+            .iter()
+            .filter_map(|e| match e {
+                Example::FileLoader(example) => Some(example),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The file-viewer examples: `(format, content)`.
+    pub fn viewers(&self) -> Vec<(&str, &[u8])> {
+        self.examples
+            .iter()
+            .filter_map(|e| match e {
+                Example::FileViewer { format, content } => {
+                    Some((format.as_str(), content.as_slice()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The exporter examples: `(format, table, output)`.
+    pub fn exporters(&self) -> Vec<(&str, &Table, Option<&[u8]>)> {
+        self.examples
+            .iter()
+            .filter_map(|e| match e {
+                Example::Exporter {
+                    format,
+                    table,
+                    output,
+                } => Some((format.as_str(), table, output.as_deref())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The tool examples: `(tool, input, output)`.
@@ -165,8 +250,71 @@ impl Fixtures {
     }
 }
 
-fn example(raw: RawExample) -> Result<Example, String> {
+/// An example's file: `content` (text) or `file` (a path in the plugin folder).
+fn content(raw: &RawExample, dir: Option<&Path>) -> Result<Vec<u8>, String> {
+    match (&raw.content, &raw.file) {
+        (Some(text), None) => Ok(text.clone().into_bytes()),
+        (None, Some(file)) => {
+            if file.is_absolute()
+                || file
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(format!(
+                    "`file = {:?}` must stay inside the plugin folder",
+                    file.display()
+                ));
+            }
+            let dir = dir.ok_or("`file` needs the plugin folder")?;
+            let path = dir.join(file);
+            plinth_manifest::plugin_file::read(&path, EXAMPLE_FILE_MAX_BYTES)
+                .map_err(|e| e.to_string())
+        }
+        _ => Err("give exactly one of `content` and `file`".into()),
+    }
+}
+
+/// Largest example file read.
+const EXAMPLE_FILE_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+fn example(raw: RawExample, dir: Option<&Path>) -> Result<Example, String> {
     match raw.kind.as_str() {
+        "file-loader" => Ok(Example::FileLoader(LoaderExample {
+            content: content(&raw, dir)?,
+            format: raw.format.ok_or("a file-loader example needs `format`")?,
+            columns: raw.columns,
+            rows: match raw.rows {
+                None => None,
+                Some(toml::Value::Integer(n)) => {
+                    Some(u64::try_from(n).map_err(|_| "`rows` is a count of rows, not negative")?)
+                }
+                Some(_) => return Err("a file-loader's `rows` is the count of rows".into()),
+            },
+            first_row: raw.first_row.map(|row| row.into_iter().map(json).collect()),
+        })),
+        "file-viewer" => Ok(Example::FileViewer {
+            content: content(&raw, dir)?,
+            format: raw.format.ok_or("a file-viewer example needs `format`")?,
+        }),
+        "exporter" => {
+            let columns = raw.columns.ok_or("an exporter example needs `columns`")?;
+            let rows = match raw.rows {
+                Some(toml::Value::Array(rows)) => rows,
+                None => Vec::new(),
+                Some(_) => return Err("an exporter's `rows` is an array of rows".into()),
+            };
+            let table = super::tables::from_json(columns, rows.into_iter().map(json).collect())?;
+            let output = match raw.output {
+                None => None,
+                Some(toml::Value::String(text)) => Some(text.into_bytes()),
+                Some(_) => return Err("an exporter's `output` is the exact text".into()),
+            };
+            Ok(Example::Exporter {
+                format: raw.format.ok_or("an exporter example needs `format`")?,
+                table,
+                output,
+            })
+        }
         "tool" => Ok(Example::Tool {
             tool: raw.tool.ok_or("a tool example needs `tool`")?,
             input: json(raw.input.ok_or("a tool example needs `input`")?),

@@ -7,11 +7,17 @@
 //! example the plugin does not give are skipped, never passed.
 
 mod data_source;
+mod exporter;
+mod file_loader;
+mod file_viewer;
 mod fixtures;
+mod inputs;
 mod run;
 mod suite;
+mod tables;
+mod theme_provider;
 
-pub use fixtures::{Example, ExpectedDecision, FIXTURES_FILE, Fixtures};
+pub use fixtures::{Example, ExpectedDecision, FIXTURES_FILE, Fixtures, LoaderExample};
 pub use run::{CaseOutcome, CaseResult, Report, run, run_suite};
 pub use suite::{Case, KITS, Suite};
 
@@ -53,7 +59,7 @@ impl plinth_manifest::ToDiagnostic for ConformanceError {
             ConformanceError::Suite { .. } => Diagnostic::new(Code::InvalidManifest, self.to_string())
                 .with_hint("a suite is `kind`, `wit` and [[case]] tables with id, description, step and expect (docs/design/0039)"),
             ConformanceError::Fixtures { .. } => Diagnostic::new(Code::InvalidManifest, self.to_string())
-                .with_hint("conformance.toml holds [[example]] tables: kind = \"tool\" with tool, input, output; kind = \"hook\" with event and decision; kind = \"command\" with args and output"),
+                .with_hint("conformance.toml holds [[example]] tables: kind = \"tool\" with tool, input, output; kind = \"hook\" with event and decision; kind = \"command\" with args and output; kind = \"file-loader\" or \"file-viewer\" with format and content or file; kind = \"exporter\" with format, columns, rows (docs/design/0041)"),
         }
     }
 }

@@ -227,6 +227,10 @@ impl Ctx<'_> {
             Kind::Hook => self.hook(case, plugin),
             Kind::Command => self.command(case, plugin),
             Kind::DataSource => super::data_source::step(case, plugin),
+            Kind::FileLoader => super::file_loader::step(case, plugin, self.fixtures),
+            Kind::FileViewer => super::file_viewer::step(case, plugin, self.fixtures),
+            Kind::Exporter => super::exporter::step(case, plugin, self.fixtures),
+            Kind::ThemeProvider => super::theme_provider::step(case, plugin),
             other => Err(fail(format!("no steps are defined for the `{other}` kind"))),
         }
     }
@@ -588,9 +592,11 @@ type CommandAnswer = Result<String, ()>;
 
 /// A failure a plugin may answer with when a capability is denied: not a trap, not a
 /// limit, not output its kind forbids.
-fn clean(error: &KindError) -> bool {
+pub(super) fn clean(error: &KindError) -> bool {
     match error {
-        KindError::Failed { .. } | KindError::Refused { .. } => true,
+        KindError::Failed { .. } | KindError::Refused { .. } | KindError::PluginFailed { .. } => {
+            true
+        }
         KindError::Call(call) => call.code() == Code::MissingGrant,
         _ => false,
     }

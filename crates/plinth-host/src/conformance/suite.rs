@@ -27,7 +27,8 @@ pub struct Case {
     pub id: String,
     /// What the case checks, for people.
     pub description: String,
-    /// What runs: `list-tools`, `manifest`, `call`, `call-guest`, `handle` or `run`.
+    /// What runs: `list-tools`, `manifest`, `call`, `call-guest`, `handle`, `run`, or a
+    /// step of Thoth's kinds (docs/design/0040, docs/design/0041).
     pub step: String,
     /// `tool`: `example`, `each` (every declared tool) or `unknown`.
     #[serde(default)]
@@ -43,6 +44,25 @@ pub struct Case {
     /// `run`: `"example"`, `"repeat:N"`, or a list of arguments.
     #[serde(default)]
     pub args: Option<Value>,
+    /// Thoth's file kinds: the file given, `example` (each example of the plugin's
+    /// `conformance.toml`), `empty`, `binary:N` (N bytes of every value), `truncated`
+    /// (each example cut in the middle of a line) or `text:N` (N bytes of text lines).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// `exporter`: the table given to every declared format: `example`, `every-type`,
+    /// `empty` (no columns), `no-rows`, `nulls`, `awkward-text` or `rows:N`.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// Thoth's file kinds: `unknown` asks the guest about a format nobody declared.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// `file-loader`: the rows asked for per page.
+    #[serde(default)]
+    pub page_rows: Option<u32>,
+    /// `theme-provider`: the context given to every declared theme (a JSON value;
+    /// `"large:N"` is a JSON object of N bytes).
+    #[serde(default)]
+    pub context: Option<Value>,
     /// `run`: a fuel budget the step must stay within.
     #[serde(default)]
     pub fuel: Option<u64>,
@@ -58,9 +78,22 @@ const TOOL: &str = include_str!("../../../../conformance/tool.toml");
 const HOOK: &str = include_str!("../../../../conformance/hook.toml");
 const COMMAND: &str = include_str!("../../../../conformance/command.toml");
 const DATA_SOURCE: &str = include_str!("../../../../conformance/data-source.toml");
+const FILE_LOADER: &str = include_str!("../../../../conformance/file-loader.toml");
+const FILE_VIEWER: &str = include_str!("../../../../conformance/file-viewer.toml");
+const EXPORTER: &str = include_str!("../../../../conformance/exporter.toml");
+const THEME_PROVIDER: &str = include_str!("../../../../conformance/theme-provider.toml");
 
 /// The kinds with a shipped kit, in [`Kind::ALL`] order.
-pub const KITS: &[Kind] = &[Kind::Command, Kind::Tool, Kind::Hook, Kind::DataSource];
+pub const KITS: &[Kind] = &[
+    Kind::Command,
+    Kind::Tool,
+    Kind::Hook,
+    Kind::FileLoader,
+    Kind::FileViewer,
+    Kind::Exporter,
+    Kind::DataSource,
+    Kind::ThemeProvider,
+];
 
 impl Suite {
     /// The suite shipped for `kind`, if it has one.
@@ -70,7 +103,11 @@ impl Suite {
             Kind::Hook => HOOK,
             Kind::Command => COMMAND,
             Kind::DataSource => DATA_SOURCE,
-            _ => return None,
+            Kind::FileLoader => FILE_LOADER,
+            Kind::FileViewer => FILE_VIEWER,
+            Kind::Exporter => EXPORTER,
+            Kind::ThemeProvider => THEME_PROVIDER,
+            Kind::Theme => return None,
         };
         // The shipped files are checked by the tests below; a broken one is a build bug.
         Some(Suite::parse(kind.as_str(), text).unwrap_or_else(|e| panic!("{e}")))

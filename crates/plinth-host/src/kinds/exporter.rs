@@ -49,6 +49,17 @@ impl<'p> Exporters<'p> {
                 known: formats.iter().map(|f| f.name.clone()).collect(),
             });
         }
+        self.export_guest_async(format, table).await
+    }
+
+    /// [`Self::export_async`] without the manifest's format check (the table is still
+    /// checked): what the guest does with any name (the conformance kits ask it about a
+    /// format nobody declared).
+    pub(crate) async fn export_guest_async(
+        &self,
+        format: &str,
+        table: &Table,
+    ) -> Result<Vec<u8>, KindError> {
         let what = format!("exporter `{format}`");
         check_rows(&table.columns, &table.rows, 0).map_err(|reason| KindError::InvalidTable {
             plugin: self.plugin.id().into(),
@@ -92,6 +103,15 @@ impl<'p> Exporters<'p> {
             self.plugin,
             &self.binding.func("export"),
             self.export_async(format, table),
+        )
+    }
+
+    /// Blocking [`Self::export_guest_async`].
+    pub(crate) fn export_guest(&self, format: &str, table: &Table) -> Result<Vec<u8>, KindError> {
+        block(
+            self.plugin,
+            &self.binding.func("export"),
+            self.export_guest_async(format, table),
         )
     }
 }

@@ -95,6 +95,16 @@ impl<'p> FileLoaders<'p> {
         source: Source,
     ) -> Result<TableReader<'p>, KindError> {
         self.check_format(format)?;
+        self.open_guest_async(format, source).await
+    }
+
+    /// [`Self::open_async`] without the manifest's format check: what the guest does
+    /// with any name (the conformance kits ask it about a format nobody declared).
+    pub(crate) async fn open_guest_async(
+        &self,
+        format: &str,
+        source: Source,
+    ) -> Result<TableReader<'p>, KindError> {
         let source = v1::Source::from(source);
         let (info,): (Result<v1::TableInfo, v1::LoadError>,) = self
             .plugin
@@ -127,6 +137,19 @@ impl<'p> FileLoaders<'p> {
             self.plugin,
             &self.binding.func("open"),
             self.open_async(format, source),
+        )
+    }
+
+    /// Blocking [`Self::open_guest_async`].
+    pub(crate) fn open_guest(
+        &self,
+        format: &str,
+        source: Source,
+    ) -> Result<TableReader<'p>, KindError> {
+        block(
+            self.plugin,
+            &self.binding.func("open"),
+            self.open_guest_async(format, source),
         )
     }
 }

@@ -47,6 +47,16 @@ impl<'p> FileViewers<'p> {
                 known: formats.iter().map(|f| f.name.clone()).collect(),
             });
         }
+        self.view_guest_async(format, source).await
+    }
+
+    /// [`Self::view_async`] without the manifest's format check: what the guest does
+    /// with any name (the conformance kits ask it about a format nobody declared).
+    pub(crate) async fn view_guest_async(
+        &self,
+        format: &str,
+        source: Source,
+    ) -> Result<UiOutput, KindError> {
         let source = match source {
             Source::Bytes(bytes) => v1::Source::Bytes(bytes),
             Source::Path(path) => v1::Source::Path(path),
@@ -88,6 +98,15 @@ impl<'p> FileViewers<'p> {
             self.plugin,
             &self.binding.func("view"),
             self.view_async(format, source),
+        )
+    }
+
+    /// Blocking [`Self::view_guest_async`].
+    pub(crate) fn view_guest(&self, format: &str, source: Source) -> Result<UiOutput, KindError> {
+        block(
+            self.plugin,
+            &self.binding.func("view"),
+            self.view_guest_async(format, source),
         )
     }
 }

@@ -51,6 +51,8 @@ pub use hook::{
     ChainDecision, Decision, HookChain, HookEvent, HookOutcome, HookStep, Hooks, OnHookError,
 };
 pub use reader::TableReader;
+#[cfg(test)]
+pub(crate) use table::check_rows;
 pub use table::{Cell, Column, ColumnType, Row, Source, Table, TableInfo};
 pub use theme::{Appearance, THEME_MAX_BYTES, ThemeProviders, ThemeSpec, Themes, load_themes};
 pub(crate) use tool::compare as tool_differences;

@@ -140,6 +140,16 @@ impl<'p> ThemeProviders<'p> {
                 known: themes.iter().map(|t| t.name.clone()).collect(),
             });
         }
+        self.provide_guest_async(name, context).await
+    }
+
+    /// [`Self::provide_async`] without the manifest's name check: what the guest does
+    /// with any name (the conformance kits ask it for a theme nobody declared).
+    pub(crate) async fn provide_guest_async(
+        &self,
+        name: &str,
+        context: &Value,
+    ) -> Result<ThemeSpec, KindError> {
         let (answer,): (Result<String, String>,) = self
             .plugin
             .call_async(
@@ -162,6 +172,19 @@ impl<'p> ThemeProviders<'p> {
             self.plugin,
             &self.binding.func("provide"),
             self.provide_async(name, context),
+        )
+    }
+
+    /// Blocking [`Self::provide_guest_async`].
+    pub(crate) fn provide_guest(
+        &self,
+        name: &str,
+        context: &Value,
+    ) -> Result<ThemeSpec, KindError> {
+        block(
+            self.plugin,
+            &self.binding.func("provide"),
+            self.provide_guest_async(name, context),
         )
     }
 }

@@ -28,5 +28,6 @@ mod plugin_files;
 mod settings;
 mod sockets;
 mod thoth_kinds;
+mod thoth_kits;
 mod thoth_sources;
 mod watch;

@@ -14,6 +14,19 @@ pub(super) enum Kind {
     Command,
     /// A command on the 0.1.0 world `plinth:plugin/plugin` (`runtime.world`).
     Plugin,
+    /// A file loader: a file in, a typed table out, a page at a time
+    /// (`[[provides.file-loader]]`).
+    FileLoader,
+    /// A file viewer: a file in, a UI node out (`[[provides.file-viewer]]`).
+    FileViewer,
+    /// An exporter: a table in, bytes in a declared format out (`[[provides.exporter]]`).
+    Exporter,
+    /// A data source: a panel of UI nodes, and tables a query selects
+    /// (`[[provides.data-source]]`).
+    DataSource,
+    /// A theme provider: themes computed from the application's context
+    /// (`[[provides.theme-provider]]`).
+    ThemeProvider,
 }
 
 /// The files and words of one kind's project.
@@ -83,6 +96,45 @@ This project implements the world `plinth:plugin/plugin@0.1.0`, named by `runtim
 in `plugin.toml`, which hosts keep serving. `plinth new --kind command` makes a command on
 the `command` kind (`[[provides.command]]`), which `plinth test --conformance` checks.
 ";
+
+/// The `plinth test` run that tries a Thoth kind's template: its conformance kit.
+const TRY_FILE_LOADER: &str = "plinth test --conformance file-loader {target}";
+const TRY_FILE_VIEWER: &str = "plinth test --conformance file-viewer {target}";
+const TRY_EXPORTER: &str = "plinth test --conformance exporter {target}";
+const TRY_DATA_SOURCE: &str = "plinth test --conformance data-source {target}";
+const TRY_THEME_PROVIDER: &str = "plinth test --conformance theme-provider {target}";
+
+/// The README section of a Thoth kind: its kit and its authoring page.
+macro_rules! kit_section {
+    ($kind:literal, $examples:literal) => {
+        concat!(
+            "\n## Test\n\n`plinth test --conformance ",
+            $kind,
+            " .` runs the `",
+            $kind,
+            "` kind's conformance cases against the\nbuilt component",
+            $examples,
+            ". See docs/authoring/",
+            $kind,
+            ".md.\n"
+        )
+    };
+}
+
+const FILE_LOADER_DATA: &[(&str, &str)] = &[(
+    "conformance.toml",
+    include_str!("../../../templates/kinds/file-loader/conformance.toml"),
+)];
+
+const FILE_VIEWER_DATA: &[(&str, &str)] = &[(
+    "conformance.toml",
+    include_str!("../../../templates/kinds/file-viewer/conformance.toml"),
+)];
+
+const EXPORTER_DATA: &[(&str, &str)] = &[(
+    "conformance.toml",
+    include_str!("../../../templates/kinds/exporter/conformance.toml"),
+)];
 
 const TOOL_DATA: &[(&str, &str)] = &[
     (
@@ -156,6 +208,81 @@ impl Kind {
                 wit_package: "plinth-plugin@0.1.0",
                 summary: "A [Plinth](https://example.org/plinth) command plugin (0.1.0 form)",
                 readme_section: PLUGIN_SECTION,
+            },
+            Kind::FileLoader => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-file-loader.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-file-loader.py.tmpl"),
+                js: include_str!("../../../templates/js/app-file-loader.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/file-loader/plugin.toml.tmpl"),
+                data: FILE_LOADER_DATA,
+                rust_dependencies: "",
+                try_it: TRY_FILE_LOADER,
+                wit_package: "plinth-file-loader@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) file loader",
+                readme_section: kit_section!(
+                    "file-loader",
+                    ", and the examples of `conformance.toml` (each file with its columns, row count and first row)"
+                ),
+            },
+            Kind::FileViewer => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-file-viewer.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-file-viewer.py.tmpl"),
+                js: include_str!("../../../templates/js/app-file-viewer.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/file-viewer/plugin.toml.tmpl"),
+                data: FILE_VIEWER_DATA,
+                rust_dependencies: "",
+                try_it: TRY_FILE_VIEWER,
+                wit_package: "plinth-file-viewer@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) file viewer",
+                readme_section: kit_section!(
+                    "file-viewer",
+                    ", and the examples of `conformance.toml` (a file of each declared format)"
+                ),
+            },
+            Kind::Exporter => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-exporter.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-exporter.py.tmpl"),
+                js: include_str!("../../../templates/js/app-exporter.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/exporter/plugin.toml.tmpl"),
+                data: EXPORTER_DATA,
+                rust_dependencies: "",
+                try_it: TRY_EXPORTER,
+                wit_package: "plinth-exporter@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) exporter",
+                readme_section: kit_section!(
+                    "exporter",
+                    ", and the examples of `conformance.toml` (a table in each declared format, with its exact output)"
+                ),
+            },
+            Kind::DataSource => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-data-source.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-data-source.py.tmpl"),
+                js: include_str!("../../../templates/js/app-data-source.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/data-source/plugin.toml.tmpl"),
+                data: &[],
+                rust_dependencies: "",
+                try_it: TRY_DATA_SOURCE,
+                wit_package: "plinth-data-source@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) data source",
+                readme_section: kit_section!(
+                    "data-source",
+                    " (its inputs are generic: no examples)"
+                ),
+            },
+            Kind::ThemeProvider => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-theme-provider.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-theme-provider.py.tmpl"),
+                js: include_str!("../../../templates/js/app-theme-provider.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/theme-provider/plugin.toml.tmpl"),
+                data: &[],
+                rust_dependencies: "",
+                try_it: TRY_THEME_PROVIDER,
+                wit_package: "plinth-theme-provider@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) theme provider",
+                readme_section: kit_section!(
+                    "theme-provider",
+                    " (its inputs are generic: no examples)"
+                ),
             },
         }
     }

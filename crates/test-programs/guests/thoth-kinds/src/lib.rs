@@ -15,7 +15,9 @@
 //! - theme-provider `adaptive`: a theme from `{"appearance", "accent"}`; `{"broken": true}`
 //!   answers a theme without its `accent` token.
 //!
-//! Like the `kinds` guest, a plugin id ending in `.mutant-NAME` breaks exactly one rule.
+//! Like the `kinds` guest, a plugin id ending in `.mutant-NAME` breaks exactly one rule;
+//! each conformance kit names the mutants it must catch (`tests/all/thoth_kinds.rs`,
+//! `tests/all/thoth_kits.rs`).
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
@@ -45,6 +47,30 @@ fn mutant() -> String {
 
 fn is(name: &str) -> bool {
     mutant() == name
+}
+
+/// `denied-traps`: a call that needs `kv` and traps without it, as a careless plugin would.
+fn needs_kv() {
+    if is("denied-traps") && plinth::host::kv::increment("calls", 1).is_err() {
+        panic!("kv denied");
+    }
+}
+
+/// `*-heavy`: burns far more fuel than the kind's work needs.
+fn burn_fuel(mutant: &str) {
+    if is(mutant) {
+        let mut n = 0u64;
+        for i in 0..200_000_000u64 {
+            n = std::hint::black_box(n.wrapping_add(i));
+        }
+        std::hint::black_box(n);
+    }
+}
+
+/// A number that differs between instances (`*-nondeterministic`).
+fn salt() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one("salt") % 1000
 }
 
 // ---------------------------------------------------------------------------------------
@@ -207,6 +233,9 @@ impl Csv {
         while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             buf.pop();
         }
+        if is("loader-binary-traps") && std::str::from_utf8(&buf).is_err() {
+            panic!("line {} is not UTF-8", self.line_no);
+        }
         String::from_utf8(buf)
             .map(Some)
             .map_err(|_| CsvError::Data(format!("line {} is not UTF-8", self.line_no)))
@@ -260,7 +289,17 @@ impl Csv {
 }
 
 fn input(source: fl::Source) -> Result<Input, CsvError> {
+    needs_kv();
+    burn_fuel("loader-heavy");
     match source {
+        fl::Source::Bytes(bytes) if is("loader-empty-traps") && bytes.is_empty() => {
+            panic!("an empty file")
+        }
+        fl::Source::Bytes(bytes)
+            if is("loader-truncated-traps") && !bytes.is_empty() && !bytes.ends_with(b"\n") =>
+        {
+            panic!("a file that ends mid-line")
+        }
         fl::Source::Bytes(bytes) => Ok(Input::Bytes(std::io::Cursor::new(bytes))),
         fl::Source::Path(path) => std::fs::File::open(&path)
             .map(Input::File)
@@ -297,6 +336,9 @@ fn fl_cell(v: Val) -> fl::Cell {
 impl fl::Guest for Thoth {
     fn open(format: String, src: fl::Source) -> Result<fl::TableInfo, fl::LoadError> {
         if format != "csv" {
+            if is("loader-unknown-traps") {
+                panic!("no format {format}");
+            }
             return Err(fl::LoadError::UnknownFormat(format!("no format `{format}`")));
         }
         let csv = Csv::open(input(src).map_err(load_error)?).map_err(load_error)?;
@@ -306,11 +348,11 @@ impl fl::Guest for Thoth {
                 .iter()
                 .zip(&csv.types)
                 .map(|(name, ty)| fl::Column {
-                    name: name.clone(),
+                    name: if is("loader-wrong-columns") { name.to_uppercase() } else { name.clone() },
                     type_: fl_type(*ty),
                 })
                 .collect(),
-            row_count: None,
+            row_count: is("loader-wrong-count").then_some(999),
         })
     }
 
@@ -328,10 +370,18 @@ impl fl::Guest for Thoth {
         let max = if is("loader-overfull") { max_rows + 1 } else { max_rows };
         let (rows, next) = csv.rows(max).map_err(load_error)?;
         let next = if is("loader-stuck") { Some(cursor) } else { next };
+        let salt = is("loader-nondeterministic").then(salt);
         Ok(fl::Page {
             rows: rows
                 .into_iter()
-                .map(|row| row.into_iter().map(fl_cell).collect())
+                .map(|row| {
+                    row.into_iter()
+                        .map(|cell| match (cell, salt) {
+                            (Val::Str(s), Some(salt)) => fl::Cell::String(format!("{s}{salt}")),
+                            (cell, _) => fl_cell(cell),
+                        })
+                        .collect()
+                })
                 .collect(),
             next,
         })
@@ -342,15 +392,37 @@ impl fl::Guest for Thoth {
 // The viewer.
 
 fn view_source(src: fv::Source) -> Result<Vec<u8>, fv::ViewError> {
+    needs_kv();
+    burn_fuel("viewer-heavy");
     match src {
+        fv::Source::Bytes(bytes) if is("viewer-empty-traps") && bytes.is_empty() => {
+            panic!("an empty file")
+        }
+        fv::Source::Bytes(bytes)
+            if is("viewer-truncated-traps") && !bytes.is_empty() && !bytes.ends_with(b"\n") =>
+        {
+            panic!("a file that ends mid-line")
+        }
+        fv::Source::Bytes(bytes) if is("viewer-large-traps") && bytes.len() > 100_000 => {
+            panic!("a large file")
+        }
         fv::Source::Bytes(bytes) => Ok(bytes),
         fv::Source::Path(path) => std::fs::read(&path).map_err(|e| fv::ViewError::Io(format!("cannot read {path}: {e}"))),
     }
 }
 
+/// The most characters a `text` node may hold, as the UI-node schema says.
+const TEXT_NODE_CHARS: usize = 65_536;
+
 impl fv::Guest for Thoth {
     fn view(format: String, src: fv::Source) -> Result<fv::UiOutput, fv::ViewError> {
+        if !matches!(format.as_str(), "csv" | "text") && is("viewer-unknown-traps") {
+            panic!("no format {format}");
+        }
         let bytes = view_source(src)?;
+        if is("viewer-binary-traps") && std::str::from_utf8(&bytes).is_err() {
+            panic!("not UTF-8");
+        }
         let text = String::from_utf8(bytes).map_err(|_| fv::ViewError::InvalidData("not UTF-8".into()))?;
         let node = match format.as_str() {
             "csv" => {
@@ -360,7 +432,10 @@ impl fv::Guest for Thoth {
                 json!({"type": "table", "columns": columns, "rows": rows})
             }
             "text" if is("viewer-bad-node") => json!({"type": "text"}),
-            "text" => json!({"type": "text", "text": text}),
+            "text" if is("viewer-nondeterministic") => json!({"type": "text", "text": format!("{}", salt())}),
+            // A text node holds at most 65 536 characters (the UI-node schema): a long
+            // file shows its beginning.
+            "text" => json!({"type": "text", "text": text.chars().take(TEXT_NODE_CHARS).collect::<String>()}),
             other => return Err(fv::ViewError::UnknownFormat(format!("no format `{other}`"))),
         };
         Ok(fv::UiOutput {
@@ -394,7 +469,33 @@ fn ex_json(cell: &ex::Cell) -> Value {
 
 impl ex::Guest for Thoth {
     fn export(format: String, data: ex::Table) -> Result<Vec<u8>, ex::ExportError> {
-        match format.as_str() {
+        needs_kv();
+        let row_cells = || data.rows.iter().flatten();
+        match () {
+            _ if is("exporter-empty-table-traps") && data.columns.is_empty() => panic!("no columns"),
+            _ if is("exporter-no-rows-traps") && data.rows.is_empty() => panic!("no rows"),
+            _ if is("exporter-null-traps") && row_cells().any(|c| matches!(c, ex::Cell::Null)) => panic!("a null"),
+            _ if is("exporter-awkward-traps")
+                && row_cells().any(|c| matches!(c, ex::Cell::String(s) if s.contains('"'))) =>
+            {
+                panic!("a quote")
+            }
+            _ if is("exporter-large-traps") && data.rows.len() > 5_000 => panic!("many rows"),
+            _ if is("exporter-empty-output") => return Ok(Vec::new()),
+            _ => {}
+        }
+        let bytes = export_table(&format, &data)?;
+        Ok(match () {
+            _ if is("exporter-wrong-output") => bytes[..bytes.len().saturating_sub(1)].to_vec(),
+            _ if is("exporter-nondeterministic") => [bytes, salt().to_string().into_bytes()].concat(),
+            _ => bytes,
+        })
+    }
+}
+
+fn export_table(format: &str, data: &ex::Table) -> Result<Vec<u8>, ex::ExportError> {
+    {
+        match format {
             "csv" => {
                 let mut out = String::new();
                 let header: Vec<String> = data.columns.iter().map(|c| csv_field(&c.name)).collect();
@@ -595,13 +696,41 @@ impl ds::Guest for Thoth {
 
 impl tp::Guest for Thoth {
     fn provide(name: String, context: String) -> Result<String, String> {
+        needs_kv();
+        burn_fuel("theme-heavy");
         if name != "adaptive" {
+            if is("theme-unknown-traps") {
+                panic!("no theme {name}");
+            }
             return Err(format!("no theme `{name}`"));
         }
+        if is("theme-large-traps") && context.len() > 10_000 {
+            panic!("a large context");
+        }
         let context: Value = serde_json::from_str(&context).map_err(|e| format!("the context is not JSON: {e}"))?;
-        let dark = context.get("appearance").and_then(Value::as_str) != Some("light");
+        if is("theme-array-traps") && !context.is_object() {
+            panic!("a context that is not an object");
+        }
+        let known = ["appearance", "accent", "broken"];
+        if is("theme-unknown-key-traps")
+            && context.as_object().is_some_and(|c| c.keys().any(|k| !known.contains(&k.as_str())))
+        {
+            panic!("an unknown context key");
+        }
+        let appearance = context.get("appearance").and_then(Value::as_str);
+        let dark = appearance != Some("light");
         let accent = context.get("accent").and_then(Value::as_str).unwrap_or("#3366ff");
-        let (background, foreground) = if dark { ("#1e1e1e", "#e0e0e0") } else { ("#ffffff", "#202020") };
+        let (background, foreground) = match (dark, mutant().as_str()) {
+            (true, "theme-low-contrast") => ("#1e1e1e", "#3a3a3a"),
+            (false, "theme-light-low-contrast") => ("#ffffff", "#e8e8e8"),
+            (true, _) => ("#1e1e1e", "#e0e0e0"),
+            (false, _) => ("#ffffff", "#202020"),
+        };
+        let accent = match (appearance, mutant().as_str()) {
+            (None, "theme-default-invalid") | (Some("light"), "theme-light-invalid") | (Some("dark"), "theme-dark-invalid") => "blue".to_string(),
+            (_, "theme-nondeterministic") => format!("#3366{:02x}", salt() % 256),
+            _ => accent.to_string(),
+        };
         let mut colors = json!({"background": background, "foreground": foreground, "accent": accent});
         if context.get("broken").and_then(Value::as_bool) == Some(true) {
             colors.as_object_mut().map(|c| c.remove("accent"));

@@ -1,0 +1,116 @@
+//! `plinth new --kind` for Thoth's kinds (docs/design/0041), in Rust, Python and
+//! JavaScript: each project builds as written and passes its kind's conformance kit, which
+//! is also the command its `next:` hint runs.
+//!
+//! The Rust projects share one cargo target directory (wit-bindgen is compiled once); the
+//! Python and JavaScript projects need componentize-py and componentize-js
+//! (`scripts/install-lang-tools`) and are built one at a time (each compile holds ~300 MB
+//! and a core).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::Run;
+use crate::reference_kinds::assert_kit_passes;
+
+/// The kinds with a template, each with its kit.
+const KINDS: &[&str] = &[
+    "file-loader",
+    "file-viewer",
+    "exporter",
+    "data-source",
+    "theme-provider",
+];
+
+#[track_caller]
+fn assert_ok(run: &Run, what: &str) {
+    assert_eq!(
+        run.code, 0,
+        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    );
+}
+
+/// `plinth --home ROOT/home ARGS` in `root`, with cargo's target directory `ROOT/target`.
+fn plinth(root: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .arg("--home")
+        .arg(root.join("home"))
+        .args(args)
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env_remove("PLINTH_HOME")
+        .output()
+        .expect("plinth runs");
+    Run {
+        code: output.status.code().expect("exit code, not a signal"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn temp_root() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("plinth-new-thoth")
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// `plinth new NAME --kind KIND ARGS`, then `plinth build NAME`, then the kit; checks the
+/// hint `new` printed is that build and that kit.
+fn new_build_test(root: &Path, name: &str, kind: &str, extra: &[&str]) {
+    let mut new = vec!["new", name, "--kind", kind];
+    new.extend(extra);
+    let created = plinth(root, &new);
+    assert_ok(&created, &new.join(" "));
+    let next = created
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("next: "))
+        .unwrap_or_else(|| panic!("no `next:` hint: {}", created.stdout));
+    assert_eq!(
+        next,
+        format!("plinth build {name} && plinth test --conformance {kind} {name}")
+    );
+    let built = plinth(root, &["build", name]);
+    assert_ok(&built, &format!("plinth build {name} ({kind} {extra:?})"));
+    let project = root.join(name);
+    assert_kit_passes(
+        &root.join("home"),
+        kind,
+        &project,
+        &format!("{kind} {extra:?}"),
+    );
+}
+
+#[test]
+fn rust_templates_of_thoth_kinds_build_and_pass_their_kits() {
+    // One target directory for every project, so wit-bindgen is compiled once.
+    let root = temp_root();
+    for kind in KINDS {
+        new_build_test(root.path(), kind, kind, &[]);
+    }
+}
+
+#[test]
+fn python_and_javascript_templates_of_thoth_kinds_build_and_pass_their_kits() {
+    let root = temp_root();
+    for lang in ["python", "js"] {
+        for kind in KINDS {
+            new_build_test(
+                root.path(),
+                &format!("{kind}-{lang}"),
+                kind,
+                &["--lang", lang],
+            );
+        }
+    }
+}
+
+#[test]
+fn theme_has_no_template_yet() {
+    let root = temp_root();
+    let run = plinth(root.path(), &["new", "night", "--kind", "theme"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!root.path().join("night").exists());
+}
