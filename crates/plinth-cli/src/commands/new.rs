@@ -106,6 +106,9 @@ impl NewArgs {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         check_new_dir(&dir, &name)?;
+        if self.kind == Kind::Theme {
+            return theme_project(ctx, &dir, &name);
+        }
         if self.lang != Lang::Rust {
             return self.new_scripted(ctx, &dir, &name);
         }
@@ -176,6 +179,33 @@ impl NewArgs {
         }
         Ok(Outcome::Ok)
     }
+}
+
+/// `--kind theme`: `plugin.toml` without `[runtime]`, `theme.json` and a README; nothing
+/// to build (docs/design/0044).
+fn theme_project(ctx: &Context, dir: &Path, name: &str) -> Result<Outcome, Failure> {
+    let printer = &ctx.printer;
+    let kind = Kind::Theme.files();
+    let fill = |template: &str| fill(template, &kind, name, &[]);
+    let mut files = vec![
+        ("plugin.toml".to_string(), fill(kind.manifest)),
+        (
+            "README.md".to_string(),
+            fill(include_str!("../../templates/kinds/theme/README.md.tmpl")),
+        ),
+    ];
+    files.extend(data_files(&kind));
+    create_project(dir, &files)?;
+    let next = kind
+        .try_it
+        .replace("{target}", &shell_word(&dir.to_string_lossy()));
+    if printer.json {
+        printer.json_doc(&json!({"created": dir, "name": name, "kind": "theme", "next": next}));
+    } else {
+        printer.line(format!("created {} (a theme: no component)", dir.display()));
+        printer.line(format!("next: {next}"));
+    }
+    Ok(Outcome::Ok)
 }
 
 impl NewArgs {

@@ -108,9 +108,17 @@ fn python_and_javascript_templates_of_thoth_kinds_build_and_pass_their_kits() {
 }
 
 #[test]
-fn theme_has_no_template_yet() {
+fn the_theme_template_is_a_plugin_without_a_component_that_checks() {
     let root = temp_root();
-    let run = plinth(root.path(), &["new", "night", "--kind", "theme"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(!root.path().join("night").exists());
+    let run = plinth(root.path(), &["--json", "new", "night", "--kind", "theme"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["next"], serde_json::json!("plinth check night"));
+    let dir = root.path().join("night");
+    let manifest = std::fs::read_to_string(dir.join("plugin.toml")).unwrap();
+    assert!(!manifest.contains("[runtime]"), "{manifest}");
+    let run = plinth(root.path(), &["--json", "check", "night"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["kinds"], serde_json::json!(["theme"]));
+    // Nothing to build.
+    assert_eq!(plinth(root.path(), &["build", "night"]).code, 2);
 }

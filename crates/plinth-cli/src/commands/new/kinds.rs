@@ -27,6 +27,9 @@ pub(super) enum Kind {
     /// A theme provider: themes computed from the application's context
     /// (`[[provides.theme-provider]]`).
     ThemeProvider,
+    /// A theme: a `theme.json` colour-token map with no component and no code
+    /// (`[[provides.theme]]`); `--lang` does not apply.
+    Theme,
 }
 
 /// The files and words of one kind's project.
@@ -268,6 +271,21 @@ impl Kind {
                     "data-source",
                     " (its inputs are generic: no examples)"
                 ),
+            },
+            Kind::Theme => KindFiles {
+                rust: "",
+                python: "",
+                js: "",
+                manifest: include_str!("../../../templates/kinds/theme/plugin.toml.tmpl"),
+                data: &[(
+                    "theme.json",
+                    include_str!("../../../templates/kinds/theme/theme.json"),
+                )],
+                rust_dependencies: "",
+                try_it: "plinth check {target}",
+                wit_package: "",
+                summary: "A [Plinth](https://example.org/plinth) theme",
+                readme_section: "",
             },
             Kind::ThemeProvider => KindFiles {
                 rust: include_str!("../../../templates/rust/lib-theme-provider.rs.tmpl"),
