@@ -15,6 +15,7 @@ mod inputs;
 mod run;
 mod suite;
 mod tables;
+mod theme;
 mod theme_provider;
 
 pub use fixtures::{Example, ExpectedDecision, FIXTURES_FILE, Fixtures, LoaderExample};

@@ -231,7 +231,9 @@ impl Ctx<'_> {
             Kind::FileViewer => super::file_viewer::step(case, plugin, self.fixtures),
             Kind::Exporter => super::exporter::step(case, plugin, self.fixtures),
             Kind::ThemeProvider => super::theme_provider::step(case, plugin),
-            other => Err(fail(format!("no steps are defined for the `{other}` kind"))),
+            Kind::Theme => super::theme::step(case, plugin, &|| {
+                self.load(self.requested, None).map_err(|e| e.to_string())
+            }),
         }
     }
 

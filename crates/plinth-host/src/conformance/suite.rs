@@ -82,6 +82,7 @@ const FILE_LOADER: &str = include_str!("../../../../conformance/file-loader.toml
 const FILE_VIEWER: &str = include_str!("../../../../conformance/file-viewer.toml");
 const EXPORTER: &str = include_str!("../../../../conformance/exporter.toml");
 const THEME_PROVIDER: &str = include_str!("../../../../conformance/theme-provider.toml");
+const THEME: &str = include_str!("../../../../conformance/theme.toml");
 
 /// The kinds with a shipped kit, in [`Kind::ALL`] order.
 pub const KITS: &[Kind] = &[
@@ -93,6 +94,7 @@ pub const KITS: &[Kind] = &[
     Kind::Exporter,
     Kind::DataSource,
     Kind::ThemeProvider,
+    Kind::Theme,
 ];
 
 impl Suite {
@@ -107,7 +109,7 @@ impl Suite {
             Kind::FileViewer => FILE_VIEWER,
             Kind::Exporter => EXPORTER,
             Kind::ThemeProvider => THEME_PROVIDER,
-            Kind::Theme => return None,
+            Kind::Theme => THEME,
         };
         // The shipped files are checked by the tests below; a broken one is a build bug.
         Some(Suite::parse(kind.as_str(), text).unwrap_or_else(|e| panic!("{e}")))
@@ -141,8 +143,9 @@ mod tests {
         for &kind in KITS {
             let suite = Suite::builtin(kind).expect("a kit");
             assert_eq!(suite.kind, kind.as_str());
-            let interface = kind.interface().expect("a kit's kind has WIT");
-            assert!(suite.wit.starts_with(interface), "{}", suite.wit);
+            // A theme has no WIT: its kit names the schema it builds on.
+            let contract = kind.interface().unwrap_or("theme.schema.json");
+            assert!(suite.wit.starts_with(contract), "{}", suite.wit);
             assert!(suite.cases.len() >= 10, "{kind}: {}", suite.cases.len());
             assert!(
                 suite

@@ -87,8 +87,8 @@ fn context(case: &Case) -> Result<Value, Verdict> {
     }
 }
 
-/// Foreground on background reaches [`READABLE_CONTRAST`].
-fn readable(theme: &ThemeSpec) -> Result<(), String> {
+/// The WCAG 2 contrast ratio of the colours of tokens `a` and `b`.
+pub(super) fn contrast(theme: &ThemeSpec, a: &str, b: &str) -> Result<f64, String> {
     let color = |token: &str| {
         let text = theme
             .colors
@@ -96,8 +96,13 @@ fn readable(theme: &ThemeSpec) -> Result<(), String> {
             .ok_or_else(|| format!("has no `{token}` colour"))?;
         luminance(text).ok_or_else(|| format!("`{token}` is not a colour: {text}"))
     };
-    let (fg, bg) = (color("foreground")?, color("background")?);
-    let ratio = (fg.max(bg) + 0.05) / (fg.min(bg) + 0.05);
+    let (la, lb) = (color(a)?, color(b)?);
+    Ok((la.max(lb) + 0.05) / (la.min(lb) + 0.05))
+}
+
+/// Foreground on background reaches [`READABLE_CONTRAST`].
+pub(super) fn readable(theme: &ThemeSpec) -> Result<(), String> {
+    let ratio = contrast(theme, "foreground", "background")?;
     if ratio >= READABLE_CONTRAST {
         Ok(())
     } else {
@@ -109,7 +114,7 @@ fn readable(theme: &ThemeSpec) -> Result<(), String> {
 }
 
 /// The relative luminance (WCAG 2) of `#rgb`, `#rrggbb` or `#rrggbbaa` (alpha ignored).
-fn luminance(color: &str) -> Option<f64> {
+pub(super) fn luminance(color: &str) -> Option<f64> {
     let hex = color.strip_prefix('#').filter(|h| h.is_ascii())?;
     let channel = |text: &str| u8::from_str_radix(text, 16).ok();
     let (r, g, b) = match hex.len() {

@@ -78,3 +78,118 @@ fn a_broken_theme_fails_the_check_and_the_load_alike() {
     assert!(host.load(dir.path()).is_err());
     assert!(host.check(dir.path()).is_err());
 }
+
+/// A theme plugin folder holding `themes` (name, JSON text) as `NAME.json`.
+fn themes_dir(themes: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut manifest = String::from("[plugin]\nid = \"test.themes\"\nversion = \"1.0.0\"\n\n");
+    for (name, json) in themes {
+        std::fs::write(dir.path().join(format!("{name}.json")), json).unwrap();
+        manifest.push_str(&format!(
+            "[[provides.theme]]\nname = \"{name}\"\nfile = \"{name}.json\"\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("plugin.toml"), manifest).unwrap();
+    dir
+}
+
+fn theme_json(name: &str, appearance: &str, bg: &str, fg: &str, accent: &str) -> String {
+    format!(
+        r#"{{"name":"{name}","appearance":"{appearance}","colors":{{"background":"{bg}","foreground":"{fg}","accent":"{accent}"}}}}"#
+    )
+}
+
+/// The theme kit passes good themes and catches each broken one by the case it targets.
+#[test]
+fn the_theme_kit_passes_good_themes_and_catches_broken_ones() {
+    use plinth_host::conformance::{self, CaseOutcome};
+    use plinth_manifest::Kind;
+
+    let host = Host::new().unwrap();
+    let night = || theme_json("Night", "dark", "#101418", "#e6e6e6", "#4c8dff");
+    let day = || theme_json("Day", "light", "#ffffff", "#202020", "#0050c0");
+    let good = themes_dir(&[("night", night()), ("day", day())]);
+    let report = conformance::run(&host, Kind::Theme, good.path()).unwrap();
+    assert_eq!(report.cases.len(), 11);
+    for case in &report.cases {
+        assert_eq!(case.outcome, CaseOutcome::Passed, "{}", case.id);
+    }
+
+    let padded = format!("{}{}", night(), " ".repeat(70 * 1024));
+    let broken: Vec<(&str, Vec<(&str, String)>)> = vec![
+        (
+            "readable-text",
+            vec![(
+                "dim",
+                theme_json("Dim", "dark", "#000000", "#444444", "#4c8dff"),
+            )],
+        ),
+        (
+            "visible-accent",
+            vec![(
+                "flat",
+                theme_json("Flat", "dark", "#101418", "#e6e6e6", "#1c2228"),
+            )],
+        ),
+        (
+            "accent-differs",
+            vec![(
+                "plain",
+                theme_json("Plain", "dark", "#101418", "#e6e6e6", "#e6e6e6"),
+            )],
+        ),
+        (
+            "appearance-matches",
+            vec![(
+                "liar",
+                theme_json("Liar", "dark", "#ffffff", "#202020", "#0050c0"),
+            )],
+        ),
+        (
+            "opaque-background",
+            vec![(
+                "glass",
+                theme_json("Glass", "dark", "#101418cc", "#e6e6e6", "#4c8dff"),
+            )],
+        ),
+        (
+            "named",
+            vec![(
+                "blank",
+                theme_json("  ", "dark", "#101418", "#e6e6e6", "#4c8dff"),
+            )],
+        ),
+        (
+            "distinct-names",
+            vec![
+                ("night", night()),
+                (
+                    "again",
+                    theme_json("Night", "light", "#ffffff", "#202020", "#0050c0"),
+                ),
+            ],
+        ),
+        (
+            "distinct-colours",
+            vec![
+                ("night", night()),
+                (
+                    "twin",
+                    theme_json("Twin", "dark", "#101418", "#e6e6e6", "#4c8dff"),
+                ),
+            ],
+        ),
+        ("compact", vec![("big", padded)]),
+    ];
+    for (target, themes) in broken {
+        let dir = themes_dir(&themes);
+        let report = conformance::run(&host, Kind::Theme, dir.path()).unwrap();
+        let failed: Vec<&str> = report
+            .cases
+            .iter()
+            .filter(|c| matches!(c.outcome, CaseOutcome::Failed(_)))
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(failed, [target], "{target}: {failed:?}");
+    }
+}
