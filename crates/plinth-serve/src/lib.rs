@@ -202,9 +202,21 @@ impl Server {
             .await;
         poller.abort();
         let _ = poller.await;
-        self.app.close();
+        release(self.app).await;
         served.map_err(|source| ServeError::Io { addr, source })
     }
+}
+
+/// Stops the watchers and drops the app (its hosts, and so the key-value store's file lock)
+/// before `run` returns, so the home can be served again at once. Connection tasks let go
+/// of their handles to the app just after the server future ends: they get a moment.
+async fn release(app: Arc<app::App>) {
+    app.close();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while Arc::strong_count(&app) > 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    drop(app);
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
