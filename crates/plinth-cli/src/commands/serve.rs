@@ -73,7 +73,7 @@ impl ServeArgs {
                     "token_file": server.token_file(),
                 }));
             } else {
-                printer.line(format!("listening on {url}"));
+                printer.line(format!("listening on {url} (the dashboard is at {url}/)"));
                 printer.note(format!(
                     "state-changing requests need `Authorization: Bearer $(cat {})`",
                     server.token_file().display()

@@ -2,6 +2,7 @@
 
 mod calls;
 mod consent;
+mod dashboard;
 mod plugins;
 mod settings;
 mod tenants;
@@ -64,6 +65,9 @@ impl Routes {
 
 fn api() -> Routes {
     Routes::new()
+        .add("GET", "/", dashboard::page)
+        .add("GET", "/dashboard.js", dashboard::script)
+        .add("GET", "/dashboard.css", dashboard::style)
         .add("GET", "/api/health", health)
         .add("GET", "/api/openapi.json", openapi)
         .add("GET", "/metrics", metrics)

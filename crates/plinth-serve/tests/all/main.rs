@@ -8,6 +8,7 @@
 mod common;
 
 mod calls;
+mod dashboard;
 mod events;
 mod lifecycle;
 mod openapi;
