@@ -97,6 +97,7 @@ failure_from!(
     plinth_manifest::WriteError,
     plinth_package::PackageError,
     plinth_registry::RegistryError,
+    plinth_serve::ServeError,
     plinth_wit::WitError,
 );
 

@@ -196,6 +196,11 @@ codes! {
     /// `plinth wit diff --deny-breaking`: a change breaks plugins built on the old WIT
     /// when a host serves the new one.
     BreakingWitChange => "breaking-wit-change",
+    /// `plinth serve`: a state-changing request without the home's token, or with another.
+    Unauthorized => "unauthorized",
+    /// `plinth serve`: a request from another origin (`Origin`), or for another host name
+    /// than the server's (`Host`), refused before it is read.
+    Forbidden => "forbidden",
 }
 
 impl Code {
@@ -375,7 +380,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 53);
+        assert_eq!(Code::ALL.len(), 55);
     }
 
     /// Every code a user can see is explained in the user guide's table.

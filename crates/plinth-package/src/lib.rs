@@ -74,6 +74,7 @@ mod load;
 mod lockfile;
 mod names;
 mod signature;
+mod signature_state;
 mod trust;
 mod verify;
 
@@ -96,6 +97,7 @@ pub use signature::{
     KeyPairFiles, ParseError, PublicKey, SIGNATURE_FORMAT, SecretKey, Signature, Subject,
     read_public_key_file, read_secret_key_file, write_key_pair,
 };
+pub use signature_state::SignatureState;
 pub use trust::{SignaturePolicy, TRUST_FILE, TrustStore, Verification};
 pub use verify::{
     LayoutEntry, Verified, component_signature_path, package_signature_path, read_identity,

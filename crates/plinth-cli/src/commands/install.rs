@@ -8,13 +8,12 @@
 //! `plugins.toml` before the new files are written, so the operator reviews them again.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use clap::Args;
-use plinth_manager::state::{PluginEntry, ReviewReset, StateFile};
-use plinth_manifest::diagnostic::{Diagnostic, Severity, ToDiagnostic};
+use plinth_manager::state::{PluginEntry, ReviewReset, review_hook};
+use plinth_manifest::diagnostic::{Diagnostic, Severity};
 use plinth_package::{
-    BeforeWrite, Continuity, InstallOptions, Installed, ReplacePolicy, Verification, install_path,
+    Continuity, InstallOptions, Installed, ReplacePolicy, Verification, install_path,
 };
 use plinth_registry::reference::OCI_SCHEME;
 use plinth_registry::{
@@ -135,40 +134,6 @@ fn install_failure(error: InstallError) -> Failure {
         InstallError::Registry(e) => e.into(),
         InstallError::Package(e) => e.into(),
     }
-}
-
-/// The step every install runs before writing (see [`BeforeWrite`]): when the plugin is new
-/// under its id or replaces another identity, its `plugins.toml` entry (if any) is disabled
-/// and its grants are removed. What was reset is left in the returned cell.
-pub fn review_hook(state: StateFile) -> (BeforeWrite, Arc<Mutex<Option<ReviewReset>>>) {
-    let reset = Arc::new(Mutex::new(None));
-    let cell = reset.clone();
-    let hook = BeforeWrite::new(move |id, continuity| {
-        if !continuity.needs_review() {
-            return Ok(());
-        }
-        let done = reset_review(&state, id.as_str())?;
-        *cell.lock().unwrap_or_else(|p| p.into_inner()) = done;
-        Ok(())
-    });
-    (hook, reset)
-}
-
-/// Disables `id` and removes its grants in `state`, if it has an entry there (nothing is
-/// written otherwise). Returns what was taken back.
-pub fn reset_review(state: &StateFile, id: &str) -> Result<Option<ReviewReset>, Diagnostic> {
-    let has_entry = state
-        .load()
-        .map_err(|e| e.to_diagnostic())?
-        .section
-        .entry(id)
-        .is_some();
-    if !has_entry {
-        return Ok(None);
-    }
-    state
-        .update(|doc| doc.reset_review(id))
-        .map_err(|e| e.to_diagnostic())
 }
 
 /// The enablement and grants of an installed plugin after the install, as `plugins.toml`

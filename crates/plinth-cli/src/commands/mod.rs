@@ -21,6 +21,7 @@ pub mod push;
 pub mod restore;
 pub mod revoke;
 pub mod search;
+pub mod serve;
 pub mod show;
 pub mod sign;
 pub mod test;

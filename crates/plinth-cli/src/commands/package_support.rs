@@ -2,7 +2,7 @@
 //! `uninstall`) share: the home's layout, the install policy and signature status.
 
 use plinth_manifest::ToDiagnostic;
-use plinth_package::{Home, PackageError, SignaturePolicy};
+use plinth_package::{Home, SignaturePolicy};
 
 use crate::context::Context;
 
@@ -34,7 +34,7 @@ pub fn signature_status(
     ctx: &Context,
     path: &std::path::Path,
 ) -> Option<(serde_json::Value, Option<plinth_manifest::Diagnostic>)> {
-    use plinth_package::{LayoutEntry, Verification};
+    use plinth_package::{LayoutEntry, SignatureState};
     use serde_json::json;
     let trust = home(ctx).trust_store().ok()?;
     let outcome = if path.extension().is_some_and(|e| e == "plinth") {
@@ -55,20 +55,19 @@ pub fn signature_status(
             .verify(&trust, SignaturePolicy::Require)
             .map(|(_, v)| v)
     };
-    match outcome {
-        Ok(Verification::Trusted { name, .. }) => {
-            Some((json!({"status": "trusted", "signer": name}), None))
+    let state = plinth_package::SignatureState::of(outcome)?;
+    Some(match state {
+        SignatureState::Trusted { signer } => {
+            (json!({"status": "trusted", "signer": signer}), None)
         }
-        Ok(Verification::Unsigned) => Some((json!({"status": "unsigned"}), None)),
-        Err(e @ PackageError::BadSignature { .. }) => {
-            Some((json!({"status": "bad-signature"}), Some(e.to_diagnostic())))
+        SignatureState::Unsigned => (json!({"status": "unsigned"}), None),
+        SignatureState::BadSignature { diagnostic } => {
+            (json!({"status": "bad-signature"}), Some(diagnostic))
         }
-        Err(PackageError::Unsigned { .. }) => Some((json!({"status": "unsigned"}), None)),
-        Err(PackageError::UntrustedKey { key, .. }) => {
-            Some((json!({"status": "untrusted-key", "key": key}), None))
+        SignatureState::UntrustedKey { key } => {
+            (json!({"status": "untrusted-key", "key": key}), None)
         }
-        Err(_) => None,
-    }
+    })
 }
 
 /// Loads a `.plinth` package as a path target of `check` or `call`: it is read within the

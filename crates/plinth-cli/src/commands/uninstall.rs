@@ -8,11 +8,11 @@ use plinth_manifest::{Code, Diagnostic, PluginId};
 use plinth_package::uninstall;
 use serde_json::json;
 
-use crate::commands::install::reset_review;
 use crate::commands::installed::state_file;
 use crate::commands::package_support::home;
 use crate::context::Context;
 use crate::output::{Failure, Outcome, finish};
+use plinth_manager::state::reset_review;
 
 /// Remove an installed plugin's directory and its plinth.lock entry; disable it and remove
 /// its grants.

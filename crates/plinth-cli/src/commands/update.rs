@@ -10,6 +10,7 @@
 use clap::Args;
 use std::path::Path;
 
+use plinth_manager::state::review_hook;
 use plinth_manifest::PluginId;
 use plinth_manifest::diagnostic::{Diagnostic, ToDiagnostic};
 use plinth_package::{InstallOptions, Lockfile, origin};
@@ -19,7 +20,6 @@ use plinth_registry::{
 };
 use serde_json::{Value, json};
 
-use crate::commands::install::review_hook;
 use crate::commands::installed::state_file;
 use crate::commands::package_support::{home, policy};
 use crate::commands::search::index_location;

@@ -28,5 +28,6 @@ mod registry;
 mod restore;
 mod round_trip;
 mod scaffold_langs;
+mod serve;
 mod show_signature;
 mod wit_diff;

@@ -169,6 +169,42 @@ impl<'a> StateDoc<'a> {
         }))
     }
 
+    /// Replaces the settings (`config` table) of `id`, creating the entry (disabled, nothing
+    /// granted) when missing. Nested objects are written as inline tables. A JSON `null`
+    /// has no TOML form: it is refused, nothing changes.
+    pub fn set_config(
+        &mut self,
+        id: &str,
+        config: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), StateError> {
+        let mut values = Vec::with_capacity(config.len());
+        for (key, value) in config {
+            let value = toml_value(value).map_err(|reason| StateError::Invalid {
+                path: self.path.to_path_buf(),
+                reason: format!("setting `{key}` of `{id}`: {reason}"),
+            })?;
+            values.push((key.as_str(), value));
+        }
+        let entry = self.ensure_entry(id)?;
+        match entry.get_mut("config").and_then(Item::as_table_mut) {
+            // Filled in place: the table keeps its position in the file.
+            Some(table) => {
+                table.clear();
+                for (key, value) in values {
+                    table.insert(key, Item::Value(value));
+                }
+            }
+            None => {
+                let mut table = Table::new();
+                for (key, value) in values {
+                    table.insert(key, Item::Value(value));
+                }
+                entry.insert("config", Item::Table(table));
+            }
+        }
+        Ok(())
+    }
+
     /// Removes grant strings; returns the ones that were present.
     pub fn remove_grants(
         &mut self,
@@ -238,4 +274,33 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
         Ok(rest) => rest.to_path_buf(),
         Err(_) => path.to_path_buf(),
     }
+}
+
+/// A JSON value as TOML: objects as inline tables; `null` has no TOML form.
+fn toml_value(value: &serde_json::Value) -> Result<Value, String> {
+    use serde_json::Value as Json;
+    Ok(match value {
+        Json::Null => return Err("`null` has no TOML form".into()),
+        Json::Bool(b) => Value::from(*b),
+        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::from(i),
+            (None, Some(f)) if n.as_u64().is_none() => Value::from(f),
+            _ => return Err(format!("{n} is out of TOML's integer range")),
+        },
+        Json::String(s) => Value::from(s.as_str()),
+        Json::Array(items) => {
+            let mut array = Array::new();
+            for item in items {
+                array.push(toml_value(item)?);
+            }
+            Value::Array(array)
+        }
+        Json::Object(fields) => {
+            let mut table = toml_edit::InlineTable::new();
+            for (key, field) in fields {
+                table.insert(key, toml_value(field)?);
+            }
+            Value::InlineTable(table)
+        }
+    })
 }

@@ -10,6 +10,7 @@
 mod edit;
 mod migrate;
 mod model;
+mod review;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use toml_edit::{DocumentMut, Item, Table};
 
 pub use edit::{ReviewReset, StateDoc};
 pub use model::{InstanceMode, PluginEntry, PluginsSection, SCHEMA_VERSION, WatchSeed};
+pub use review::{ResetCell, reset_review, review_hook};
 
 use migrate::Migration;
 

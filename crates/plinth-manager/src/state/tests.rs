@@ -337,3 +337,33 @@ fn reset_review_disables_and_empties_the_grants_only() {
     assert_eq!(none, None);
     assert_eq!(std::fs::read_to_string(file.path()).unwrap(), expected);
 }
+
+#[test]
+fn settings_are_replaced_whole_and_a_null_is_refused() {
+    let (_dir, file) = file_with(V1);
+    let settings = serde_json::json!({"greeting": "Salut", "limits": {"max": 3, "names": ["a"]}});
+    let serde_json::Value::Object(settings) = settings else {
+        unreachable!()
+    };
+    file.update(|doc| doc.set_config("example.hello", &settings))
+        .unwrap();
+    let loaded = file.load().unwrap();
+    let entry = loaded.section.entry("example.hello").unwrap();
+    assert_eq!(
+        serde_json::Value::Object(entry.config.clone()),
+        serde_json::Value::Object(settings)
+    );
+    let text = std::fs::read_to_string(file.path()).unwrap();
+    assert!(text.contains("# Plinth plugin state"), "{text}");
+    assert!(text.contains("colour = \"blue\""), "{text}");
+
+    let before = text;
+    let serde_json::Value::Object(null) = serde_json::json!({"greeting": null}) else {
+        unreachable!()
+    };
+    assert!(
+        file.update(|doc| doc.set_config("example.hello", &null))
+            .is_err()
+    );
+    assert_eq!(std::fs::read_to_string(file.path()).unwrap(), before);
+}

@@ -1,0 +1,62 @@
+//! `plinth serve`: the flags that keep it on loopback, and the real binary serving until
+//! SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+use crate::common::plinth;
+
+#[test]
+fn a_network_address_needs_both_flags() {
+    let home = tempfile::tempdir().unwrap();
+    let run = plinth(home.path(), &["--json", "serve", "--addr", "0.0.0.0:0"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.first_code(), "bad-argument");
+    let run = plinth(
+        home.path(),
+        &["--json", "serve", "--addr", "0.0.0.0:0", "--allow-remote"],
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("--no-tls"), "{}", run.stdout);
+    assert!(!home.path().join("serve.token").exists());
+}
+
+#[test]
+fn it_serves_until_sigterm() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["--json", "serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let started: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let url = started["listening"].as_str().unwrap();
+    let address = url.strip_prefix("http://").unwrap();
+    assert!(home.path().join("serve.token").is_file());
+
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /api/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"ok\":true"), "{response}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
+}

@@ -1,0 +1,137 @@
+//! Server-Sent Events: plugin status changes (`/api/events`) and plugin logs
+//! (`/api/logs`). Each stream opens with one event that says it is live (a `statuses`
+//! snapshot, or `ready`), so a client that acts after it sees every event the action causes;
+//! every stream ends when the server shuts down.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream, StreamExt};
+use plinth_host::log::{LogLevel, LogSource};
+use plinth_manager::StatusEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::routes::TenantQuery;
+use crate::work::blocking;
+
+/// One line a plugin logged (or printed), with the tenant it runs for.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct LogEvent {
+    pub(crate) tenant: Option<String>,
+    pub(crate) plugin: String,
+    pub(crate) level: LogLevel,
+    pub(crate) source: LogSource,
+    pub(crate) message: String,
+}
+
+fn json_event(name: &str, data: &impl Serialize) -> Event {
+    Event::default()
+        .event(name)
+        .json_data(data)
+        .unwrap_or_else(|_| Event::default().event(name))
+}
+
+/// Ends when the server starts shutting down.
+fn stopping(app: &App) -> impl std::future::Future<Output = ()> + Send + 'static + use<> {
+    let mut stopping = app.stopping.clone();
+    async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Items from `receiver` until it closes; a lag becomes `lagged` with the number missed.
+fn follow<T: Clone + Send + 'static>(
+    receiver: broadcast::Receiver<T>,
+) -> impl Stream<Item = Result<T, u64>> + Send + 'static {
+    stream::unfold(receiver, |mut receiver| async move {
+        match receiver.recv().await {
+            Ok(item) => Some((Ok(item), receiver)),
+            Err(RecvError::Lagged(missed)) => Some((Err(missed), receiver)),
+            Err(RecvError::Closed) => None,
+        }
+    })
+}
+
+/// `GET /api/events`: a `statuses` snapshot, then one `status` event per change
+/// (`{seq, id, status, serving, kinds, tenant}`), `lagged` when events were missed.
+pub(crate) async fn status_events(
+    State(app): State<Arc<App>>,
+    Query(query): Query<TenantQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let tenant = {
+        let app = app.clone();
+        blocking(move || app.tenant(query.tenant.as_deref())).await??
+    };
+    let label = tenant.label().to_owned();
+    let receiver = tenant.manager.subscribe();
+    // Read after subscribing: a change in between is in both, never in neither.
+    let snapshot = json_event(
+        "statuses",
+        &json!({ "tenant": label, "statuses": tenant.manager.statuses() }),
+    );
+    let changes = follow(receiver).map(move |item: Result<StatusEvent, u64>| {
+        Ok::<Event, Infallible>(match item {
+            Ok(event) => Event::default()
+                .id(event.seq.to_string())
+                .event("status")
+                .json_data(json!({
+                    "tenant": label,
+                    "seq": event.seq,
+                    "id": event.id,
+                    "status": event.status,
+                    "serving": event.serving,
+                    "kinds": event.kinds,
+                }))
+                .unwrap_or_else(|_| Event::default().event("status")),
+            Err(missed) => json_event("lagged", &json!({ "missed": missed })),
+        })
+    });
+    let events = stream::once(async move { Ok::<Event, Infallible>(snapshot) })
+        .chain(changes)
+        .take_until(stopping(&app));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// Which logs `/api/logs` streams.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LogQuery {
+    tenant: Option<String>,
+    plugin: Option<String>,
+}
+
+/// `GET /api/logs`: `ready`, then one `log` event per line a plugin of the tenant (or only
+/// `plugin`) logged or printed.
+pub(crate) async fn log_events(
+    State(app): State<Arc<App>>,
+    Query(query): Query<LogQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    if let Some(tenant) = &query.tenant {
+        plinth_package::check_tenant_id(tenant)?;
+    }
+    let receiver = app.logs.subscribe();
+    let lines = follow(receiver).filter_map(move |item: Result<LogEvent, u64>| {
+        let wanted = match &item {
+            Ok(line) => {
+                line.tenant == query.tenant
+                    && query.plugin.as_ref().is_none_or(|p| *p == line.plugin)
+            }
+            Err(_) => true,
+        };
+        let event = match item {
+            Ok(line) => json_event("log", &line),
+            Err(missed) => json_event("lagged", &json!({ "missed": missed })),
+        };
+        std::future::ready(wanted.then_some(Ok::<Event, Infallible>(event)))
+    });
+    let ready = json_event("ready", &json!({}));
+    let events = stream::once(async move { Ok::<Event, Infallible>(ready) })
+        .chain(lines)
+        .take_until(stopping(&app));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
