@@ -71,8 +71,19 @@ fn wait_for_events(plugin: &Plugin, n: usize) {
         });
 }
 
-#[test]
-fn a_url_source_fetches_through_consent_and_serves_a_table() {
+/// A local server, a host asking consent for hosts nobody granted, and the `url-source`
+/// plugin pointed at the server's CSV: granted config and kv, its URL's host requested
+/// but left to a person's consent.
+struct UrlSource {
+    server: Server,
+    grant: String,
+    host: Host,
+    plugin: Plugin,
+    _home: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+}
+
+fn url_source() -> UrlSource {
     let server = Server::start();
     let grant = format!("127.0.0.1:{}", server.port);
     let home = tempfile::tempdir().unwrap();
@@ -86,13 +97,32 @@ fn a_url_source_fetches_through_consent_and_serves_a_table() {
         "url_source.wasm",
         &format!("config = true\nkv = true\nhttp = {{ allow = [\"{grant}\"] }}"),
     );
-    // The operator granted config and kv; the URL's host only through a person's consent.
     let plugin = load(
         &host,
         dir.path(),
         &["config", "kv"],
         json!({"url": server.url("/cities.csv")}),
     );
+    UrlSource {
+        server,
+        grant,
+        host,
+        plugin,
+        _home: home,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn a_url_source_fetches_through_consent_and_serves_a_table() {
+    let UrlSource {
+        server,
+        grant,
+        host,
+        plugin,
+        _home,
+        _dir,
+    } = url_source();
     let source = plugin.kind::<DataSource>().unwrap();
     let mut notices = host.consent().subscribe();
     assert_eq!(status(&source.render_ui().unwrap().node), "Ready.");
@@ -132,25 +162,14 @@ fn a_url_source_fetches_through_consent_and_serves_a_table() {
 
 #[test]
 fn a_denied_url_source_tells_its_panel_and_sends_nothing() {
-    let server = Server::start();
-    let grant = format!("127.0.0.1:{}", server.port);
-    let home = tempfile::tempdir().unwrap();
-    let host = net::builder(net::local(&[server.port]).with_consent(ConsentMode::Ask))
-        .data_dir(home.path().join("data"))
-        .build()
-        .unwrap();
-    let dir = source_dir(
-        "thoth.url",
-        test_programs::URL_SOURCE,
-        "url_source.wasm",
-        &format!("config = true\nkv = true\nhttp = {{ allow = [\"{grant}\"] }}"),
-    );
-    let plugin = load(
-        &host,
-        dir.path(),
-        &["config", "kv"],
-        json!({"url": server.url("/cities.csv")}),
-    );
+    let UrlSource {
+        server,
+        grant,
+        host,
+        plugin,
+        _home,
+        _dir,
+    } = url_source();
     let source = plugin.kind::<DataSource>().unwrap();
     source.handle_event(&click("fetch")).unwrap();
     host.consent().deny("thoth.url", &grant).unwrap();
