@@ -399,17 +399,10 @@ impl Host {
 /// version 0x0d, layer 1), with no imports, exports or code.
 pub(crate) const EMPTY_COMPONENT: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
-/// The digest of a plugin without a component ([`Digest::of_files`] over the files its
-/// manifest names, read from its folder).
+/// The digest of a plugin without a component ([`Manifest::files_digest`] over the files
+/// its manifest names, read from its folder).
 pub fn componentless_digest(manifest: &Manifest) -> Result<Digest, HostError> {
-    let mut files = Vec::new();
-    for (path, _) in manifest.named_files() {
-        let bytes = read(&manifest.dir.join(path))?;
-        files.push((path.to_string_lossy().replace('\\', "/"), bytes));
-    }
-    Ok(Digest::of_files(
-        files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
-    ))
+    manifest.files_digest(|path| read(&manifest.dir.join(path)))
 }
 
 /// Reads a component: only a regular file of at most 256 MiB, opened without blocking

@@ -226,12 +226,9 @@ impl LayoutEntry {
         let (id, version) = read_identity(&self.manifest)?;
         if self.component == self.manifest {
             let manifest = Manifest::load(&self.manifest)?.manifest;
-            let mut files = Vec::new();
-            for (path, _) in manifest.named_files() {
-                let bytes = read_capped(&manifest.dir.join(path), COMPONENTLESS_FILE_MAX)?;
-                files.push((path.to_string_lossy().into_owned(), bytes));
-            }
-            let digest = Digest::of_files(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
+            let digest = manifest.files_digest(|path| {
+                read_capped(&manifest.dir.join(path), COMPONENTLESS_FILE_MAX)
+            })?;
             return Ok(Subject {
                 id,
                 version,

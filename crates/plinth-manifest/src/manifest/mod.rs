@@ -362,6 +362,27 @@ impl Manifest {
         files
     }
 
+    /// The digest of a plugin without a component ([`Digest::of_files`] over
+    /// [`Manifest::named_files`], each named by its `/`-joined relative path), with each
+    /// file's bytes from `read`: the folder, a package's members. What such a plugin's
+    /// signature covers and its identity at load (docs/design/0044).
+    pub fn files_digest<E>(
+        &self,
+        mut read: impl FnMut(&Path) -> Result<Vec<u8>, E>,
+    ) -> Result<Digest, E> {
+        let mut files = Vec::new();
+        for (path, _) in self.named_files() {
+            let name: Vec<String> = path
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            files.push((name.join("/"), read(path)?));
+        }
+        Ok(Digest::of_files(
+            files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
+        ))
+    }
+
     /// Checks component bytes against the pinned `runtime.digest`; always succeeds when no
     /// digest is pinned.
     pub fn verify_digest(&self, bytes: &[u8]) -> Result<(), ManifestError> {

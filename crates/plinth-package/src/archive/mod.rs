@@ -194,22 +194,18 @@ impl Package {
     }
 
     /// What a signature in the directory layout covers: the component's digest, or for a
-    /// plugin without one [`Digest::of_files`] over the files its manifest names.
+    /// plugin without one [`Manifest::files_digest`] over the members its manifest names.
     pub fn payload_digest(&self) -> Digest {
         if self.component.is_some() {
             return Digest::of(self.component());
         }
-        let files = self
-            .manifest
-            .named_files()
-            .into_iter()
-            .filter_map(|(path, _)| member_path(path).ok())
-            .collect::<Vec<_>>();
-        Digest::of_files(
-            files
-                .iter()
-                .map(|p| (p.as_str(), self.member(p).unwrap_or_default())),
-        )
+        // Every named file is a member: `from_members` checked it.
+        self.manifest
+            .files_digest(|path| {
+                let member = member_path(path)?;
+                Ok::<_, PackageError>(self.member(&member).unwrap_or_default().to_vec())
+            })
+            .unwrap_or_else(|_| Digest::of(&[]))
     }
 
     /// The member holding the signature in the directory layout: `x.sig` beside the
