@@ -26,6 +26,8 @@ pub(crate) struct App {
     pub(crate) home: PathBuf,
     pub(crate) local: SocketAddr,
     pub(crate) exposure: Exposure,
+    /// Whether connections are TLS.
+    pub(crate) secure: bool,
     pub(crate) token: Token,
     pub(crate) logs: broadcast::Sender<LogEvent>,
     pub(crate) metrics: Metrics,
@@ -41,6 +43,7 @@ impl App {
     pub(crate) fn start(
         options: ServeOptions,
         local: SocketAddr,
+        secure: bool,
         stopping: watch::Receiver<bool>,
     ) -> Result<App, Diagnostic> {
         let token = Token::in_home(&options.home)?;
@@ -57,6 +60,7 @@ impl App {
             home: options.home,
             local,
             exposure: options.exposure,
+            secure,
             token,
             logs,
             metrics: Metrics::default(),
@@ -64,6 +68,11 @@ impl App {
             wiring,
             tenants: Mutex::new(tenants),
         })
+    }
+
+    /// `https` with TLS, `http` without.
+    pub(crate) fn scheme(&self) -> &'static str {
+        if self.secure { "https" } else { "http" }
     }
 
     /// The runtime of `tenant` (the main home for `None`), started if it is not running.

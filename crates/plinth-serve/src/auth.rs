@@ -138,7 +138,7 @@ fn check(app: &App, method: &Method, headers: &HeaderMap) -> Result<(), ApiError
         )));
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let own = host.map(|h| format!("http://{h}"));
+        let own = host.map(|h| format!("{}://{h}", app.scheme()));
         if origin.to_str().ok() != own.as_deref() {
             return Err(forbidden(format!(
                 "a request from another origin ({}) is refused",

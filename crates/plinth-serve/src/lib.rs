@@ -33,6 +33,7 @@ mod events;
 mod metrics;
 mod routes;
 mod tenant;
+mod tls;
 mod work;
 
 use std::future::Future;
@@ -48,6 +49,7 @@ use tokio::sync::watch;
 
 pub use auth::TOKEN_FILE;
 pub use routes::{RouteSpec, routes};
+pub use tls::{TlsError, TlsFiles};
 
 /// The OpenAPI 3 document of the API, as served at `/api/openapi.json` (kept in
 /// `docs/openapi.json`).
@@ -65,6 +67,9 @@ pub enum Exposure {
     /// Any address, over plain HTTP: the operator accepted that the token and the plugins'
     /// data cross the network unencrypted (`--allow-remote --no-tls`).
     RemotePlainHttp,
+    /// Any address, over HTTPS only: [`ServeOptions::tls`] must name a certificate and key
+    /// (`--allow-remote --tls-cert … --tls-key …`).
+    Remote,
 }
 
 /// How to run a [`Server`].
@@ -80,6 +85,8 @@ pub struct ServeOptions {
     pub exposure: Exposure,
     /// How long the hot-reload watcher waits for file changes to settle.
     pub debounce: Duration,
+    /// Serve HTTPS with this certificate and key (any exposure); plain HTTP when `None`.
+    pub tls: Option<TlsFiles>,
 }
 
 impl ServeOptions {
@@ -92,6 +99,7 @@ impl ServeOptions {
             addr,
             exposure: Exposure::Loopback,
             debounce: Duration::from_millis(100),
+            tls: None,
         }
     }
 }
@@ -105,6 +113,17 @@ pub enum ServeError {
         /// The address asked for.
         addr: SocketAddr,
     },
+    /// [`Exposure::Remote`] without a certificate and key.
+    #[error(
+        "{addr}: serving the network needs TLS (a certificate and key), or an explicit opt-out"
+    )]
+    TlsRequired {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The address could not be bound, or serving failed.
     #[error("{addr}: {source}")]
     Io {
@@ -126,6 +145,13 @@ impl ToDiagnostic for ServeError {
                     "bind to 127.0.0.1 or ::1, or pass `--allow-remote --no-tls` to serve the \
                      network over plain HTTP",
                 ),
+            ServeError::TlsRequired { .. } => Diagnostic::new(Code::BadArgument, self.to_string())
+                .with_hint(
+                    "pass `--tls-cert CERT.pem --tls-key KEY.pem`, or `--no-tls` to serve plain \
+                     HTTP behind a TLS proxy",
+                ),
+            ServeError::Tls(_) => Diagnostic::new(Code::BadArgument, self.to_string())
+                .with_hint("give a PEM certificate chain (leaf first) and its PEM private key"),
             ServeError::Io { .. } => Diagnostic::new(Code::IoError, self.to_string())
                 .with_hint("pick a free address with `--addr`"),
             ServeError::Setup(diagnostic) => (**diagnostic).clone(),
@@ -134,11 +160,20 @@ impl ToDiagnostic for ServeError {
 }
 
 /// A bound server, not yet answering.
-#[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     app: Arc<app::App>,
     shutdown: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("url", &self.url())
+            .field("home", &self.app.home)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
@@ -150,6 +185,10 @@ impl Server {
         if options.exposure == Exposure::Loopback && !addr.ip().is_loopback() {
             return Err(ServeError::NotLoopback { addr });
         }
+        if options.exposure == Exposure::Remote && options.tls.is_none() {
+            return Err(ServeError::TlsRequired { addr });
+        }
+        let tls = options.tls.as_ref().map(tls::acceptor).transpose()?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Io { addr, source })?;
@@ -157,12 +196,14 @@ impl Server {
             .local_addr()
             .map_err(|source| ServeError::Io { addr, source })?;
         let (shutdown, stopping) = watch::channel(false);
-        let app = work::blocking(move || app::App::start(options, local, stopping))
+        let secure = tls.is_some();
+        let app = work::blocking(move || app::App::start(options, local, secure, stopping))
             .await
             .map_err(|e| ServeError::Setup(Box::new(e.into_diagnostic())))?
             .map_err(|d| ServeError::Setup(Box::new(d)))?;
         Ok(Server {
             listener,
+            tls,
             app: Arc::new(app),
             shutdown,
         })
@@ -171,6 +212,11 @@ impl Server {
     /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.app.local
+    }
+
+    /// The server's base URL: `http://ADDR` or, with TLS, `https://ADDR`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.app.scheme(), self.app.local)
     }
 
     /// The token state-changing requests need (`Authorization: Bearer TOKEN`).
@@ -193,13 +239,26 @@ impl Server {
         let poller = tokio::spawn(app::follow_state_files(self.app.clone()));
         let router = routes::router(self.app.clone());
         let stop = self.shutdown;
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Event streams end now, or the graceful shutdown would wait for them forever.
-                let _ = stop.send(true);
-            })
-            .await;
+        let shutdown = async move {
+            shutdown.await;
+            // Event streams end now, or the graceful shutdown would wait for them forever.
+            let _ = stop.send(true);
+        };
+        let served = match self.tls {
+            None => {
+                axum::serve(self.listener, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(acceptor) => match tls::TlsListener::new(self.listener, acceptor) {
+                Ok(listener) => {
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(shutdown)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
         poller.abort();
         let _ = poller.await;
         release(self.app).await;

@@ -35,6 +35,25 @@ struct Histogram {
     sum_seconds: f64,
 }
 
+impl Histogram {
+    /// The upper bound of the bucket holding quantile `q` (0–1) of the calls; `None` when
+    /// it is above the last bound or there were no calls.
+    fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let wanted = (q * self.count as f64).ceil().max(1.0) as u64;
+        let mut cumulative = 0;
+        for (bound, count) in BOUNDS.iter().zip(self.buckets) {
+            cumulative += count;
+            if cumulative >= wanted {
+                return Some(*bound);
+            }
+        }
+        None
+    }
+}
+
 /// Whether a call succeeded, for [`Metrics::record`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -67,6 +86,21 @@ impl Metrics {
         if outcome == Outcome::Failed {
             histogram.errors += 1;
         }
+    }
+
+    /// The API's figures for one plugin: calls, errors and the p50 and p99 latency, each the
+    /// upper bound of the histogram bucket it falls in (`null` above the last bound);
+    /// `None` before its first call.
+    pub(crate) fn summary(&self, tenant: &str, plugin: &str) -> Option<serde_json::Value> {
+        let calls = lock(&self.calls);
+        let h = calls.get(&(tenant.to_owned(), plugin.to_owned()))?;
+        Some(serde_json::json!({
+            "calls": h.count,
+            "errors": h.errors,
+            "seconds_total": h.sum_seconds,
+            "p50_seconds": h.quantile(0.5),
+            "p99_seconds": h.quantile(0.99),
+        }))
     }
 
     /// The metrics text of every running home.
@@ -255,6 +289,25 @@ mod tests {
         ] {
             assert!(out.lines().any(|l| l == line), "{line} in\n{out}");
         }
+    }
+
+    #[test]
+    fn quantiles_are_bucket_bounds() {
+        let metrics = Metrics::default();
+        assert!(metrics.summary("", "a").is_none());
+        for _ in 0..98 {
+            metrics.record("", "a", Duration::from_micros(300), Outcome::Ok);
+        }
+        metrics.record("", "a", Duration::from_millis(30), Outcome::Ok);
+        metrics.record("", "a", Duration::from_secs(9), Outcome::Failed);
+        let summary = metrics.summary("", "a").expect("calls were made");
+        assert_eq!(summary["calls"], 100);
+        assert_eq!(summary["errors"], 1);
+        assert_eq!(summary["p50_seconds"], 0.0005);
+        assert_eq!(summary["p99_seconds"], 0.05);
+        metrics.record("", "a", Duration::from_secs(9), Outcome::Ok);
+        let summary = metrics.summary("", "a").expect("calls were made");
+        assert_eq!(summary["p99_seconds"], serde_json::Value::Null);
     }
 
     #[test]

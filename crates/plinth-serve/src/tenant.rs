@@ -28,10 +28,19 @@ pub(crate) struct Tenant {
     pub(crate) manager: Manager,
     pub(crate) state: StateFile,
     watcher: Mutex<Option<Watcher>>,
+    /// The configured HTTP index as last read, and when (`routes::index`).
+    pub(crate) index_cache: Mutex<Option<CachedIndex>>,
     /// Serializes "edit the state file, read it, apply it", so the last apply always sees
     /// the last edit.
     writes: Mutex<Option<Stamp>>,
 }
+
+/// An index read over HTTP: its location, when it was read, what it held.
+pub(crate) type CachedIndex = (
+    String,
+    std::time::Instant,
+    Arc<plinth_registry::LoadedIndex>,
+);
 
 /// What tells a state file changed by someone else: its length and modification time.
 type Stamp = (u64, Option<SystemTime>);
@@ -97,6 +106,7 @@ impl Tenant {
             manager,
             state,
             watcher: Mutex::new(None),
+            index_cache: Mutex::new(None),
             writes: Mutex::new(None),
         };
         tenant.sync()?;

@@ -2,10 +2,11 @@
 //! HTTP API (docs/serve.md), until SIGINT or SIGTERM. Thin over `plinth-serve`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Args;
 use plinth_manifest::diagnostic::{Code, Diagnostic};
-use plinth_serve::{Exposure, ServeOptions, Server, shutdown_signal};
+use plinth_serve::{Exposure, ServeOptions, Server, TlsFiles, shutdown_signal};
 use serde_json::json;
 
 use crate::context::Context;
@@ -20,9 +21,15 @@ pub struct ServeArgs {
     /// Allow a non-loopback address: the API becomes reachable from the network.
     #[arg(long)]
     allow_remote: bool,
-    /// With --allow-remote: serve plain HTTP (TLS is not built in; put a TLS proxy in front).
-    #[arg(long, requires = "allow_remote")]
+    /// With --allow-remote: serve plain HTTP (behind a TLS proxy, say).
+    #[arg(long, requires = "allow_remote", conflicts_with_all = ["tls_cert", "tls_key"])]
     no_tls: bool,
+    /// Serve HTTPS with this PEM certificate chain (leaf first).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -31,15 +38,18 @@ impl ServeArgs {
     }
 
     fn exposure(&self) -> Result<Exposure, Failure> {
-        match (self.allow_remote, self.no_tls) {
-            (false, _) => Ok(Exposure::Loopback),
-            (true, true) => Ok(Exposure::RemotePlainHttp),
-            (true, false) => Err(Failure::with_outcome(
+        match (self.allow_remote, self.no_tls, self.tls_cert.is_some()) {
+            (false, _, _) => Ok(Exposure::Loopback),
+            (true, true, _) => Ok(Exposure::RemotePlainHttp),
+            (true, false, true) => Ok(Exposure::Remote),
+            (true, false, false) => Err(Failure::with_outcome(
                 Diagnostic::new(
                     Code::BadArgument,
-                    "--allow-remote serves the network, and plinth serve has no TLS of its own",
+                    "--allow-remote serves the network: it needs TLS or an explicit opt-out",
                 )
-                .with_hint("put a TLS proxy in front and pass `--allow-remote --no-tls`"),
+                .with_hint(
+                    "pass `--tls-cert CERT.pem --tls-key KEY.pem`, or `--no-tls` behind a TLS proxy",
+                ),
                 Outcome::Usage,
             )),
         }
@@ -59,6 +69,13 @@ impl ServeArgs {
         let mut options = ServeOptions::new(&ctx.main_home, self.addr);
         options.config = ctx.config.clone();
         options.exposure = self.exposure()?;
+        options.tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -66,14 +83,19 @@ impl ServeArgs {
         let printer = ctx.printer;
         runtime.block_on(async move {
             let server = Server::bind(options).await?;
-            let url = format!("http://{}", server.local_addr());
+            let url = server.url();
+            // The token rides in the fragment, which the browser never sends; the page moves
+            // it into the tab's sessionStorage and drops it from the address bar.
+            let dashboard = format!("{url}/#token={}", server.token());
             if printer.json {
                 printer.json_doc(&json!({
                     "listening": url,
+                    "dashboard": dashboard,
                     "token_file": server.token_file(),
                 }));
             } else {
-                printer.line(format!("listening on {url} (the dashboard is at {url}/)"));
+                printer.line(format!("listening on {url}"));
+                printer.line(format!("dashboard: {dashboard}"));
                 printer.note(format!(
                     "state-changing requests need `Authorization: Bearer $(cat {})`",
                     server.token_file().display()

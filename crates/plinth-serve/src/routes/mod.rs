@@ -3,7 +3,9 @@
 mod calls;
 mod consent;
 mod dashboard;
+mod index;
 mod plugins;
+mod review;
 mod settings;
 mod tenants;
 
@@ -80,9 +82,19 @@ fn api() -> Routes {
         .add("POST", "/api/plugins/{id}/grant", plugins::grant)
         .add("POST", "/api/plugins/{id}/revoke", plugins::revoke)
         .add("POST", "/api/plugins/{id}/reload", plugins::reload)
+        .add("POST", "/api/plugins/{id}/update", index::update)
+        .add("GET", "/api/plugins/{id}/versions", index::versions)
+        .add("GET", "/api/plugins/{id}/review", review::review)
+        .add("GET", "/api/plugins/{id}/runtime", review::runtime)
         .add("POST", "/api/plugins/{id}/call", calls::call)
         .add("POST", "/api/plugins/{id}/tools/{name}", calls::tool)
         .add("POST", "/api/plugins/{id}/hooks/{point}", calls::hook)
+        .add(
+            "POST",
+            "/api/plugins/{id}/exporters/{format}",
+            calls::export,
+        )
+        .add("POST", "/api/plugins/{id}/data-source", calls::data_source)
         .add("GET", "/api/plugins/{id}/settings", settings::read)
         .add("PUT", "/api/plugins/{id}/settings", settings::write)
         .add("GET", "/api/consent", consent::list)
@@ -90,6 +102,7 @@ fn api() -> Routes {
         .add("POST", "/api/consent/deny", consent::deny)
         .add("GET", "/api/events", crate::events::status_events)
         .add("GET", "/api/logs", crate::events::log_events)
+        .add("GET", "/api/index", index::list)
         .add("GET", "/api/tenants", tenants::list)
         .add("POST", "/api/tenants", tenants::create)
 }

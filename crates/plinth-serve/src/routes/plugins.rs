@@ -16,13 +16,13 @@ use plinth_manifest::grant::Grant;
 use plinth_package::{InstallOptions, Installed, ReplacePolicy, SignatureState, TrustStore};
 use plinth_registry::reference::OCI_SCHEME;
 use plinth_registry::{
-    IndexLocation, OciClient, OciReference, PreReleases, PrivateAddresses, RegistryClient, Silent,
-    SizeCaps, Transport, install_from_index, install_from_oci, parse_spec,
+    OciClient, OciReference, Silent, SizeCaps, install_from_index, install_from_oci, parse_spec,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::TenantQuery;
+use super::index::{Fetch, UpdateCheck, fetch_runtime, index_location};
 use crate::app::App;
 use crate::body::JsonBody;
 use crate::error::ApiError;
@@ -57,6 +57,7 @@ fn row(
     found: Option<&Discovered>,
     entry: Option<&PluginEntry>,
     trust: Option<&TrustStore>,
+    updates: &UpdateCheck,
 ) -> Value {
     let manager = &tenant.manager;
     let status = manager.status(id).unwrap_or(Status::Disabled);
@@ -87,6 +88,7 @@ fn row(
             .unwrap_or_default(),
         "granted": entry.map(|e| e.grants.clone()).unwrap_or_default(),
         "counters": manager.counters(id),
+        "update_available": updates.available(id),
     })
 }
 
@@ -100,20 +102,25 @@ pub(crate) async fn list(
         let inventory = tenant.manager.inventory();
         let section = tenant.section()?;
         let trust = tenant.home.trust_store().ok();
+        let updates = UpdateCheck::configured(tenant);
         let mut rows: Vec<Value> = inventory
             .plugins
             .iter()
-            .map(|(id, found)| row(tenant, id, Some(found), section.entry(id), trust.as_ref()))
+            .map(|(id, found)| {
+                let entry = section.entry(id);
+                row(tenant, id, Some(found), entry, trust.as_ref(), &updates)
+            })
             .collect();
         for entry in section
             .entries
             .iter()
             .filter(|e| inventory.get(&e.id).is_none())
         {
-            rows.push(row(tenant, &entry.id, None, Some(entry), None));
+            rows.push(row(tenant, &entry.id, None, Some(entry), None, &updates));
         }
         Ok(Json(json!({
             "plugins": rows,
+            "index": updates.summary(),
             "diagnostics": inventory.diagnostics,
         })))
     })
@@ -136,7 +143,8 @@ pub(crate) async fn show(
             return Err(not_installed(&id));
         }
         let trust = tenant.home.trust_store().ok();
-        let mut shown = row(tenant, &id, found, entry, trust.as_ref());
+        let updates = UpdateCheck::configured(tenant);
+        let mut shown = row(tenant, &id, found, entry, trust.as_ref(), &updates);
         let tools: Vec<Value> = found
             .map(|f| {
                 f.manifest
@@ -345,6 +353,17 @@ pub(crate) struct InstallRequest {
     allow_private: bool,
 }
 
+impl InstallRequest {
+    fn fetch(&self) -> Fetch {
+        Fetch {
+            index: self.index.clone(),
+            pre: self.pre,
+            plain_http: self.plain_http,
+            allow_private: self.allow_private,
+        }
+    }
+}
+
 /// `POST /api/plugins`: verifies and installs a plugin into the tenant's plugin directory,
 /// like `plinth install`; never enables or grants anything, and a new plugin under a known
 /// id has its enablement and grants reset for review.
@@ -366,7 +385,7 @@ pub(crate) async fn install(
         let (hook, reset) = review_hook(tenant.state.clone());
         options.before_write = Some(hook);
         let (installed, _) = tenant.edit(|_| {
-            let installed = install_from(tenant, &request, &options)?;
+            let installed = install_from(tenant, &request.source, &request.fetch(), &options)?;
             tenant.manager.rediscover();
             Ok(installed)
         })?;
@@ -398,27 +417,21 @@ pub(crate) async fn install(
 
 /// Installs from a path, the index or an OCI registry, as `plinth install` tells them
 /// apart.
-fn install_from(
+pub(crate) fn install_from(
     tenant: &Tenant,
-    request: &InstallRequest,
+    source: &str,
+    fetch: &Fetch,
     options: &InstallOptions,
 ) -> Result<Installed, ApiError> {
-    let source = request.source.as_str();
     let path = PathBuf::from(source);
     if !source.starts_with(OCI_SCHEME) && (path.exists() || !looks_like_spec(source)) {
         return Ok(plinth_package::install_path(&tenant.home, &path, options)?);
     }
-    let transport = Transport::plain_if(request.plain_http);
-    let private = PrivateAddresses::allow_if(request.allow_private);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Diagnostic::new(Code::HostSetup, format!("no runtime for the download: {e}"))
-        })?;
+    let runtime = fetch_runtime()?;
     if source.starts_with(OCI_SCHEME) {
         let reference = source.parse::<OciReference>()?;
-        let client = OciClient::new(transport, SizeCaps::default()).private_addresses(private);
+        let client = OciClient::new(fetch.transport(), SizeCaps::default())
+            .private_addresses(fetch.private());
         return Ok(runtime.block_on(install_from_oci(
             &client,
             &tenant.home,
@@ -428,24 +441,9 @@ fn install_from(
         ))?);
     }
     let (id, version) = parse_spec(source)?;
-    let Some(index) = request
-        .index
-        .as_deref()
-        .or(tenant.config.registry.index.as_deref())
-    else {
-        return Err(Diagnostic::new(Code::BadArgument, "no plugin index given")
-            .with_hint("send \"index\": URL|PATH, or set `[registry] index` in config.toml")
-            .into());
-    };
-    let location = IndexLocation::parse(index)?;
-    let pre = if request.pre {
-        PreReleases::Include
-    } else {
-        PreReleases::Exclude
-    };
+    let location = index_location(tenant, fetch.index.as_deref())?;
     Ok(runtime.block_on(async {
-        let client =
-            RegistryClient::new(SizeCaps::default(), transport)?.private_addresses(private);
+        let client = fetch.registry_client()?;
         let index = client.load_index(&location).await?;
         install_from_index(
             &client,
@@ -453,7 +451,7 @@ fn install_from(
             &index,
             &id,
             &version,
-            pre,
+            fetch.pre_releases(),
             options,
             &Silent,
         )

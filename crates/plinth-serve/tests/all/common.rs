@@ -333,3 +333,113 @@ impl Events {
         }
     }
 }
+
+impl Served {
+    /// Starts a server over `home` on 127.0.0.1, port 0, with `options` changed by `edit`.
+    pub async fn start_with(home: &Path, edit: impl FnOnce(&mut ServeOptions)) -> Served {
+        let mut options = ServeOptions::new(home, "127.0.0.1:0".parse().unwrap());
+        edit(&mut options);
+        let server = Server::bind(options).await.expect("server starts");
+        let base = server.url();
+        let token = server.token().to_owned();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        Served {
+            home: home.to_path_buf(),
+            base,
+            token,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Polls `GET /api/plugins/{id}` until `done` accepts it.
+    pub async fn wait_until(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + DEADLINE;
+        loop {
+            let (_, shown) = self.get(&format!("/api/plugins/{id}")).await;
+            if done(&shown) {
+                return shown;
+            }
+            assert!(std::time::Instant::now() < deadline, "{id}: {shown}");
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// The id of the `reload-v1`/`reload-v2` test programs (`run(["version"])` says `v1`/`v2`).
+pub const RELOAD_ID: &str = "test.reload";
+
+/// A packed and signed release of the reload test program.
+pub struct Release {
+    pub version: String,
+    pub bytes: Vec<u8>,
+    pub signature: String,
+}
+
+/// Packs `component` as `test.reload` at `version` and signs it with `key`.
+pub fn release(
+    root: &Path,
+    version: &str,
+    component: &str,
+    key: &plinth_package::SecretKey,
+) -> Release {
+    let dir = root.join(format!("src-{version}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("plugin.toml"),
+        format!(
+            "[plugin]\nid = \"{RELOAD_ID}\"\nversion = \"{version}\"\nname = \"Reload\"\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"plugin.wasm\"\n[capabilities]\nlog = true\nconfig = true\n"
+        ),
+    )
+    .unwrap();
+    std::fs::copy(component, dir.join("plugin.wasm")).unwrap();
+    let packed = plinth_package::pack(&dir).unwrap();
+    let signature = key.sign(&packed.package.subject()).to_text();
+    Release {
+        version: version.to_owned(),
+        bytes: packed.bytes,
+        signature,
+    }
+}
+
+/// Writes `releases` (`.plinth` and `.sig` files) into `dir` and an `index.json` listing
+/// them; returns the index's path.
+pub fn write_index(dir: &Path, releases: &[&Release]) -> PathBuf {
+    let mut versions = Vec::new();
+    for r in releases {
+        let file = format!("reload-{}.plinth", r.version);
+        std::fs::write(dir.join(&file), &r.bytes).unwrap();
+        std::fs::write(dir.join(format!("{file}.sig")), &r.signature).unwrap();
+        versions.push(serde_json::json!({
+            "version": r.version,
+            "digest": plinth_manifest::Digest::of(&r.bytes).to_string(),
+            "url": file,
+            "signature_url": format!("{file}.sig"),
+            "capabilities": ["log", "config"],
+        }));
+    }
+    let index = serde_json::json!({"schema_version": 1, "plugins": [
+        {"id": RELOAD_ID, "name": "Reload", "description": "Says which version it is.", "versions": versions}
+    ]});
+    let path = dir.join("index.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    path
+}
+
+/// Trusts `key` as `name` in `home` (`<home>/trusted-keys.toml`).
+pub fn trust(home: &Path, name: &str, key: &plinth_package::SecretKey) {
+    std::fs::create_dir_all(home).unwrap();
+    let home = plinth_package::Home::new(home);
+    let mut trust = home.trust_store().unwrap_or_default();
+    trust.add(name, key.public_key()).unwrap();
+    trust.save(&home.trust_store_path()).unwrap();
+}
+
+/// A home whose configuration names `index` as `[registry] index`.
+pub fn with_index(options: &mut ServeOptions, index: &Path) {
+    options.config.registry.index = Some(index.display().to_string());
+}

@@ -7,12 +7,18 @@
 
 mod common;
 
+mod browser;
+mod go_client;
+
 mod calls;
 mod dashboard;
 mod events;
 mod lifecycle;
 mod openapi;
 mod plugins;
+mod review;
 mod security;
 mod settings;
 mod tenants;
+mod tls;
+mod updates;

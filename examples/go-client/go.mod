@@ -1,0 +1,3 @@
+module plinth.example/go-client
+
+go 1.19
