@@ -44,6 +44,7 @@ const KINDS: &[(&str, &str, &str)] = &[
         "plinth-theme-provider@0.1.0",
         "plinth:theme-provider@0.1.0",
     ),
+    ("service", "plinth-service@0.1.0", "plinth:service@0.1.0"),
 ];
 
 /// The `with` entries that map the host imports onto the PDK's own bindings.

@@ -36,6 +36,7 @@ const EXAMPLES: &[&str] = &[
     "visits",
     "word-count",
     "tool-guard",
+    "yoi-bridge",
     "greet",
 ];
 

@@ -109,3 +109,8 @@ pub mod theme_provider_v0_1 {
         "plinth:theme-provider/plugin"
     );
 }
+
+/// The `plinth:service/plugin@0.1.0` world (the `service` kind).
+pub mod service_v0_1 {
+    kind_world!("../../wit/plinth-service@0.1.0", "plinth:service/plugin");
+}

@@ -159,6 +159,7 @@ async fn run_live<T>(
     plugin: &Plugin,
     live: &mut Option<Live>,
     export: &str,
+    wall: Option<std::time::Duration>,
     on_exit: impl FnOnce() -> Option<T>,
     body: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<T>,
 ) -> Result<T, CallError> {
@@ -172,7 +173,7 @@ async fn run_live<T>(
         ));
     };
     let store = &mut current.store;
-    let deadline = plugin.arm(store);
+    let deadline = plugin.arm_within(store, wall);
     let span = tracing::debug_span!("plugin.call", plugin = %plugin.id(), export);
     let outcome = {
         let work = pin!(async { body(&mut *store).await.map_err(|e| (Stage::Call, e)) });
@@ -300,7 +301,28 @@ impl PluginInstance {
             live,
             instantiations,
         } = self;
-        call_on(plugin, live, instantiations, export, params).await
+        call_on(plugin, live, instantiations, export, None, params).await
+    }
+
+    /// [`Self::call_async`] under a wall clock lowered to `wall` for this call only (a
+    /// service event's deadline). Past it the call ends, even one blocked in a host import,
+    /// and the instance is replaced on the next call.
+    pub async fn call_within_async<P, R>(
+        &mut self,
+        export: &str,
+        wall: Option<std::time::Duration>,
+        params: P,
+    ) -> Result<R, CallError>
+    where
+        P: ComponentNamedList + Lower + Send + Sync + 'static,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        let Self {
+            plugin,
+            live,
+            instantiations,
+        } = self;
+        call_on(plugin, live, instantiations, export, wall, params).await
     }
 
     /// Blocking [`Self::call_async`].
@@ -314,7 +336,7 @@ impl PluginInstance {
             live,
             instantiations,
         } = self;
-        let call = pin!(call_on(plugin, live, instantiations, export, params));
+        let call = pin!(call_on(plugin, live, instantiations, export, None, params));
         plugin.block_on(export, call)
     }
 }
@@ -325,6 +347,7 @@ async fn call_on<P, R>(
     live: &mut Option<Live>,
     instantiations: &mut u64,
     export: &str,
+    wall: Option<std::time::Duration>,
     params: P,
 ) -> Result<R, CallError>
 where
@@ -341,6 +364,7 @@ where
         plugin,
         live,
         name,
+        wall,
         crate::exit::success_typed::<R>,
         async |store| typed.call_async(store, params).await,
     )
@@ -364,6 +388,7 @@ async fn call_json_on(
         plugin,
         live,
         &call.name,
+        None,
         on_exit,
         async |store| match func {
             Some(func) => call.run_func(store, func).await,

@@ -231,6 +231,12 @@ impl Plugin {
         Ok(())
     }
 
+    /// The host's tokio runtime, where the plugin's background work runs: for an
+    /// embedder without a runtime of its own to run async calls or a service on.
+    pub fn runtime(&self) -> tokio::runtime::Handle {
+        self.inner.host.runtime.handle().clone()
+    }
+
     /// The plugin id.
     pub fn id(&self) -> &str {
         self.inner.ctx.id()

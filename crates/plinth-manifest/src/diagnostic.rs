@@ -201,6 +201,11 @@ codes! {
     /// `plinth serve`: a request from another origin (`Origin`), or for another host name
     /// than the server's (`Host`), refused before it is read.
     Forbidden => "forbidden",
+    /// A service's ingress queue is full and its overflow policy is `reject`: the producer
+    /// is refused (an HTTP route answers 503).
+    QueueFull => "queue-full",
+    /// An event for a service that is stopped (or stopping).
+    ServiceStopped => "service-stopped",
 }
 
 impl Code {
@@ -380,7 +385,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), code);
         }
-        assert_eq!(Code::ALL.len(), 55);
+        assert_eq!(Code::ALL.len(), 57);
     }
 
     /// Every code a user can see is explained in the user guide's table.

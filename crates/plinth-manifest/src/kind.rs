@@ -32,6 +32,8 @@ pub enum Kind {
     Theme,
     /// Themes a plugin computes: `plinth:theme-provider/theme-provider`.
     ThemeProvider,
+    /// A long-lived instance fed from an ingress queue: `plinth:service/service`.
+    Service,
 }
 
 impl Kind {
@@ -46,6 +48,7 @@ impl Kind {
         Kind::DataSource,
         Kind::Theme,
         Kind::ThemeProvider,
+        Kind::Service,
     ];
 
     /// The kind's name in manifests and on the command line, e.g. `"tool"`.
@@ -60,6 +63,7 @@ impl Kind {
             Kind::DataSource => "data-source",
             Kind::Theme => "theme",
             Kind::ThemeProvider => "theme-provider",
+            Kind::Service => "service",
         }
     }
 
@@ -75,6 +79,7 @@ impl Kind {
             Kind::Exporter => "plinth:exporter",
             Kind::DataSource => "plinth:data-source",
             Kind::ThemeProvider => "plinth:theme-provider",
+            Kind::Service => "plinth:service",
             Kind::Theme => return None,
         })
     }
@@ -91,6 +96,7 @@ impl Kind {
             Kind::Exporter => "plinth:exporter/exporter",
             Kind::DataSource => "plinth:data-source/data-source",
             Kind::ThemeProvider => "plinth:theme-provider/theme-provider",
+            Kind::Service => "plinth:service/service",
             Kind::Theme => return None,
         })
     }

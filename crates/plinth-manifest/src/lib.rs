@@ -61,3 +61,7 @@ pub use manifest::{
     PluginIdError, PluginMeta, Provides, Runtime, SettingsDecl, ThemeDecl, ThemeProviderDecl,
     ToolDecl,
 };
+pub use manifest::{
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_ATTEMPTS, MAX_CONCURRENCY, MAX_QUEUE, Overflow,
+    ServiceDecl,
+};

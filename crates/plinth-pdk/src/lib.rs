@@ -14,6 +14,7 @@
 //! | data-source | [`DataSource`] | `export!(T: data_source)` | `plinth:data-source/plugin@0.1.0` |
 //! | exporter | [`Exporter`] | `export!(T: exporter)` | `plinth:exporter/plugin@0.1.0` |
 //! | theme-provider | [`ThemeProvider`] | `export!(T: theme_provider)` | `plinth:theme-provider/plugin@0.1.0` |
+//! | service | [`Service`] | `export!(T: service)` | `plinth:service/plugin@0.1.0` |
 //!
 //! One component may provide several kinds: `export!(T: tool, hook)`. The kinds are the
 //! ones its `plugin.toml` declares with `[[provides.KIND]]` entries.
@@ -111,6 +112,7 @@ pub mod log;
 mod macros;
 mod plugin;
 mod schema;
+mod service;
 mod source;
 mod table;
 mod theme;
@@ -123,6 +125,9 @@ pub use files::{
 pub use hook::{Decision, Hook, HookEvent};
 pub use plugin::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo, typed};
 pub use serde_json;
+pub use service::{
+    Command as ServiceCommand, Frame, Handled, IngressEvent, Outcome, Reply, Service,
+};
 pub use source::{DataSource, PluginError, UiEvent, UiEventKind};
 pub use table::{
     Cell, Column, ColumnType, Page, ReadSeek, Row, Source, Table, TableInfo, UiOutput,
@@ -135,10 +140,10 @@ pub mod prelude {
     pub use crate::log;
     pub use crate::{
         Appearance, Cell, Column, ColumnType, Command, DataSource, Decision, Event, ExportError,
-        Exporter, FileLoader, FileViewer, Hook, HookEvent, LoadError, Page, Plugin, PluginError,
-        Row, Settings, Source, Table, TableInfo, Theme, ThemeProvider, Tool, ToolError, ToolInfo,
-        UiEvent, UiEventKind, UiOutput, ViewError, csv_field, csv_fields, read_lines, read_records,
-        typed,
+        Exporter, FileLoader, FileViewer, Frame, Handled, Hook, HookEvent, IngressEvent, LoadError,
+        Outcome, Page, Plugin, PluginError, Reply, Row, Service, ServiceCommand, Settings, Source,
+        Table, TableInfo, Theme, ThemeProvider, Tool, ToolError, ToolInfo, UiEvent, UiEventKind,
+        UiOutput, ViewError, csv_field, csv_fields, read_lines, read_records, typed,
     };
     pub use crate::{events, fs, http, kv, watch};
     pub use serde_json::{self, Value, json};

@@ -10,9 +10,10 @@
 /// `export!(T: tool)` makes a component of world `plinth:tool/plugin@0.1.0`, `export!(T:
 /// hook)` of `plinth:hook/plugin@0.1.0`, `export!(T: command)` of
 /// `plinth:command/plugin@0.1.0`, and likewise `file_loader`, `file_viewer`, `exporter`,
-/// `data_source` and `theme_provider` (traits [`FileLoader`](crate::FileLoader),
+/// `data_source`, `theme_provider` and `service` (traits [`FileLoader`](crate::FileLoader),
 /// [`FileViewer`](crate::FileViewer), [`Exporter`](crate::Exporter),
-/// [`DataSource`](crate::DataSource), [`ThemeProvider`](crate::ThemeProvider)); `export!(T: tool, hook)` exports `lifecycle` once and the
+/// [`DataSource`](crate::DataSource), [`ThemeProvider`](crate::ThemeProvider),
+/// [`Service`](crate::Service)); `export!(T: tool, hook)` exports `lifecycle` once and the
 /// interface of every kind named, the kinds a manifest's `[[provides.tool]]` and
 /// `[[provides.hook]]` entries declare. `T` implements [`Plugin`](crate::Plugin) and the
 /// trait of each kind: [`Tool`](crate::Tool), [`Hook`](crate::Hook),
@@ -318,6 +319,90 @@ macro_rules! __impl_kind {
                 $crate::__rt::theme_provide::<$plugin>(&name, &context)
             }
         }
+    };
+    (service, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::service::service as wire;
+
+            fn headers(list: ::std::vec::Vec<(::std::string::String, ::std::string::String)>) -> ::std::vec::Vec<wire::Header> {
+                list.into_iter().map(|(name, value)| wire::Header { name, value }).collect()
+            }
+
+            fn frame(frame: $crate::Frame) -> wire::Frame {
+                match frame {
+                    $crate::Frame::Text(text) => wire::Frame::Text(text),
+                    $crate::Frame::Binary(bytes) => wire::Frame::Binary(bytes),
+                }
+            }
+
+            fn command(command: $crate::ServiceCommand) -> wire::Command {
+                match command {
+                    $crate::ServiceCommand::SendFrame { connection, frame: f } => {
+                        wire::Command::SendFrame(wire::SendFrame { connection, frame: frame(f) })
+                    }
+                    $crate::ServiceCommand::Close { connection, code, reason } => {
+                        wire::Command::Close(wire::CloseConnection { connection, code, reason })
+                    }
+                    $crate::ServiceCommand::Publish { channel, payload } => {
+                        wire::Command::Publish(wire::Publish { channel, payload })
+                    }
+                    $crate::ServiceCommand::HttpRequest { tag, method, url, headers: h, body } => {
+                        wire::Command::HttpRequest(wire::HttpRequest {
+                            tag,
+                            method,
+                            url,
+                            headers: headers(h),
+                            body,
+                        })
+                    }
+                    $crate::ServiceCommand::Action { name, scope, payload } => {
+                        wire::Command::Action(wire::Action {
+                            name,
+                            scope,
+                            payload: payload.to_string(),
+                        })
+                    }
+                }
+            }
+
+            impl wire::Guest for $plugin {
+                fn start() -> ::std::result::Result<(), ::std::string::String> {
+                    <$plugin as $crate::Service>::start()
+                }
+
+                fn handle(event: wire::IngressEvent) -> wire::Handled {
+                    let event = $crate::IngressEvent {
+                        sequence: event.sequence,
+                        attempt: event.attempt,
+                        source: event.source,
+                        kind: event.kind,
+                        connection: event.connection,
+                        connection_sequence: event.connection_sequence,
+                        meta: $crate::serde_json::from_str(&event.meta)
+                            .unwrap_or($crate::serde_json::Value::Null),
+                        body: event.body,
+                    };
+                    let handled = <$plugin as $crate::Service>::handle(event);
+                    wire::Handled {
+                        outcome: match handled.outcome {
+                            $crate::Outcome::Ok => wire::Outcome::Ok,
+                            $crate::Outcome::Reject(reason) => wire::Outcome::Reject(reason),
+                            $crate::Outcome::Retry(ms) => wire::Outcome::Retry(ms),
+                        },
+                        commands: handled.commands.into_iter().map(command).collect(),
+                        reply: handled.reply.map(|reply| wire::Reply {
+                            status: reply.status,
+                            headers: headers(reply.headers),
+                            body: reply.body,
+                        }),
+                    }
+                }
+
+                fn stop() {
+                    <$plugin as $crate::Service>::stop()
+                }
+            }
+        };
     };
     ($other:ident, $plugin:ident, $($bindings:ident)::+) => {};
 }

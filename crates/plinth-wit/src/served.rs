@@ -40,12 +40,13 @@ pub const PACKAGES: &[&[WitFile]] = &[
     wit_files!["plinth-exporter@0.1.0/exporter.wit"],
     wit_files!["plinth-data-source@0.1.0/data-source.wit"],
     wit_files!["plinth-theme-provider@0.1.0/theme-provider.wit"],
+    wit_files!["plinth-service@0.1.0/service.wit"],
 ];
 
 /// The WIT this host serves, resolved: `plinth:host@0.1.0`, `plinth:plugin@0.1.0`,
 /// `plinth:command@0.1.0`, `plinth:tool@0.1.0`, `plinth:hook@0.1.0` and Thoth's kinds
 /// (`plinth:file-loader`, `plinth:file-viewer`, `plinth:exporter`, `plinth:data-source`,
-/// `plinth:theme-provider`, all `@0.1.0`).
+/// `plinth:theme-provider`, all `@0.1.0`), and `plinth:service@0.1.0`.
 #[derive(Debug)]
 pub struct Served {
     resolve: Resolve,
@@ -148,6 +149,7 @@ mod tests {
                 "plinth:exporter@0.1.0",
                 "plinth:data-source@0.1.0",
                 "plinth:theme-provider@0.1.0",
+                "plinth:service@0.1.0",
             ]
         );
         let tool = served.interface("plinth:tool/tool@0.1.0").expect("served");

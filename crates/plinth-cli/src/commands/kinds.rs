@@ -60,6 +60,7 @@ pub fn provides_json(manifest: &Manifest) -> Value {
         "data-source": value(&provides.data_source),
         "theme": value(&provides.theme),
         "theme-provider": value(&provides.theme_provider),
+        "service": value(&provides.service),
         "legacy": provides.legacy,
     })
 }
@@ -130,6 +131,13 @@ pub fn summary(manifest: &Manifest) -> String {
             .collect(),
         &mut parts,
     );
+    for service in &provides.service {
+        parts.push(format!(
+            "service(queue={},{})",
+            service.queue,
+            service.overflow.as_str()
+        ));
+    }
     parts.join(" ")
 }
 
@@ -202,6 +210,18 @@ pub fn lines(manifest: &Manifest) -> Vec<String> {
     }
     for t in &provides.theme_provider {
         lines.push(format!("  theme-provider {}", t.name));
+    }
+    for service in &provides.service {
+        let deadline = service
+            .deadline_ms
+            .map_or_else(|| "the wall clock".to_owned(), |ms| format!("{ms} ms"));
+        lines.push(format!(
+            "  service: queue {} ({} when full), {} at once, deadline {deadline}, {} attempts",
+            service.queue,
+            service.overflow.as_str(),
+            service.concurrency,
+            service.max_attempts
+        ));
     }
     lines
 }

@@ -330,3 +330,53 @@ file = "night.json"
         );
     }
 }
+
+#[test]
+fn a_service_is_shown_with_its_queue_and_checked() {
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("home");
+    let dir = root.path().join("test.cli-service");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(test_programs::SERVICE, dir.join("service.wasm")).unwrap();
+    let manifest = r#"[plugin]
+id = "test.cli-service"
+version = "0.1.0"
+
+[runtime]
+kind = "wasm-component"
+component = "service.wasm"
+
+[capabilities]
+websocket = ["chat"]
+
+[[provides.service]]
+queue = 64
+overflow = "shed"
+deadline_ms = 250
+"#;
+    fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    let path = dir.to_str().unwrap();
+
+    let show = plinth(&home, &["--json", "show", path]).json();
+    let provides = &show["provides"];
+    assert_eq!(provides["kinds"], serde_json::json!(["service"]));
+    assert_eq!(provides["service"][0]["queue"], 64);
+    assert_eq!(provides["service"][0]["overflow"], "shed");
+    assert_eq!(provides["service"][0]["max_attempts"], 3);
+    let text = plinth(&home, &["show", path]).stdout;
+    assert!(
+        text.contains("service: queue 64 (shed when full), 1 at once, deadline 250 ms, 3 attempts"),
+        "{text}"
+    );
+    // A manifest that asks for a policy the host does not know is refused with its key.
+    fs::write(
+        dir.join("plugin.toml"),
+        manifest.replace("\"shed\"", "\"drop-oldest\""),
+    )
+    .unwrap();
+    let check = plinth(&home, &["--json", "check", path]);
+    assert_ne!(check.code, 0);
+    let text = format!("{}{}", check.stdout, check.stderr);
+    assert!(text.contains("invalid-manifest"), "{text}");
+    assert!(text.contains("provides.service[0].overflow"), "{text}");
+}

@@ -234,6 +234,7 @@ impl Ctx<'_> {
             Kind::Theme => super::theme::step(case, plugin, &|| {
                 self.load(self.requested, None).map_err(|e| e.to_string())
             }),
+            Kind::Service => Err(fail(format!("no kit steps for the `{kind}` kind"))),
         }
     }
 

@@ -29,6 +29,7 @@ mod file_loader;
 mod file_viewer;
 mod hook;
 mod reader;
+mod service;
 mod table;
 mod theme;
 mod tool;
@@ -51,6 +52,9 @@ pub use hook::{
     ChainDecision, Decision, HookChain, HookEvent, HookOutcome, HookStep, Hooks, OnHookError,
 };
 pub use reader::TableReader;
+pub use service::{
+    Command as ServiceCommand, Frame, Handled, IngressEvent, Outcome, Reply, Services,
+};
 #[cfg(test)]
 pub(crate) use table::check_rows;
 pub use table::{Cell, Column, ColumnType, Row, Source, Table, TableInfo};
@@ -95,6 +99,7 @@ pub(crate) struct KindSet {
     exporter: Option<Binding>,
     data_source: Option<Binding>,
     theme_provider: Option<Binding>,
+    service: Option<Binding>,
     /// The `[[provides.theme]]` themes, read and checked at load; `None` when the
     /// manifest declares none.
     themes: Option<Vec<(String, ThemeSpec)>>,
@@ -157,6 +162,10 @@ impl KindSet {
                     theme::typecheck(&checker)?;
                     set.theme_provider = Some(binding);
                 }
+                Kind::Service => {
+                    service::typecheck(&checker)?;
+                    set.service = Some(binding);
+                }
                 // Needs no component: `select` read it.
                 Kind::Theme => {}
             }
@@ -175,6 +184,7 @@ impl KindSet {
             Kind::Exporter => self.exporter.as_ref(),
             Kind::DataSource => self.data_source.as_ref(),
             Kind::ThemeProvider => self.theme_provider.as_ref(),
+            Kind::Service => self.service.as_ref(),
             Kind::Theme => None,
         }
     }
@@ -421,6 +431,10 @@ pub struct Theme;
 #[derive(Debug, Clone, Copy)]
 pub struct ThemeProvider;
 
+/// The `service` kind: [`Services`].
+#[derive(Debug, Clone, Copy)]
+pub struct Service;
+
 /// A [`ProvidedKind`] whose handle is `$handle::new(plugin, binding)`.
 macro_rules! component_kind {
     ($marker:ident, $kind:ident, $field:ident, $handle:ident) => {
@@ -440,6 +454,7 @@ component_kind!(FileViewer, FileViewer, file_viewer, FileViewers);
 component_kind!(Exporter, Exporter, exporter, Exporters);
 component_kind!(DataSource, DataSource, data_source, DataSources);
 component_kind!(ThemeProvider, ThemeProvider, theme_provider, ThemeProviders);
+component_kind!(Service, Service, service, Services);
 
 impl ProvidedKind for Theme {
     const KIND: Kind = Kind::Theme;

@@ -38,6 +38,9 @@ pub enum Grant {
     EventsPublish(String),
     /// `sockets:<host:port>`: raw TCP to a host and port.
     Sockets(String),
+    /// `websocket:<endpoint>`: send and close frames on the host-owned WebSocket
+    /// connections of an endpoint the operator configured (a service's output commands).
+    WebSocket(String),
     /// An app-defined capability registered by the embedder, e.g. `retrieval` or
     /// `retrieval:docs`.
     Custom {
@@ -59,6 +62,7 @@ const BUILTIN: &[(&str, Option<&str>)] = &[
     ("kv", None),
     ("events.publish", Some("<channel>")),
     ("sockets", Some("<host:port>")),
+    ("websocket", Some("<endpoint>")),
 ];
 
 impl Grant {
@@ -75,6 +79,7 @@ impl Grant {
             Grant::Kv => "kv",
             Grant::EventsPublish(_) => "events.publish",
             Grant::Sockets(_) => "sockets",
+            Grant::WebSocket(_) => "websocket",
             Grant::Custom { name, .. } => name,
         }
     }
@@ -88,7 +93,8 @@ impl Grant {
             | Grant::FsWrite(s)
             | Grant::Watch(s)
             | Grant::EventsPublish(s)
-            | Grant::Sockets(s) => Some(s),
+            | Grant::Sockets(s)
+            | Grant::WebSocket(s) => Some(s),
             Grant::Custom { scope, .. } => scope.as_deref(),
         }
     }
@@ -218,6 +224,7 @@ fn parse_builtin(
         "fs.write" => Grant::FsWrite(checked("directory name")?),
         "watch" => Grant::Watch(checked("directory name")?),
         "events.publish" => Grant::EventsPublish(checked("channel name")?),
+        "websocket" => Grant::WebSocket(checked("endpoint name")?),
         _ => {
             return Err(GrantErrorKind::UnknownCapability {
                 name: capability.to_owned(),

@@ -35,6 +35,9 @@ pub struct Capabilities {
     pub events_publish: Vec<String>,
     /// `sockets = ["host:port", ...]`.
     pub sockets: Vec<String>,
+    /// `websocket = ["endpoint", ...]`: host-owned WebSocket endpoints a service's output
+    /// commands may send on.
+    pub websocket: Vec<String>,
     /// Every other key: app-defined capabilities (e.g. `retrieval = true`), kept as written for
     /// the embedder. `true` requests it unscoped, `false` not at all, a string or array of
     /// strings requests those scopes, any other value requests it unscoped and is the app's
@@ -66,6 +69,7 @@ impl Capabilities {
                 .map(Grant::EventsPublish),
         );
         grants.extend(self.sockets.iter().cloned().map(Grant::Sockets));
+        grants.extend(self.websocket.iter().cloned().map(Grant::WebSocket));
         for (name, value) in &self.custom {
             grants.extend(custom_requests(name, value));
         }
@@ -149,6 +153,8 @@ pub(super) fn parse(
     }
     let sockets = caps.strings(ctx, "sockets")?;
     parsed.sockets = check_scopes(ctx, "capabilities.sockets", "sockets", sockets)?;
+    let websocket = caps.strings(ctx, "websocket")?;
+    parsed.websocket = check_scopes(ctx, "capabilities.websocket", "websocket", websocket)?;
 
     for (name, value) in caps.take_rest() {
         check_custom(ctx, &caps.key(name), name, value)?;

@@ -8,6 +8,7 @@ mod id;
 mod provides;
 mod reader;
 mod sections;
+mod service;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,10 @@ pub use formats::{
 pub use id::{PluginId, PluginIdError};
 pub use provides::is_point_name;
 use reader::{Ctx, Section};
+pub use service::{
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_ATTEMPTS, MAX_CONCURRENCY, MAX_QUEUE, Overflow,
+    ServiceDecl,
+};
 
 /// The manifest's file name inside a plugin directory.
 pub const MANIFEST_FILE: &str = "plugin.toml";
@@ -123,6 +128,8 @@ pub struct Provides {
     pub theme: Vec<ThemeDecl>,
     /// `[[provides.theme-provider]]`: one entry per computed theme, names unique.
     pub theme_provider: Vec<ThemeProviderDecl>,
+    /// `[[provides.service]]`: at most one entry.
+    pub service: Vec<ServiceDecl>,
     /// The declarations come from the 0.1.0 form (`runtime.world`, a top-level `[[tools]]`),
     /// which components built against `plinth:plugin@0.1.0` use.
     pub legacy: bool,
@@ -150,6 +157,7 @@ impl Provides {
             Kind::DataSource => !self.data_source.is_empty(),
             Kind::Theme => !self.theme.is_empty(),
             Kind::ThemeProvider => !self.theme_provider.is_empty(),
+            Kind::Service => !self.service.is_empty(),
         }
     }
 

@@ -59,6 +59,7 @@ pub(super) fn parse(
             Kind::ThemeProvider => {
                 provides.theme_provider = formats::theme_providers(ctx, entries)?;
             }
+            Kind::Service => provides.service = super::service::services(ctx, entries)?,
         }
     }
     for (name, _) in section.take_rest() {

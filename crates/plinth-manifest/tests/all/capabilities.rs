@@ -33,7 +33,8 @@ fs = { read = ["data"], write = ["out"] }
 watch = ["waves"]
 kv = true
 events = { publish = ["discovery"] }
-sockets = ["db.internal:5432"]"#,
+sockets = ["db.internal:5432"]
+websocket = ["chat"]"#,
     );
     let expected = Capabilities {
         log: true,
@@ -45,6 +46,7 @@ sockets = ["db.internal:5432"]"#,
         kv: true,
         events_publish: vec!["discovery".into()],
         sockets: vec!["db.internal:5432".into()],
+        websocket: vec!["chat".into()],
         custom: BTreeMap::new(),
     };
     assert_eq!(c, expected);
@@ -76,6 +78,7 @@ watch = ["waves"]
 kv = true
 events = { publish = ["discovery"] }
 sockets = ["db.internal:5432"]
+websocket = ["chat"]
 retrieval = true
 search = ["docs", "web"]
 ranker = "fast"
@@ -91,6 +94,7 @@ tuner = { level = 3 }"#,
         "kv",
         "events.publish:discovery",
         "sockets:db.internal:5432",
+        "websocket:chat",
         "ranker:fast",
         "retrieval",
         "search:docs",

@@ -80,6 +80,7 @@ fn design_example_parses_into_the_expected_struct() {
             kv: true,
             events_publish: vec!["discovery".into()],
             sockets: vec![],
+            websocket: vec![],
             custom: BTreeMap::new(),
         },
         limits: LimitOverrides {

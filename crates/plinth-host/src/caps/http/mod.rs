@@ -209,7 +209,10 @@ impl HttpView<'_> {
 
 /// The request of a `submit` held for consent, once approved: decided again (the grants
 /// or the decision may have changed), admitted under the plugin's limits, and sent.
-async fn send_approved(plugin: &Arc<HttpPlugin>, request: http::Request) -> Result<Reply, Failure> {
+pub(crate) async fn send_approved(
+    plugin: &Arc<HttpPlugin>,
+    request: http::Request,
+) -> Result<Reply, Failure> {
     let net = plugin.http.net.clone();
     let target = decide(plugin, &request.url, None)?;
     let Admitted { target, slot } = plugin.http.admit(target)?;
@@ -379,4 +382,70 @@ impl<T> Future for AbortOnDrop<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.0).poll(cx)
     }
+}
+
+/// A request the host makes on a plugin's behalf outside any call (a service's
+/// `http-request` output command): the same policy, consent, limits and transport as the
+/// plugin's own `fetch`, run on the host's runtime. The failure is its code (a
+/// diagnostic code, or `transport` for a failed exchange) and message; a missing grant
+/// is recorded by the plugin's gate.
+pub(crate) async fn send_for_plugin(
+    plugin: &Arc<HttpPlugin>,
+    method: &str,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<(u16, Vec<(String, String)>, Vec<u8>), (&'static str, String)> {
+    let method = match method.to_ascii_uppercase().as_str() {
+        "GET" => http::Method::Get,
+        "HEAD" => http::Method::Head,
+        "POST" => http::Method::Post,
+        "PUT" => http::Method::Put,
+        "PATCH" => http::Method::Patch,
+        "DELETE" => http::Method::Delete,
+        "OPTIONS" => http::Method::Options,
+        other => {
+            return Err((
+                Code::BadArgument.as_str(),
+                format!("{other:?} is not a method the host sends"),
+            ));
+        }
+    };
+    let request = http::Request {
+        method,
+        url,
+        headers,
+        body: Some(body),
+        timeout_ms: None,
+    };
+    let task = AbortOnDrop(plugin.http.net.runtime.clone().spawn({
+        let plugin = plugin.clone();
+        async move { send_approved(&plugin, request).await }
+    }));
+    let failure = match task.await {
+        Ok(Ok(reply)) => {
+            return Ok((
+                reply.status,
+                event::header_pairs(&reply.headers),
+                reply.body.to_vec(),
+            ));
+        }
+        Ok(Err(failure)) => failure,
+        Err(e) => return Err(("transport", format!("the request task failed: {e}"))),
+    };
+    let code = match &failure {
+        Failure::MissingGrant(grant) => {
+            plugin.gate.record(grant, false);
+            let hint = plugin.gate.denial(grant.clone()).hint;
+            return Err((Code::MissingGrant.as_str(), format!("{failure}; {hint}")));
+        }
+        Failure::Denied(_) => Code::HttpDenied.as_str(),
+        Failure::TooLarge(_) => Code::HttpTooLarge.as_str(),
+        Failure::RateLimited(_) => Code::RateLimited.as_str(),
+        Failure::ConsentPending(_) | Failure::Awaiting { .. } => Code::ConsentPending.as_str(),
+        Failure::Timeout(_) => Code::Timeout.as_str(),
+        Failure::Invalid(_) => Code::BadArgument.as_str(),
+        Failure::Transport(_) => "transport",
+    };
+    Err((code, failure.to_string()))
 }

@@ -1,0 +1,312 @@
+//! The `service` kind (docs/design/0048): a long-lived instance fed one ingress event at a
+//! time. This module is the typed face of the component's `plinth:service/service`
+//! export; the runtime around it (queue, dispatch, retries, restarts, WebSocket and HTTP
+//! ingress, output commands) is the `plinth-service` crate's.
+
+use std::time::Duration;
+
+use plinth_manifest::{Kind, ServiceDecl};
+
+use super::{Binding, Checker, KindError};
+use crate::bindings::service_v0_1::exports::plinth::service::service as v1;
+use crate::error::HostError;
+use crate::instance::PluginInstance;
+use crate::plugin::Plugin;
+
+pub(super) fn typecheck(checker: &Checker<'_>) -> Result<(), HostError> {
+    checker.func::<(), (Result<(), String>,)>("start", "func() -> result<_, string>")?;
+    checker.func::<(v1::IngressEvent,), (v1::Handled,)>(
+        "handle",
+        "func(event: ingress-event) -> handled",
+    )?;
+    checker.func::<(), ()>("stop", "func()")
+}
+
+/// One event from a service's ingress queue, as the handler sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressEvent {
+    /// The service's sequence number, in the order events were accepted.
+    pub sequence: u64,
+    /// 1 on the first delivery, one more on each retry.
+    pub attempt: u32,
+    /// Where it came from: `app`, `websocket`, `http`, `http-client`, or the
+    /// application's own source.
+    pub source: String,
+    /// What happened: `message`, `open`, `close`, `request`, `response`, or the
+    /// application's own kind.
+    pub kind: String,
+    /// The connection, route or command tag the event belongs to.
+    pub connection: Option<String>,
+    /// The connection's own sequence number (0 for unordered sources).
+    pub connection_sequence: u64,
+    /// Metadata, a JSON object in text.
+    pub meta: String,
+    /// The data.
+    pub body: Vec<u8>,
+}
+
+impl IngressEvent {
+    /// An event from `source` of `kind` carrying `body`, with empty metadata; the
+    /// runtime numbers it.
+    pub fn new(source: impl Into<String>, kind: impl Into<String>, body: Vec<u8>) -> Self {
+        Self {
+            sequence: 0,
+            attempt: 0,
+            source: source.into(),
+            kind: kind.into(),
+            connection: None,
+            connection_sequence: 0,
+            meta: "{}".into(),
+            body,
+        }
+    }
+
+    /// The bytes the event holds on the host, for queue accounting.
+    pub fn size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.source.len()
+            + self.kind.len()
+            + self.connection.as_ref().map_or(0, String::len)
+            + self.meta.len()
+            + self.body.len()
+    }
+}
+
+/// What a handler made of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done.
+    Ok,
+    /// Never processable: dead-lettered with this reason.
+    Reject(String),
+    /// Try again after this long (bounded by the service's `max_attempts`).
+    Retry(Duration),
+}
+
+/// A WebSocket frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A text frame.
+    Text(String),
+    /// A binary frame.
+    Binary(Vec<u8>),
+}
+
+/// A side effect a handler asks for; the host checks each against the plugin's grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Send a frame on a host-owned WebSocket connection (`websocket:<endpoint>`).
+    SendFrame {
+        /// The connection id, as ingress events name it.
+        connection: String,
+        /// The frame.
+        frame: Frame,
+    },
+    /// Close a host-owned WebSocket connection (`websocket:<endpoint>`).
+    Close {
+        /// The connection id.
+        connection: String,
+        /// The close code.
+        code: u16,
+        /// The close reason.
+        reason: String,
+    },
+    /// Publish on an event channel (`events.publish:<channel>`).
+    Publish {
+        /// The channel.
+        channel: String,
+        /// The payload.
+        payload: String,
+    },
+    /// Make an HTTP request (`http:<host>`); the answer comes back as an ingress event.
+    HttpRequest {
+        /// Names the answer's event (its `connection`).
+        tag: String,
+        /// The method, e.g. `POST`.
+        method: String,
+        /// The URL.
+        url: String,
+        /// Request headers.
+        headers: Vec<(String, String)>,
+        /// Request body.
+        body: Vec<u8>,
+    },
+    /// Call an application-defined action (`<name>` or `<name>:<scope>`).
+    Action {
+        /// The action, as the application registered it.
+        name: String,
+        /// The scope the grant is checked for.
+        scope: Option<String>,
+        /// A JSON value in text.
+        payload: String,
+    },
+}
+
+impl Command {
+    /// The command's name in diagnostics and counters: `send-frame`, `close`, `publish`,
+    /// `http-request` or `action`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::SendFrame { .. } => "send-frame",
+            Command::Close { .. } => "close",
+            Command::Publish { .. } => "publish",
+            Command::HttpRequest { .. } => "http-request",
+            Command::Action { .. } => "action",
+        }
+    }
+}
+
+/// The response to an event from an HTTP route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+/// A handler's whole answer to one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// What became of the event.
+    pub outcome: Outcome,
+    /// Side effects, in order.
+    pub commands: Vec<Command>,
+    /// For an HTTP route's event: the response.
+    pub reply: Option<Reply>,
+}
+
+/// The `service` kind of one plugin: [`Plugin::kind`]`::<`[`Service`](super::Service)`>()`.
+///
+/// Every call runs on a [`PluginInstance`] the caller keeps (the service's long-lived
+/// instance), under a deadline that also ends a call blocked in a host import; a call
+/// that fails leaves the instance to be replaced on the next call.
+#[derive(Debug, Clone, Copy)]
+pub struct Services<'p> {
+    plugin: &'p Plugin,
+    binding: &'p Binding,
+}
+
+impl<'p> Services<'p> {
+    pub(super) fn new(plugin: &'p Plugin, binding: &'p Binding) -> Self {
+        Self { plugin, binding }
+    }
+
+    /// How the manifest asks the service to be run (defaults for a bare component).
+    pub fn decl(&self) -> ServiceDecl {
+        self.plugin
+            .manifest()
+            .and_then(|m| m.provides.service.first().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Runs `start` on `instance`. The plugin's `err` is `Ok(Err(reason))`.
+    pub async fn start(
+        &self,
+        instance: &mut PluginInstance,
+        deadline: Option<Duration>,
+    ) -> Result<Result<(), String>, KindError> {
+        let (result,): (Result<(), String>,) = instance
+            .call_within_async(&self.binding.func("start"), deadline, ())
+            .await?;
+        Ok(result)
+    }
+
+    /// Hands `event` to `handle` on `instance`.
+    pub async fn handle(
+        &self,
+        instance: &mut PluginInstance,
+        event: &IngressEvent,
+        deadline: Option<Duration>,
+    ) -> Result<Handled, KindError> {
+        let wit = v1::IngressEvent {
+            sequence: event.sequence,
+            attempt: event.attempt,
+            source: event.source.clone(),
+            kind: event.kind.clone(),
+            connection: event.connection.clone(),
+            connection_sequence: event.connection_sequence,
+            meta: event.meta.clone(),
+            body: event.body.clone(),
+        };
+        let (handled,): (v1::Handled,) = instance
+            .call_within_async(&self.binding.func("handle"), deadline, (wit,))
+            .await?;
+        Ok(from_wit(handled))
+    }
+
+    /// Runs `stop` on `instance`.
+    pub async fn stop(
+        &self,
+        instance: &mut PluginInstance,
+        deadline: Option<Duration>,
+    ) -> Result<(), KindError> {
+        instance
+            .call_within_async::<(), ()>(&self.binding.func("stop"), deadline, ())
+            .await?;
+        Ok(())
+    }
+
+    /// The kind, for diagnostics.
+    pub fn kind(&self) -> Kind {
+        Kind::Service
+    }
+}
+
+fn headers(list: Vec<v1::Header>) -> Vec<(String, String)> {
+    list.into_iter().map(|h| (h.name, h.value)).collect()
+}
+
+fn from_wit(handled: v1::Handled) -> Handled {
+    let outcome = match handled.outcome {
+        v1::Outcome::Ok => Outcome::Ok,
+        v1::Outcome::Reject(reason) => Outcome::Reject(reason),
+        v1::Outcome::Retry(ms) => Outcome::Retry(Duration::from_millis(u64::from(ms))),
+    };
+    let commands = handled
+        .commands
+        .into_iter()
+        .map(|command| match command {
+            v1::Command::SendFrame(send) => Command::SendFrame {
+                connection: send.connection,
+                frame: match send.frame {
+                    v1::Frame::Text(text) => Frame::Text(text),
+                    v1::Frame::Binary(bytes) => Frame::Binary(bytes),
+                },
+            },
+            v1::Command::Close(close) => Command::Close {
+                connection: close.connection,
+                code: close.code,
+                reason: close.reason,
+            },
+            v1::Command::Publish(publish) => Command::Publish {
+                channel: publish.channel,
+                payload: publish.payload,
+            },
+            v1::Command::HttpRequest(request) => Command::HttpRequest {
+                tag: request.tag,
+                method: request.method,
+                url: request.url,
+                headers: headers(request.headers),
+                body: request.body,
+            },
+            v1::Command::Action(action) => Command::Action {
+                name: action.name,
+                scope: action.scope,
+                payload: action.payload,
+            },
+        })
+        .collect();
+    let reply = handled.reply.map(|reply| Reply {
+        status: reply.status,
+        headers: headers(reply.headers),
+        body: reply.body,
+    });
+    Handled {
+        outcome,
+        commands,
+        reply,
+    }
+}

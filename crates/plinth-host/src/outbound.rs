@@ -1,0 +1,124 @@
+//! What the host does on a plugin's behalf outside any call: the output commands of a
+//! service (docs/design/0048). Each goes through the plugin's own grant gate first, so a
+//! denied command has no effect, is audited, and yields a `missing-grant` diagnostic with
+//! the hint an operator follows.
+
+use plinth_manifest::Grant;
+use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
+
+use crate::caps::events::PublishedEvent;
+use crate::plugin::Plugin;
+
+/// A side effect refused or failed. Nothing happened, except for a failed HTTP exchange
+/// (the request may have reached the server).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{plugin}: {message}")]
+pub struct OutboundError {
+    /// The plugin on whose behalf it was asked.
+    pub plugin: String,
+    /// The diagnostic code's text: `missing-grant`, `too-large`, `rate-limited`, an
+    /// HTTP policy code, or `transport` for a failed exchange.
+    pub code: &'static str,
+    /// What went wrong, with the hint for a missing grant.
+    pub message: String,
+}
+
+impl ToDiagnostic for OutboundError {
+    fn to_diagnostic(&self) -> Diagnostic {
+        let code = self.code.parse().unwrap_or(Code::PluginFailed);
+        Diagnostic::new(code, self.to_string()).with_plugin(&self.plugin)
+    }
+}
+
+/// An HTTP response to a request made with [`Plugin::http_request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body (up to the host's body cap).
+    pub body: Vec<u8>,
+}
+
+impl Plugin {
+    /// Decides `grant` through the plugin's grant gate and records the decision: `Ok`
+    /// when its effective grants cover it, else a `missing-grant` error with the
+    /// `plinth grant` hint.
+    pub fn authorize(&self, grant: &Grant) -> Result<(), OutboundError> {
+        let gate = &self.inner.ctx.gate;
+        match gate.check(grant.clone()) {
+            Ok(()) => Ok(()),
+            Err(denial) => Err(OutboundError {
+                plugin: self.id().into(),
+                code: Code::MissingGrant.as_str(),
+                message: format!("needs `{}`: {}", denial.grant, denial.hint),
+            }),
+        }
+    }
+
+    /// Publishes `payload` on `channel` as the plugin, exactly as its own
+    /// `plinth:host/events.publish` would: the `events.publish:<channel>` grant, the
+    /// payload cap and the plugin's publish rate apply.
+    pub fn publish(&self, channel: &str, payload: &str) -> Result<(), OutboundError> {
+        self.authorize(&Grant::EventsPublish(channel.into()))?;
+        let state = &self.inner.ctx.caps.events;
+        let fail = |code: Code, message: String| OutboundError {
+            plugin: self.id().into(),
+            code: code.as_str(),
+            message,
+        };
+        let limits = &state.bus.limits;
+        if payload.len() > limits.max_payload_bytes {
+            return Err(fail(
+                Code::TooLarge,
+                format!(
+                    "the payload is {} bytes; the cap is {}",
+                    payload.len(),
+                    limits.max_payload_bytes
+                ),
+            ));
+        }
+        if !state.publish_rate.try_take() {
+            return Err(fail(
+                Code::RateLimited,
+                format!(
+                    "over {} events a second (burst {})",
+                    limits.per_second, limits.burst
+                ),
+            ));
+        }
+        state.bus.publish(PublishedEvent {
+            channel: channel.into(),
+            plugin: self.id().into(),
+            payload: payload.into(),
+            tenant: self.inner.ctx.gate.tenant().map(str::to_owned),
+        });
+        Ok(())
+    }
+
+    /// Makes an HTTP request as the plugin, exactly as its own `plinth:host/http.fetch`
+    /// would: the `http:<host>` grant, the network policy (SSRF guard, consent), the
+    /// plugin's request rate and concurrency, and the host's body cap apply.
+    pub async fn http_request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let http = &self.inner.ctx.caps.http;
+        crate::caps::http::send_for_plugin(http, method, url.into(), headers, body)
+            .await
+            .map(|(status, headers, body)| OutboundResponse {
+                status,
+                headers,
+                body,
+            })
+            .map_err(|(code, message)| OutboundError {
+                plugin: self.id().into(),
+                code,
+                message,
+            })
+    }
+}
