@@ -32,6 +32,19 @@ pub enum Kind {
     Theme,
     /// Themes a plugin computes: `plinth:theme-provider/theme-provider`.
     ThemeProvider,
+    /// Object events (created, updated, deleted) in, ok / reject / retry out:
+    /// `plinth:event-handler/event-handler`.
+    EventHandler,
+    /// A token in, an identity or a denial out: `plinth:auth-provider/auth-provider`.
+    AuthProvider,
+    /// A request's attributes in, allow / deny / attributes to add out, under a deadline:
+    /// `plinth:policy-hook/policy-hook`.
+    PolicyHook,
+    /// Text in, tokens with positions and offsets out:
+    /// `plinth:search-analyzer/search-analyzer`.
+    SearchAnalyzer,
+    /// Bytes of a declared media type in, a PNG or plain text out: `plinth:preview/preview`.
+    Preview,
 }
 
 impl Kind {
@@ -46,6 +59,11 @@ impl Kind {
         Kind::DataSource,
         Kind::Theme,
         Kind::ThemeProvider,
+        Kind::EventHandler,
+        Kind::AuthProvider,
+        Kind::PolicyHook,
+        Kind::SearchAnalyzer,
+        Kind::Preview,
     ];
 
     /// The kind's name in manifests and on the command line, e.g. `"tool"`.
@@ -60,6 +78,11 @@ impl Kind {
             Kind::DataSource => "data-source",
             Kind::Theme => "theme",
             Kind::ThemeProvider => "theme-provider",
+            Kind::EventHandler => "event-handler",
+            Kind::AuthProvider => "auth-provider",
+            Kind::PolicyHook => "policy-hook",
+            Kind::SearchAnalyzer => "search-analyzer",
+            Kind::Preview => "preview",
         }
     }
 
@@ -75,6 +98,11 @@ impl Kind {
             Kind::Exporter => "plinth:exporter",
             Kind::DataSource => "plinth:data-source",
             Kind::ThemeProvider => "plinth:theme-provider",
+            Kind::EventHandler => "plinth:event-handler",
+            Kind::AuthProvider => "plinth:auth-provider",
+            Kind::PolicyHook => "plinth:policy-hook",
+            Kind::SearchAnalyzer => "plinth:search-analyzer",
+            Kind::Preview => "plinth:preview",
             Kind::Theme => return None,
         })
     }
@@ -91,6 +119,11 @@ impl Kind {
             Kind::Exporter => "plinth:exporter/exporter",
             Kind::DataSource => "plinth:data-source/data-source",
             Kind::ThemeProvider => "plinth:theme-provider/theme-provider",
+            Kind::EventHandler => "plinth:event-handler/event-handler",
+            Kind::AuthProvider => "plinth:auth-provider/auth-provider",
+            Kind::PolicyHook => "plinth:policy-hook/policy-hook",
+            Kind::SearchAnalyzer => "plinth:search-analyzer/search-analyzer",
+            Kind::Preview => "plinth:preview/preview",
             Kind::Theme => return None,
         })
     }

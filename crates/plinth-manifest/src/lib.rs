@@ -56,8 +56,8 @@ pub use digest::Digest;
 pub use grant::{Grant, GrantError, GrantSet};
 pub use kind::Kind;
 pub use manifest::{
-    Capabilities, CommandDecl, DataSourceDecl, ExportFormatDecl, FileFormatDecl, FileQuery,
-    HookDecl, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError, Parsed, PluginId,
-    PluginIdError, PluginMeta, Provides, Runtime, SettingsDecl, ThemeDecl, ThemeProviderDecl,
-    ToolDecl,
+    Capabilities, CommandDecl, DataSourceDecl, EventHandlerDecl, ExportFormatDecl, FileFormatDecl,
+    FileQuery, HookDecl, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError, MediaTypesDecl,
+    NamedDecl, ObjectAction, Parsed, PluginId, PluginIdError, PluginMeta, Provides, Runtime,
+    SettingsDecl, ThemeDecl, ThemeProviderDecl, ToolDecl,
 };

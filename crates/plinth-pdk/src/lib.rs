@@ -112,6 +112,7 @@ mod macros;
 mod plugin;
 mod schema;
 mod source;
+mod storage;
 mod table;
 mod theme;
 pub mod watch;
@@ -124,6 +125,11 @@ pub use hook::{Decision, Hook, HookEvent};
 pub use plugin::{Command, Event, Plugin, Settings, Tool, ToolError, ToolInfo, typed};
 pub use serde_json;
 pub use source::{DataSource, PluginError, UiEvent, UiEventKind};
+pub use storage::{
+    AuthDenial, AuthProvider, EventHandler, EventOutcome, Identity, ObjectAction, ObjectEvent,
+    PolicyDecision, PolicyHook, PolicyRequest, Preview, PreviewError, PreviewOutput,
+    SearchAnalyzer, Token, constant_time_eq, png_gray, words,
+};
 pub use table::{
     Cell, Column, ColumnType, Page, ReadSeek, Row, Source, Table, TableInfo, UiOutput,
 };
@@ -139,6 +145,11 @@ pub mod prelude {
         Row, Settings, Source, Table, TableInfo, Theme, ThemeProvider, Tool, ToolError, ToolInfo,
         UiEvent, UiEventKind, UiOutput, ViewError, csv_field, csv_fields, read_lines, read_records,
         typed,
+    };
+    pub use crate::{
+        AuthDenial, AuthProvider, EventHandler, EventOutcome, Identity, ObjectAction,
+        ObjectEvent, PolicyDecision, PolicyHook, PolicyRequest, Preview, PreviewError,
+        PreviewOutput, SearchAnalyzer, Token, constant_time_eq, png_gray, words,
     };
     pub use crate::{events, fs, http, kv, watch};
     pub use serde_json::{self, Value, json};

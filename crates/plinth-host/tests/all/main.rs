@@ -9,6 +9,8 @@
 
 mod common;
 
+mod bitvault_kinds;
+mod bitvault_kits;
 mod check;
 mod componentless;
 mod conformance;
