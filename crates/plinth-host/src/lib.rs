@@ -73,6 +73,7 @@ mod outcome;
 mod plugin;
 mod result_budget;
 mod runtime;
+mod scope;
 mod settings;
 mod state;
 mod usage;
@@ -101,6 +102,7 @@ pub use instance::PluginInstance;
 pub use limits::Limits;
 pub use plinth_manifest as manifest;
 pub use plugin::{LoadOptions, Plugin, SERVED_API_VERSIONS};
+pub use scope::InvocationScope;
 pub use usage::Usage;
 pub use world::WORLDS;
 

@@ -95,7 +95,7 @@ impl Binding {
 }
 
 /// The kinds a plugin provides, bound at load.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct KindSet {
     command: Option<Binding>,
     tool: Option<(Binding, Vec<ToolSpec>)>,

@@ -29,6 +29,7 @@ mod pdk;
 mod plugin_files;
 mod settings;
 mod sockets;
+mod tenant_scope;
 mod thoth_kinds;
 mod thoth_kits;
 mod thoth_sources;

@@ -81,7 +81,7 @@ impl MediaTypesDecl {
     /// Whether `media_type` (parameters and case ignored) is one of the entry's.
     pub fn accepts(&self, media_type: &str) -> bool {
         let essence = essence(media_type);
-        self.media_types.iter().any(|m| *m == essence)
+        self.media_types.contains(&essence)
     }
 }
 
