@@ -45,6 +45,27 @@ const KINDS: &[(&str, &str, &str)] = &[
         "plinth:theme-provider@0.1.0",
     ),
     ("service", "plinth-service@0.1.0", "plinth:service@0.1.0"),
+    (
+        "event_handler",
+        "plinth-event-handler@0.1.0",
+        "plinth:event-handler@0.1.0",
+    ),
+    (
+        "auth_provider",
+        "plinth-auth-provider@0.1.0",
+        "plinth:auth-provider@0.1.0",
+    ),
+    (
+        "policy_hook",
+        "plinth-policy-hook@0.1.0",
+        "plinth:policy-hook@0.1.0",
+    ),
+    (
+        "search_analyzer",
+        "plinth-search-analyzer@0.1.0",
+        "plinth:search-analyzer@0.1.0",
+    ),
+    ("preview", "plinth-preview@0.1.0", "plinth:preview@0.1.0"),
 ];
 
 /// The `with` entries that map the host imports onto the PDK's own bindings.

@@ -302,12 +302,17 @@ mod tests {
         assert_eq!(
             known,
             [
+                "auth-provider",
                 "command",
                 "data-source",
+                "event-handler",
                 "exporter",
                 "file-loader",
                 "file-viewer",
                 "hook",
+                "policy-hook",
+                "preview",
+                "search-analyzer",
                 "theme-provider",
                 "tool"
             ]

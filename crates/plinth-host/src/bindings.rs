@@ -114,3 +114,40 @@ pub mod theme_provider_v0_1 {
 pub mod service_v0_1 {
     kind_world!("../../wit/plinth-service@0.1.0", "plinth:service/plugin");
 }
+
+/// The `plinth:event-handler/plugin@0.1.0` world (the `event-handler` kind).
+pub mod event_handler_v0_1 {
+    kind_world!(
+        "../../wit/plinth-event-handler@0.1.0",
+        "plinth:event-handler/plugin"
+    );
+}
+
+/// The `plinth:auth-provider/plugin@0.1.0` world (the `auth-provider` kind).
+pub mod auth_provider_v0_1 {
+    kind_world!(
+        "../../wit/plinth-auth-provider@0.1.0",
+        "plinth:auth-provider/plugin"
+    );
+}
+
+/// The `plinth:policy-hook/plugin@0.1.0` world (the `policy-hook` kind).
+pub mod policy_hook_v0_1 {
+    kind_world!(
+        "../../wit/plinth-policy-hook@0.1.0",
+        "plinth:policy-hook/plugin"
+    );
+}
+
+/// The `plinth:search-analyzer/plugin@0.1.0` world (the `search-analyzer` kind).
+pub mod search_analyzer_v0_1 {
+    kind_world!(
+        "../../wit/plinth-search-analyzer@0.1.0",
+        "plinth:search-analyzer/plugin"
+    );
+}
+
+/// The `plinth:preview/plugin@0.1.0` world (the `preview` kind).
+pub mod preview_v0_1 {
+    kind_world!("../../wit/plinth-preview@0.1.0", "plinth:preview/plugin");
+}

@@ -172,13 +172,23 @@ pub enum HostError {
         /// What is wrong, with the theme's name and the JSON path.
         reason: String,
     },
-    /// A granted directory is not mapped by the host or cannot be opened.
+    /// A granted directory is not mapped by the host or cannot be opened, or an
+    /// invocation scope names a folder outside it (docs/design/0047).
     #[error("{plugin}: {reason}")]
     FsDenied {
         /// Plugin id.
         plugin: String,
         /// The directory name from the grant.
         dir: String,
+        /// Why.
+        reason: String,
+    },
+    /// An invocation scope the embedder built is not usable, e.g. its tenant is not a
+    /// tenant name (docs/design/0047).
+    #[error("{plugin}: invocation scope: {reason}")]
+    BadScope {
+        /// Plugin id.
+        plugin: String,
         /// Why.
         reason: String,
     },
@@ -293,6 +303,11 @@ impl ToDiagnostic for HostError {
                     "build the plugin against the `{kind}` kind's WIT (`{}`; `plinth new --kind {kind}` scaffolds one), or remove `[[provides.{kind}]]`",
                     kind.versioned_interface().unwrap_or_default(),
                 )),
+            ),
+            HostError::BadScope { plugin, .. } => (
+                Code::BadArgument,
+                Some(plugin),
+                Some("give `InvocationScope::tenant` a tenant name (docs/design/0024)".into()),
             ),
             HostError::Theme { plugin, .. } => (
                 Code::InvalidTheme,

@@ -74,6 +74,7 @@ mod outcome;
 mod plugin;
 mod result_budget;
 mod runtime;
+mod scope;
 mod settings;
 mod state;
 mod usage;
@@ -103,6 +104,7 @@ pub use limits::Limits;
 pub use outbound::{OutboundError, OutboundResponse};
 pub use plinth_manifest as manifest;
 pub use plugin::{LoadOptions, Plugin, SERVED_API_VERSIONS};
+pub use scope::InvocationScope;
 pub use usage::Usage;
 pub use world::WORLDS;
 

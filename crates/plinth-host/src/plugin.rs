@@ -165,8 +165,11 @@ impl Plugin {
         if let Some(manifest) = &manifest {
             limits = limits.lowered_by(&manifest.limits);
         }
-        let settings =
-            crate::settings::SettingsCell::load(manifest.as_ref(), &id, options.settings)?;
+        let settings = Arc::new(crate::settings::SettingsCell::load(
+            manifest.as_ref(),
+            &id,
+            options.settings,
+        )?);
         let argv = std::iter::once(options.program.unwrap_or_else(|| id.clone()))
             .chain(options.args)
             .collect();

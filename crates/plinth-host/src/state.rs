@@ -38,7 +38,7 @@ pub(crate) struct PluginContext {
     /// The plugin's id, tenant and effective grants: every capability decides through it.
     pub(crate) gate: Arc<GrantGate>,
     /// Settings, schema-checked; replaced whole by [`crate::Plugin::update_settings`].
-    pub(crate) settings: crate::settings::SettingsCell,
+    pub(crate) settings: Arc<crate::settings::SettingsCell>,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
     /// Events for the plugin's `handle-event`, fed by background capabilities.

@@ -34,6 +34,19 @@ pub enum Kind {
     ThemeProvider,
     /// A long-lived instance fed from an ingress queue: `plinth:service/service`.
     Service,
+    /// Object events (created, updated, deleted) in, ok / reject / retry out:
+    /// `plinth:event-handler/event-handler`.
+    EventHandler,
+    /// A token in, an identity or a denial out: `plinth:auth-provider/auth-provider`.
+    AuthProvider,
+    /// A request's attributes in, allow / deny / attributes to add out, under a deadline:
+    /// `plinth:policy-hook/policy-hook`.
+    PolicyHook,
+    /// Text in, tokens with positions and offsets out:
+    /// `plinth:search-analyzer/search-analyzer`.
+    SearchAnalyzer,
+    /// Bytes of a declared media type in, a PNG or plain text out: `plinth:preview/preview`.
+    Preview,
 }
 
 impl Kind {
@@ -49,6 +62,11 @@ impl Kind {
         Kind::Theme,
         Kind::ThemeProvider,
         Kind::Service,
+        Kind::EventHandler,
+        Kind::AuthProvider,
+        Kind::PolicyHook,
+        Kind::SearchAnalyzer,
+        Kind::Preview,
     ];
 
     /// The kind's name in manifests and on the command line, e.g. `"tool"`.
@@ -64,6 +82,11 @@ impl Kind {
             Kind::Theme => "theme",
             Kind::ThemeProvider => "theme-provider",
             Kind::Service => "service",
+            Kind::EventHandler => "event-handler",
+            Kind::AuthProvider => "auth-provider",
+            Kind::PolicyHook => "policy-hook",
+            Kind::SearchAnalyzer => "search-analyzer",
+            Kind::Preview => "preview",
         }
     }
 
@@ -80,6 +103,11 @@ impl Kind {
             Kind::DataSource => "plinth:data-source",
             Kind::ThemeProvider => "plinth:theme-provider",
             Kind::Service => "plinth:service",
+            Kind::EventHandler => "plinth:event-handler",
+            Kind::AuthProvider => "plinth:auth-provider",
+            Kind::PolicyHook => "plinth:policy-hook",
+            Kind::SearchAnalyzer => "plinth:search-analyzer",
+            Kind::Preview => "plinth:preview",
             Kind::Theme => return None,
         })
     }
@@ -97,6 +125,11 @@ impl Kind {
             Kind::DataSource => "plinth:data-source/data-source",
             Kind::ThemeProvider => "plinth:theme-provider/theme-provider",
             Kind::Service => "plinth:service/service",
+            Kind::EventHandler => "plinth:event-handler/event-handler",
+            Kind::AuthProvider => "plinth:auth-provider/auth-provider",
+            Kind::PolicyHook => "plinth:policy-hook/policy-hook",
+            Kind::SearchAnalyzer => "plinth:search-analyzer/search-analyzer",
+            Kind::Preview => "plinth:preview/preview",
             Kind::Theme => return None,
         })
     }

@@ -114,6 +114,7 @@ mod plugin;
 mod schema;
 mod service;
 mod source;
+mod storage;
 mod table;
 mod theme;
 pub mod watch;
@@ -129,6 +130,11 @@ pub use service::{
     Command as ServiceCommand, Frame, Handled, IngressEvent, Outcome, Reply, Service,
 };
 pub use source::{DataSource, PluginError, UiEvent, UiEventKind};
+pub use storage::{
+    AuthDenial, AuthProvider, EventHandler, EventOutcome, Identity, ObjectAction, ObjectEvent,
+    PolicyDecision, PolicyHook, PolicyRequest, Preview, PreviewError, PreviewOutput,
+    SearchAnalyzer, Token, constant_time_eq, png_gray, words,
+};
 pub use table::{
     Cell, Column, ColumnType, Page, ReadSeek, Row, Source, Table, TableInfo, UiOutput,
 };
@@ -144,6 +150,11 @@ pub mod prelude {
         Outcome, Page, Plugin, PluginError, Reply, Row, Service, ServiceCommand, Settings, Source,
         Table, TableInfo, Theme, ThemeProvider, Tool, ToolError, ToolInfo, UiEvent, UiEventKind,
         UiOutput, ViewError, csv_field, csv_fields, read_lines, read_records, typed,
+    };
+    pub use crate::{
+        AuthDenial, AuthProvider, EventHandler, EventOutcome, Identity, ObjectAction, ObjectEvent,
+        PolicyDecision, PolicyHook, PolicyRequest, Preview, PreviewError, PreviewOutput,
+        SearchAnalyzer, Token, constant_time_eq, png_gray, words,
     };
     pub use crate::{events, fs, http, kv, watch};
     pub use serde_json::{self, Value, json};

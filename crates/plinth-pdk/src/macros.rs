@@ -12,8 +12,11 @@
 /// `plinth:command/plugin@0.1.0`, and likewise `file_loader`, `file_viewer`, `exporter`,
 /// `data_source`, `theme_provider` and `service` (traits [`FileLoader`](crate::FileLoader),
 /// [`FileViewer`](crate::FileViewer), [`Exporter`](crate::Exporter),
-/// [`DataSource`](crate::DataSource), [`ThemeProvider`](crate::ThemeProvider),
-/// [`Service`](crate::Service)); `export!(T: tool, hook)` exports `lifecycle` once and the
+/// [`DataSource`](crate::DataSource), [`ThemeProvider`](crate::ThemeProvider)),
+/// BitVault's `event_handler`, `auth_provider`, `policy_hook`, `search_analyzer` and
+/// `preview` ([`EventHandler`](crate::EventHandler), [`AuthProvider`](crate::AuthProvider),
+/// [`PolicyHook`](crate::PolicyHook), [`SearchAnalyzer`](crate::SearchAnalyzer),
+/// [`Preview`](crate::Preview)), and `service` ([`Service`](crate::Service)); `export!(T: tool, hook)` exports `lifecycle` once and the
 /// interface of every kind named, the kinds a manifest's `[[provides.tool]]` and
 /// `[[provides.hook]]` entries declare. `T` implements [`Plugin`](crate::Plugin) and the
 /// trait of each kind: [`Tool`](crate::Tool), [`Hook`](crate::Hook),
@@ -400,6 +403,135 @@ macro_rules! __impl_kind {
 
                 fn stop() {
                     <$plugin as $crate::Service>::stop()
+                }
+            }
+        };
+    };
+    (event_handler, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::event_handler::event_handler as wire;
+            impl wire::Guest for $plugin {
+                fn handle(event: wire::ObjectEvent) -> wire::Outcome {
+                    let event = $crate::ObjectEvent {
+                        id: event.id,
+                        action: match event.action {
+                            wire::Action::Created => $crate::ObjectAction::Created,
+                            wire::Action::Updated => $crate::ObjectAction::Updated,
+                            wire::Action::Deleted => $crate::ObjectAction::Deleted,
+                        },
+                        tenant: event.tenant,
+                        path: event.path,
+                        size: event.size,
+                        media_type: event.media_type,
+                        digest: event.digest,
+                        at_ms: event.at_ms,
+                        attributes: event.attributes,
+                    };
+                    match <$plugin as $crate::EventHandler>::handle(event) {
+                        $crate::EventOutcome::Ok => wire::Outcome::Ok,
+                        $crate::EventOutcome::Reject(reason) => wire::Outcome::Reject(reason),
+                        $crate::EventOutcome::Retry(ms) => wire::Outcome::Retry(ms),
+                    }
+                }
+            }
+        };
+    };
+    (auth_provider, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::auth_provider::auth_provider as wire;
+            impl wire::Guest for $plugin {
+                fn authenticate(
+                    token: ::std::string::String,
+                ) -> ::std::result::Result<wire::Identity, wire::Denial> {
+                    match <$plugin as $crate::AuthProvider>::authenticate(&token) {
+                        Ok(identity) => Ok(wire::Identity {
+                            subject: identity.subject,
+                            tenant: identity.tenant,
+                            claims: identity.claims,
+                        }),
+                        Err($crate::AuthDenial::Denied(why)) => Err(wire::Denial::Denied(why)),
+                        Err($crate::AuthDenial::Unavailable(why)) => {
+                            Err(wire::Denial::Unavailable(why))
+                        }
+                    }
+                }
+            }
+        };
+    };
+    (policy_hook, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::policy_hook::policy_hook as wire;
+            impl wire::Guest for $plugin {
+                fn decide(request: wire::Request) -> wire::Decision {
+                    let request = $crate::PolicyRequest {
+                        operation: request.operation,
+                        subject: request.subject,
+                        tenant: request.tenant,
+                        path: request.path,
+                        attributes: request.attributes,
+                    };
+                    match <$plugin as $crate::PolicyHook>::decide(request) {
+                        $crate::PolicyDecision::Allow => wire::Decision::Allow,
+                        $crate::PolicyDecision::Deny(why) => wire::Decision::Deny(why),
+                        $crate::PolicyDecision::Add(attributes) => wire::Decision::Add(attributes),
+                    }
+                }
+            }
+        };
+    };
+    (search_analyzer, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::search_analyzer::search_analyzer as wire;
+            impl wire::Guest for $plugin {
+                fn analyze(
+                    analyzer: ::std::string::String,
+                    text: ::std::string::String,
+                ) -> ::std::result::Result<::std::vec::Vec<wire::Token>, wire::AnalyzeError> {
+                    match $crate::__rt::analyzer_analyze::<$plugin>(&analyzer, &text) {
+                        Ok(tokens) => Ok(tokens
+                            .into_iter()
+                            .map(|t| wire::Token {
+                                term: t.term,
+                                position: t.position,
+                                start: t.start,
+                                end: t.end,
+                            })
+                            .collect()),
+                        Err(None) => Err(wire::AnalyzeError::UnknownAnalyzer(analyzer)),
+                        Err(Some(why)) => Err(wire::AnalyzeError::Failed(why)),
+                    }
+                }
+            }
+        };
+    };
+    (preview, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::preview::preview as wire;
+            impl wire::Guest for $plugin {
+                fn render(
+                    media_type: ::std::string::String,
+                    data: ::std::vec::Vec<u8>,
+                ) -> ::std::result::Result<wire::Preview, wire::PreviewError> {
+                    match $crate::__rt::preview_render::<$plugin>(&media_type, &data) {
+                        Ok($crate::PreviewOutput::Png { data, width, height }) => {
+                            Ok(wire::Preview::Image(wire::Image {
+                                media_type: "image/png".into(),
+                                data,
+                                width,
+                                height,
+                            }))
+                        }
+                        Ok($crate::PreviewOutput::Text(text)) => Ok(wire::Preview::Text(text)),
+                        Err(None) => Err(wire::PreviewError::Unsupported(::std::format!(
+                            "no preview of `{media_type}`"
+                        ))),
+                        Err(Some($crate::PreviewError::InvalidData(why))) => {
+                            Err(wire::PreviewError::InvalidData(why))
+                        }
+                        Err(Some($crate::PreviewError::Failed(why))) => {
+                            Err(wire::PreviewError::Failed(why))
+                        }
+                    }
                 }
             }
         };

@@ -160,3 +160,27 @@ pub fn source_read_rows<D: DataSource>(
 ) -> Result<Page, PluginError> {
     D::read_rows(crate::source::query(query)?, cursor, max_rows)
 }
+
+/// `plinth:search-analyzer/search-analyzer.analyze`: `Err(None)` for an analyzer not in
+/// `ANALYZERS` (the guest's `unknown-analyzer`), without calling `analyze`.
+pub fn analyzer_analyze<A: crate::SearchAnalyzer>(
+    analyzer: &str,
+    text: &str,
+) -> Result<Vec<crate::Token>, Option<String>> {
+    if !A::ANALYZERS.contains(&analyzer) {
+        return Err(None);
+    }
+    A::analyze(analyzer, text).map_err(Some)
+}
+
+/// `plinth:preview/preview.render`: `Err(None)` for a media type not in `MEDIA_TYPES`
+/// (the guest's `unsupported`), without calling `render`.
+pub fn preview_render<P: crate::Preview>(
+    media_type: &str,
+    data: &[u8],
+) -> Result<crate::PreviewOutput, Option<crate::PreviewError>> {
+    if !P::MEDIA_TYPES.contains(&media_type) {
+        return Err(None);
+    }
+    P::render(media_type, data).map_err(Some)
+}

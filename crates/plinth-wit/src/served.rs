@@ -40,13 +40,20 @@ pub const PACKAGES: &[&[WitFile]] = &[
     wit_files!["plinth-exporter@0.1.0/exporter.wit"],
     wit_files!["plinth-data-source@0.1.0/data-source.wit"],
     wit_files!["plinth-theme-provider@0.1.0/theme-provider.wit"],
+    wit_files!["plinth-event-handler@0.1.0/event-handler.wit"],
+    wit_files!["plinth-auth-provider@0.1.0/auth-provider.wit"],
+    wit_files!["plinth-policy-hook@0.1.0/policy-hook.wit"],
+    wit_files!["plinth-search-analyzer@0.1.0/search-analyzer.wit"],
+    wit_files!["plinth-preview@0.1.0/preview.wit"],
     wit_files!["plinth-service@0.1.0/service.wit"],
 ];
 
 /// The WIT this host serves, resolved: `plinth:host@0.1.0`, `plinth:plugin@0.1.0`,
 /// `plinth:command@0.1.0`, `plinth:tool@0.1.0`, `plinth:hook@0.1.0` and Thoth's kinds
 /// (`plinth:file-loader`, `plinth:file-viewer`, `plinth:exporter`, `plinth:data-source`,
-/// `plinth:theme-provider`, all `@0.1.0`), and `plinth:service@0.1.0`.
+/// `plinth:theme-provider`, all `@0.1.0`), BitVault's (`plinth:event-handler`,
+/// `plinth:auth-provider`, `plinth:policy-hook`, `plinth:search-analyzer`,
+/// `plinth:preview`, all `@0.1.0`) and `plinth:service@0.1.0`.
 #[derive(Debug)]
 pub struct Served {
     resolve: Resolve,
@@ -149,6 +156,11 @@ mod tests {
                 "plinth:exporter@0.1.0",
                 "plinth:data-source@0.1.0",
                 "plinth:theme-provider@0.1.0",
+                "plinth:event-handler@0.1.0",
+                "plinth:auth-provider@0.1.0",
+                "plinth:policy-hook@0.1.0",
+                "plinth:search-analyzer@0.1.0",
+                "plinth:preview@0.1.0",
                 "plinth:service@0.1.0",
             ]
         );

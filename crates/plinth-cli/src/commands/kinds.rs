@@ -61,6 +61,11 @@ pub fn provides_json(manifest: &Manifest) -> Value {
         "theme": value(&provides.theme),
         "theme-provider": value(&provides.theme_provider),
         "service": value(&provides.service),
+        "event-handler": value(&provides.event_handler),
+        "auth-provider": value(&provides.auth_provider),
+        "policy-hook": value(&provides.policy_hook),
+        "search-analyzer": value(&provides.search_analyzer),
+        "preview": value(&provides.preview),
         "legacy": provides.legacy,
     })
 }
@@ -129,6 +134,31 @@ pub fn summary(manifest: &Manifest) -> String {
             .iter()
             .map(|t| t.name.as_str())
             .collect(),
+        &mut parts,
+    );
+    named(
+        "event-handler",
+        provides
+            .event_handler
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect(),
+        &mut parts,
+    );
+    for (kind, entries) in [
+        ("auth-provider", &provides.auth_provider),
+        ("policy-hook", &provides.policy_hook),
+        ("search-analyzer", &provides.search_analyzer),
+    ] {
+        named(
+            kind,
+            entries.iter().map(|e| e.name.as_str()).collect(),
+            &mut parts,
+        );
+    }
+    named(
+        "preview",
+        provides.preview.iter().map(|p| p.name.as_str()).collect(),
         &mut parts,
     );
     for service in &provides.service {
@@ -210,6 +240,22 @@ pub fn lines(manifest: &Manifest) -> Vec<String> {
     }
     for t in &provides.theme_provider {
         lines.push(format!("  theme-provider {}", t.name));
+    }
+    for h in &provides.event_handler {
+        let actions: Vec<&str> = h.actions.iter().map(|a| a.as_str()).collect();
+        lines.push(format!("  event-handler {}: {}", h.name, actions.join(" ")));
+    }
+    for (kind, entries) in [
+        ("auth-provider", &provides.auth_provider),
+        ("policy-hook", &provides.policy_hook),
+        ("search-analyzer", &provides.search_analyzer),
+    ] {
+        for e in entries {
+            lines.push(format!("  {kind} {}", e.name));
+        }
+    }
+    for p in &provides.preview {
+        lines.push(format!("  preview {}: {}", p.name, p.media_types.join(" ")));
     }
     for service in &provides.service {
         let deadline = service

@@ -229,6 +229,22 @@ impl NewArgs {
                 vendored::JS_PDK,
             ),
         };
+        if app.is_empty() {
+            let language = if self.lang == Lang::Python {
+                "Python"
+            } else {
+                "JavaScript"
+            };
+            return Err(Diagnostic::new(
+                Code::BadArgument,
+                format!(
+                    "`plinth new --kind {}` has no {language} template yet",
+                    kind_name(self.kind)
+                ),
+            )
+            .with_hint("use `--lang rust`: the Rust PDK provides this kind (docs/design/0045)")
+            .into());
+        }
         let fill = |template: &str| fill(template, &kind, name, &[]);
         let mut files = vec![
             (entry.to_string(), fill(app)),
@@ -397,4 +413,11 @@ fn shell_word(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// The kind's name as `--kind` takes it.
+fn kind_name(kind: Kind) -> String {
+    kind.to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
 }

@@ -331,6 +331,90 @@ file = "night.json"
     }
 }
 
+/// BitVault's kinds (docs/design/0045) in `show`, `check` and `test --conformance`: their
+/// metadata printed from the manifest, the component checked against the served WIT, and a
+/// declared kind the component lacks is `kind-mismatch` naming its interface.
+#[test]
+fn bitvault_kinds_are_shown_checked_and_tested() {
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("home");
+    let dir = root.path().join("test.cli-bitvault");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(test_programs::BITVAULT_KINDS, dir.join("bitvault.wasm")).unwrap();
+    let manifest = r#"[plugin]
+id = "test.cli-bitvault"
+version = "0.1.0"
+
+[runtime]
+kind = "wasm-component"
+component = "bitvault.wasm"
+
+[[provides.event-handler]]
+name = "counter"
+actions = ["deleted", "created"]
+
+[[provides.policy-hook]]
+name = "paths"
+
+[[provides.search-analyzer]]
+name = "standard"
+
+[[provides.preview]]
+name = "pgm"
+media_types = ["image/x-portable-graymap"]
+"#;
+    fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    let path = dir.to_str().unwrap();
+
+    let show = plinth(&home, &["--json", "show", path]).json();
+    let provides = &show["provides"];
+    assert_eq!(
+        provides["kinds"],
+        serde_json::json!(["event-handler", "policy-hook", "search-analyzer", "preview"])
+    );
+    assert_eq!(
+        provides["event-handler"][0]["actions"],
+        serde_json::json!(["created", "deleted"])
+    );
+    assert_eq!(
+        provides["preview"][0]["media_types"],
+        serde_json::json!(["image/x-portable-graymap"])
+    );
+    let text = plinth(&home, &["show", path]).stdout;
+    assert!(
+        text.contains("event-handler counter: created deleted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("preview pgm: image/x-portable-graymap"),
+        "{text}"
+    );
+
+    let check = plinth(&home, &["--json", "check", path]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    crate::reference_kinds::assert_kit_passes(&home, "policy-hook", &dir, "bitvault-kinds");
+
+    // The `thoth-kinds` guest exports none of BitVault's kinds.
+    fs::copy(test_programs::THOTH_KINDS, dir.join("bitvault.wasm")).unwrap();
+    let check = plinth(&home, &["--json", "check", path]);
+    assert_eq!(check.code, 1);
+    let diagnostics = check.json()["diagnostics"].clone();
+    for interface in [
+        "plinth:event-handler/event-handler@0.1.0",
+        "plinth:policy-hook/policy-hook@0.1.0",
+    ] {
+        assert!(
+            diagnostics
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["code"] == "kind-mismatch"
+                    && d["message"].as_str().unwrap().contains(interface)),
+            "{interface}: {diagnostics}"
+        );
+    }
+}
+
 #[test]
 fn a_service_is_shown_with_its_queue_and_checked() {
     let root = tempfile::tempdir().unwrap();

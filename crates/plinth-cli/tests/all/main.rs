@@ -20,6 +20,7 @@ mod identity;
 mod kinds;
 mod languages;
 mod manage;
+mod new_bitvault;
 mod new_build;
 mod new_thoth;
 mod read_only;

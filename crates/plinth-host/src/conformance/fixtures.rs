@@ -62,6 +62,22 @@ pub enum Example {
         /// The exact output, when given.
         output: Option<Vec<u8>>,
     },
+    /// A token an auth provider accepts, and who it stands for.
+    AuthProvider {
+        /// The token.
+        token: String,
+        /// The subject it stands for.
+        subject: String,
+        /// The tenant it stands for.
+        tenant: String,
+    },
+    /// Content a preview plugin previews.
+    Preview {
+        /// Its media type, one the manifest declares.
+        media_type: String,
+        /// The content.
+        content: Vec<u8>,
+    },
 }
 
 /// A file a loader reads, and what it must read.
@@ -116,6 +132,10 @@ struct RawExample {
     columns: Option<Vec<Column>>,
     rows: Option<toml::Value>,
     first_row: Option<Vec<toml::Value>>,
+    token: Option<String>,
+    subject: Option<String>,
+    tenant: Option<String>,
+    media_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +227,35 @@ impl Fixtures {
                     table,
                     output,
                 } => Some((format.as_str(), table, output.as_deref())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The auth-provider examples: `(token, subject, tenant)`.
+    pub fn tokens(&self) -> Vec<(&str, &str, &str)> {
+        self.examples
+            .iter()
+            .filter_map(|e| match e {
+                Example::AuthProvider {
+                    token,
+                    subject,
+                    tenant,
+                } => Some((token.as_str(), subject.as_str(), tenant.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The preview examples: `(media type, content)`.
+    pub fn previews(&self) -> Vec<(&str, &[u8])> {
+        self.examples
+            .iter()
+            .filter_map(|e| match e {
+                Example::Preview {
+                    media_type,
+                    content,
+                } => Some((media_type.as_str(), content.as_slice())),
                 _ => None,
             })
             .collect()
@@ -315,6 +364,21 @@ fn example(raw: RawExample, dir: Option<&Path>) -> Result<Example, String> {
                 output,
             })
         }
+        "auth-provider" => Ok(Example::AuthProvider {
+            token: raw.token.ok_or("an auth-provider example needs `token`")?,
+            subject: raw
+                .subject
+                .ok_or("an auth-provider example needs `subject`")?,
+            tenant: raw
+                .tenant
+                .ok_or("an auth-provider example needs `tenant`")?,
+        }),
+        "preview" => Ok(Example::Preview {
+            content: content(&raw, dir)?,
+            media_type: raw
+                .media_type
+                .ok_or("a preview example needs `media_type`")?,
+        }),
         "tool" => Ok(Example::Tool {
             tool: raw.tool.ok_or("a tool example needs `tool`")?,
             input: json(raw.input.ok_or("a tool example needs `input`")?),

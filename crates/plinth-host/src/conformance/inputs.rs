@@ -88,11 +88,55 @@ pub(super) fn files(
     Ok(inputs)
 }
 
+/// A suite's attribute list: absent (none), a table of names and values, or `"many:N"`
+/// (N attributes).
+pub(super) fn attributes(
+    value: Option<&serde_json::Value>,
+) -> Result<Vec<(String, String)>, Verdict> {
+    use serde_json::Value;
+    match value {
+        None => Ok(Vec::new()),
+        Some(Value::String(s)) => {
+            let n: usize = s
+                .strip_prefix("many:")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| fail(format!("unknown `attributes = {s:?}` in the suite")))?;
+            Ok((0..n.min(MAX_ATTRIBUTES))
+                .map(|i| (format!("x-attr-{i}"), format!("value {i}")))
+                .collect())
+        }
+        Some(Value::Object(map)) => Ok(map
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect()),
+        Some(other) => Err(fail(format!("unknown `attributes = {other}` in the suite"))),
+    }
+}
+
+/// Generated attribute lists are capped here.
+const MAX_ATTRIBUTES: usize = 100_000;
+
+/// A suite's text as written, or for `large:N` N bytes (`a/a/a/…`, a deep path).
+pub(super) fn sized(text: &str) -> String {
+    match text
+        .strip_prefix("large:")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        Some(n) => {
+            let n = n.min(MAX_BYTES);
+            "a/".repeat(n / 2 + 1)[..n].to_string()
+        }
+        None => text.to_string(),
+    }
+}
+
 /// A format name no plugin declares.
 pub(super) const UNKNOWN_FORMAT: &str = "conformance-unknown-format";
 
 fn case_kind(case: &Case) -> &'static str {
-    if case.step.starts_with("view") {
+    if case.step.starts_with("render") {
+        "preview"
+    } else if case.step.starts_with("view") {
         "file-viewer"
     } else {
         "file-loader"
@@ -109,7 +153,7 @@ fn truncated(content: &[u8]) -> Vec<u8> {
 }
 
 /// `bytes` bytes of numbered text lines.
-fn text_lines(bytes: usize) -> Vec<u8> {
+pub(super) fn text_lines(bytes: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes + 64);
     let mut n = 0u64;
     while out.len() < bytes {

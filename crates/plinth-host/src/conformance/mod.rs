@@ -6,13 +6,18 @@
 //! its decision) come from the plugin's own `conformance.toml`. Cases that need an
 //! example the plugin does not give are skipped, never passed.
 
+mod auth_provider;
 mod data_source;
+mod event_handler;
 mod exporter;
 mod file_loader;
 mod file_viewer;
 mod fixtures;
 mod inputs;
+mod policy_hook;
+mod preview;
 mod run;
+mod search_analyzer;
 mod suite;
 mod tables;
 mod theme;
@@ -60,7 +65,7 @@ impl plinth_manifest::ToDiagnostic for ConformanceError {
             ConformanceError::Suite { .. } => Diagnostic::new(Code::InvalidManifest, self.to_string())
                 .with_hint("a suite is `kind`, `wit` and [[case]] tables with id, description, step and expect (docs/design/0039)"),
             ConformanceError::Fixtures { .. } => Diagnostic::new(Code::InvalidManifest, self.to_string())
-                .with_hint("conformance.toml holds [[example]] tables: kind = \"tool\" with tool, input, output; kind = \"hook\" with event and decision; kind = \"command\" with args and output; kind = \"file-loader\" or \"file-viewer\" with format and content or file; kind = \"exporter\" with format, columns, rows (docs/design/0041)"),
+                .with_hint("conformance.toml holds [[example]] tables: kind = \"tool\" with tool, input, output; kind = \"hook\" with event and decision; kind = \"command\" with args and output; kind = \"file-loader\" or \"file-viewer\" with format and content or file; kind = \"exporter\" with format, columns, rows (docs/design/0041); kind = \"auth-provider\" with token, subject, tenant; kind = \"preview\" with media_type and content or file (docs/design/0045)"),
         }
     }
 }

@@ -231,6 +231,11 @@ impl Ctx<'_> {
             Kind::FileViewer => super::file_viewer::step(case, plugin, self.fixtures),
             Kind::Exporter => super::exporter::step(case, plugin, self.fixtures),
             Kind::ThemeProvider => super::theme_provider::step(case, plugin),
+            Kind::EventHandler => super::event_handler::step(case, plugin),
+            Kind::AuthProvider => super::auth_provider::step(case, plugin, self.fixtures),
+            Kind::PolicyHook => super::policy_hook::step(case, plugin),
+            Kind::SearchAnalyzer => super::search_analyzer::step(case, plugin),
+            Kind::Preview => super::preview::step(case, plugin, self.fixtures),
             Kind::Theme => super::theme::step(case, plugin, &|| {
                 self.load(self.requested, None).map_err(|e| e.to_string())
             }),

@@ -63,6 +63,23 @@ pub struct Case {
     /// `"large:N"` is a JSON object of N bytes).
     #[serde(default)]
     pub context: Option<Value>,
+    /// `policy-hook`: the request (a table `{operation, subject, tenant, path,
+    /// attributes}`; `attributes = "many:N"` is N attributes, `path = "large:N"` a path
+    /// of N bytes).
+    #[serde(default)]
+    pub request: Option<Value>,
+    /// `policy-hook`: the deadline the step gives each decision.
+    #[serde(default)]
+    pub deadline_ms: Option<u64>,
+    /// `auth-provider`: the token: a literal, `example` (each example's token),
+    /// `example-tampered` (its last character changed), `example-uppercase`,
+    /// `example-padded` (with spaces around) or `large:N` (N bytes).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// `search-analyzer`: the text given to every declared analyzer: a literal or
+    /// `large:N` (N bytes of words).
+    #[serde(default)]
+    pub text: Option<String>,
     /// `run`: a fuel budget the step must stay within.
     #[serde(default)]
     pub fuel: Option<u64>,
@@ -83,6 +100,11 @@ const FILE_VIEWER: &str = include_str!("../../../../conformance/file-viewer.toml
 const EXPORTER: &str = include_str!("../../../../conformance/exporter.toml");
 const THEME_PROVIDER: &str = include_str!("../../../../conformance/theme-provider.toml");
 const THEME: &str = include_str!("../../../../conformance/theme.toml");
+const EVENT_HANDLER: &str = include_str!("../../../../conformance/event-handler.toml");
+const AUTH_PROVIDER: &str = include_str!("../../../../conformance/auth-provider.toml");
+const POLICY_HOOK: &str = include_str!("../../../../conformance/policy-hook.toml");
+const SEARCH_ANALYZER: &str = include_str!("../../../../conformance/search-analyzer.toml");
+const PREVIEW: &str = include_str!("../../../../conformance/preview.toml");
 
 /// The kinds with a shipped kit, in [`Kind::ALL`] order.
 pub const KITS: &[Kind] = &[
@@ -95,6 +117,11 @@ pub const KITS: &[Kind] = &[
     Kind::DataSource,
     Kind::ThemeProvider,
     Kind::Theme,
+    Kind::EventHandler,
+    Kind::AuthProvider,
+    Kind::PolicyHook,
+    Kind::SearchAnalyzer,
+    Kind::Preview,
 ];
 
 impl Suite {
@@ -112,6 +139,11 @@ impl Suite {
             Kind::Theme => THEME,
             // Services are exercised by their runtime's suite (`plinth-service`).
             Kind::Service => return None,
+            Kind::EventHandler => EVENT_HANDLER,
+            Kind::AuthProvider => AUTH_PROVIDER,
+            Kind::PolicyHook => POLICY_HOOK,
+            Kind::SearchAnalyzer => SEARCH_ANALYZER,
+            Kind::Preview => PREVIEW,
         };
         // The shipped files are checked by the tests below; a broken one is a build bug.
         Some(Suite::parse(kind.as_str(), text).unwrap_or_else(|e| panic!("{e}")))

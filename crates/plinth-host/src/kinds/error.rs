@@ -146,6 +146,32 @@ pub enum KindError {
         /// The first offence, with its JSON path.
         reason: String,
     },
+    /// The input is not one the plugin declares it accepts (an event action, a media
+    /// type); the plugin did not run (`unknown-format`).
+    #[error("{plugin}: the `{kind}` kind does not take {input} (it takes {})", if accepted.is_empty() { "none".to_string() } else { accepted.join(", ") })]
+    NotAccepted {
+        /// Plugin id.
+        plugin: String,
+        /// The kind asked.
+        kind: Kind,
+        /// What was offered, e.g. "the media type `image/png`".
+        input: String,
+        /// What the manifest declares.
+        accepted: Vec<String>,
+    },
+    /// The application's input is over the kind's cap; the plugin did not run
+    /// (`too-large`).
+    #[error("{plugin}: {what} is {size} bytes, over the cap of {limit}")]
+    InputTooLarge {
+        /// Plugin id.
+        plugin: String,
+        /// What was too large, e.g. "the token".
+        what: String,
+        /// Its size.
+        size: u64,
+        /// The cap.
+        limit: u64,
+    },
     /// The call itself failed: a trap, a limit, a missing grant.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -175,6 +201,8 @@ impl KindError {
             KindError::UnknownFormat { .. } => Code::UnknownFormat,
             KindError::PluginFailed { .. } => Code::PluginFailed,
             KindError::InvalidTable { .. } => Code::InvalidInput,
+            KindError::NotAccepted { .. } => Code::UnknownFormat,
+            KindError::InputTooLarge { .. } => Code::TooLarge,
             KindError::Call(error) => error.code(),
         }
     }
@@ -192,7 +220,9 @@ impl KindError {
             | KindError::InvalidTheme { plugin, .. }
             | KindError::UnknownFormat { plugin, .. }
             | KindError::PluginFailed { plugin, .. }
-            | KindError::InvalidTable { plugin, .. } => plugin,
+            | KindError::InvalidTable { plugin, .. }
+            | KindError::NotAccepted { plugin, .. }
+            | KindError::InputTooLarge { plugin, .. } => plugin,
             KindError::Call(error) => &error.plugin,
         }
     }
@@ -235,6 +265,12 @@ impl ToDiagnostic for KindError {
             }
             KindError::InvalidTable { .. } => {
                 "give every row one cell per column, each of its column's type or null".into()
+            }
+            KindError::NotAccepted { kind, .. } => format!(
+                "`plinth show` lists what the plugin's `[[provides.{kind}]]` entries accept"
+            ),
+            KindError::InputTooLarge { .. } => {
+                "give a smaller input, or stream it through a kind that takes streams".into()
             }
             KindError::Call(_) => String::new(),
         };

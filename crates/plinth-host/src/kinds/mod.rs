@@ -21,14 +21,19 @@
 //! # }
 //! ```
 
+mod auth_provider;
 mod command;
 mod data_source;
 mod error;
+mod event_handler;
 mod exporter;
 mod file_loader;
 mod file_viewer;
 mod hook;
+mod policy_hook;
+mod preview;
 mod reader;
+mod search_analyzer;
 mod service;
 mod table;
 mod theme;
@@ -42,16 +47,21 @@ use crate::error::HostError;
 use crate::exports::Exports;
 use crate::plugin::Plugin;
 use crate::state::StoreState;
+pub use auth_provider::{AuthProviders, Authentication, Identity, MAX_TOKEN_BYTES, is_tenant_name};
 pub use command::Commands;
 pub use data_source::{DataSources, UiEvent, UiEventKind};
 pub use error::KindError;
+pub use event_handler::{EventHandlers, EventOutcome, MAX_RETRY_AFTER, ObjectEvent};
 pub use exporter::Exporters;
 pub use file_loader::FileLoaders;
 pub use file_viewer::FileViewers;
 pub use hook::{
     ChainDecision, Decision, HookChain, HookEvent, HookOutcome, HookStep, Hooks, OnHookError,
 };
+pub use policy_hook::{PolicyDecision, PolicyHooks, PolicyRequest};
+pub use preview::{Preview, Previews, escape_html, png_size};
 pub use reader::TableReader;
+pub use search_analyzer::{SearchAnalyzers, Token, token_violation};
 pub use service::{
     Command as ServiceCommand, Frame, Handled, IngressEvent, Outcome, Reply, Services,
 };
@@ -89,7 +99,7 @@ impl Binding {
 }
 
 /// The kinds a plugin provides, bound at load.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct KindSet {
     command: Option<Binding>,
     tool: Option<(Binding, Vec<ToolSpec>)>,
@@ -100,6 +110,11 @@ pub(crate) struct KindSet {
     data_source: Option<Binding>,
     theme_provider: Option<Binding>,
     service: Option<Binding>,
+    event_handler: Option<Binding>,
+    auth_provider: Option<Binding>,
+    policy_hook: Option<Binding>,
+    search_analyzer: Option<Binding>,
+    preview: Option<Binding>,
     /// The `[[provides.theme]]` themes, read and checked at load; `None` when the
     /// manifest declares none.
     themes: Option<Vec<(String, ThemeSpec)>>,
@@ -166,6 +181,26 @@ impl KindSet {
                     service::typecheck(&checker)?;
                     set.service = Some(binding);
                 }
+                Kind::EventHandler => {
+                    event_handler::typecheck(&checker)?;
+                    set.event_handler = Some(binding);
+                }
+                Kind::AuthProvider => {
+                    auth_provider::typecheck(&checker)?;
+                    set.auth_provider = Some(binding);
+                }
+                Kind::PolicyHook => {
+                    policy_hook::typecheck(&checker)?;
+                    set.policy_hook = Some(binding);
+                }
+                Kind::SearchAnalyzer => {
+                    search_analyzer::typecheck(&checker)?;
+                    set.search_analyzer = Some(binding);
+                }
+                Kind::Preview => {
+                    preview::typecheck(&checker)?;
+                    set.preview = Some(binding);
+                }
                 // Needs no component: `select` read it.
                 Kind::Theme => {}
             }
@@ -185,6 +220,11 @@ impl KindSet {
             Kind::DataSource => self.data_source.as_ref(),
             Kind::ThemeProvider => self.theme_provider.as_ref(),
             Kind::Service => self.service.as_ref(),
+            Kind::EventHandler => self.event_handler.as_ref(),
+            Kind::AuthProvider => self.auth_provider.as_ref(),
+            Kind::PolicyHook => self.policy_hook.as_ref(),
+            Kind::SearchAnalyzer => self.search_analyzer.as_ref(),
+            Kind::Preview => self.preview.as_ref(),
             Kind::Theme => None,
         }
     }
@@ -455,6 +495,36 @@ component_kind!(Exporter, Exporter, exporter, Exporters);
 component_kind!(DataSource, DataSource, data_source, DataSources);
 component_kind!(ThemeProvider, ThemeProvider, theme_provider, ThemeProviders);
 component_kind!(Service, Service, service, Services);
+component_kind!(EventHandler, EventHandler, event_handler, EventHandlers);
+component_kind!(AuthProvider, AuthProvider, auth_provider, AuthProviders);
+component_kind!(PolicyHook, PolicyHook, policy_hook, PolicyHooks);
+component_kind!(
+    SearchAnalyzer,
+    SearchAnalyzer,
+    search_analyzer,
+    SearchAnalyzers
+);
+component_kind!(PreviewKind, Preview, preview, Previews);
+
+/// The `event-handler` kind: [`EventHandlers`].
+#[derive(Debug, Clone, Copy)]
+pub struct EventHandler;
+
+/// The `auth-provider` kind: [`AuthProviders`].
+#[derive(Debug, Clone, Copy)]
+pub struct AuthProvider;
+
+/// The `policy-hook` kind: [`PolicyHooks`].
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyHook;
+
+/// The `search-analyzer` kind: [`SearchAnalyzers`].
+#[derive(Debug, Clone, Copy)]
+pub struct SearchAnalyzer;
+
+/// The `preview` kind: [`Previews`] (named apart from the [`Preview`] it returns).
+#[derive(Debug, Clone, Copy)]
+pub struct PreviewKind;
 
 impl ProvidedKind for Theme {
     const KIND: Kind = Kind::Theme;

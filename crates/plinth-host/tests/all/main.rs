@@ -9,6 +9,8 @@
 
 mod common;
 
+mod bitvault_kinds;
+mod bitvault_kits;
 mod check;
 mod componentless;
 mod conformance;
@@ -27,6 +29,7 @@ mod pdk;
 mod plugin_files;
 mod settings;
 mod sockets;
+mod tenant_scope;
 mod thoth_kinds;
 mod thoth_kits;
 mod thoth_sources;

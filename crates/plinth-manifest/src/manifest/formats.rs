@@ -151,7 +151,7 @@ fn extension(ctx: &Ctx<'_>, key: &str, text: &str) -> Result<String, ManifestErr
 }
 
 /// A media type as written: `type/subtype`, no parameters, stored lowercase.
-fn media_type(ctx: &Ctx<'_>, key: &str, text: &str) -> Result<String, ManifestError> {
+pub(super) fn media_type(ctx: &Ctx<'_>, key: &str, text: &str) -> Result<String, ManifestError> {
     let token = |s: &str| {
         !s.is_empty()
             && s.len() <= 127
@@ -175,7 +175,7 @@ fn media_type(ctx: &Ctx<'_>, key: &str, text: &str) -> Result<String, ManifestEr
 /// Parses `[[provides.X]]` entries that each have a `name` unique among them (`what` names
 /// them in the duplicate error): `parse` reads the rest of one entry's section, given its
 /// name; the section's unknown keys are reported after it.
-fn named_entries<'c, 't, T>(
+pub(super) fn named_entries<'c, 't, T>(
     ctx: &mut Ctx<'c>,
     entries: Vec<(String, &'t toml::Table)>,
     what: &str,

@@ -9,6 +9,7 @@ mod provides;
 mod reader;
 mod sections;
 mod service;
+mod storage_kinds;
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,7 @@ pub use service::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_ATTEMPTS, MAX_CONCURRENCY, MAX_QUEUE, Overflow,
     ServiceDecl,
 };
+pub use storage_kinds::{EventHandlerDecl, MediaTypesDecl, NamedDecl, ObjectAction, essence};
 
 /// The manifest's file name inside a plugin directory.
 pub const MANIFEST_FILE: &str = "plugin.toml";
@@ -130,6 +132,16 @@ pub struct Provides {
     pub theme_provider: Vec<ThemeProviderDecl>,
     /// `[[provides.service]]`: at most one entry.
     pub service: Vec<ServiceDecl>,
+    /// `[[provides.event-handler]]`: handlers of object events, names unique.
+    pub event_handler: Vec<EventHandlerDecl>,
+    /// `[[provides.auth-provider]]`: at most one entry.
+    pub auth_provider: Vec<NamedDecl>,
+    /// `[[provides.policy-hook]]`: at most one entry.
+    pub policy_hook: Vec<NamedDecl>,
+    /// `[[provides.search-analyzer]]`: one entry per analyzer, names unique.
+    pub search_analyzer: Vec<NamedDecl>,
+    /// `[[provides.preview]]`: entries with the media types previewed.
+    pub preview: Vec<MediaTypesDecl>,
     /// The declarations come from the 0.1.0 form (`runtime.world`, a top-level `[[tools]]`),
     /// which components built against `plinth:plugin@0.1.0` use.
     pub legacy: bool,
@@ -158,6 +170,11 @@ impl Provides {
             Kind::Theme => !self.theme.is_empty(),
             Kind::ThemeProvider => !self.theme_provider.is_empty(),
             Kind::Service => !self.service.is_empty(),
+            Kind::EventHandler => !self.event_handler.is_empty(),
+            Kind::AuthProvider => !self.auth_provider.is_empty(),
+            Kind::PolicyHook => !self.policy_hook.is_empty(),
+            Kind::SearchAnalyzer => !self.search_analyzer.is_empty(),
+            Kind::Preview => !self.preview.is_empty(),
         }
     }
 
@@ -181,6 +198,12 @@ impl Provides {
     /// The exporter format called `name`.
     pub fn export_format(&self, name: &str) -> Option<&ExportFormatDecl> {
         self.exporter.iter().find(|f| f.name == name)
+    }
+
+    /// The `[[provides.preview]]` entry accepting `media_type` (parameters and case
+    /// ignored), if any; nothing runs.
+    pub fn preview_for(&self, media_type: &str) -> Option<&MediaTypesDecl> {
+        self.preview.iter().find(|d| d.accepts(media_type))
     }
 
     /// Whether no kind is declared.

@@ -10,6 +10,7 @@ use super::error::ManifestError;
 use super::formats;
 use super::reader::{Ctx, Section};
 use super::sections::{check_tool_name, relative_path};
+use super::storage_kinds::{self, NamedDecl};
 use super::{CommandDecl, HookDecl, Provides, ToolDecl};
 use crate::kind::Kind;
 
@@ -60,6 +61,17 @@ pub(super) fn parse(
                 provides.theme_provider = formats::theme_providers(ctx, entries)?;
             }
             Kind::Service => provides.service = super::service::services(ctx, entries)?,
+            Kind::EventHandler => {
+                provides.event_handler = storage_kinds::event_handlers(ctx, entries)?;
+            }
+            Kind::AuthProvider => {
+                provides.auth_provider = one(ctx, &key, entries, "auth provider")?;
+            }
+            Kind::PolicyHook => provides.policy_hook = one(ctx, &key, entries, "policy hook")?,
+            Kind::SearchAnalyzer => {
+                provides.search_analyzer = storage_kinds::named(ctx, entries, "analyzer")?;
+            }
+            Kind::Preview => provides.preview = storage_kinds::media_types(ctx, entries)?,
         }
     }
     for (name, _) in section.take_rest() {
@@ -77,6 +89,25 @@ pub(super) fn parse(
         );
     }
     Ok(provides)
+}
+
+/// The entries of a kind whose function takes no name: at most one per component.
+fn one(
+    ctx: &mut Ctx<'_>,
+    key: &str,
+    entries: Vec<(String, &toml::Table)>,
+    what: &str,
+) -> Result<Vec<NamedDecl>, ManifestError> {
+    if entries.len() > 1 {
+        return Err(ctx.invalid(
+            key,
+            format!(
+                "{} entries: a component provides one {what} (its function takes no name); split the others into plugins of their own",
+                entries.len()
+            ),
+        ));
+    }
+    storage_kinds::named(ctx, entries, what)
 }
 
 /// The 0.1.0 form: `runtime.world = "plugin"` is a command, `"tool"` (or a `[[tools]]`

@@ -9,6 +9,7 @@
 
 mod common;
 
+mod bitvault_kinds;
 mod capabilities;
 mod grants;
 mod manifest_fields;

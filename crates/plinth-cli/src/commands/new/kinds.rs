@@ -30,6 +30,21 @@ pub(super) enum Kind {
     /// A theme: a `theme.json` colour-token map with no component and no code
     /// (`[[provides.theme]]`); `--lang` does not apply.
     Theme,
+    /// An event handler: object events in, ok / reject / retry out
+    /// (`[[provides.event-handler]]`); Rust only for now.
+    EventHandler,
+    /// An auth provider: a token in, an identity or a denial out
+    /// (`[[provides.auth-provider]]`); Rust only for now.
+    AuthProvider,
+    /// A policy hook: a request in, allow / deny / attributes to add out
+    /// (`[[provides.policy-hook]]`); Rust only for now.
+    PolicyHook,
+    /// A search analyzer: text in, tokens with positions and offsets out
+    /// (`[[provides.search-analyzer]]`); Rust only for now.
+    SearchAnalyzer,
+    /// A preview: bytes of a declared media type in, a PNG or text out
+    /// (`[[provides.preview]]`); Rust only for now.
+    Preview,
 }
 
 /// The files and words of one kind's project.
@@ -106,6 +121,11 @@ const TRY_FILE_VIEWER: &str = "plinth test --conformance file-viewer {target}";
 const TRY_EXPORTER: &str = "plinth test --conformance exporter {target}";
 const TRY_DATA_SOURCE: &str = "plinth test --conformance data-source {target}";
 const TRY_THEME_PROVIDER: &str = "plinth test --conformance theme-provider {target}";
+const TRY_EVENT_HANDLER: &str = "plinth test --conformance event-handler {target}";
+const TRY_AUTH_PROVIDER: &str = "plinth test --conformance auth-provider {target}";
+const TRY_POLICY_HOOK: &str = "plinth test --conformance policy-hook {target}";
+const TRY_SEARCH_ANALYZER: &str = "plinth test --conformance search-analyzer {target}";
+const TRY_PREVIEW: &str = "plinth test --conformance preview {target}";
 
 /// The README section of a Thoth kind: its kit and its authoring page.
 macro_rules! kit_section {
@@ -137,6 +157,16 @@ const FILE_VIEWER_DATA: &[(&str, &str)] = &[(
 const EXPORTER_DATA: &[(&str, &str)] = &[(
     "conformance.toml",
     include_str!("../../../templates/kinds/exporter/conformance.toml"),
+)];
+
+const AUTH_PROVIDER_DATA: &[(&str, &str)] = &[(
+    "conformance.toml",
+    include_str!("../../../templates/kinds/auth-provider/conformance.toml"),
+)];
+
+const PREVIEW_DATA: &[(&str, &str)] = &[(
+    "conformance.toml",
+    include_str!("../../../templates/kinds/preview/conformance.toml"),
 )];
 
 const TOOL_DATA: &[(&str, &str)] = &[
@@ -300,6 +330,81 @@ impl Kind {
                 readme_section: kit_section!(
                     "theme-provider",
                     " (its inputs are generic: no examples)"
+                ),
+            },
+            Kind::EventHandler => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-event-handler.rs.tmpl"),
+                python: "",
+                js: "",
+                manifest: include_str!("../../../templates/kinds/event-handler/plugin.toml.tmpl"),
+                data: &[],
+                rust_dependencies: "",
+                try_it: TRY_EVENT_HANDLER,
+                wit_package: "plinth-event-handler@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) event handler",
+                readme_section: kit_section!(
+                    "event-handler",
+                    " (its inputs are generic: no examples)"
+                ),
+            },
+            Kind::AuthProvider => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-auth-provider.rs.tmpl"),
+                python: "",
+                js: "",
+                manifest: include_str!("../../../templates/kinds/auth-provider/plugin.toml.tmpl"),
+                data: AUTH_PROVIDER_DATA,
+                rust_dependencies: "",
+                try_it: TRY_AUTH_PROVIDER,
+                wit_package: "plinth-auth-provider@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) auth provider",
+                readme_section: kit_section!(
+                    "auth-provider",
+                    ", and the examples of `conformance.toml` (tokens it accepts, with their identities)"
+                ),
+            },
+            Kind::PolicyHook => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-policy-hook.rs.tmpl"),
+                python: "",
+                js: "",
+                manifest: include_str!("../../../templates/kinds/policy-hook/plugin.toml.tmpl"),
+                data: &[],
+                rust_dependencies: "",
+                try_it: TRY_POLICY_HOOK,
+                wit_package: "plinth-policy-hook@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) policy hook",
+                readme_section: kit_section!(
+                    "policy-hook",
+                    " (its inputs are generic: no examples)"
+                ),
+            },
+            Kind::SearchAnalyzer => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-search-analyzer.rs.tmpl"),
+                python: "",
+                js: "",
+                manifest: include_str!("../../../templates/kinds/search-analyzer/plugin.toml.tmpl"),
+                data: &[],
+                rust_dependencies: "",
+                try_it: TRY_SEARCH_ANALYZER,
+                wit_package: "plinth-search-analyzer@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) search analyzer",
+                readme_section: kit_section!(
+                    "search-analyzer",
+                    " (its inputs are generic: no examples)"
+                ),
+            },
+            Kind::Preview => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-preview.rs.tmpl"),
+                python: "",
+                js: "",
+                manifest: include_str!("../../../templates/kinds/preview/plugin.toml.tmpl"),
+                data: PREVIEW_DATA,
+                rust_dependencies: "",
+                try_it: TRY_PREVIEW,
+                wit_package: "plinth-preview@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) preview plugin",
+                readme_section: kit_section!(
+                    "preview",
+                    ", and the examples of `conformance.toml` (content of each declared media type)"
                 ),
             },
         }
