@@ -313,6 +313,7 @@ mod tests {
                 "policy-hook",
                 "preview",
                 "search-analyzer",
+                "service",
                 "theme-provider",
                 "tool"
             ]
