@@ -300,7 +300,10 @@ settings = {{ webhook_url = "http://127.0.0.1:{webhook_port}/hook" }}
     // Exactly the queued noise reached the plugin. (The service's own counters during the
     // flood may also count a late event, e.g. a webhook's answer, so they are at least that.)
     assert_eq!(n("handled_by_plugin"), n("queued"));
-    assert!(n("delivered") + n("dead_lettered") >= n("queued"), "{flood}");
+    assert!(
+        n("delivered") + n("dead_lettered") >= n("queued"),
+        "{flood}"
+    );
     assert!(n("rejected") > 0, "the flood overflowed the queue: {flood}");
 
     yoi.send("quit");
