@@ -222,6 +222,10 @@ fn check_kinds(
 ) -> Result<Vec<Kind>, HostError> {
     let selection = crate::kinds::select(manifest, exported, id)?;
     for (kind, binding) in &selection.bindings {
+        // Checked against wasmtime-wasi-http's own types when the component is loaded.
+        if binding.is_wasi_http() {
+            continue;
+        }
         let required = match binding.served {
             crate::kinds::Served::Current => kind.versioned_interface().unwrap_or_default(),
             crate::kinds::Served::Legacy => binding.interface.clone(),

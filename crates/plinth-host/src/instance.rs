@@ -6,12 +6,16 @@ use std::pin::pin;
 use serde_json::Value;
 use wasmtime::Store;
 use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, TypedFunc,
+    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, Resource, TypedFunc,
 };
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
 
 use crate::bindings::tool::exports::plinth::plugin::lifecycle::Event;
 use crate::call::within_wall_clock;
 use crate::error::{CallError, CallFailure};
+use crate::incoming::{Answer, IncomingResponse};
 use crate::outcome::Stage;
 use crate::plugin::Plugin;
 use crate::state::StoreState;
@@ -398,4 +402,72 @@ async fn call_json_on(
     .await?;
     call.result(results)
         .map_err(|failure| plugin.error(&call.name, failure))
+}
+
+impl PluginInstance {
+    /// Hands `request` to `export`, a component's `wasi:http/incoming-handler#handle`, on
+    /// this instance, under a wall clock lowered to `wall` for this call only (like
+    /// [`Self::call_within_async`]). The response body is read while the guest writes it,
+    /// at most `max_body` bytes (`result-too-large` past it). `Ok(Err(reason))` when the
+    /// guest set an error code or returned without setting a response.
+    pub async fn handle_http_within(
+        &mut self,
+        export: &str,
+        request: http::Request<bytes::Bytes>,
+        wall: Option<std::time::Duration>,
+        max_body: usize,
+    ) -> Result<Result<IncomingResponse, String>, CallError> {
+        let Self {
+            plugin,
+            live,
+            instantiations,
+        } = self;
+        let func = plugin.export(export)?;
+        let name = &*func.qualified;
+        let typed = ensure_live(plugin, live, instantiations)
+            .await?
+            .typed::<(
+                Resource<HostIncomingRequest>,
+                Resource<HostResponseOutparam>,
+            ), ()>(func.index)
+            .map_err(|reason| plugin.signature_mismatch(name, reason))?;
+        let answer = run_live(
+            plugin,
+            live,
+            name,
+            wall,
+            || None,
+            async |store| {
+                let (sender, receiver) = tokio::sync::oneshot::channel();
+                let (request, outparam) = {
+                    let mut http = store.data_mut().http();
+                    let request = http.new_incoming_request(
+                        Scheme::Http,
+                        crate::incoming::request_body(request),
+                    )?;
+                    (request, http.new_response_outparam(sender)?)
+                };
+                // The guest may write more body than a pipe holds before it returns: the
+                // body is read while it runs.
+                let (called, answer) = tokio::join!(
+                    typed.call_async(&mut *store, (request, outparam)),
+                    crate::incoming::read_answer(receiver, max_body),
+                );
+                called?;
+                Ok(answer)
+            },
+        )
+        .await?;
+        match answer {
+            Answer::Response(response) => Ok(Ok(response)),
+            Answer::Failed(reason) => Ok(Err(reason)),
+            Answer::NoResponse => Ok(Err("the handler set no response".into())),
+            Answer::TooLarge => Err(plugin.error(
+                name,
+                CallFailure::ResultTooLarge {
+                    limit: u64::try_from(max_body).unwrap_or(u64::MAX),
+                },
+            )),
+        }
+    }
 }

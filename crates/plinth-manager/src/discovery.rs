@@ -72,17 +72,29 @@ pub enum Origin {
     System,
 }
 
+/// How a plugin sits in its plugin directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// A folder of its own with a `plugin.toml`.
+    Folder,
+    /// Flat files in the plugin directory: `x.wasm`, its manifest `x.toml` (Plinth's or
+    /// Stack Composer's) and signature `x.sig` (docs/design/0052).
+    Flat,
+}
+
 /// One plugin found on disk.
 #[derive(Debug, Clone)]
 pub struct Discovered {
     /// Its manifest.
     pub manifest: Manifest,
-    /// Its folder.
+    /// Its folder; for a [`Layout::Flat`] plugin, the plugin directory holding its files.
     pub dir: PathBuf,
     /// User or system.
     pub origin: Origin,
     /// Whether the component file named by the manifest exists.
     pub component_present: bool,
+    /// A folder of its own, or flat files.
+    pub layout: Layout,
 }
 
 impl Discovered {
@@ -97,6 +109,14 @@ impl Discovered {
         self.manifest
             .component_path()
             .unwrap_or_else(|| self.dir.join(MANIFEST_FILE))
+    }
+
+    /// What the manager loads: the folder, or a flat plugin's component `x.wasm`.
+    pub fn source(&self) -> PathBuf {
+        match self.layout {
+            Layout::Folder => self.dir.clone(),
+            Layout::Flat => self.component(),
+        }
     }
 }
 
@@ -149,7 +169,7 @@ impl InventoryEvent {
             match before.plugins.get(id) {
                 None => event.added.push(id.clone()),
                 Some(old)
-                    if old.dir != found.dir
+                    if old.source() != found.source()
                         || old.manifest.plugin.version != found.manifest.plugin.version =>
                 {
                     event.changed.push(id.clone());
@@ -196,15 +216,57 @@ fn scan(dir: &Path, origin: Origin, inventory: &mut Inventory) {
             return;
         }
     };
-    let mut folders: Vec<PathBuf> = entries
+    let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_dir() && !is_hidden(p))
+        .filter(|p| !is_hidden(p))
         .collect();
-    folders.sort();
-    for folder in folders {
-        look_at(&folder, origin, inventory);
+    paths.sort();
+    for path in &paths {
+        if path.is_dir() {
+            look_at(path, origin, inventory);
+        }
     }
+    // The flat layout: `x.wasm` with its manifest `x.toml`; other files (a readme) are not
+    // plugins.
+    for path in paths.iter().filter(|p| p.is_file()) {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") if plinth_manifest::component_beside(path).is_file() => {
+                look_at_flat(path, origin, inventory);
+            }
+            Some("wasm") if plinth_manifest::manifest_beside(path).is_none() => {
+                inventory.diagnostics.push(
+                    Diagnostic::new(
+                        Code::MissingPackage,
+                        format!("{} has no manifest beside it; skipped", path.display()),
+                    )
+                    .with_severity(Severity::Warning)
+                    .with_hint("a flat plugin is x.wasm with its manifest x.toml (and x.sig)"),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn look_at_flat(manifest_file: &Path, origin: Origin, inventory: &mut Inventory) {
+    let parsed = match Manifest::load_flat(manifest_file) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            inventory.diagnostics.push(e.to_diagnostic());
+            return;
+        }
+    };
+    inventory.diagnostics.extend(parsed.warnings);
+    let dir = manifest_file.parent().unwrap_or(Path::new("."));
+    admit(
+        parsed.manifest,
+        dir,
+        manifest_file,
+        origin,
+        Layout::Flat,
+        inventory,
+    );
 }
 
 fn is_hidden(path: &Path) -> bool {
@@ -234,7 +296,26 @@ fn look_at(folder: &Path, origin: Origin, inventory: &mut Inventory) {
         }
     };
     inventory.diagnostics.extend(parsed.warnings);
-    let manifest = parsed.manifest;
+    admit(
+        parsed.manifest,
+        folder,
+        folder,
+        origin,
+        Layout::Folder,
+        inventory,
+    );
+}
+
+/// Adds a plugin found at `place` (its folder, or a flat manifest) unless an earlier one
+/// has its id.
+fn admit(
+    manifest: Manifest,
+    dir: &Path,
+    place: &Path,
+    origin: Origin,
+    layout: Layout,
+    inventory: &mut Inventory,
+) {
     let id = manifest.plugin.id.to_string();
     if let Some(winner) = inventory.plugins.get(&id) {
         let why = match (winner.origin, origin) {
@@ -246,8 +327,8 @@ fn look_at(folder: &Path, origin: Origin, inventory: &mut Inventory) {
                 Code::Shadowed,
                 format!(
                     "{} is shadowed by {} ({why})",
-                    folder.display(),
-                    winner.dir.display()
+                    place.display(),
+                    winner.source().display()
                 ),
             )
             .with_plugin(&id)
@@ -271,9 +352,10 @@ fn look_at(folder: &Path, origin: Origin, inventory: &mut Inventory) {
         id,
         Discovered {
             manifest,
-            dir: folder.to_path_buf(),
+            dir: dir.to_path_buf(),
             origin,
             component_present,
+            layout,
         },
     );
 }

@@ -49,6 +49,7 @@ mod watch;
 pub use clock::{Backoff, Clock, MockClock, SystemClock};
 pub use manager::{
     Answer, ApplyReport, Counters, Manager, ManagerBuilder, ManagerError, ManagerStats, Provider,
+    ServiceNotice,
 };
 pub use plinth_package::SignaturePolicy;
 pub use signatures::SignatureCheck;

@@ -11,6 +11,7 @@ use plinth_host::{CallError, Host, Plugin, PluginInstance, Usage};
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use plinth_manifest::plugin_file::{self, MANIFEST_MAX_BYTES};
 use plinth_manifest::{MANIFEST_FILE, Manifest};
+use plinth_service::{Commands, Service};
 use tokio::sync::broadcast;
 
 use crate::clock::{Backoff, Clock, SystemClock};
@@ -23,10 +24,12 @@ mod calls;
 mod inventory;
 mod kinds;
 mod load;
+mod services;
 mod settings;
 
 pub use calls::Answer;
 pub use kinds::Provider;
+pub use services::ServiceNotice;
 
 /// A call through the manager failed.
 #[derive(Debug, thiserror::Error)]
@@ -141,9 +144,19 @@ pub struct ManagerBuilder {
     signatures: Option<SignatureCheck>,
     plugin_dirs: Option<PluginDirs>,
     program_args: Vec<String>,
+    commands: Commands,
 }
 
 impl ManagerBuilder {
+    /// What the output commands of managed services can reach: the application's actions
+    /// and the owner of its WebSocket connections (default: neither; `publish` and
+    /// `http-request` need nothing here). Every command is still checked against the
+    /// plugin's grants.
+    pub fn service_commands(mut self, commands: Commands) -> Self {
+        self.commands = commands;
+        self
+    }
+
     /// Checks every load and reload against a trust store (docs/design/0027): a signature
     /// that is present must verify with a trusted key, and under
     /// [`SignaturePolicy::Require`](plinth_package::SignaturePolicy::Require) one must be
@@ -214,6 +227,7 @@ impl ManagerBuilder {
     pub fn build(self) -> Manager {
         let (events, _) = broadcast::channel(1024);
         let (inventory_events, _) = broadcast::channel(64);
+        let (service_events, _) = broadcast::channel(1024);
         Manager {
             shared: Arc::new(Shared {
                 host: self.host,
@@ -223,6 +237,8 @@ impl ManagerBuilder {
                 base_dir: self.base_dir,
                 tenant: self.tenant,
                 program_args: self.program_args,
+                commands: self.commands,
+                service_events,
                 signatures: self.signatures,
                 plugin_dirs: self.plugin_dirs,
                 inventory: RwLock::new(self.inventory),
@@ -259,6 +275,9 @@ pub(crate) struct Shared {
     base_dir: PathBuf,
     tenant: Option<String>,
     program_args: Vec<String>,
+    /// What managed services' output commands can reach.
+    commands: Commands,
+    service_events: broadcast::Sender<services::ServiceNotice>,
     signatures: Option<SignatureCheck>,
     pub(crate) plugin_dirs: Option<PluginDirs>,
     inventory: RwLock<Inventory>,
@@ -308,6 +327,8 @@ struct Active {
     /// skip a reload that changes nothing.
     fingerprint: String,
     instance: Option<Mutex<Option<PluginInstance>>>,
+    /// The running service of a `service` plugin; stopped when this version goes.
+    service: Option<Arc<Service>>,
     retired: Arc<Mutex<Usage>>,
     unloads: Arc<AtomicU64>,
 }
@@ -323,6 +344,13 @@ impl std::fmt::Debug for Active {
 
 impl Drop for Active {
     fn drop(&mut self) {
+        if let Some(service) = self.service.take() {
+            // `stop` lets the workers finish the events they hold and calls the guest's
+            // `stop`; nothing here waits for it.
+            self.plugin.runtime().spawn(async move {
+                service.stop().await;
+            });
+        }
         if let Some(instance) = self.instance.take() {
             let instance = instance.into_inner().unwrap_or_else(|p| p.into_inner());
             if let Some(mut instance) = instance
@@ -393,6 +421,7 @@ impl Manager {
             signatures: None,
             plugin_dirs: None,
             program_args: Vec::new(),
+            commands: Commands::default(),
         }
     }
 
@@ -651,7 +680,7 @@ impl Manager {
             .read()
             .unwrap_or_else(|p| p.into_inner());
         match inventory.get(&entry.id) {
-            Some(found) => Ok(found.dir.clone()),
+            Some(found) => Ok(found.source()),
             None => Err(Diagnostic::new(
                 Code::MissingPackage,
                 format!("{}: no installed plugin has this id", entry.id),

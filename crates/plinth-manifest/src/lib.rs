@@ -56,10 +56,11 @@ pub use digest::Digest;
 pub use grant::{Grant, GrantError, GrantSet};
 pub use kind::Kind;
 pub use manifest::{
-    Capabilities, CommandDecl, DataSourceDecl, EventHandlerDecl, ExportFormatDecl, FileFormatDecl,
-    FileQuery, HookDecl, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError, MediaTypesDecl,
-    NamedDecl, ObjectAction, Parsed, PluginId, PluginIdError, PluginMeta, Provides, Runtime,
-    SettingsDecl, ThemeDecl, ThemeProviderDecl, ToolDecl,
+    Capabilities, CommandDecl, DataSourceDecl, EventHandlerDecl, ExportFormatDecl, FLAT_DATA_DIR,
+    FileFormatDecl, FileQuery, HookDecl, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError,
+    MediaTypesDecl, NamedDecl, ObjectAction, Parsed, PluginId, PluginIdError, PluginMeta, Provides,
+    Runtime, SettingsDecl, ThemeDecl, ThemeProviderDecl, ToolDecl, component_beside,
+    manifest_beside,
 };
 pub use manifest::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_ATTEMPTS, MAX_CONCURRENCY, MAX_QUEUE, Overflow,

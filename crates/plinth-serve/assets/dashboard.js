@@ -99,12 +99,19 @@ function renderPlugins() {
       ? el("div", { class: "error-text" }, `${plugin.status.diagnostic.code}: ${plugin.status.diagnostic.message} `,
           el("button", { class: "retry", onclick: () => retry(plugin) }, "Retry"))
       : null;
+    const service = plugin.service
+      ? el("div", { class: "service-line" },
+          el("span", { class: "badge service " + plugin.service.status.state, title: plugin.service.status.reason || "" },
+            `service ${plugin.service.status.state}`),
+          ` queued ${plugin.service.queued}, delivered ${plugin.service.stats.delivered},` +
+          ` dead-lettered ${plugin.service.stats.dead_lettered}, refused ${plugin.service.stats.rejected + plugin.service.stats.shed}`)
+      : null;
     const update = plugin.update_available
       ? el("span", { class: "badge update", title: "A newer compatible version is in the index" }, `update ${plugin.update_available}`)
       : null;
     body.append(el("tr", { "data-id": plugin.id },
       el("td", {}, el("strong", {}, plugin.name || plugin.id), " ", update, el("br"), `${plugin.id} ${plugin.version || ""}`),
-      el("td", {}, el("span", { class: "badge status " + status }, status), error),
+      el("td", {}, el("span", { class: "badge status " + status }, status), error, service),
       el("td", {}, el("span", { class: "badge signature " + signature }, SIGNATURE_LABELS[signature] || signature)),
       el("td", {}, toggle),
       el("td", {}, "requested: " + (plugin.requested.join(", ") || "none"), el("br"), "granted: " + (plugin.granted.join(", ") || "none")),
@@ -308,6 +315,7 @@ function followLogs(id) {
 function followStatus() {
   const events = new EventSource("/api/events" + query());
   events.addEventListener("status", () => refresh().catch(() => {}));
+  events.addEventListener("service", () => refresh().catch(() => {}));
   return events;
 }
 

@@ -53,6 +53,7 @@ impl App {
             config: options.config,
             logs: logs.clone(),
             debounce: options.debounce,
+            watch: options.watch,
         };
         let main = Tenant::start(&wiring, None)?;
         let tenants = BTreeMap::from([(String::new(), Arc::new(main))]);

@@ -58,7 +58,8 @@ api_error_from!(
 );
 
 /// The HTTP status of a failure with `code`: usage errors 400, an unknown plugin 404, a
-/// plugin that is disabled or waiting for a decision 409, a body over the cap 413, settings
+/// plugin that is disabled or waiting for a decision (or a stopped service) 409, a body over
+/// the cap 413, a service's full queue 503 (with `Retry-After`), settings
 /// against the schema and refused packages 422, a plugin that trapped or hit a limit 502,
 /// the host's own storage and setup 500.
 pub(crate) fn status_of(code: Code) -> StatusCode {
@@ -68,9 +69,12 @@ pub(crate) fn status_of(code: Code) -> StatusCode {
         Code::MissingPackage => StatusCode::NOT_FOUND,
         Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        Code::Disabled | Code::ConsentPending | Code::StateTooNew | Code::IdentityChanged => {
-            StatusCode::CONFLICT
-        }
+        Code::Disabled
+        | Code::ConsentPending
+        | Code::StateTooNew
+        | Code::IdentityChanged
+        | Code::ServiceStopped => StatusCode::CONFLICT,
+        Code::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
         Code::HostSetup | Code::StorageError | Code::IoError => StatusCode::INTERNAL_SERVER_ERROR,
         Code::RegistryError => StatusCode::BAD_GATEWAY,
         other => match other.exit_class() {
@@ -84,6 +88,7 @@ pub(crate) fn status_of(code: Code) -> StatusCode {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unauthorized = self.status == StatusCode::UNAUTHORIZED;
+        let busy = self.status == StatusCode::SERVICE_UNAVAILABLE;
         let mut response = (
             self.status,
             Json(json!({ "diagnostics": self.diagnostics })),
@@ -93,6 +98,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if busy {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use plinth_host::log::{LogLevel, LogSource};
-use plinth_manager::StatusEvent;
+use plinth_manager::{ServiceNotice, StatusEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -59,7 +59,9 @@ fn follow<T: Clone + Send + 'static>(
 }
 
 /// `GET /api/events`: a `statuses` snapshot, then one `status` event per change
-/// (`{seq, id, status, serving, kinds, tenant}`), `lagged` when events were missed.
+/// (`{seq, id, status, serving, kinds, tenant}`), one `service` event per service status
+/// change, shed event, dead letter or refused command (`{tenant, id, version, event, …}`),
+/// and `lagged` when events were missed.
 pub(crate) async fn status_events(
     State(app): State<Arc<App>>,
     Query(query): Query<TenantQuery>,
@@ -70,6 +72,7 @@ pub(crate) async fn status_events(
     };
     let label = tenant.label().to_owned();
     let receiver = tenant.manager.subscribe();
+    let services = tenant.manager.subscribe_services();
     // Read after subscribing: a change in between is in both, never in neither.
     let snapshot = json_event(
         "statuses",
@@ -92,8 +95,18 @@ pub(crate) async fn status_events(
             Err(missed) => json_event("lagged", &json!({ "missed": missed })),
         })
     });
+    let service_label = tenant.label().to_owned();
+    let service_changes = follow(services).map(move |item: Result<ServiceNotice, u64>| {
+        Ok::<Event, Infallible>(match item {
+            Ok(notice) => json_event(
+                "service",
+                &crate::routes::service_notice_json(&service_label, &notice),
+            ),
+            Err(missed) => json_event("lagged", &json!({ "missed": missed })),
+        })
+    });
     let events = stream::once(async move { Ok::<Event, Infallible>(snapshot) })
-        .chain(changes)
+        .chain(stream::select(changes, service_changes))
         .take_until(stopping(&app));
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

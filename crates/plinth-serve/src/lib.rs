@@ -85,13 +85,18 @@ pub struct ServeOptions {
     pub exposure: Exposure,
     /// How long the hot-reload watcher waits for file changes to settle.
     pub debounce: Duration,
+    /// Whether plugin files are watched and a changed plugin reloaded (hot reload), and a
+    /// plugin in `Error` retried with backoff (the default). Without it nothing reloads on
+    /// its own: a change on disk takes effect on `POST /api/plugins/{id}/reload` (the
+    /// dashboard's Retry), an update, or a restart.
+    pub watch: bool,
     /// Serve HTTPS with this certificate and key (any exposure); plain HTTP when `None`.
     pub tls: Option<TlsFiles>,
 }
 
 impl ServeOptions {
     /// Options for `home` on `addr`: the home's `config.toml` is not read (set
-    /// [`ServeOptions::config`]), loopback only, 100 ms debounce.
+    /// [`ServeOptions::config`]), loopback only, files watched with a 100 ms debounce.
     pub fn new(home: impl Into<PathBuf>, addr: SocketAddr) -> ServeOptions {
         ServeOptions {
             home: home.into(),
@@ -99,6 +104,7 @@ impl ServeOptions {
             addr,
             exposure: Exposure::Loopback,
             debounce: Duration::from_millis(100),
+            watch: true,
             tls: None,
         }
     }

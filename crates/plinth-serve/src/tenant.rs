@@ -51,18 +51,20 @@ fn stamp(path: &Path) -> Option<Stamp> {
         .map(|m| (m.len(), m.modified().ok()))
 }
 
-/// Where a tenant's logs go, and how long the watcher waits.
+/// Where a tenant's logs go, and whether and how the watcher watches.
 #[derive(Debug, Clone)]
 pub(crate) struct Wiring {
     pub(crate) main_home: std::path::PathBuf,
     pub(crate) config: HostConfig,
     pub(crate) logs: broadcast::Sender<LogEvent>,
     pub(crate) debounce: Duration,
+    pub(crate) watch: bool,
 }
 
 impl Tenant {
     /// Starts the runtime of the main home (`name` `None`) or of tenant `name`: its state
-    /// file is applied (what was enabled runs again) and its files are watched.
+    /// file is applied (what was enabled runs again) and, unless told otherwise, its files are
+    /// watched.
     pub(crate) fn start(wiring: &Wiring, name: Option<&str>) -> Result<Tenant, Diagnostic> {
         let main = Home::new(&wiring.main_home);
         let mut config = wiring.config.clone();
@@ -110,13 +112,15 @@ impl Tenant {
             writes: Mutex::new(None),
         };
         tenant.sync()?;
-        let watcher = tenant.manager.watch(wiring.debounce).map_err(|e| {
-            Diagnostic::new(
-                Code::HostSetup,
-                format!("cannot watch the plugin folders: {e}"),
-            )
-        })?;
-        *lock(&tenant.watcher) = Some(watcher);
+        if wiring.watch {
+            let watcher = tenant.manager.watch(wiring.debounce).map_err(|e| {
+                Diagnostic::new(
+                    Code::HostSetup,
+                    format!("cannot watch the plugin folders: {e}"),
+                )
+            })?;
+            *lock(&tenant.watcher) = Some(watcher);
+        }
         Ok(tenant)
     }
 

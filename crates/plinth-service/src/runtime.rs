@@ -369,17 +369,13 @@ impl Shared {
     /// Waits `delay`, or less when the service stops; returns whether it is stopping.
     async fn wait(&self, delay: Duration) -> bool {
         let stopping = self.stopping.notified();
-        if self.queue_closed() {
+        if self.queue.closed() {
             return true;
         }
         tokio::select! {
-            _ = tokio::time::sleep(delay) => self.queue_closed(),
+            _ = tokio::time::sleep(delay) => self.queue.closed(),
             _ = stopping => true,
         }
-    }
-
-    fn queue_closed(&self) -> bool {
-        self.queue.closed()
     }
 
     /// Runs the handler's commands in order; the failures are reported, not fatal.

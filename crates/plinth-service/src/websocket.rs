@@ -2,8 +2,10 @@
 //! turns frames into ingress events and sends the frames output commands ask for.
 //!
 //! - **Inbound**: [`WebSocketDriver::listen`] accepts connections on a listener the
-//!   operator configured (loopback by default, [`crate::bind_loopback`]).
-//! - **Outbound**: [`WebSocketDriver::connect`] keeps a client connection to a URL,
+//!   operator configured (loopback by default, [`crate::bind_loopback`]);
+//!   [`WebSocketDriver::listen_tls`] accepts `wss://` with the operator's certificate.
+//! - **Outbound**: [`WebSocketDriver::connect`] keeps a client connection to a `ws://` or
+//!   `wss://` URL (the Web PKI roots; [`WebSocketDriver::connect_tls`] with other roots),
 //!   reconnecting with backoff.
 //!
 //! Each connection gets an id (`ENDPOINT-N`); its frames become `message` events from
@@ -69,6 +71,34 @@ impl std::fmt::Debug for WebSocketDriver {
             .field("connections", &self.connections())
             .finish()
     }
+}
+
+/// The client TLS settings of [`WebSocketDriver::connect`]: the Web PKI roots, made once.
+fn web_pki() -> Arc<rustls::ClientConfig> {
+    static CONFIG: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            Arc::new(
+                rustls::ClientConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::aws_lc_rs::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()
+                .map(|builder| {
+                    builder
+                        .with_root_certificates(roots.clone())
+                        .with_no_client_auth()
+                })
+                .unwrap_or_else(|_| {
+                    rustls::ClientConfig::builder()
+                        .with_root_certificates(roots)
+                        .with_no_client_auth()
+                }),
+            )
+        })
+        .clone()
 }
 
 fn config() -> WebSocketConfig {
@@ -146,9 +176,57 @@ impl WebSocketDriver {
         })
     }
 
-    /// Keeps a client connection to `url` for endpoint `endpoint`, feeding `service`:
-    /// reconnects after a drop or a failed attempt, waiting `backoff` (doubling per
-    /// failure in a row), until the task is aborted.
+    /// Accepts `wss://` connections on `listener` for endpoint `endpoint`: the TLS
+    /// handshake with `tls` (the operator's certificate), then the WebSocket one; otherwise
+    /// like [`Self::listen`].
+    pub fn listen_tls(
+        &self,
+        endpoint: &str,
+        listener: TcpListener,
+        tls: Arc<rustls::ServerConfig>,
+        service: Arc<Service>,
+    ) -> JoinHandle<()> {
+        let driver = self.clone();
+        let endpoint = endpoint.to_owned();
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, peer)) = listener.accept().await else {
+                    continue;
+                };
+                let (driver, endpoint, service) =
+                    (driver.clone(), endpoint.clone(), service.clone());
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let stream = match acceptor.accept(stream).await {
+                        Ok(stream) => stream,
+                        Err(e) => {
+                            tracing::debug!(target: "plinth::service", %endpoint, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                    };
+                    match tokio_tungstenite::accept_async_with_config(stream, Some(config())).await
+                    {
+                        Ok(socket) => {
+                            let meta = json!({"peer": peer.to_string(), "direction": "inbound", "tls": true});
+                            driver.run(&endpoint, socket, &service, meta).await;
+                        }
+                        Err(e) => tracing::debug!(
+                            target: "plinth::service",
+                            %endpoint,
+                            error = %e,
+                            "WebSocket handshake failed"
+                        ),
+                    }
+                });
+            }
+        })
+    }
+
+    /// Keeps a client connection to `url` (`ws://` or `wss://`, checked against the Web PKI
+    /// roots) for endpoint `endpoint`, feeding `service`: reconnects after a drop or a
+    /// failed attempt, waiting `backoff` (doubling per failure in a row), until the task is
+    /// aborted.
     pub fn connect(
         &self,
         endpoint: &str,
@@ -156,16 +234,30 @@ impl WebSocketDriver {
         service: Arc<Service>,
         backoff: Backoff,
     ) -> JoinHandle<()> {
+        self.connect_tls(endpoint, url, service, backoff, web_pki())
+    }
+
+    /// [`Self::connect`], with `wss://` servers checked against `tls` (another set of
+    /// roots, a private CA, client certificates).
+    pub fn connect_tls(
+        &self,
+        endpoint: &str,
+        url: &str,
+        service: Arc<Service>,
+        backoff: Backoff,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> JoinHandle<()> {
         let driver = self.clone();
         let endpoint = endpoint.to_owned();
         let url = url.to_owned();
         tokio::spawn(async move {
             let mut failures = 0u32;
             loop {
-                match tokio_tungstenite::connect_async_with_config(
+                match tokio_tungstenite::connect_async_tls_with_config(
                     url.as_str(),
                     Some(config()),
                     true,
+                    Some(tokio_tungstenite::Connector::Rustls(tls.clone())),
                 )
                 .await
                 {

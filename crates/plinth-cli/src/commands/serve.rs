@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// No automatic reloads (files are not watched, failed plugins not retried): a change
+    /// on disk takes effect on a reload (the dashboard's Retry), an update or a restart.
+    #[arg(long)]
+    no_watch: bool,
 }
 
 impl ServeArgs {
@@ -69,6 +73,7 @@ impl ServeArgs {
         let mut options = ServeOptions::new(&ctx.main_home, self.addr);
         options.config = ctx.config.clone();
         options.exposure = self.exposure()?;
+        options.watch = !self.no_watch;
         options.tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.clone(),

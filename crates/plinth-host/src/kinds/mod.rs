@@ -96,6 +96,14 @@ impl Binding {
     fn func(&self, name: &str) -> String {
         format!("{}#{name}", self.interface)
     }
+
+    /// Whether this is a `service` served by a `wasi:http` proxy component's
+    /// `wasi:http/incoming-handler` alone (docs/design/0051).
+    pub(crate) fn is_wasi_http(&self) -> bool {
+        self.interface
+            .strip_prefix(crate::incoming::INCOMING_HANDLER)
+            .is_some_and(|rest| rest.starts_with("@0.2."))
+    }
 }
 
 /// The kinds a plugin provides, bound at load.
@@ -178,7 +186,11 @@ impl KindSet {
                     set.theme_provider = Some(binding);
                 }
                 Kind::Service => {
-                    service::typecheck(&checker)?;
+                    if binding.is_wasi_http() {
+                        service::typecheck_http(&checker)?;
+                    } else {
+                        service::typecheck(&checker)?;
+                    }
                     set.service = Some(binding);
                 }
                 Kind::EventHandler => {
@@ -319,6 +331,16 @@ pub(crate) fn find(kind: Kind, interfaces: &[&str]) -> Option<Binding> {
             interface: (*interface).to_owned(),
             served: Served::Current,
         });
+    }
+    // A `wasi:http` proxy component serves a service's HTTP requests on its own.
+    if kind == Kind::Service {
+        let http = interfaces.iter().map(|name| Binding {
+            interface: (*name).to_owned(),
+            served: Served::Current,
+        });
+        if let Some(binding) = http.into_iter().find(Binding::is_wasi_http) {
+            return Some(binding);
+        }
     }
     let legacy = kind.legacy_interface()?;
     interfaces

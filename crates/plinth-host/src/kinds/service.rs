@@ -7,11 +7,25 @@ use std::time::Duration;
 
 use plinth_manifest::{Kind, ServiceDecl};
 
+use wasmtime::component::Resource;
+use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
+
 use super::{Binding, Checker, KindError};
 use crate::bindings::service_v0_1::exports::plinth::service::service as v1;
 use crate::error::HostError;
 use crate::instance::PluginInstance;
 use crate::plugin::Plugin;
+
+/// The `handle` of a `wasi:http` proxy component serving a service's HTTP requests.
+pub(super) fn typecheck_http(checker: &Checker<'_>) -> Result<(), HostError> {
+    checker.func::<(
+        Resource<HostIncomingRequest>,
+        Resource<HostResponseOutparam>,
+    ), ()>(
+        "handle",
+        "func(request: incoming-request, response-out: response-outparam)",
+    )
+}
 
 pub(super) fn typecheck(checker: &Checker<'_>) -> Result<(), HostError> {
     checker.func::<(), (Result<(), String>,)>("start", "func() -> result<_, string>")?;
@@ -202,25 +216,75 @@ impl<'p> Services<'p> {
             .unwrap_or_default()
     }
 
-    /// Runs `start` on `instance`. The plugin's `err` is `Ok(Err(reason))`.
+    /// Whether the component serves the kind through `wasi:http/incoming-handler` alone
+    /// (a `wasi:http` proxy component): it takes HTTP requests only, and has no `start` or
+    /// `stop` to call.
+    pub fn http_only(&self) -> bool {
+        self.binding.is_wasi_http()
+    }
+
+    /// The component's `wasi:http/incoming-handler#handle` export, which HTTP requests
+    /// go to instead of `handle` when the component has one.
+    pub fn http_handler(&self) -> Option<String> {
+        if self.binding.is_wasi_http() {
+            return Some(self.binding.func("handle"));
+        }
+        self.plugin
+            .exports()
+            .interfaces()
+            .into_iter()
+            .map(|name| Binding {
+                interface: name.to_owned(),
+                served: super::Served::Current,
+            })
+            .find(Binding::is_wasi_http)
+            .map(|binding| binding.func("handle"))
+    }
+
+    /// Runs `start` on `instance` (nothing to run for a `wasi:http` proxy component). The
+    /// plugin's `err` is `Ok(Err(reason))`.
     pub async fn start(
         &self,
         instance: &mut PluginInstance,
         deadline: Option<Duration>,
     ) -> Result<Result<(), String>, KindError> {
+        if self.http_only() {
+            return Ok(Ok(()));
+        }
         let (result,): (Result<(), String>,) = instance
             .call_within_async(&self.binding.func("start"), deadline, ())
             .await?;
         Ok(result)
     }
 
-    /// Hands `event` to `handle` on `instance`.
+    /// Hands `event` to `handle` on `instance`; an HTTP request (source `http`, kind
+    /// `request`) goes to the component's `wasi:http/incoming-handler` instead when it
+    /// exports one. A `wasi:http` proxy component rejects every other event.
     pub async fn handle(
         &self,
         instance: &mut PluginInstance,
         event: &IngressEvent,
         deadline: Option<Duration>,
     ) -> Result<Handled, KindError> {
+        let is_request = event.source == "http" && event.kind == "request";
+        match self.http_handler() {
+            Some(export) if is_request => {
+                return self.handle_http(instance, &export, event, deadline).await;
+            }
+            _ if self.http_only() => {
+                return Ok(Handled {
+                    outcome: Outcome::Reject(format!(
+                        "{} serves HTTP requests only (wasi:http/incoming-handler); got {} from {}",
+                        self.plugin.id(),
+                        event.kind,
+                        event.source
+                    )),
+                    commands: Vec::new(),
+                    reply: None,
+                });
+            }
+            _ => {}
+        }
         let wit = v1::IngressEvent {
             sequence: event.sequence,
             attempt: event.attempt,
@@ -237,12 +301,57 @@ impl<'p> Services<'p> {
         Ok(from_wit(handled))
     }
 
-    /// Runs `stop` on `instance`.
+    /// An HTTP request event through `wasi:http/incoming-handler`: the response the
+    /// component sets is the reply (a 500 with the reason when it sets an error or
+    /// nothing); an event that does not describe a request is rejected.
+    async fn handle_http(
+        &self,
+        instance: &mut PluginInstance,
+        export: &str,
+        event: &IngressEvent,
+        deadline: Option<Duration>,
+    ) -> Result<Handled, KindError> {
+        let request = match http_request(event) {
+            Ok(request) => request,
+            Err(reason) => {
+                return Ok(Handled {
+                    outcome: Outcome::Reject(reason),
+                    commands: Vec::new(),
+                    reply: None,
+                });
+            }
+        };
+        let reply = match instance
+            .handle_http_within(export, request, deadline, MAX_HTTP_REPLY)
+            .await?
+        {
+            Ok(response) => Reply {
+                status: response.status,
+                headers: response.headers,
+                body: response.body,
+            },
+            Err(reason) => Reply {
+                status: 500,
+                headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+                body: reason.into_bytes(),
+            },
+        };
+        Ok(Handled {
+            outcome: Outcome::Ok,
+            commands: Vec::new(),
+            reply: Some(reply),
+        })
+    }
+
+    /// Runs `stop` on `instance` (nothing to run for a `wasi:http` proxy component).
     pub async fn stop(
         &self,
         instance: &mut PluginInstance,
         deadline: Option<Duration>,
     ) -> Result<(), KindError> {
+        if self.http_only() {
+            return Ok(());
+        }
         instance
             .call_within_async::<(), ()>(&self.binding.func("stop"), deadline, ())
             .await?;
@@ -309,4 +418,37 @@ fn from_wit(handled: v1::Handled) -> Handled {
         commands,
         reply,
     }
+}
+
+/// The largest response body a `wasi:http/incoming-handler` may give a service's HTTP
+/// route.
+pub const MAX_HTTP_REPLY: usize = 8 * 1024 * 1024;
+
+/// The HTTP request an ingress event of source `http` carries: method, path, query and
+/// headers from its metadata (as `plinth_service::HttpIngress` writes them), the body as is.
+fn http_request(event: &IngressEvent) -> Result<http::Request<bytes::Bytes>, String> {
+    let meta: serde_json::Value =
+        serde_json::from_str(&event.meta).map_err(|e| format!("event metadata: {e}"))?;
+    let method = meta["method"].as_str().unwrap_or("GET");
+    let path = meta["path"]
+        .as_str()
+        .or(event.connection.as_deref())
+        .unwrap_or("/");
+    let query = meta["query"].as_str().unwrap_or_default();
+    let target = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(format!("http://localhost{target}"));
+    for pair in meta["headers"].as_array().into_iter().flatten() {
+        if let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str()) {
+            builder = builder.header(name, value);
+        }
+    }
+    builder
+        .body(bytes::Bytes::from(event.body.clone()))
+        .map_err(|e| format!("not an HTTP request: {e}"))
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use plinth_host::{LoadOptions, Plugin, PluginInstance};
 use plinth_manifest::diagnostic::{Code, Diagnostic, ToDiagnostic};
 use plinth_manifest::grant::Grant;
+use plinth_manifest::{Kind, Manifest};
 use serde_json::Value;
 
 use super::{Active, Manager, Slot, fingerprint};
@@ -147,7 +148,19 @@ impl Manager {
                 }
                 host.load_manifest_bytes(verified.manifest().clone(), verified.component(), options)
             }
-            None => host.load_with(source, options),
+            // A flat plugin's component is loaded with its manifest beside it.
+            None => match plinth_manifest::manifest_beside(source) {
+                Some(manifest) => {
+                    let parsed = Manifest::load_flat(&manifest)
+                        .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?;
+                    let bytes = std::fs::read(source).map_err(|e| {
+                        Diagnostic::new(Code::MissingPackage, format!("{}: {e}", source.display()))
+                            .with_plugin(&entry.id)
+                    })?;
+                    host.load_manifest_bytes(parsed.manifest, &bytes, options)
+                }
+                None => host.load_with(source, options),
+            },
         };
         let plugin = loaded.map_err(|e| e.to_diagnostic().with_plugin(&entry.id))?;
         self.shared.loads.fetch_add(1, Ordering::Relaxed);
@@ -179,11 +192,20 @@ impl Manager {
                     .map_err(|d| d.with_plugin(&entry.id))?,
             ))),
         };
+        let service = if plugin.provides(Kind::Service) {
+            Some(
+                self.start_service(&plugin, &version)
+                    .map_err(|d| d.with_plugin(&entry.id))?,
+            )
+        } else {
+            None
+        };
         Ok(Active {
             plugin,
             version,
             fingerprint,
             instance,
+            service,
             retired: slot.retired.clone(),
             unloads: self.shared.unloads.clone(),
         })

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use plinth_manager::discovery::{Origin, PluginDirs, discover};
+use plinth_manager::discovery::{Layout, Origin, PluginDirs, discover};
 use plinth_manifest::{Code, Severity};
 
 fn plugin(root: &Path, folder: &str, id: &str, version: &str, with_component: bool) {
@@ -97,4 +97,146 @@ fn config_paths_override_the_defaults() {
         (dirs.user.to_str(), dirs.system[0].to_str()),
         (Some("/u"), Some("/s"))
     );
+}
+
+/// A Stack Composer manifest for `x.wasm`.
+fn stack_composer_toml(id: &str, version: &str, capabilities: &str) -> String {
+    format!(
+        "[plugin]\nid = \"{id}\"\nversion = \"{version}\"\nwasm_target = \"wasm32-wasip2\"\nsignature = \"file:hello-plugin.sig\"\ncapabilities = [{capabilities}]\n\n[meta]\nname = \"Hello Plugin\"\ndescription = \"Echo back the user input.\"\n"
+    )
+}
+
+#[test]
+fn flat_plugins_are_found_beside_folders_in_user_and_system_dirs() {
+    let user = tempfile::tempdir().unwrap();
+    let system = tempfile::tempdir().unwrap();
+    // The user directory: Stack Composer's flat layout, with a readme and a stray module.
+    std::fs::copy(test_programs::HELLO, user.path().join("hello-plugin.wasm")).unwrap();
+    std::fs::write(
+        user.path().join("hello-plugin.toml"),
+        stack_composer_toml("org.example.hello", "0.2.0", "\"log\", \"retrieval\""),
+    )
+    .unwrap();
+    std::fs::write(user.path().join("readme.md"), "# Hello").unwrap();
+    std::fs::write(user.path().join("stray.wasm"), b"\0asm").unwrap();
+    // The system directory: the same plugin (older, shadowed) flat, and a plugin folder.
+    std::fs::copy(
+        test_programs::HELLO,
+        system.path().join("hello-plugin.wasm"),
+    )
+    .unwrap();
+    std::fs::write(
+        system.path().join("hello-plugin.toml"),
+        stack_composer_toml("org.example.hello", "0.1.0", "\"log\""),
+    )
+    .unwrap();
+    plugin(system.path(), "b", "x.b", "1.0.0", true);
+
+    let dirs = PluginDirs {
+        user: user.path().into(),
+        system: vec![system.path().into()],
+    };
+    let inventory = discover(&dirs);
+    let ids: Vec<&String> = inventory.plugins.keys().collect();
+    assert_eq!(ids, ["org.example.hello", "x.b"]);
+    let hello = inventory.get("org.example.hello").unwrap();
+    assert_eq!(hello.layout, Layout::Flat);
+    assert_eq!(hello.origin, Origin::User);
+    assert_eq!(hello.manifest.plugin.version.to_string(), "0.2.0");
+    assert_eq!(hello.manifest.plugin.name.as_deref(), Some("Hello Plugin"));
+    assert_eq!(hello.source(), user.path().join("hello-plugin.wasm"));
+    assert!(hello.component_present);
+    let requested: Vec<String> = hello
+        .manifest
+        .requested_grants()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(requested, ["log", "retrieval"]);
+    assert_eq!(inventory.get("x.b").unwrap().layout, Layout::Folder);
+
+    let codes: Vec<(Code, String)> = inventory
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.message.clone()))
+        .collect();
+    assert!(
+        codes
+            .iter()
+            .any(|(c, m)| *c == Code::Shadowed && m.contains("hello-plugin.toml")),
+        "{codes:?}"
+    );
+    assert!(
+        codes
+            .iter()
+            .any(|(c, m)| *c == Code::MissingPackage && m.contains("stray.wasm")),
+        "{codes:?}"
+    );
+    assert!(
+        !codes.iter().any(|(_, m)| m.contains("readme")),
+        "a readme is not a plugin: {codes:?}"
+    );
+}
+
+#[test]
+fn a_flat_plugin_runs_under_the_manager_and_a_core_module_is_refused_with_a_hint() {
+    let user = tempfile::tempdir().unwrap();
+    std::fs::copy(test_programs::HELLO, user.path().join("hello-plugin.wasm")).unwrap();
+    std::fs::write(
+        user.path().join("hello-plugin.toml"),
+        stack_composer_toml("org.example.hello", "0.2.0", "\"log\""),
+    )
+    .unwrap();
+    // A module built for `wasm32-wasi` (the smallest valid core module).
+    std::fs::write(user.path().join("old.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(
+        user.path().join("old.toml"),
+        "[plugin]\nid = \"org.example.old\"\nversion = \"0.1.0\"\nwasm_target = \"wasm32-wasi\"\n",
+    )
+    .unwrap();
+    let inventory = discover(&PluginDirs::user_only(user.path()));
+    assert!(
+        inventory
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::NotAComponent
+                && d.severity == Severity::Warning
+                && d.plugin.as_deref() == Some("org.example.old")),
+        "{:?}",
+        inventory.diagnostics
+    );
+
+    let manager = plinth_manager::Manager::builder(crate::common::host())
+        .inventory(inventory)
+        .build();
+    let mut events = manager.subscribe();
+    let mut hello = crate::common::entry_by_id("org.example.hello");
+    hello.grants = vec!["log".into()];
+    let old = crate::common::entry_by_id("org.example.old");
+    manager.apply(&crate::common::section(vec![hello, old]));
+    crate::common::wait_for(&mut events, "org.example.hello", |s| s.name() == "ready");
+    let said = manager
+        .call_json("org.example.hello", "run", &[serde_json::json!(["Ada"])])
+        .unwrap();
+    assert_eq!(said, serde_json::json!({"ok": "Hello, Ada!"}));
+    let plugin = manager.plugin("org.example.hello").unwrap();
+    assert_eq!(
+        plugin.manifest().unwrap().plugin.version.to_string(),
+        "0.2.0"
+    );
+    let failed = crate::common::wait_for(&mut events, "org.example.old", |s| s.name() == "error");
+    match failed.status {
+        plinth_manager::Status::Error(diagnostic) => {
+            assert_eq!(diagnostic.code, Code::NotAComponent, "{diagnostic:?}");
+            assert!(
+                diagnostic
+                    .hint
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("wasm32-wasip2"),
+                "{diagnostic:?}"
+            );
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
 }

@@ -13,6 +13,7 @@ mod discovery;
 mod hot_reload;
 mod kinds;
 mod manager;
+mod services;
 mod settings;
 mod signatures;
 mod telemetry;

@@ -3,6 +3,7 @@
 
 mod capabilities;
 mod error;
+mod flat;
 mod formats;
 mod id;
 mod provides;
@@ -22,6 +23,7 @@ use crate::kind::Kind;
 use crate::plugin_file::{MANIFEST_MAX_BYTES, PluginFileError};
 pub use capabilities::Capabilities;
 pub use error::ManifestError;
+pub use flat::{FLAT_DATA_DIR, component_beside, manifest_beside};
 pub use formats::{
     DataSourceDecl, ExportFormatDecl, FileFormatDecl, FileQuery, ThemeDecl, ThemeProviderDecl,
 };

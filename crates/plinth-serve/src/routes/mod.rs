@@ -6,6 +6,7 @@ mod dashboard;
 mod index;
 mod plugins;
 mod review;
+mod services;
 mod settings;
 mod tenants;
 
@@ -95,6 +96,8 @@ fn api() -> Routes {
             calls::export,
         )
         .add("POST", "/api/plugins/{id}/data-source", calls::data_source)
+        .add("GET", "/api/plugins/{id}/service", services::show)
+        .add("POST", "/api/plugins/{id}/events", services::push)
         .add("GET", "/api/plugins/{id}/settings", settings::read)
         .add("PUT", "/api/plugins/{id}/settings", settings::write)
         .add("GET", "/api/consent", consent::list)
@@ -106,6 +109,8 @@ fn api() -> Routes {
         .add("GET", "/api/tenants", tenants::list)
         .add("POST", "/api/tenants", tenants::create)
 }
+
+pub(crate) use services::notice_json as service_notice_json;
 
 /// Every route the server answers.
 pub fn routes() -> Vec<RouteSpec> {

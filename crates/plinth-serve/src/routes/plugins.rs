@@ -88,6 +88,7 @@ fn row(
             .unwrap_or_default(),
         "granted": entry.map(|e| e.grants.clone()).unwrap_or_default(),
         "counters": manager.counters(id),
+        "service": manager.service(id).map(|s| super::services::service_json(&s)),
         "update_available": updates.available(id),
     })
 }

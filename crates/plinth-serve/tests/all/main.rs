@@ -6,6 +6,8 @@
 //! One module's tests: `cargo test -p plinth-serve --test all security::`.
 
 mod common;
+#[path = "../../../plinth-registry/tests/all/support/mod.rs"]
+mod registry;
 
 mod browser;
 mod go_client;
@@ -18,6 +20,7 @@ mod openapi;
 mod plugins;
 mod review;
 mod security;
+mod services;
 mod settings;
 mod tenants;
 mod tls;

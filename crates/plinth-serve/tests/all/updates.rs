@@ -1,12 +1,15 @@
 //! The index and updates through the API: what the index offers, `update_available`, an
 //! update to the newest compatible version or a chosen one swapped into the running plugin,
-//! an update from a package file, and refusals that change nothing.
+//! an update from a package file or an OCI registry (a real `docker-registry` on 127.0.0.1),
+//! and refusals that change nothing.
 
 use plinth_package::SecretKey;
+use plinth_registry::{OciClient, PluginArtifact, SizeCaps, Transport};
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::common::{RELOAD_ID, Served, codes, release, trust, with_index, write_index};
+use crate::registry::RegistryServer;
 
 async fn run_version(served: &Served) -> String {
     let (status, answer) = served
@@ -187,4 +190,127 @@ async fn an_update_from_a_package_must_be_the_same_plugin_and_signer() {
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["to"], "1.1.0");
     assert_eq!(run_version(&served).await, "v2");
+}
+
+/// Pushes `release` to `oci://REGISTRY/plugins/reload:VERSION` with its signature, as
+/// `plinth push` does; returns the reference.
+async fn push(registry: &RegistryServer, release: &crate::common::Release) -> String {
+    let reference = format!(
+        "oci://{}/plugins/reload:{}",
+        registry.address(),
+        release.version
+    );
+    let (manifest_toml, manifest) = plinth_package::read_package_manifest(
+        &release.bytes,
+        &plinth_package::UnpackLimits::default(),
+    )
+    .unwrap();
+    let artifact = PluginArtifact {
+        id: manifest.plugin.id.to_string(),
+        version: manifest.plugin.version.clone(),
+        name: manifest.plugin.name.clone(),
+        manifest_toml,
+        package: bytes::Bytes::from(release.bytes.clone()),
+        file_name: format!("reload-{}.plinth", release.version),
+        signature: Some(release.signature.clone()),
+    };
+    OciClient::new(Transport::Auto, SizeCaps::default())
+        .push(&reference.parse().unwrap(), &artifact)
+        .await
+        .unwrap();
+    reference
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_from_an_oci_registry_is_verified_and_swapped_in() {
+    if crate::registry::skipped("an_update_from_an_oci_registry") {
+        return;
+    }
+    let registry = RegistryServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let alice = SecretKey::generate().unwrap();
+    let mallory = SecretKey::generate().unwrap();
+    trust(&home, "alice", &alice);
+    trust(&home, "mallory", &mallory);
+    let v1 = push(
+        &registry,
+        &release(tmp.path(), "1.0.0", test_programs::RELOAD_V1, &alice),
+    )
+    .await;
+    let v2 = push(
+        &registry,
+        &release(tmp.path(), "1.1.0", test_programs::RELOAD_V2, &alice),
+    )
+    .await;
+    let forged = push(
+        &registry,
+        &release(tmp.path(), "1.2.0", test_programs::RELOAD_V2, &mallory),
+    )
+    .await;
+    let served = Served::start(&home).await;
+
+    let (status, installed) = served.post("/api/plugins", json!({"source": v1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{installed}");
+    assert_eq!(installed["version"], "1.0.0");
+    assert_eq!(installed["signer"], "alice");
+    served
+        .post(
+            &format!("/api/plugins/{RELOAD_ID}/grant"),
+            json!({"grants": ["log", "config"]}),
+        )
+        .await;
+    served
+        .post(&format!("/api/plugins/{RELOAD_ID}/enable"), json!({}))
+        .await;
+    served.wait_ready(RELOAD_ID, "").await;
+    assert_eq!(run_version(&served).await, "v1");
+
+    // A tag the registry lacks is an error, and nothing changes.
+    let before = std::fs::read_to_string(home.join("plinth.lock")).unwrap();
+    let missing = format!("oci://{}/plugins/reload:9.9.9", registry.address());
+    let (status, error) = served
+        .post(
+            &format!("/api/plugins/{RELOAD_ID}/update"),
+            json!({"source": missing}),
+        )
+        .await;
+    assert!(
+        status.is_client_error() || status.is_server_error(),
+        "{error}"
+    );
+    assert!(!codes(&error).is_empty(), "{error}");
+    // Another signer's package under the same id is refused, and nothing changes.
+    let (status, error) = served
+        .post(
+            &format!("/api/plugins/{RELOAD_ID}/update"),
+            json!({"source": forged}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(codes(&error), ["identity-changed"]);
+    assert_eq!(
+        before,
+        std::fs::read_to_string(home.join("plinth.lock")).unwrap()
+    );
+    assert_eq!(run_version(&served).await, "v1");
+
+    let (status, updated) = served
+        .post(
+            &format!("/api/plugins/{RELOAD_ID}/update"),
+            json!({"source": v2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["updated"], true);
+    assert_eq!(updated["from"], "1.0.0");
+    assert_eq!(updated["to"], "1.1.0");
+    assert_eq!(updated["signer"], "alice");
+    assert_eq!(updated["swapped"], true, "{updated}");
+    assert_eq!(run_version(&served).await, "v2");
+    let entry = served.entry(RELOAD_ID).unwrap();
+    assert_eq!(entry["enabled"].as_bool(), Some(true));
+    let lock = std::fs::read_to_string(home.join("plinth.lock")).unwrap();
+    assert!(lock.contains("1.1.0"), "{lock}");
+    served.stop().await;
 }

@@ -249,8 +249,9 @@ fn http_requests_need_their_host_granted_and_answer_as_ingress_events() {
 }
 
 #[test]
-fn commands_run_in_order_for_an_event() {
-    // Ordered delivery of the events that carry them: five publishes arrive in order.
+fn commands_of_successive_events_run_in_event_order() {
+    // Serial dispatch runs each event's commands before the next event's: five events, one
+    // publish each, reach the bus in the order the events were pushed.
     run(Host::new().unwrap(), async |host| {
         let mut bus = host.subscribe_events(vec!["seq".into()]);
         let plugin = load(

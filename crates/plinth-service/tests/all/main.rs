@@ -5,6 +5,7 @@ mod commands;
 mod common;
 mod flood;
 mod http;
+mod incoming;
 mod memory;
 mod outcomes;
 mod restarts;

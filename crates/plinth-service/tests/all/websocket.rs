@@ -175,3 +175,78 @@ fn an_outbound_connection_reconnects_after_the_server_drops_it() {
         service.stop().await;
     });
 }
+
+/// A self-signed certificate for 127.0.0.1: the server's TLS settings, and a client's that
+/// trusts only it.
+fn tls_pair() -> (Arc<rustls::ServerConfig>, Arc<rustls::ClientConfig>) {
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let key = rustls::pki_types::PrivateKeyDer::try_from(signing_key.serialize_der()).unwrap();
+    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (Arc::new(server), Arc::new(client))
+}
+
+#[test]
+fn wss_connections_carry_frames_both_ways_and_an_untrusted_server_is_refused() {
+    run(Host::new().unwrap(), async |host| {
+        let driver = WebSocketDriver::new();
+        let service = spawn(&host, &["websocket:chat"], &driver);
+        let (server_tls, client_tls) = tls_pair();
+
+        // Inbound wss: a client that trusts the certificate talks to the driver.
+        let listener = bind_loopback("127.0.0.1:0".parse().unwrap(), false)
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accept = driver.listen_tls("chat", listener, server_tls.clone(), service.clone());
+        let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+            format!("wss://{addr}/"),
+            None,
+            false,
+            Some(tokio_tungstenite::Connector::Rustls(client_tls.clone())),
+        )
+        .await
+        .unwrap();
+        socket.send(Message::text("over tls")).await.unwrap();
+        assert_eq!(next_text(&mut socket).await, "echo: over tls");
+        drop(socket);
+        accept.abort();
+
+        // Outbound wss: the driver connects to a wss server with the client settings.
+        let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("wss://{}/", server.local_addr().unwrap());
+        let backoff = Backoff {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+        };
+        let client = driver.connect_tls("chat", &url, service.clone(), backoff, client_tls);
+        let acceptor = tokio_rustls::TlsAcceptor::from(server_tls.clone());
+        let (tcp, _) = server.accept().await.unwrap();
+        let tls = acceptor.accept(tcp).await.unwrap();
+        let mut socket = tokio_tungstenite::accept_async(tls).await.unwrap();
+        socket.send(Message::text("ping")).await.unwrap();
+        assert_eq!(next_text(&mut socket).await, "echo: ping");
+        client.abort();
+
+        // With the Web PKI roots, the self-signed server is refused: the client aborts the
+        // handshake, so the server's side fails too.
+        let untrusting = driver.connect("chat", &url, service.clone(), backoff);
+        let (tcp, _) = server.accept().await.unwrap();
+        assert!(acceptor.accept(tcp).await.is_err());
+        untrusting.abort();
+        service.stop().await;
+    });
+}

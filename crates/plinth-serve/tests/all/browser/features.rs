@@ -1,7 +1,9 @@
 //! One test per dashboard feature.
 
 use fantoccini::Locator;
-use plinth_host::{ConsentState, ConsentStore};
+use std::collections::HashMap;
+
+use plinth_host::{ConsentMode, ConsentState, ConsentStore, NetworkSettings};
 use plinth_package::SecretKey;
 use serde_json::json;
 
@@ -9,6 +11,7 @@ use super::Browser;
 use crate::common::{
     RELOAD_ID, Served, entry_in, hello_dir, release, trust, with_index, write_index,
 };
+use crate::registry::StaticServer;
 
 fn row(id: &str) -> String {
     format!("#plugins tr[data-id=\"{id}\"]")
@@ -194,7 +197,8 @@ async fn the_toggle_disables_a_running_plugin() {
 async fn an_error_shows_its_message_and_retry_loads_again() {
     let home = tempfile::tempdir().unwrap();
     let plugins = tempfile::tempdir().unwrap();
-    let served = Served::start(home.path()).await;
+    // Files are not watched, so only the Retry click can load the fixed component.
+    let served = Served::start_with(home.path(), |o| o.watch = false).await;
     served.install(&hello_dir(plugins.path())).await;
     let component = home.path().join("plugins/example.hello/hello.wasm");
     let good = std::fs::read(&component).unwrap();
@@ -217,15 +221,9 @@ async fn an_error_shows_its_message_and_retry_loads_again() {
     assert!(message.starts_with(code), "{message} / {shown}");
 
     std::fs::write(&component, good).unwrap();
-    // The watcher may take the fixed file up by itself; the click is the operator's retry.
-    browser
-        .client
-        .execute(
-            "const b = document.querySelector(arguments[0]); if (b) b.click();",
-            vec![json!(format!("{hello} button.retry"))],
-        )
-        .await
-        .unwrap();
+    let (_, shown) = served.get("/api/plugins/example.hello").await;
+    assert_eq!(shown["status"]["state"], "error", "{shown}");
+    browser.click(&format!("{hello} button.retry")).await;
     browser
         .wait_text(&format!("{hello} .badge.status"), |t| t == "ready")
         .await;
@@ -237,44 +235,110 @@ async fn an_error_shows_its_message_and_retry_loads_again() {
     browser.close().await;
 }
 
+/// A plugin folder: the `http` test program as `example.fetcher`, whose manifest requests
+/// `http` to each of `hosts` (so a request there waits for a person's consent).
+fn fetcher_dir(root: &std::path::Path, hosts: &[String]) -> std::path::PathBuf {
+    let dir = root.join("fetcher");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(test_programs::HTTP, dir.join("http.wasm")).unwrap();
+    let allow = hosts
+        .iter()
+        .map(|h| format!("\"{h}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    std::fs::write(
+        dir.join("plugin.toml"),
+        format!(
+            "[plugin]\nid = \"example.fetcher\"\nversion = \"0.1.0\"\n\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"http.wasm\"\napi = \"0.1.0\"\nworld = \"plugin\"\n\n[capabilities]\nlog = true\nhttp = {{ allow = [{allow}] }}\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+async fn fetch(served: &Served, url: &str) -> serde_json::Value {
+    let (_, answer) = served
+        .post(
+            "/api/plugins/example.fetcher/call",
+            json!({"export": "run", "args": [["fetch", "GET", url]]}),
+        )
+        .await;
+    answer["result"].clone()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn consent_prompts_are_approved_and_denied() {
+    let feeds = StaticServer::start(HashMap::from([("/feed".to_owned(), b"news".to_vec())]));
+    let tracker = StaticServer::start(HashMap::from([("/ping".to_owned(), b"pong".to_vec())]));
+    let hosts = [
+        format!("127.0.0.1:{}", feeds.port),
+        format!("127.0.0.1:{}", tracker.port),
+    ];
     let home = tempfile::tempdir().unwrap();
-    let served = Served::start(home.path()).await;
-    // What the host records when a plugin asks for a host nobody decided on yet.
-    let store = ConsentStore::open(home.path().join("consent.toml")).unwrap();
-    for host in ["api.example.com", "tracker.example.net"] {
-        store
-            .decide(None, "example.hello", host, ConsentState::Pending)
-            .unwrap();
+    let plugins = tempfile::tempdir().unwrap();
+    let served = Served::start_with(home.path(), |o| {
+        o.config.network = [feeds.port, tracker.port]
+            .into_iter()
+            .fold(NetworkSettings::default().with_plain_http(true), |n, p| {
+                n.allow_loopback_port(p)
+            })
+            .with_consent(ConsentMode::Ask);
+    })
+    .await;
+    served
+        .install_enabled(&fetcher_dir(plugins.path(), &hosts), "example.fetcher")
+        .await;
+    served
+        .post(
+            "/api/plugins/example.fetcher/grant",
+            json!({"grants": ["log"]}),
+        )
+        .await;
+    served.wait_ready("example.fetcher", "").await;
+    // The plugin's requests are held back until a person decides.
+    for url in [feeds.url("/feed"), tracker.url("/ping")] {
+        let answer = fetch(&served, &url).await;
+        let error = answer["err"].as_str().unwrap_or_default();
+        assert!(error.starts_with("consent-pending: "), "{answer}");
     }
+
     let browser = Browser::start().await;
     browser.open(&served).await;
     let prompt = |host: &str| format!("#consent li[data-host=\"{host}\"]");
     browser
-        .wait_text(&prompt("api.example.com"), |t| {
-            t.contains("example.hello wants to reach api.example.com")
+        .wait_text(&prompt(&hosts[0]), |t| {
+            t.contains(&format!("example.fetcher wants to reach {}", hosts[0]))
         })
         .await;
+    browser.wait_for(&prompt(&hosts[1])).await;
     browser.screenshot("consent").await;
     browser
-        .click(&format!("{} button.approve", prompt("api.example.com")))
+        .click(&format!("{} button.approve", prompt(&hosts[0])))
         .await;
-    browser.wait_gone(&prompt("api.example.com")).await;
+    browser.wait_gone(&prompt(&hosts[0])).await;
     browser
-        .click(&format!("{} button.deny", prompt("tracker.example.net")))
+        .click(&format!("{} button.deny", prompt(&hosts[1])))
         .await;
     browser
         .wait_text("#consent li.none", |t| t == "None pending.")
         .await;
+    let store = ConsentStore::open(home.path().join("consent.toml")).unwrap();
     assert_eq!(
-        store.state("example.hello", "api.example.com").unwrap(),
+        store.state("example.fetcher", &hosts[0]).unwrap(),
         Some(ConsentState::Approved)
     );
     assert_eq!(
-        store.state("example.hello", "tracker.example.net").unwrap(),
+        store.state("example.fetcher", &hosts[1]).unwrap(),
         Some(ConsentState::Denied)
     );
+    // The host enforces both decisions on the plugin's next requests.
+    assert_eq!(
+        fetch(&served, &feeds.url("/feed")).await,
+        json!({"ok": "200 news"})
+    );
+    let answer = fetch(&served, &tracker.url("/ping")).await;
+    let error = answer["err"].as_str().unwrap_or_default();
+    assert!(error.starts_with("denied: "), "{answer}");
     browser.close().await;
 }
 
