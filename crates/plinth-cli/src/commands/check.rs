@@ -1,4 +1,5 @@
-//! `plinth check PATH`: a dry run that executes no plugin code.
+//! `plinth check PATH`: a dry run that executes no plugin code (`--state FILE`: a whole state
+//! file, in `check_state`).
 
 use clap::Args;
 use plinth_host::{Checked, Host, LoadOptions};
@@ -18,7 +19,12 @@ use crate::output::{Failure, Outcome, finish};
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Plugin directory, plugin.toml, .wasm component or .plinth package.
-    path: String,
+    #[arg(required_unless_present = "state", conflicts_with = "state")]
+    path: Option<String>,
+    /// Check a whole state file instead: the `[plugins]` table of plugins.toml or of a
+    /// larger TOML file (ids, grants, artifacts, settings, watch seeds).
+    #[arg(long, value_name = "FILE")]
+    state: Option<std::path::PathBuf>,
     /// Also compile the component (through the compile cache) and link it, as a load does.
     #[arg(long)]
     compile: bool,
@@ -31,10 +37,14 @@ impl CheckArgs {
 
     /// Reports every finding; only a host that cannot start ends it early.
     fn check(self, ctx: &Context) -> Result<Outcome, Failure> {
+        if let Some(state) = &self.state {
+            return crate::commands::check_state::check_state(ctx, state);
+        }
+        let target = self.path.clone().unwrap_or_default();
         let printer = &ctx.printer;
         let host = ctx.host(None)?;
         // Manifest warnings (unknown keys) are reported even when the rest passes.
-        let path = std::path::Path::new(&self.path);
+        let path = std::path::Path::new(&target);
         let is_wasm = path.extension().is_some_and(|e| e == "wasm");
         let mut diagnostics: Vec<Diagnostic> = Vec::new();
         if !is_wasm
@@ -43,10 +53,10 @@ impl CheckArgs {
         {
             diagnostics.extend(parsed.warnings);
         }
-        let mut checked = check_target(&host, &self.path);
+        let mut checked = check_target(&host, &target);
         if self.compile && checked.is_ok() {
             // Compiling finds what the type cannot show: the engine's own limits.
-            if let Err(diagnostic) = load_target(&host, &self.path, LoadOptions::default()) {
+            if let Err(diagnostic) = load_target(&host, &target, LoadOptions::default()) {
                 checked = Err(diagnostic);
             }
         }

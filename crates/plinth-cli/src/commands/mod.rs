@@ -4,6 +4,7 @@ pub mod build;
 pub mod call;
 pub mod call_installed;
 pub mod check;
+pub mod check_state;
 pub mod consent;
 pub mod disable;
 pub mod enable;

@@ -274,3 +274,121 @@ fn app_defined_capabilities_are_requested_and_granted_with_a_note() {
         serde_json::json!(["retrieval:docs"])
     );
 }
+
+#[test]
+fn check_state_checks_every_entry_of_a_plugins_table_in_a_larger_file() {
+    let home = home();
+    let project = tempfile::tempdir().unwrap();
+    let components = project.path().join("plugins/dist");
+    std::fs::create_dir_all(&components).unwrap();
+    std::fs::copy(test_programs::HELLO, components.join("hello.wasm")).unwrap();
+    let waves = project.path().join("waves");
+    std::fs::create_dir_all(&waves).unwrap();
+    // A NovyWave-style file: its own tables, then `[plugins]`.
+    let good = format!(
+        r#"[workspace]
+theme = "dark"
+
+[plugins]
+schema_version = 1
+
+[[plugins.entries]]
+id = "novywave.hello"
+enabled = true
+artifact_path = "plugins/dist/hello.wasm"
+grants = ["log"]
+
+[[plugins.entries]]
+id = "example.hello"
+enabled = true
+grants = ["log", "config"]
+[plugins.entries.config]
+greeting = "Hi"
+[plugins.entries.watch]
+directories = ["{}"]
+debounce_ms = 250
+"#,
+        waves.display()
+    );
+    let file = project.path().join("project.novywave");
+    std::fs::write(&file, &good).unwrap();
+    let before = std::fs::read(&file).unwrap();
+    let out = plinth(
+        home.path(),
+        &["--json", "check", "--state", file.to_str().unwrap()],
+    );
+    let doc = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert_eq!(doc["ok"], true);
+    let entries = doc["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["id"], "novywave.hello");
+    assert!(
+        entries[0]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"),
+        "{doc}"
+    );
+    // Found by id in the plugin directory.
+    assert!(
+        entries[1]["artifact"]
+            .as_str()
+            .unwrap()
+            .ends_with("plugins/hello"),
+        "{doc}"
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "check writes nothing"
+    );
+
+    // Every kind of mistake, each named with its entry.
+    let bad = good
+        .replace("greeting = \"Hi\"", "greeting = 5")
+        .replace("\"plugins/dist/hello.wasm\"", "\"plugins/dist/gone.wasm\"")
+        .replace("grants = [\"log\"]", "grants = [\"not a grant\"]")
+        .replace(&waves.display().to_string(), "waves-not-named");
+    std::fs::write(&file, &bad).unwrap();
+    let out = plinth(
+        home.path(),
+        &["--json", "check", "--state", file.to_str().unwrap()],
+    );
+    let doc = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{doc}");
+    assert_eq!(doc["ok"], false, "{doc}");
+    let codes = |i: usize| -> Vec<String> {
+        doc["entries"][i]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(codes(0).contains(&"missing-package".to_owned()), "{doc}");
+    assert!(codes(0).contains(&"bad-argument".to_owned()), "{doc}");
+    assert!(codes(1).contains(&"rejected-schema".to_owned()), "{doc}");
+    assert!(codes(1).contains(&"fs-denied".to_owned()), "{doc}");
+
+    // A table the manager would refuse as a whole: one plugin twice.
+    std::fs::write(
+        &file,
+        bad + "\n[[plugins.entries]]\nid = \"example.hello\"\n",
+    )
+    .unwrap();
+    let out = plinth(
+        home.path(),
+        &["--json", "check", "--state", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["diagnostics"][0]["code"], "invalid-manifest");
+
+    // Not a state file at all.
+    let out = plinth(
+        home.path(),
+        &["--json", "check", "--state", "/no/such/file"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["diagnostics"][0]["code"], "missing-package");
+}
