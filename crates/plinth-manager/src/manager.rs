@@ -20,7 +20,9 @@ use crate::signatures::SignatureCheck;
 use crate::state::{PluginEntry, PluginsSection};
 use crate::status::{Status, StatusEvent};
 
+mod asynchronous;
 mod calls;
+mod host_events;
 mod inventory;
 mod kinds;
 mod load;
@@ -145,9 +147,18 @@ pub struct ManagerBuilder {
     plugin_dirs: Option<PluginDirs>,
     program_args: Vec<String>,
     commands: Commands,
+    tick: Option<Duration>,
 }
 
 impl ManagerBuilder {
+    /// Sends every serving plugin that handles events a `tick` event each `interval`
+    /// (at least 10 ms), on a thread of the manager's, for as long as the manager exists
+    /// (default: no ticks; [`Manager::tick`] sends one by hand).
+    pub fn tick_every(mut self, interval: Duration) -> Self {
+        self.tick = Some(interval.max(Duration::from_millis(10)));
+        self
+    }
+
     /// What the output commands of managed services can reach: the application's actions
     /// and the owner of its WebSocket connections (default: neither; `publish` and
     /// `http-request` need nothing here). Every command is still checked against the
@@ -228,7 +239,7 @@ impl ManagerBuilder {
         let (events, _) = broadcast::channel(1024);
         let (inventory_events, _) = broadcast::channel(64);
         let (service_events, _) = broadcast::channel(1024);
-        Manager {
+        let manager = Manager {
             shared: Arc::new(Shared {
                 host: self.host,
                 clock: self.clock,
@@ -252,8 +263,13 @@ impl ManagerBuilder {
                 loads: AtomicU64::new(0),
                 instantiations: AtomicU64::new(0),
                 unloads: Arc::new(AtomicU64::new(0)),
+                ticks: AtomicU64::new(0),
             }),
+        };
+        if let Some(every) = self.tick {
+            host_events::start_ticker(Arc::downgrade(&manager.shared), every);
         }
+        manager
     }
 }
 
@@ -293,6 +309,8 @@ pub(crate) struct Shared {
     loads: AtomicU64,
     instantiations: AtomicU64,
     unloads: Arc<AtomicU64>,
+    /// Ticks sent so far.
+    ticks: AtomicU64,
 }
 
 /// One plugin: its wanted entry, the version serving calls, its health and counters.
@@ -422,6 +440,7 @@ impl Manager {
             plugin_dirs: None,
             program_args: Vec::new(),
             commands: Commands::default(),
+            tick: None,
         }
     }
 

@@ -51,15 +51,28 @@ impl Manager {
             "plugin.load",
             plugin = %entry.id,
             version = tracing::field::Empty,
-            outcome = tracing::field::Empty
+            outcome = tracing::field::Empty,
+            wasm_sha256 = tracing::field::Empty,
+            sig_sha256 = tracing::field::Empty
         );
         let _entered = span.enter();
         let result = self.prepare_stable(entry, &source, slot);
         match &result {
             Ok(active) => {
+                // The software bill of materials of every load: what ran, and what vouched.
+                let wasm = active.plugin.digest().to_string();
+                let sig = signature_digest(&source, &active.plugin);
                 span.record("version", active.version.as_str());
                 span.record("outcome", "ready");
-                tracing::info!(plugin = %entry.id, version = %active.version, "plugin.load ready");
+                span.record("wasm_sha256", wasm.as_str());
+                span.record("sig_sha256", sig.as_deref().unwrap_or("none"));
+                tracing::info!(
+                    plugin = %entry.id,
+                    version = %active.version,
+                    wasm_sha256 = %wasm,
+                    sig_sha256 = sig.as_deref().unwrap_or("none"),
+                    "plugin.load ready"
+                );
             }
             Err(d) => {
                 span.record("outcome", d.code.as_str());
@@ -249,4 +262,27 @@ fn on_load_panicked(plugin: &Plugin, error: &plinth_host::CallError) {
         .manifest()
         .map_or_else(|| "0.0.0".into(), |m| m.plugin.version.to_string());
     super::calls::traced_panic(plugin.id(), &version, error, || "load-failed");
+}
+
+/// The digest of the signature file that vouches for the plugin at `source`, if there is
+/// one: an installed folder's `package.sig`, else the component's `x.sig`.
+fn signature_digest(source: &Path, plugin: &Plugin) -> Option<String> {
+    let candidates = [
+        source
+            .is_dir()
+            .then(|| source.join(plinth_package::INSTALLED_SIGNATURE)),
+        plugin
+            .manifest()
+            .and_then(Manifest::component_path)
+            .or_else(|| source.is_file().then(|| source.to_path_buf()))
+            .map(|component| plinth_package::component_signature_path(&component)),
+    ];
+    candidates.into_iter().flatten().find_map(|path| {
+        let bytes = plinth_manifest::plugin_file::read(
+            &path,
+            plinth_manifest::plugin_file::MANIFEST_MAX_BYTES,
+        )
+        .ok()?;
+        Some(plinth_manifest::Digest::of(&bytes).to_string())
+    })
 }

@@ -41,6 +41,7 @@ impl Manager {
         if lock(&slot.health).status != Status::Ready {
             self.publish(slot, Status::Ready);
         }
+        self.config_updated(&slot.id, &active.plugin, &settings);
         SettingsChange::Applied
     }
 

@@ -10,6 +10,7 @@
 mod common;
 
 mod discovery;
+mod host_events;
 mod hot_reload;
 mod kinds;
 mod manager;

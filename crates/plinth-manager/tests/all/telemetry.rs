@@ -1,5 +1,6 @@
 //! `tracing` spans `plugin.load`, `plugin.call` and `plugin.panic`, with plugin id, version
-//! and outcome; a panic's span is a child of the call that failed.
+//! and outcome; a panic's span is a child of the call that failed; a load's span carries the
+//! sha256 of the component and of its signature.
 
 use std::sync::{Arc, Mutex, Once};
 
@@ -144,6 +145,18 @@ fn load_call_and_panic_are_traced_with_id_version_and_outcome() {
         has(
             "plugin.load",
             &["plugin=test.traced", "version=3.1.4", "outcome=ready"]
+        ),
+        "{all:?}"
+    );
+    // The SBOM line of every load: the component's digest, and the signature's (none here).
+    let component = format!(
+        "wasm_sha256={}",
+        plinth_manifest::Digest::of(&std::fs::read(test_programs::RELOAD_V1).unwrap())
+    );
+    assert!(
+        has(
+            "plugin.load",
+            &["plugin=test.traced", &component, "sig_sha256=none"]
         ),
         "{all:?}"
     );
