@@ -59,7 +59,7 @@ pub use manifest::{
     Capabilities, CommandDecl, DataSourceDecl, EventHandlerDecl, ExportFormatDecl, FileFormatDecl,
     FileQuery, HookDecl, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError, MediaTypesDecl,
     NamedDecl, ObjectAction, Parsed, PluginId, PluginIdError, PluginMeta, Provides, Runtime,
-    SettingsDecl, ThemeDecl, ThemeProviderDecl, ToolDecl,
+    SettingsDecl, ThemeDecl, ThemeProviderDecl, ToolDecl, TransformDecl,
 };
 pub use manifest::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_ATTEMPTS, MAX_CONCURRENCY, MAX_QUEUE, Overflow,
