@@ -57,7 +57,19 @@ fn rust_templates_of_streaming_kinds_build_and_pass_their_kits() {
             "build {kind}: {}\n{}",
             built.stdout, built.stderr
         );
-        assert_kit_passes(&root.join("home"), kind, &root.join(kind), kind);
+        let dir = root.join(kind);
+        let path = dir.to_str().unwrap();
+        let shown = plinth(root, &["--json", "show", path]);
+        let provides = &serde_json::from_str::<serde_json::Value>(&shown.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", shown.stdout))["provides"];
+        assert_eq!(provides["kinds"], serde_json::json!([kind]));
+        let text = plinth(root, &["show", path]).stdout;
+        let line = match *kind {
+            "content-transform" => "content-transform upper: text/plain -> text/plain",
+            _ => "storage-provider kv",
+        };
+        assert!(text.contains(line), "{text}");
+        assert_kit_passes(&root.join("home"), kind, &dir, kind);
     }
 }
 

@@ -397,6 +397,39 @@ fn a_transform_that_holds_its_input_runs_out_of_memory() {
     assert_eq!(*checked.0.lock().unwrap(), (48 << 20, 0));
 }
 
+/// A reader whose bytes never come.
+struct Never;
+
+impl AsyncRead for Never {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Poll::Pending
+    }
+}
+
+#[test]
+fn a_transform_waiting_on_a_stream_that_never_comes_times_out() {
+    let home = tempfile::tempdir().unwrap();
+    let host = host_in(home.path(), Limits::default().with_timeout_ms(500));
+    let (plugin, _dir) = load(
+        &host,
+        test_programs::PDK_TRANSFORM,
+        "test.transform",
+        TRANSFORM_MANIFEST,
+    );
+    let started = std::time::Instant::now();
+    let err = plugin
+        .kind::<ContentTransform>()
+        .unwrap()
+        .transform(&TransformRequest::new("text/plain"), Never, Sink::default())
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Timeout, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
 /// The bytes the gibibyte test streams.
 const GIBIBYTE: u64 = 1 << 30;
 
@@ -500,7 +533,7 @@ fn both_reference_providers_store_list_and_delete() {
     ] {
         let (plugin, _dir) = load(&host, component, "test.store", manifest);
         let store = plugin.kind::<StorageProvider>().unwrap();
-        let big: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i: u64| pattern(i)).collect();
+        let big: Vec<u8> = (0..3 * 1024 * 1024 + 17u64).map(pattern).collect();
         assert_eq!(
             store.put_bytes("photos/big.bin", &big).unwrap().size,
             big.len() as u64
