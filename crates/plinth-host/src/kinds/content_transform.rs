@@ -441,10 +441,10 @@ impl Lent {
     pub(crate) async fn flush(&self, store: &mut Store<StoreState>) {
         let rep = self.output.load(Ordering::Relaxed);
         let resource = Resource::<DynOutputStream>::new_borrow(rep);
-        if let Ok(stream) = store.data_mut().table().get_mut(&resource) {
-            if stream.flush().is_ok() {
-                let _ = stream.write_ready().await;
-            }
+        if let Ok(stream) = store.data_mut().table().get_mut(&resource)
+            && stream.flush().is_ok()
+        {
+            let _ = stream.write_ready().await;
         }
     }
 }

@@ -215,7 +215,7 @@ fn every_case_of_the_streaming_kits_catches_a_broken_plugin() {
     let mut caught: BTreeMap<(Kind, String), Vec<&str>> = BTreeMap::new();
     let mut missed = Vec::new();
     for &(kind, mutant, target) in MUTANTS {
-        if !reports.contains_key(&(kind, mutant)) {
+        let report = reports.entry((kind, mutant)).or_insert_with(|| {
             let report = match (kind, mutant) {
                 (_, "fixtures:octet") => report(
                     kind,
@@ -242,9 +242,8 @@ fn every_case_of_the_streaming_kits_catches_a_broken_plugin() {
                     .or_default()
                     .push(mutant);
             }
-            reports.insert((kind, mutant), report);
-        }
-        let report = &reports[&(kind, mutant)];
+            report
+        });
         let failed = report.failures();
         if !failed.contains(&target) {
             missed.push(format!(
