@@ -66,7 +66,27 @@ const KINDS: &[(&str, &str, &str)] = &[
         "plinth:search-analyzer@0.1.0",
     ),
     ("preview", "plinth-preview@0.1.0", "plinth:preview@0.1.0"),
+    (
+        "content_transform",
+        "plinth-content-transform@0.1.0",
+        "plinth:content-transform@0.1.0",
+    ),
+    (
+        "storage_provider",
+        "plinth-storage-provider@0.1.0",
+        "plinth:storage-provider@0.1.0",
+    ),
 ];
+
+/// The kinds whose interface uses `wasi:io` streams (docs/design/0046): their bindings
+/// reuse the PDK's, so `plinth_pdk::streams` reads the handles they are lent.
+const STREAMING: &[&str] = &["content_transform", "storage_provider"];
+
+/// The `with` entries that map `wasi:io` onto the PDK's own bindings.
+const IO_WITH: &str = r#"
+                "wasi:io/error@0.2.0": ::plinth_pdk::__rt::io::error,
+                "wasi:io/poll@0.2.0": ::plinth_pdk::__rt::io::poll,
+                "wasi:io/streams@0.2.0": ::plinth_pdk::__rt::io::streams,"#;
 
 /// The `with` entries that map the host imports onto the PDK's own bindings.
 const HOST_WITH: &str = r#"
@@ -117,13 +137,18 @@ fn kind_bindings_macro(wit: &Path) -> String {
         let wit_name = kind.replace('_', "-");
         let interface = format!("{namespace}/{wit_name}@{version}");
         let pdk_package = format!("plinth:pdk-{wit_name}");
+        let io_with = if STREAMING.contains(kind) {
+            IO_WITH
+        } else {
+            ""
+        };
         arms.push_str(&format!(
             r#"    ({kind}, world) => {{
         ::plinth_pdk::__rt::wit_bindgen::generate!({{
             path: {path:?},
             world: {world:?},
             runtime_path: "::plinth_pdk::__rt::wit_bindgen::rt",
-            with: {{{HOST_WITH}
+            with: {{{HOST_WITH}{io_with}
             }},
         }});
     }};
@@ -133,6 +158,8 @@ fn kind_bindings_macro(wit: &Path) -> String {
             inline: {inline:?},
             world: {exports_world:?},
             runtime_path: "::plinth_pdk::__rt::wit_bindgen::rt",
+            with: {{{io_with}
+            }},
         }});
     }};
 "#,

@@ -304,6 +304,7 @@ mod tests {
             [
                 "auth-provider",
                 "command",
+                "content-transform",
                 "data-source",
                 "event-handler",
                 "exporter",
@@ -314,6 +315,7 @@ mod tests {
                 "preview",
                 "search-analyzer",
                 "service",
+                "storage-provider",
                 "theme-provider",
                 "tool"
             ]

@@ -151,3 +151,42 @@ pub mod search_analyzer_v0_1 {
 pub mod preview_v0_1 {
     kind_world!("../../wit/plinth-preview@0.1.0", "plinth:preview/plugin");
 }
+
+/// The host interfaces, the lifecycle and `wasi:io` (its streams are Wasmtime-WASI's), for
+/// the kinds whose bytes flow through streams (docs/design/0046).
+macro_rules! streaming_kind_world {
+    ($path:literal, $world:literal) => {
+        wasmtime::component::bindgen!({
+            path: $path,
+            world: $world,
+            exports: { default: async },
+            with: {
+                "wasi:io": wasmtime_wasi::p2::bindings::io,
+                "plinth:host/log@0.1.0": crate::bindings::tool::plinth::host::log,
+                "plinth:host/config@0.1.0": crate::bindings::tool::plinth::host::config,
+                "plinth:host/http@0.1.0": crate::bindings::tool::plinth::host::http,
+                "plinth:host/fs@0.1.0": crate::bindings::tool::plinth::host::fs,
+                "plinth:host/watch@0.1.0": crate::bindings::tool::plinth::host::watch,
+                "plinth:host/kv@0.1.0": crate::bindings::tool::plinth::host::kv,
+                "plinth:host/events@0.1.0": crate::bindings::tool::plinth::host::events,
+                "plinth:plugin/lifecycle@0.1.0": crate::bindings::tool::exports::plinth::plugin::lifecycle,
+            },
+        });
+    };
+}
+
+/// The `plinth:content-transform/plugin@0.1.0` world (the `content-transform` kind).
+pub mod content_transform_v0_1 {
+    streaming_kind_world!(
+        "../../wit/plinth-content-transform@0.1.0",
+        "plinth:content-transform/plugin"
+    );
+}
+
+/// The `plinth:storage-provider/plugin@0.1.0` world (the `storage-provider` kind).
+pub mod storage_provider_v0_1 {
+    streaming_kind_world!(
+        "../../wit/plinth-storage-provider@0.1.0",
+        "plinth:storage-provider/plugin"
+    );
+}

@@ -232,6 +232,37 @@ impl Plugin {
         typed.map_err(|reason| self.signature_mismatch(name, reason))
     }
 
+    /// A typed call whose arguments are made in the call's Store (`params`, e.g. streams
+    /// put in its resource table) and whose results are finished there (`finish`, e.g.
+    /// flushing an output stream), both under the call's limits (docs/design/0046).
+    pub(crate) async fn call_in_store_async<P, R, T>(
+        &self,
+        export: &str,
+        params: impl FnOnce(&mut Store<StoreState>) -> wasmtime::Result<P>,
+        finish: impl AsyncFnOnce(&mut Store<StoreState>, R) -> wasmtime::Result<T>,
+    ) -> Result<T, CallError>
+    where
+        P: ComponentNamedList + Lower + Send + Sync + 'static,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        let func = self.export(export)?;
+        let (index, name) = (func.index, &*func.qualified);
+        let typed = self
+            .with_instance(
+                name,
+                || None,
+                async |store, instance| {
+                    let params = params(store)?;
+                    match typed_call::<P, R>(store, instance, index, params).await? {
+                        Ok(results) => Ok(Ok(finish(store, results).await?)),
+                        Err(reason) => Ok(Err(reason)),
+                    }
+                },
+            )
+            .await?;
+        typed.map_err(|reason| self.signature_mismatch(name, reason))
+    }
+
     /// Blocking [`Self::call_async`].
     pub fn call<P, R>(&self, export: &str, params: P) -> Result<R, CallError>
     where

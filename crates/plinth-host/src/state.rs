@@ -316,6 +316,14 @@ impl WasiHttpView for StoreState {
     }
 }
 
+impl StoreState {
+    /// The Store's resource table, where a kind's call puts the streams it lends the guest
+    /// (docs/design/0046).
+    pub(crate) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
 impl WasiView for StoreState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {

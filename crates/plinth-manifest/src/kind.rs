@@ -47,6 +47,12 @@ pub enum Kind {
     SearchAnalyzer,
     /// Bytes of a declared media type in, a PNG or plain text out: `plinth:preview/preview`.
     Preview,
+    /// Bytes of a declared media type streamed in, other bytes and metadata streamed out:
+    /// `plinth:content-transform/content-transform`.
+    ContentTransform,
+    /// Objects put, got, listed and deleted by key over streams:
+    /// `plinth:storage-provider/storage-provider`.
+    StorageProvider,
 }
 
 impl Kind {
@@ -67,6 +73,8 @@ impl Kind {
         Kind::PolicyHook,
         Kind::SearchAnalyzer,
         Kind::Preview,
+        Kind::ContentTransform,
+        Kind::StorageProvider,
     ];
 
     /// The kind's name in manifests and on the command line, e.g. `"tool"`.
@@ -87,6 +95,8 @@ impl Kind {
             Kind::PolicyHook => "policy-hook",
             Kind::SearchAnalyzer => "search-analyzer",
             Kind::Preview => "preview",
+            Kind::ContentTransform => "content-transform",
+            Kind::StorageProvider => "storage-provider",
         }
     }
 
@@ -108,6 +118,8 @@ impl Kind {
             Kind::PolicyHook => "plinth:policy-hook",
             Kind::SearchAnalyzer => "plinth:search-analyzer",
             Kind::Preview => "plinth:preview",
+            Kind::ContentTransform => "plinth:content-transform",
+            Kind::StorageProvider => "plinth:storage-provider",
             Kind::Theme => return None,
         })
     }
@@ -130,6 +142,8 @@ impl Kind {
             Kind::PolicyHook => "plinth:policy-hook/policy-hook",
             Kind::SearchAnalyzer => "plinth:search-analyzer/search-analyzer",
             Kind::Preview => "plinth:preview/preview",
+            Kind::ContentTransform => "plinth:content-transform/content-transform",
+            Kind::StorageProvider => "plinth:storage-provider/storage-provider",
             Kind::Theme => return None,
         })
     }

@@ -59,7 +59,7 @@ pub use manifest::{
     Capabilities, CommandDecl, DataSourceDecl, EventHandlerDecl, ExportFormatDecl, FLAT_DATA_DIR,
     FileFormatDecl, FileQuery, HookDecl, LimitOverrides, MANIFEST_FILE, Manifest, ManifestError,
     MediaTypesDecl, NamedDecl, ObjectAction, Parsed, PluginId, PluginIdError, PluginMeta, Provides,
-    Runtime, SettingsDecl, ThemeDecl, ThemeProviderDecl, ToolDecl, component_beside,
+    Runtime, SettingsDecl, ThemeDecl, ThemeProviderDecl, ToolDecl, TransformDecl, component_beside,
     manifest_beside,
 };
 pub use manifest::{

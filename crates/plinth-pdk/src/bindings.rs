@@ -27,3 +27,20 @@ wit_bindgen::generate!({
     world: "plinth:pdk/imports",
     generate_all,
 });
+
+/// `wasi:io` streams, which the streaming kinds' worlds reuse (`with`) so that
+/// [`crate::streams`] reads and writes the very handles a plugin is lent.
+pub mod io {
+    wit_bindgen::generate!({
+        path: "../../wit/wasi-io@0.2.0",
+        inline: "
+            package plinth:pdk-io;
+
+            world imports {
+                import wasi:io/streams@0.2.0;
+            }
+        ",
+        world: "plinth:pdk-io/imports",
+        generate_all,
+    });
+}

@@ -115,6 +115,8 @@ mod schema;
 mod service;
 mod source;
 mod storage;
+mod streaming;
+pub mod streams;
 mod table;
 mod theme;
 pub mod watch;
@@ -134,6 +136,10 @@ pub use storage::{
     AuthDenial, AuthProvider, EventHandler, EventOutcome, Identity, ObjectAction, ObjectEvent,
     PolicyDecision, PolicyHook, PolicyRequest, Preview, PreviewError, PreviewOutput,
     SearchAnalyzer, Token, constant_time_eq, png_gray, words,
+};
+pub use streaming::{
+    ContentTransform, ListPage, MAX_KEY_BYTES, ObjectMeta, StorageError, StorageProvider,
+    TransformError, TransformOutput, TransformRequest, check_key, page_of,
 };
 pub use table::{
     Cell, Column, ColumnType, Page, ReadSeek, Row, Source, Table, TableInfo, UiOutput,
@@ -156,7 +162,11 @@ pub mod prelude {
         PolicyDecision, PolicyHook, PolicyRequest, Preview, PreviewError, PreviewOutput,
         SearchAnalyzer, Token, constant_time_eq, png_gray, words,
     };
-    pub use crate::{events, fs, http, kv, watch};
+    pub use crate::{
+        ContentTransform, ListPage, ObjectMeta, StorageError, StorageProvider, TransformError,
+        TransformOutput, TransformRequest, check_key, page_of,
+    };
+    pub use crate::{events, fs, http, kv, streams, watch};
     pub use serde_json::{self, Value, json};
 }
 

@@ -16,7 +16,9 @@
 /// BitVault's `event_handler`, `auth_provider`, `policy_hook`, `search_analyzer` and
 /// `preview` ([`EventHandler`](crate::EventHandler), [`AuthProvider`](crate::AuthProvider),
 /// [`PolicyHook`](crate::PolicyHook), [`SearchAnalyzer`](crate::SearchAnalyzer),
-/// [`Preview`](crate::Preview)), and `service` ([`Service`](crate::Service)); `export!(T: tool, hook)` exports `lifecycle` once and the
+/// [`Preview`](crate::Preview)), the streaming `content_transform` and `storage_provider`
+/// ([`ContentTransform`](crate::ContentTransform),
+/// [`StorageProvider`](crate::StorageProvider)), and `service` ([`Service`](crate::Service)); `export!(T: tool, hook)` exports `lifecycle` once and the
 /// interface of every kind named, the kinds a manifest's `[[provides.tool]]` and
 /// `[[provides.hook]]` entries declare. `T` implements [`Plugin`](crate::Plugin) and the
 /// trait of each kind: [`Tool`](crate::Tool), [`Hook`](crate::Hook),
@@ -532,6 +534,129 @@ macro_rules! __impl_kind {
                             Err(wire::PreviewError::Failed(why))
                         }
                     }
+                }
+            }
+        };
+    };
+    (content_transform, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::content_transform::content_transform as wire;
+            fn request(request: wire::Request) -> $crate::TransformRequest {
+                $crate::TransformRequest {
+                    media_type: request.media_type,
+                    size: request.size,
+                    params: request.params.into_iter().map(|e| (e.key, e.value)).collect(),
+                }
+            }
+            fn answer<T>(
+                media_type: &str,
+                result: ::std::result::Result<T, ::std::option::Option<$crate::TransformError>>,
+            ) -> ::std::result::Result<T, wire::TransformError> {
+                result.map_err(|error| match error {
+                    None => wire::TransformError::UnsupportedMediaType(::std::format!(
+                        "no transform of `{media_type}`"
+                    )),
+                    Some($crate::TransformError::InvalidInput(why)) => {
+                        wire::TransformError::InvalidInput(why)
+                    }
+                    Some($crate::TransformError::Failed(why)) => wire::TransformError::Failed(why),
+                })
+            }
+            fn meta(output: $crate::TransformOutput) -> wire::OutputMeta {
+                wire::OutputMeta {
+                    media_type: output.media_type,
+                    entries: output
+                        .entries
+                        .into_iter()
+                        .map(|(key, value)| wire::Entry { key, value })
+                        .collect(),
+                }
+            }
+            impl wire::Guest for $plugin {
+                fn transform(
+                    request_: wire::Request,
+                    input: &$crate::__rt::io::streams::InputStream,
+                    output: &$crate::__rt::io::streams::OutputStream,
+                ) -> ::std::result::Result<wire::OutputMeta, wire::TransformError> {
+                    let request = request(request_);
+                    let result = $crate::__rt::transform_stream::<$plugin>(&request, input, output);
+                    answer(&request.media_type, result).map(meta)
+                }
+
+                fn transform_bytes(
+                    request_: wire::Request,
+                    input: ::std::vec::Vec<u8>,
+                ) -> ::std::result::Result<(wire::OutputMeta, ::std::vec::Vec<u8>), wire::TransformError> {
+                    let request = request(request_);
+                    let result = $crate::__rt::transform_bytes::<$plugin>(&request, &input);
+                    answer(&request.media_type, result).map(|(m, bytes)| (meta(m), bytes))
+                }
+            }
+        };
+    };
+    (storage_provider, $plugin:ident, $($bindings:ident)::+) => {
+        const _: () = {
+            use $($bindings)::+::exports::plinth::storage_provider::storage_provider as wire;
+            fn error(error: $crate::StorageError) -> wire::StorageError {
+                match error {
+                    $crate::StorageError::NotFound(why) => wire::StorageError::NotFound(why),
+                    $crate::StorageError::InvalidKey(why) => wire::StorageError::InvalidKey(why),
+                    $crate::StorageError::TooLarge(why) => wire::StorageError::TooLarge(why),
+                    $crate::StorageError::Conflict(why) => wire::StorageError::Conflict(why),
+                    $crate::StorageError::Backend(why) => wire::StorageError::Backend(why),
+                }
+            }
+            fn meta(meta: $crate::ObjectMeta) -> wire::ObjectMeta {
+                wire::ObjectMeta {
+                    key: meta.key,
+                    size: meta.size,
+                }
+            }
+            impl wire::Guest for $plugin {
+                fn put(
+                    key: ::std::string::String,
+                    size: ::std::option::Option<u64>,
+                    input: &$crate::__rt::io::streams::InputStream,
+                ) -> ::std::result::Result<wire::ObjectMeta, wire::StorageError> {
+                    $crate::__rt::storage_put::<$plugin>(&key, size, input)
+                        .map(meta)
+                        .map_err(error)
+                }
+
+                fn get(
+                    key: ::std::string::String,
+                    output: &$crate::__rt::io::streams::OutputStream,
+                ) -> ::std::result::Result<wire::ObjectMeta, wire::StorageError> {
+                    $crate::__rt::storage_get::<$plugin>(&key, output)
+                        .map(meta)
+                        .map_err(error)
+                }
+
+                fn head(
+                    key: ::std::string::String,
+                ) -> ::std::result::Result<wire::ObjectMeta, wire::StorageError> {
+                    <$plugin as $crate::StorageProvider>::head(&key)
+                        .map(meta)
+                        .map_err(error)
+                }
+
+                fn list(
+                    prefix: ::std::string::String,
+                    cursor: ::std::option::Option<::std::string::String>,
+                    limit: u32,
+                ) -> ::std::result::Result<wire::ListPage, wire::StorageError> {
+                    <$plugin as $crate::StorageProvider>::list(&prefix, cursor.as_deref(), limit)
+                        .map(|page| wire::ListPage {
+                            keys: page.keys,
+                            next_cursor: page.next_cursor,
+                        })
+                        .map_err(error)
+                }
+
+                fn delete(
+                    key: ::std::string::String,
+                ) -> ::std::result::Result<(), wire::StorageError> {
+                    <$plugin as $crate::StorageProvider>::delete(&key).map_err(error)
                 }
             }
         };

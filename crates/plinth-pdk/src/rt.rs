@@ -14,6 +14,11 @@ pub mod host {
     pub use crate::bindings::plinth::host::{config, events, fs, http, kv, log, watch};
 }
 
+/// The PDK's `wasi:io` bindings, which the streaming kinds' bindings reuse (`with`).
+pub mod io {
+    pub use crate::bindings::io::wasi::io::{error, poll, streams};
+}
+
 /// `lifecycle.on-load`: parses the settings, then calls the plugin.
 pub fn on_load<P: Plugin>(settings: &str) -> Result<(), String> {
     P::on_load(Settings::from_json(settings)?)
@@ -183,4 +188,63 @@ pub fn preview_render<P: crate::Preview>(
         return Err(None);
     }
     P::render(media_type, data).map_err(Some)
+}
+
+/// `plinth:content-transform/content-transform.transform`: `Err(None)` for a media type
+/// it does not accept (the guest's `unsupported-media-type`), without calling
+/// `transform`. The output is flushed before this returns.
+pub fn transform_stream<T: crate::ContentTransform>(
+    request: &crate::TransformRequest,
+    input: &crate::streams::InputStream,
+    output: &crate::streams::OutputStream,
+) -> Result<crate::TransformOutput, Option<crate::TransformError>> {
+    if !T::accepts(&request.media_type) {
+        return Err(None);
+    }
+    let mut reader = crate::streams::StreamReader::new(input);
+    let mut writer = crate::streams::StreamWriter::new(output);
+    let meta = T::transform(request, &mut reader, &mut writer).map_err(Some)?;
+    std::io::Write::flush(&mut writer).map_err(|e| {
+        Some(crate::TransformError::Failed(format!(
+            "flushing the output: {e}"
+        )))
+    })?;
+    Ok(meta)
+}
+
+/// `plinth:content-transform/content-transform.transform-bytes`: the same transform over
+/// bytes in memory.
+pub fn transform_bytes<T: crate::ContentTransform>(
+    request: &crate::TransformRequest,
+    input: &[u8],
+) -> Result<(crate::TransformOutput, Vec<u8>), Option<crate::TransformError>> {
+    if !T::accepts(&request.media_type) {
+        return Err(None);
+    }
+    let mut reader = input;
+    let mut output = Vec::new();
+    let meta = T::transform(request, &mut reader, &mut output).map_err(Some)?;
+    Ok((meta, output))
+}
+
+/// `plinth:storage-provider/storage-provider.put`.
+pub fn storage_put<S: crate::StorageProvider>(
+    key: &str,
+    size: Option<u64>,
+    input: &crate::streams::InputStream,
+) -> Result<crate::ObjectMeta, crate::StorageError> {
+    S::put(key, size, &mut crate::streams::StreamReader::new(input))
+}
+
+/// `plinth:storage-provider/storage-provider.get`: the output is flushed before this
+/// returns.
+pub fn storage_get<S: crate::StorageProvider>(
+    key: &str,
+    output: &crate::streams::OutputStream,
+) -> Result<crate::ObjectMeta, crate::StorageError> {
+    let mut writer = crate::streams::StreamWriter::new(output);
+    let meta = S::get(key, &mut writer)?;
+    std::io::Write::flush(&mut writer)
+        .map_err(|e| crate::StorageError::Backend(format!("flushing the output: {e}")))?;
+    Ok(meta)
 }

@@ -46,6 +46,9 @@ pub const PACKAGES: &[&[WitFile]] = &[
     wit_files!["plinth-search-analyzer@0.1.0/search-analyzer.wit"],
     wit_files!["plinth-preview@0.1.0/preview.wit"],
     wit_files!["plinth-service@0.1.0/service.wit"],
+    wit_files!["wasi-io@0.2.0/io.wit"],
+    wit_files!["plinth-content-transform@0.1.0/content-transform.wit"],
+    wit_files!["plinth-storage-provider@0.1.0/storage-provider.wit"],
 ];
 
 /// The WIT this host serves, resolved: `plinth:host@0.1.0`, `plinth:plugin@0.1.0`,
@@ -53,7 +56,9 @@ pub const PACKAGES: &[&[WitFile]] = &[
 /// (`plinth:file-loader`, `plinth:file-viewer`, `plinth:exporter`, `plinth:data-source`,
 /// `plinth:theme-provider`, all `@0.1.0`), BitVault's (`plinth:event-handler`,
 /// `plinth:auth-provider`, `plinth:policy-hook`, `plinth:search-analyzer`,
-/// `plinth:preview`, all `@0.1.0`) and `plinth:service@0.1.0`.
+/// `plinth:preview`, all `@0.1.0`), `plinth:service@0.1.0`, and the streaming kinds
+/// `plinth:content-transform@0.1.0` and `plinth:storage-provider@0.1.0` with the
+/// `wasi:io@0.2.0` they use.
 #[derive(Debug)]
 pub struct Served {
     resolve: Resolve,
@@ -162,6 +167,9 @@ mod tests {
                 "plinth:search-analyzer@0.1.0",
                 "plinth:preview@0.1.0",
                 "plinth:service@0.1.0",
+                "wasi:io@0.2.0",
+                "plinth:content-transform@0.1.0",
+                "plinth:storage-provider@0.1.0",
             ]
         );
         let tool = served.interface("plinth:tool/tool@0.1.0").expect("served");

@@ -66,6 +66,8 @@ pub fn provides_json(manifest: &Manifest) -> Value {
         "policy-hook": value(&provides.policy_hook),
         "search-analyzer": value(&provides.search_analyzer),
         "preview": value(&provides.preview),
+        "content-transform": value(&provides.content_transform),
+        "storage-provider": value(&provides.storage_provider),
         "legacy": provides.legacy,
     })
 }
@@ -159,6 +161,24 @@ pub fn summary(manifest: &Manifest) -> String {
     named(
         "preview",
         provides.preview.iter().map(|p| p.name.as_str()).collect(),
+        &mut parts,
+    );
+    named(
+        "content-transform",
+        provides
+            .content_transform
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect(),
+        &mut parts,
+    );
+    named(
+        "storage-provider",
+        provides
+            .storage_provider
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect(),
         &mut parts,
     );
     for service in &provides.service {
@@ -256,6 +276,20 @@ pub fn lines(manifest: &Manifest) -> Vec<String> {
     }
     for p in &provides.preview {
         lines.push(format!("  preview {}: {}", p.name, p.media_types.join(" ")));
+    }
+    for t in &provides.content_transform {
+        let output = t
+            .output_media_type
+            .as_deref()
+            .map_or_else(String::new, |m| format!(" -> {m}"));
+        lines.push(format!(
+            "  content-transform {}: {}{output}",
+            t.name,
+            t.media_types.join(" ")
+        ));
+    }
+    for e in &provides.storage_provider {
+        lines.push(format!("  storage-provider {}", e.name));
     }
     for service in &provides.service {
         let deadline = service

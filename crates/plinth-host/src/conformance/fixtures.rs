@@ -78,6 +78,13 @@ pub enum Example {
         /// The content.
         content: Vec<u8>,
     },
+    /// Content a transform takes (docs/design/0046).
+    ContentTransform {
+        /// Its media type, one the manifest declares.
+        media_type: String,
+        /// The content.
+        content: Vec<u8>,
+    },
 }
 
 /// A file a loader reads, and what it must read.
@@ -261,6 +268,20 @@ impl Fixtures {
             .collect()
     }
 
+    /// The content-transform examples: `(media type, content)`.
+    pub fn transforms(&self) -> Vec<(&str, &[u8])> {
+        self.examples
+            .iter()
+            .filter_map(|e| match e {
+                Example::ContentTransform {
+                    media_type,
+                    content,
+                } => Some((media_type.as_str(), content.as_slice())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The tool examples: `(tool, input, output)`.
     pub fn tools(&self) -> Vec<(&str, &Value, &Value)> {
         self.examples
@@ -378,6 +399,12 @@ fn example(raw: RawExample, dir: Option<&Path>) -> Result<Example, String> {
             media_type: raw
                 .media_type
                 .ok_or("a preview example needs `media_type`")?,
+        }),
+        "content-transform" => Ok(Example::ContentTransform {
+            content: content(&raw, dir)?,
+            media_type: raw
+                .media_type
+                .ok_or("a content-transform example needs `media_type`")?,
         }),
         "tool" => Ok(Example::Tool {
             tool: raw.tool.ok_or("a tool example needs `tool`")?,

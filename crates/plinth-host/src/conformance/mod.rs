@@ -7,6 +7,7 @@
 //! example the plugin does not give are skipped, never passed.
 
 mod auth_provider;
+mod content_transform;
 mod data_source;
 mod event_handler;
 mod exporter;
@@ -18,6 +19,7 @@ mod policy_hook;
 mod preview;
 mod run;
 mod search_analyzer;
+mod storage_provider;
 mod suite;
 mod tables;
 mod theme;
@@ -65,7 +67,7 @@ impl plinth_manifest::ToDiagnostic for ConformanceError {
             ConformanceError::Suite { .. } => Diagnostic::new(Code::InvalidManifest, self.to_string())
                 .with_hint("a suite is `kind`, `wit` and [[case]] tables with id, description, step and expect (docs/design/0039)"),
             ConformanceError::Fixtures { .. } => Diagnostic::new(Code::InvalidManifest, self.to_string())
-                .with_hint("conformance.toml holds [[example]] tables: kind = \"tool\" with tool, input, output; kind = \"hook\" with event and decision; kind = \"command\" with args and output; kind = \"file-loader\" or \"file-viewer\" with format and content or file; kind = \"exporter\" with format, columns, rows (docs/design/0041); kind = \"auth-provider\" with token, subject, tenant; kind = \"preview\" with media_type and content or file (docs/design/0045)"),
+                .with_hint("conformance.toml holds [[example]] tables: kind = \"tool\" with tool, input, output; kind = \"hook\" with event and decision; kind = \"command\" with args and output; kind = \"file-loader\" or \"file-viewer\" with format and content or file; kind = \"exporter\" with format, columns, rows (docs/design/0041); kind = \"auth-provider\" with token, subject, tenant; kind = \"preview\" with media_type and content or file (docs/design/0045); kind = \"content-transform\" with media_type and content or file (docs/design/0046)"),
         }
     }
 }

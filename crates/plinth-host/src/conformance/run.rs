@@ -137,7 +137,7 @@ pub fn run_suite(
         fixtures: &fixtures,
         requested: &requested,
     };
-    let plugin = ctx.load(&requested, None)?;
+    let plugin = ctx.load(&requested, Budget::default())?;
     // Not providing the kind at all is an error, not a report of failures.
     if !plugin.provides(kind) {
         return Err(KindError::NotProvided {
@@ -178,19 +178,42 @@ struct Ctx<'a> {
     requested: &'a [Grant],
 }
 
+/// The limits a case lowers: a fuel budget, a memory limit.
+#[derive(Debug, Clone, Copy, Default)]
+struct Budget {
+    fuel: Option<u64>,
+    memory: Option<u64>,
+}
+
+impl Budget {
+    fn is_default(&self) -> bool {
+        self.fuel.is_none() && self.memory.is_none()
+    }
+}
+
 impl Ctx<'_> {
-    fn load(&self, grants: &[Grant], fuel: Option<u64>) -> Result<Plugin, crate::HostError> {
+    fn load(&self, grants: &[Grant], budget: Budget) -> Result<Plugin, crate::HostError> {
         let mut options = LoadOptions::default().with_grants(grants.to_vec());
-        if let Some(fuel) = fuel {
-            options = options.with_limits(self.host.limits().with_fuel(fuel));
+        if budget.fuel.is_some() || budget.memory.is_some() {
+            let mut limits = *self.host.limits();
+            if let Some(fuel) = budget.fuel {
+                limits = limits.with_fuel(fuel);
+            }
+            if let Some(memory) = budget.memory {
+                limits = limits.with_memory(memory);
+            }
+            options = options.with_limits(limits);
         }
         self.host.load_with(self.dir, options)
     }
 
     fn case(&self, kind: Kind, case: &Case, plugin: &Plugin) -> Check {
-        let fuel = case.fuel;
+        let fuel = Budget {
+            fuel: case.fuel,
+            memory: case.memory,
+        };
         match case.grants.as_deref() {
-            None | Some("requested") if fuel.is_none() => self.step(kind, case, plugin),
+            None | Some("requested") if fuel.is_default() => self.step(kind, case, plugin),
             None | Some("requested") => {
                 let plugin = self
                     .load(self.requested, fuel)
@@ -236,8 +259,11 @@ impl Ctx<'_> {
             Kind::PolicyHook => super::policy_hook::step(case, plugin),
             Kind::SearchAnalyzer => super::search_analyzer::step(case, plugin),
             Kind::Preview => super::preview::step(case, plugin, self.fixtures),
+            Kind::ContentTransform => super::content_transform::step(case, plugin, self.fixtures),
+            Kind::StorageProvider => super::storage_provider::step(case, plugin),
             Kind::Theme => super::theme::step(case, plugin, &|| {
-                self.load(self.requested, None).map_err(|e| e.to_string())
+                self.load(self.requested, Budget::default())
+                    .map_err(|e| e.to_string())
             }),
             Kind::Service => Err(fail(format!("no kit steps for the `{kind}` kind"))),
         }

@@ -83,6 +83,17 @@ pub struct Case {
     /// `run`: a fuel budget the step must stay within.
     #[serde(default)]
     pub fuel: Option<u64>,
+    /// A memory limit in bytes the step runs under (`content-transform`: streaming keeps
+    /// a plugin's memory bounded, docs/design/0046).
+    #[serde(default)]
+    pub memory: Option<u64>,
+    /// `content-transform`, `storage-provider`: the most bytes the host accepts from the
+    /// plugin's output stream.
+    #[serde(default)]
+    pub output_limit: Option<u64>,
+    /// `storage-provider`: a key given as it is, to the guest without the host's check.
+    #[serde(default)]
+    pub key: Option<String>,
     /// `requested` (default) or `without-each`: the step runs once per requested
     /// capability, with that capability denied.
     #[serde(default)]
@@ -105,6 +116,8 @@ const AUTH_PROVIDER: &str = include_str!("../../../../conformance/auth-provider.
 const POLICY_HOOK: &str = include_str!("../../../../conformance/policy-hook.toml");
 const SEARCH_ANALYZER: &str = include_str!("../../../../conformance/search-analyzer.toml");
 const PREVIEW: &str = include_str!("../../../../conformance/preview.toml");
+const CONTENT_TRANSFORM: &str = include_str!("../../../../conformance/content-transform.toml");
+const STORAGE_PROVIDER: &str = include_str!("../../../../conformance/storage-provider.toml");
 
 /// The kinds with a shipped kit, in [`Kind::ALL`] order.
 pub const KITS: &[Kind] = &[
@@ -122,6 +135,8 @@ pub const KITS: &[Kind] = &[
     Kind::PolicyHook,
     Kind::SearchAnalyzer,
     Kind::Preview,
+    Kind::ContentTransform,
+    Kind::StorageProvider,
 ];
 
 impl Suite {
@@ -144,6 +159,8 @@ impl Suite {
             Kind::PolicyHook => POLICY_HOOK,
             Kind::SearchAnalyzer => SEARCH_ANALYZER,
             Kind::Preview => PREVIEW,
+            Kind::ContentTransform => CONTENT_TRANSFORM,
+            Kind::StorageProvider => STORAGE_PROVIDER,
         };
         // The shipped files are checked by the tests below; a broken one is a build bug.
         Some(Suite::parse(kind.as_str(), text).unwrap_or_else(|e| panic!("{e}")))

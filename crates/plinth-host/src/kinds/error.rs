@@ -172,6 +172,27 @@ pub enum KindError {
         /// The cap.
         limit: u64,
     },
+    /// The plugin wrote more than the embedder's cap on a call's output; what it wrote
+    /// past the cap was refused (`too-large`).
+    #[error("{plugin}: {what} wrote more than the cap of {limit} bytes")]
+    OutputTooLarge {
+        /// Plugin id.
+        plugin: String,
+        /// Whose output, e.g. "transform of `image/png`".
+        what: String,
+        /// The cap.
+        limit: u64,
+    },
+    /// A storage key breaks the key rules; the plugin did not run (`invalid-input`).
+    #[error("{plugin}: the key {key:?} is not a storage key: {reason}")]
+    InvalidKey {
+        /// Plugin id.
+        plugin: String,
+        /// The key (its first 64 characters).
+        key: String,
+        /// The rule it breaks.
+        reason: String,
+    },
     /// The call itself failed: a trap, a limit, a missing grant.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -202,7 +223,8 @@ impl KindError {
             KindError::PluginFailed { .. } => Code::PluginFailed,
             KindError::InvalidTable { .. } => Code::InvalidInput,
             KindError::NotAccepted { .. } => Code::UnknownFormat,
-            KindError::InputTooLarge { .. } => Code::TooLarge,
+            KindError::InputTooLarge { .. } | KindError::OutputTooLarge { .. } => Code::TooLarge,
+            KindError::InvalidKey { .. } => Code::InvalidInput,
             KindError::Call(error) => error.code(),
         }
     }
@@ -222,7 +244,9 @@ impl KindError {
             | KindError::PluginFailed { plugin, .. }
             | KindError::InvalidTable { plugin, .. }
             | KindError::NotAccepted { plugin, .. }
-            | KindError::InputTooLarge { plugin, .. } => plugin,
+            | KindError::InputTooLarge { plugin, .. }
+            | KindError::OutputTooLarge { plugin, .. }
+            | KindError::InvalidKey { plugin, .. } => plugin,
             KindError::Call(error) => &error.plugin,
         }
     }
@@ -271,6 +295,12 @@ impl ToDiagnostic for KindError {
             ),
             KindError::InputTooLarge { .. } => {
                 "give a smaller input, or stream it through a kind that takes streams".into()
+            }
+            KindError::OutputTooLarge { .. } => {
+                "raise the output cap, or give the plugin a smaller input".into()
+            }
+            KindError::InvalidKey { .. } => {
+                "keys are 1 to 1024 bytes of UTF-8 without control characters or backslashes, with no leading `/` and no empty, `.` or `..` segment".into()
             }
             KindError::Call(_) => String::new(),
         };

@@ -23,6 +23,7 @@
 
 mod auth_provider;
 mod command;
+mod content_transform;
 mod data_source;
 mod error;
 mod event_handler;
@@ -35,6 +36,7 @@ mod preview;
 mod reader;
 mod search_analyzer;
 mod service;
+mod storage_provider;
 mod table;
 mod theme;
 mod tool;
@@ -49,6 +51,9 @@ use crate::plugin::Plugin;
 use crate::state::StoreState;
 pub use auth_provider::{AuthProviders, Authentication, Identity, MAX_TOKEN_BYTES, is_tenant_name};
 pub use command::Commands;
+pub use content_transform::{
+    ContentTransforms, MAX_WHOLE_BYTES, TransformMeta, TransformRequest, WRITE_BUDGET,
+};
 pub use data_source::{DataSources, UiEvent, UiEventKind};
 pub use error::KindError;
 pub use event_handler::{EventHandlers, EventOutcome, MAX_RETRY_AFTER, ObjectEvent};
@@ -64,6 +69,11 @@ pub use reader::TableReader;
 pub use search_analyzer::{SearchAnalyzers, Token, token_violation};
 pub use service::{
     Command as ServiceCommand, Frame, Handled, IngressEvent, Outcome, Reply, Services,
+};
+pub(crate) use storage_provider::SharedSink;
+pub use storage_provider::{
+    ListPage, MAX_KEY_BYTES, MAX_LIST_LIMIT, ObjectMeta, StorageProviders, key_violation,
+    page_violation,
 };
 #[cfg(test)]
 pub(crate) use table::check_rows;
@@ -123,6 +133,8 @@ pub(crate) struct KindSet {
     policy_hook: Option<Binding>,
     search_analyzer: Option<Binding>,
     preview: Option<Binding>,
+    content_transform: Option<Binding>,
+    storage_provider: Option<Binding>,
     /// The `[[provides.theme]]` themes, read and checked at load; `None` when the
     /// manifest declares none.
     themes: Option<Vec<(String, ThemeSpec)>>,
@@ -213,6 +225,14 @@ impl KindSet {
                     preview::typecheck(&checker)?;
                     set.preview = Some(binding);
                 }
+                Kind::ContentTransform => {
+                    content_transform::typecheck(&checker)?;
+                    set.content_transform = Some(binding);
+                }
+                Kind::StorageProvider => {
+                    storage_provider::typecheck(&checker)?;
+                    set.storage_provider = Some(binding);
+                }
                 // Needs no component: `select` read it.
                 Kind::Theme => {}
             }
@@ -237,6 +257,8 @@ impl KindSet {
             Kind::PolicyHook => self.policy_hook.as_ref(),
             Kind::SearchAnalyzer => self.search_analyzer.as_ref(),
             Kind::Preview => self.preview.as_ref(),
+            Kind::ContentTransform => self.content_transform.as_ref(),
+            Kind::StorageProvider => self.storage_provider.as_ref(),
             Kind::Theme => None,
         }
     }
@@ -527,6 +549,26 @@ component_kind!(
     SearchAnalyzers
 );
 component_kind!(PreviewKind, Preview, preview, Previews);
+component_kind!(
+    ContentTransform,
+    ContentTransform,
+    content_transform,
+    ContentTransforms
+);
+component_kind!(
+    StorageProvider,
+    StorageProvider,
+    storage_provider,
+    StorageProviders
+);
+
+/// The `content-transform` kind: [`ContentTransforms`].
+#[derive(Debug, Clone, Copy)]
+pub struct ContentTransform;
+
+/// The `storage-provider` kind: [`StorageProviders`].
+#[derive(Debug, Clone, Copy)]
+pub struct StorageProvider;
 
 /// The `event-handler` kind: [`EventHandlers`].
 #[derive(Debug, Clone, Copy)]

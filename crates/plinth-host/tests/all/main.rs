@@ -29,6 +29,8 @@ mod pdk;
 mod plugin_files;
 mod settings;
 mod sockets;
+mod stream_kinds;
+mod stream_kits;
 mod tenant_scope;
 mod thoth_kinds;
 mod thoth_kits;

@@ -34,7 +34,9 @@ pub use service::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, MAX_ATTEMPTS, MAX_CONCURRENCY, MAX_QUEUE, Overflow,
     ServiceDecl,
 };
-pub use storage_kinds::{EventHandlerDecl, MediaTypesDecl, NamedDecl, ObjectAction, essence};
+pub use storage_kinds::{
+    EventHandlerDecl, MediaTypesDecl, NamedDecl, ObjectAction, TransformDecl, essence,
+};
 
 /// The manifest's file name inside a plugin directory.
 pub const MANIFEST_FILE: &str = "plugin.toml";
@@ -144,6 +146,11 @@ pub struct Provides {
     pub search_analyzer: Vec<NamedDecl>,
     /// `[[provides.preview]]`: entries with the media types previewed.
     pub preview: Vec<MediaTypesDecl>,
+    /// `[[provides.content-transform]]`: entries with the media types taken and the one
+    /// produced.
+    pub content_transform: Vec<TransformDecl>,
+    /// `[[provides.storage-provider]]`: at most one entry.
+    pub storage_provider: Vec<NamedDecl>,
     /// The declarations come from the 0.1.0 form (`runtime.world`, a top-level `[[tools]]`),
     /// which components built against `plinth:plugin@0.1.0` use.
     pub legacy: bool,
@@ -177,6 +184,8 @@ impl Provides {
             Kind::PolicyHook => !self.policy_hook.is_empty(),
             Kind::SearchAnalyzer => !self.search_analyzer.is_empty(),
             Kind::Preview => !self.preview.is_empty(),
+            Kind::ContentTransform => !self.content_transform.is_empty(),
+            Kind::StorageProvider => !self.storage_provider.is_empty(),
         }
     }
 
@@ -202,8 +211,16 @@ impl Provides {
         self.exporter.iter().find(|f| f.name == name)
     }
 
+    /// The `[[provides.content-transform]]` entry accepting `media_type` (parameters and
+    /// case ignored), if any; nothing runs.
+    pub fn transform_for(&self, media_type: &str) -> Option<&TransformDecl> {
+        self.content_transform
+            .iter()
+            .find(|d| d.accepts(media_type))
+    }
+
     /// The `[[provides.preview]]` entry accepting `media_type` (parameters and case
-    /// ignored), if any; nothing runs.
+    /// ignored); nothing runs.
     pub fn preview_for(&self, media_type: &str) -> Option<&MediaTypesDecl> {
         self.preview.iter().find(|d| d.accepts(media_type))
     }

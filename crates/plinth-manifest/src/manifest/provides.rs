@@ -72,6 +72,12 @@ pub(super) fn parse(
                 provides.search_analyzer = storage_kinds::named(ctx, entries, "analyzer")?;
             }
             Kind::Preview => provides.preview = storage_kinds::media_types(ctx, entries)?,
+            Kind::ContentTransform => {
+                provides.content_transform = storage_kinds::transforms(ctx, entries)?;
+            }
+            Kind::StorageProvider => {
+                provides.storage_provider = one(ctx, &key, entries, "storage provider")?;
+            }
         }
     }
     for (name, _) in section.take_rest() {

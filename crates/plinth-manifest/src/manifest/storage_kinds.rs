@@ -85,6 +85,28 @@ impl MediaTypesDecl {
     }
 }
 
+/// One `[[provides.content-transform]]` entry: the media types a transform takes and the
+/// one it produces (docs/design/0046).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransformDecl {
+    /// The entry's name, unique among the kind's entries.
+    pub name: String,
+    /// What it does, for people.
+    pub description: Option<String>,
+    /// The media types accepted, lowercase, without parameters; at least one.
+    pub media_types: Vec<String>,
+    /// The media type of the output, when the entry states it (`output_media_type`).
+    pub output_media_type: Option<String>,
+}
+
+impl TransformDecl {
+    /// Whether `media_type` (parameters and case ignored) is one of the entry's.
+    pub fn accepts(&self, media_type: &str) -> bool {
+        let essence = essence(media_type);
+        self.media_types.contains(&essence)
+    }
+}
+
 /// A media type without its parameters, lowercase: `Text/Plain; charset=utf-8` is
 /// `text/plain`.
 pub fn essence(media_type: &str) -> String {
@@ -183,4 +205,26 @@ fn accepted_media_types(
         ));
     }
     Ok(media_types)
+}
+
+/// `[[provides.content-transform]]` entries.
+pub(super) fn transforms(
+    ctx: &mut Ctx<'_>,
+    entries: Vec<(String, &toml::Table)>,
+) -> Result<Vec<TransformDecl>, ManifestError> {
+    named_entries(ctx, entries, "transform", |ctx, section, name| {
+        let description = section.string(ctx, "description")?.map(str::to_owned);
+        let media_types = accepted_media_types(ctx, section, &name)?;
+        let key = section.key("output_media_type");
+        let output_media_type = match section.string(ctx, "output_media_type")? {
+            Some(text) => Some(media_type(ctx, &key, text)?),
+            None => None,
+        };
+        Ok(TransformDecl {
+            name,
+            description,
+            media_types,
+            output_media_type,
+        })
+    })
 }

@@ -14,4 +14,5 @@ mod capabilities;
 mod grants;
 mod manifest_fields;
 mod manifest_file;
+mod stream_kinds;
 mod thoth_kinds;

@@ -45,6 +45,12 @@ pub(super) enum Kind {
     /// A preview: bytes of a declared media type in, a PNG or text out
     /// (`[[provides.preview]]`); Rust only for now.
     Preview,
+    /// A content transform: an object streamed in, another streamed out with metadata
+    /// (`[[provides.content-transform]]`); Rust only for now.
+    ContentTransform,
+    /// A storage provider: objects put, got, listed and deleted by key over streams
+    /// (`[[provides.storage-provider]]`); Rust only for now.
+    StorageProvider,
 }
 
 /// The files and words of one kind's project.
@@ -126,6 +132,8 @@ const TRY_AUTH_PROVIDER: &str = "plinth test --conformance auth-provider {target
 const TRY_POLICY_HOOK: &str = "plinth test --conformance policy-hook {target}";
 const TRY_SEARCH_ANALYZER: &str = "plinth test --conformance search-analyzer {target}";
 const TRY_PREVIEW: &str = "plinth test --conformance preview {target}";
+const TRY_CONTENT_TRANSFORM: &str = "plinth test --conformance content-transform {target}";
+const TRY_STORAGE_PROVIDER: &str = "plinth test --conformance storage-provider {target}";
 
 /// The README section of a Thoth kind: its kit and its authoring page.
 macro_rules! kit_section {
@@ -167,6 +175,11 @@ const AUTH_PROVIDER_DATA: &[(&str, &str)] = &[(
 const PREVIEW_DATA: &[(&str, &str)] = &[(
     "conformance.toml",
     include_str!("../../../templates/kinds/preview/conformance.toml"),
+)];
+
+const CONTENT_TRANSFORM_DATA: &[(&str, &str)] = &[(
+    "conformance.toml",
+    include_str!("../../../templates/kinds/content-transform/conformance.toml"),
 )];
 
 const TOOL_DATA: &[(&str, &str)] = &[
@@ -405,6 +418,40 @@ impl Kind {
                 readme_section: kit_section!(
                     "preview",
                     ", and the examples of `conformance.toml` (content of each declared media type)"
+                ),
+            },
+            Kind::ContentTransform => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-content-transform.rs.tmpl"),
+                python: "",
+                js: "",
+                manifest: include_str!(
+                    "../../../templates/kinds/content-transform/plugin.toml.tmpl"
+                ),
+                data: CONTENT_TRANSFORM_DATA,
+                rust_dependencies: "",
+                try_it: TRY_CONTENT_TRANSFORM,
+                wit_package: "plinth-content-transform@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) content transform",
+                readme_section: kit_section!(
+                    "content-transform",
+                    ", and the examples of `conformance.toml` (content of each declared media type)"
+                ),
+            },
+            Kind::StorageProvider => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-storage-provider.rs.tmpl"),
+                python: "",
+                js: "",
+                manifest: include_str!(
+                    "../../../templates/kinds/storage-provider/plugin.toml.tmpl"
+                ),
+                data: &[],
+                rust_dependencies: "",
+                try_it: TRY_STORAGE_PROVIDER,
+                wit_package: "plinth-storage-provider@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) storage provider",
+                readme_section: kit_section!(
+                    "storage-provider",
+                    " (its inputs are generic: no examples)"
                 ),
             },
         }
