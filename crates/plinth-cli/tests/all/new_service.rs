@@ -1,0 +1,171 @@
+//! `plinth new --kind service` in Rust, Python and JavaScript (docs/design/0048): each
+//! project builds as written, `plinth check` and `plinth show` (its `next:` hint) report the
+//! service, and the built component, run by the service runtime, answers real ingress
+//! events: an application event with a `publish` command the host carries out, an HTTP
+//! route's event with a reply, and an empty event with a `reject` that dead-letters it.
+//!
+//! One test builds the three projects one after the other (a Python or JavaScript build
+//! holds ~300 MB and a core) and reuses one host, whose compile cache is the home's.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use plinth_host::kinds::IngressEvent;
+use plinth_host::{Host, LoadOptions};
+use plinth_manifest::Grant;
+use plinth_service::{Commands, DeadReason, Delivery, Service, ServiceConfig};
+use serde_json::json;
+
+use crate::common::Run;
+
+/// `plinth --home ROOT/home ARGS` in `root`, with cargo's target directory `ROOT/target`.
+fn plinth(root: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .arg("--home")
+        .arg(root.join("home"))
+        .args(args)
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env_remove("PLINTH_HOME")
+        .output()
+        .expect("plinth runs");
+    Run {
+        code: output.status.code().expect("exit code, not a signal"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[track_caller]
+fn assert_ok(run: &Run, what: &str) {
+    assert_eq!(
+        run.code, 0,
+        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    );
+}
+
+/// Pushes `event` and waits (at most 60 s) for its final delivery.
+async fn deliver(service: &Service, event: IngressEvent) -> Delivery {
+    let (_, receiver) = service.request(event).expect("queued");
+    tokio::time::timeout(Duration::from_secs(60), receiver)
+        .await
+        .expect("delivered within 60 s")
+        .expect("a delivery")
+}
+
+/// Runs the built project `dir` as a service and checks its answers to three events.
+fn answers_events(host: &Host, dir: &Path, what: &str) {
+    let grants: Vec<Grant> = vec!["events.publish:greetings".parse().unwrap()];
+    let plugin = host
+        .load_with(dir, LoadOptions::default().with_grants(grants))
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let config = ServiceConfig::for_plugin(&plugin).expect("the manifest's service");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut bus = host.subscribe_events(vec!["greetings".into()]);
+        let service = Service::spawn(plugin, config, Commands::default()).unwrap();
+
+        // The application's own event: handled, and its greeting published.
+        let delivery = deliver(
+            &service,
+            IngressEvent::new("app", "message", b"world".to_vec()),
+        )
+        .await;
+        assert_eq!(delivery, Delivery::Handled { reply: None }, "{what}");
+        let published = bus
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("{what}: nothing published"));
+        assert_eq!(
+            (published.channel.as_str(), published.payload.as_str()),
+            ("greetings", "hello, world"),
+            "{what}"
+        );
+
+        // An HTTP route's request: the reply is the response.
+        let mut request = IngressEvent::new("http", "request", "Ada ✓".as_bytes().to_vec());
+        request.connection = Some("/greet".into());
+        request.meta = json!({"method": "POST", "path": "/greet"}).to_string();
+        match deliver(&service, request).await {
+            Delivery::Handled { reply: Some(reply) } => {
+                assert_eq!(reply.status, 200, "{what}");
+                assert_eq!(
+                    reply.headers,
+                    vec![("content-type".to_string(), "text/plain".to_string())],
+                    "{what}"
+                );
+                assert_eq!(String::from_utf8(reply.body).unwrap(), "hello, Ada ✓");
+            }
+            other => panic!("{what}: expected a reply, got {other:?}"),
+        }
+
+        // An empty event is rejected for good: dead-lettered with the handler's reason.
+        let delivery = deliver(&service, IngressEvent::new("app", "message", Vec::new())).await;
+        assert_eq!(
+            delivery,
+            Delivery::DeadLettered(DeadReason::Rejected("an empty message".into())),
+            "{what}"
+        );
+
+        let stats = service.stop().await;
+        assert_eq!(
+            (stats.delivered, stats.dead_lettered, stats.commands),
+            (2, 1, 1),
+            "{what}: {stats:?}"
+        );
+        assert!(bus.try_recv().is_none(), "{what}: one publish only");
+    });
+    drop(runtime);
+}
+
+#[test]
+fn service_templates_build_check_show_and_answer_events_in_every_language() {
+    let root = tempfile::Builder::new()
+        .prefix("plinth-new-service")
+        .tempdir()
+        .expect("temp dir");
+    let root = root.path();
+    let host = Host::builder()
+        .cache_dir(root.join("home/cache"))
+        .build()
+        .expect("host");
+    for lang in ["rust", "python", "js"] {
+        let name = format!("greeter-{lang}");
+        let created = plinth(
+            root,
+            &["--json", "new", &name, "--kind", "service", "--lang", lang],
+        );
+        assert_ok(&created, &format!("new {name}"));
+        assert_eq!(
+            created.json()["next"],
+            json!(format!("plinth build {name} && plinth show {name}"))
+        );
+        let manifest = std::fs::read_to_string(root.join(&name).join("plugin.toml")).unwrap();
+        assert!(manifest.contains("[[provides.service]]"), "{manifest}");
+
+        let built = plinth(root, &["build", &name]);
+        assert_ok(&built, &format!("build {name}"));
+
+        let checked = plinth(root, &["--json", "check", &name]);
+        assert_ok(&checked, &format!("check {name}"));
+        assert_eq!(checked.json()["kinds"], json!(["service"]), "{name}");
+
+        let shown = plinth(root, &["show", &name]);
+        assert_ok(&shown, &format!("show {name}"));
+        assert!(
+            shown.stdout.contains(
+                "service: queue 256 (reject when full), 1 at once, deadline the wall clock, 3 attempts"
+            ),
+            "{name}: {}",
+            shown.stdout
+        );
+
+        answers_events(&host, &root.join(&name), &name);
+    }
+    drop(host);
+}
