@@ -20,7 +20,7 @@ BitVault's kinds (`plinth_pdk.bitvault`): `@event_handler` (export `EventHandler
 `deny(reason)` or `add_attributes(...)`), `@search_analyzer(name)` (`SearchAnalyzer`: a list
 of `Token`s; `words(text)`) and `@preview(media_type)` (`Preview`: text, or `png_gray(...)`).
 
-Services (`plinth_pdk.service`): `@service` on a class with `handle(event)` answering
+Services (`plinth_pdk.services`): `@service` on a class with `handle(event)` answering
 `Handled.ok()` (or `reject`, `retry`) with `.command(ServiceCommand.send_text(...))`,
 `publish`, `close`, `http_request`, `post_json`, `action`, and `.respond(...)` for HTTP
 routes (export `Service`).
@@ -65,7 +65,7 @@ from plinth_pdk.bitvault import (
     search_analyzer,
     words,
 )
-from plinth_pdk.service import (
+from plinth_pdk.services import (
     Handled,
     IngressEvent,
     Reply,

@@ -592,15 +592,15 @@ class Preview:
 
 
 def _service_call(method: str, *args):
-    from plinth_pdk import service
+    from plinth_pdk import services
 
-    impl = service._services[0] if service._services else None
+    impl = services._services[0] if services._services else None
     function = getattr(impl, method, None)
     return None if function is None else function(*args)
 
 
 def _command(wit, command):
-    from plinth_pdk import service as s
+    from plinth_pdk import services as s
 
     def headers(pairs):
         return [wit.Header(str(k), str(v)) for k, v in pairs]
@@ -640,16 +640,16 @@ class Service:
     def handle(self, event):
         from wit_world.exports import service as wit
 
-        from plinth_pdk import bitvault, service
+        from plinth_pdk import bitvault, services
 
-        typed = service.IngressEvent(
+        typed = services.IngressEvent(
             event.sequence, event.attempt, event.source, event.kind, event.connection,
             event.connection_sequence, _payload(event.meta), event.meta, bytes(event.body))
         try:
             answer = _service_call("handle", typed)
             if answer is None or isinstance(answer, bitvault.Outcome):
-                answer = service.Handled(answer or bitvault.ok())
-            if not isinstance(answer, service.Handled):
+                answer = services.Handled(answer or bitvault.ok())
+            if not isinstance(answer, services.Handled):
                 raise TypeError(f"the handler answered {type(answer).__name__}, not Handled")
             commands = [_command(wit, c) for c in answer.commands]
             reply = None

@@ -14,7 +14,8 @@ use std::time::Duration;
 use plinth_host::kinds::IngressEvent;
 use plinth_host::{Host, LoadOptions};
 use plinth_manifest::Grant;
-use plinth_service::{Commands, DeadReason, Delivery, Service, ServiceConfig};
+use plinth_service::{Commands, DeadReason, Delivery, Service, ServiceConfig, ServiceEvent};
+use tokio::sync::broadcast;
 use serde_json::json;
 
 use crate::common::Run;
@@ -46,13 +47,27 @@ fn assert_ok(run: &Run, what: &str) {
     );
 }
 
-/// Pushes `event` and waits (at most 60 s) for its final delivery.
-async fn deliver(service: &Service, event: IngressEvent) -> Delivery {
+/// Pushes `event` and waits (at most 60 s) for its final delivery; else fails with what the
+/// service reported meanwhile.
+async fn deliver(
+    service: &Service,
+    events: &mut broadcast::Receiver<ServiceEvent>,
+    event: IngressEvent,
+) -> Delivery {
     let (_, receiver) = service.request(event).expect("queued");
-    tokio::time::timeout(Duration::from_secs(60), receiver)
-        .await
-        .expect("delivered within 60 s")
-        .expect("a delivery")
+    match tokio::time::timeout(Duration::from_secs(60), receiver).await {
+        Ok(delivery) => delivery.expect("a delivery"),
+        Err(_) => {
+            let mut seen = Vec::new();
+            while let Ok(event) = events.try_recv() {
+                seen.push(format!("{event:?}"));
+            }
+            panic!(
+                "no delivery within 60 s; status {:?}; events: {seen:#?}",
+                service.status()
+            )
+        }
+    }
 }
 
 /// Runs the built project `dir` as a service and checks its answers to three events.
@@ -69,11 +84,13 @@ fn answers_events(host: &Host, dir: &Path, what: &str) {
         .unwrap();
     runtime.block_on(async {
         let mut bus = host.subscribe_events(vec!["greetings".into()]);
-        let service = Service::spawn(plugin, config, Commands::default()).unwrap();
+        let (service, mut events) =
+            Service::spawn_with_events(plugin, config, Commands::default()).unwrap();
 
         // The application's own event: handled, and its greeting published.
         let delivery = deliver(
             &service,
+            &mut events,
             IngressEvent::new("app", "message", b"world".to_vec()),
         )
         .await;
@@ -91,7 +108,7 @@ fn answers_events(host: &Host, dir: &Path, what: &str) {
         let mut request = IngressEvent::new("http", "request", "Ada ✓".as_bytes().to_vec());
         request.connection = Some("/greet".into());
         request.meta = json!({"method": "POST", "path": "/greet"}).to_string();
-        match deliver(&service, request).await {
+        match deliver(&service, &mut events, request).await {
             Delivery::Handled { reply: Some(reply) } => {
                 assert_eq!(reply.status, 200, "{what}");
                 assert_eq!(
@@ -105,7 +122,7 @@ fn answers_events(host: &Host, dir: &Path, what: &str) {
         }
 
         // An empty event is rejected for good: dead-lettered with the handler's reason.
-        let delivery = deliver(&service, IngressEvent::new("app", "message", Vec::new())).await;
+        let delivery = deliver(&service, &mut events, IngressEvent::new("app", "message", Vec::new())).await;
         assert_eq!(
             delivery,
             Delivery::DeadLettered(DeadReason::Rejected("an empty message".into())),
