@@ -659,45 +659,34 @@ function pairs(list) {
 // componentize-js's engine has no Unicode property tables (`\p{...}` does not compile), so
 // a word character is an ASCII letter or digit, or any other character outside whitespace,
 // combining marks, punctuation, symbols and emoji.
-const NOT_WORD = [
-  [0x80, 0xbf], [0xd7, 0xd7], [0xf7, 0xf7], [0x300, 0x36f], [0x2000, 0x2bff], [0x2e00, 0x2e7f],
-  [0x3000, 0x303f], [0xd800, 0xdfff], [0xfe00, 0xfe0f], [0xfe30, 0xfe4f], [0xfeff, 0xfeff],
-  [0xff00, 0xff0f], [0xff1a, 0xff20], [0xff3b, 0xff40], [0xff5b, 0xff65], [0x1f000, 0x1faff],
-];
-
-function isWordChar(ch) {
-  const cp = ch.codePointAt(0);
-  if (cp < 0x80) return (cp >= 48 && cp <= 57) || (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122);
-  if (/\s/.test(ch)) return false;
-  return !NOT_WORD.some(([from, to]) => cp >= from && cp <= to);
-}
+const WORD_RUN =
+  /[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\xbf\xd7\xf7\u0300-\u036f\u2000-\u2bff\u2e00-\u2e7f\u3000-\u303f\ufe00-\ufe0f\ufe30-\ufe4f\ufeff\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u{1f000}-\u{1faff}\s]+/gu;
+const ASCII_WORD_RUN = /[A-Za-z0-9]+/g;
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * The words of `text` (runs of letters and digits), lowercased, numbered from 0, with their
  * UTF-8 byte offsets: `{ term, position, start, end }`, as the Rust PDK's `words` (outside
- * ASCII, letters and digits are told from the rest by ranges: see `isWordChar`).
+ * ASCII, letters and digits are told from the rest by ranges: see `WORD_RUN`). At most
+ * `limit` words are read: the rest of the text is not looked at.
  */
-export function words(text) {
-  const tokens = [];
-  let start = null;
-  let from = 0;
-  let offset = 0;
-  let index = 0;
+export function words(text, limit = Infinity) {
   const s = String(text);
-  for (const ch of s) {
-    if (isWordChar(ch)) {
-      if (start === null) {
-        start = offset;
-        from = index;
-      }
-    } else if (start !== null) {
-      tokens.push({ term: s.slice(from, index).toLowerCase(), position: tokens.length, start, end: offset });
-      start = null;
-    }
-    offset += encoder.encode(ch).length;
-    index += ch.length;
+  const tokens = [];
+  const ascii = ASCII.test(s);
+  const run = ascii ? ASCII_WORD_RUN : WORD_RUN;
+  run.lastIndex = 0;
+  let chars = 0; // where the previous word ended, in UTF-16 units and in UTF-8 bytes
+  let bytes = 0;
+  let match;
+  while (tokens.length < limit && (match = run.exec(s)) !== null) {
+    const word = match[0];
+    const start = ascii ? match.index : bytes + encoder.encode(s.slice(chars, match.index)).length;
+    const end = ascii ? start + word.length : start + encoder.encode(word).length;
+    tokens.push({ term: word.toLowerCase(), position: tokens.length, start, end });
+    chars = match.index + word.length;
+    bytes = end;
   }
-  if (start !== null) tokens.push({ term: s.slice(from).toLowerCase(), position: tokens.length, start, end: offset });
   return tokens;
 }
 
@@ -873,12 +862,8 @@ export const searchAnalyzerExport = {
     const analyze = bitvault.analyzers.get(analyzer);
     if (!analyze) throw { tag: 'unknown-analyzer', val: analyzer };
     try {
-      return analyze(analyzer, text).map((t) => ({
-        term: String(t.term),
-        position: u32(t.position),
-        start: u32(t.start),
-        end: u32(t.end),
-      }));
+      // Lowered as they are: a copy per token would cost as much as lowering it.
+      return analyze(analyzer, text);
     } catch (e) {
       throw { tag: 'failed', val: message(e) };
     }

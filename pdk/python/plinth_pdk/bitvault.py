@@ -19,6 +19,7 @@ calling the plugin.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
@@ -153,7 +154,7 @@ def add_attributes(attributes: Union[Dict[str, str], Attributes]) -> AddAttribut
 # --------------------------------------------------------------------------- search analyzer
 
 
-@dataclass
+@dataclass(slots=True)
 class Token:
     """One token: the term indexed, its position in the token stream, and the byte offsets
     of its source in the text (UTF-8)."""
@@ -164,22 +165,40 @@ class Token:
     end: int
 
 
-def words(text: str) -> List[Token]:
+# A run of letters and digits: `\w` without the underscore.
+_WORD = re.compile(r"[^\W_]+")
+# ASCII text, where characters are bytes, takes a cheaper path (a regex match costs more
+# than the rest of a token): every character but a letter or digit becomes a space.
+_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
+def words(text: str, limit: Optional[int] = None) -> List[Token]:
     """The words of `text` (runs of letters and digits), lowercased, numbered from 0, with
-    their UTF-8 byte offsets: the same tokens as the Rust PDK's `words`."""
-    tokens: List[Token] = []
-    start: Optional[Tuple[int, int]] = None  # (char index, byte offset)
+    their UTF-8 byte offsets: the same tokens as the Rust PDK's `words`. With `limit`, at
+    most that many."""
+    if text.isascii():
+        tokens: List[Token] = []
+        append = tokens.append
+        offset = 0
+        for piece in text.lower().translate(_ASCII_SEPARATORS).split(" "):
+            if piece:
+                if len(tokens) == limit:
+                    break
+                append(Token(piece, len(tokens), offset, offset + len(piece)))
+            offset += len(piece) + 1
+        return tokens
+    tokens = []
+    chars = 0  # where the previous word ended, in characters and in bytes
     offset = 0
-    for i, c in enumerate(text):
-        if c.isalnum():
-            if start is None:
-                start = (i, offset)
-        elif start is not None:
-            tokens.append(Token(text[start[0]:i].lower(), len(tokens), start[1], offset))
-            start = None
-        offset += len(c.encode("utf-8"))
-    if start is not None:
-        tokens.append(Token(text[start[0]:].lower(), len(tokens), start[1], offset))
+    for match in _WORD.finditer(text):
+        if len(tokens) == limit:
+            break
+        start, end = match.span()
+        word = match.group()
+        first = offset + len(text[chars:start].encode("utf-8"))
+        offset = first + len(word.encode("utf-8"))
+        chars = end
+        tokens.append(Token(word.lower(), len(tokens), first, offset))
     return tokens
 
 

@@ -2,19 +2,24 @@
 //! project builds as written, `plinth check` and `plinth show` (its `next:` hint) report the
 //! service, and the built component, run by the service runtime, answers real ingress
 //! events: an application event with a `publish` command the host carries out, an HTTP
-//! route's event with a reply, and an empty event with a `reject` that dead-letters it.
+//! route's event with a reply, a WebSocket message with a `send-frame` command the host
+//! refuses (its grant is not requested), and an empty event with a `reject` that
+//! dead-letters it.
 //!
 //! One test builds the three projects one after the other (a Python or JavaScript build
 //! holds ~300 MB and a core) and reuses one host, whose compile cache is the home's.
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use plinth_host::kinds::IngressEvent;
+use plinth_host::kinds::{Frame, IngressEvent};
 use plinth_host::{Host, LoadOptions};
-use plinth_manifest::Grant;
-use plinth_service::{Commands, DeadReason, Delivery, Service, ServiceConfig, ServiceEvent};
+use plinth_manifest::{Code, Grant};
+use plinth_service::{
+    Commands, DeadReason, Delivery, FrameSink, Service, ServiceConfig, ServiceEvent,
+};
 use tokio::sync::broadcast;
 use serde_json::json;
 
@@ -70,6 +75,49 @@ async fn deliver(
     }
 }
 
+/// The WebSocket connections of the test: `c1`, on the endpoint `chat`; frames sent on it
+/// are kept.
+#[derive(Default)]
+struct Frames {
+    sent: Mutex<Vec<(String, Frame)>>,
+}
+
+impl FrameSink for Frames {
+    fn endpoint(&self, connection: &str) -> Option<String> {
+        (connection == "c1").then(|| "chat".to_string())
+    }
+
+    fn send(&self, connection: &str, frame: Frame) -> Result<(), String> {
+        self.sent.lock().unwrap().push((connection.into(), frame));
+        Ok(())
+    }
+
+    fn close(&self, _connection: &str, _code: u16, _reason: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The next `CommandFailed` the service reports, within 60 s.
+async fn next_failure(
+    events: &mut broadcast::Receiver<ServiceEvent>,
+) -> (&'static str, plinth_manifest::Diagnostic) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("a failed command within 60 s")
+            .expect("the service's events");
+        if let ServiceEvent::CommandFailed {
+            command,
+            diagnostic,
+            ..
+        } = event
+        {
+            return (command, diagnostic);
+        }
+    }
+}
+
 /// Runs the built project `dir` as a service and checks its answers to three events.
 fn answers_events(host: &Host, dir: &Path, what: &str) {
     let grants: Vec<Grant> = vec!["events.publish:greetings".parse().unwrap()];
@@ -84,8 +132,9 @@ fn answers_events(host: &Host, dir: &Path, what: &str) {
         .unwrap();
     runtime.block_on(async {
         let mut bus = host.subscribe_events(vec!["greetings".into()]);
-        let (service, mut events) =
-            Service::spawn_with_events(plugin, config, Commands::default()).unwrap();
+        let frames = Arc::new(Frames::default());
+        let commands = Commands::default().frames(frames.clone());
+        let (service, mut events) = Service::spawn_with_events(plugin, config, commands).unwrap();
 
         // The application's own event: handled, and its greeting published.
         let delivery = deliver(
@@ -121,6 +170,24 @@ fn answers_events(host: &Host, dir: &Path, what: &str) {
             other => panic!("{what}: expected a reply, got {other:?}"),
         }
 
+        // A WebSocket message is answered on its connection with a frame, which needs the
+        // `websocket:<endpoint>` grant the template does not request: refused with a coded
+        // diagnostic, and nothing is sent.
+        let mut message = IngressEvent::new("websocket", "message", b"there".to_vec());
+        message.connection = Some("c1".into());
+        message.connection_sequence = 1;
+        let delivery = deliver(&service, &mut events, message).await;
+        assert_eq!(delivery, Delivery::Handled { reply: None }, "{what}");
+        let (command, diagnostic) = next_failure(&mut events).await;
+        assert_eq!(command, "send-frame", "{what}");
+        assert_eq!(diagnostic.code, Code::MissingGrant, "{what}: {diagnostic:?}");
+        assert!(
+            diagnostic.message.contains("websocket:chat"),
+            "{what}: {}",
+            diagnostic.message
+        );
+        assert!(frames.sent.lock().unwrap().is_empty(), "{what}: a frame was sent");
+
         // An empty event is rejected for good: dead-lettered with the handler's reason.
         let delivery = deliver(&service, &mut events, IngressEvent::new("app", "message", Vec::new())).await;
         assert_eq!(
@@ -131,8 +198,13 @@ fn answers_events(host: &Host, dir: &Path, what: &str) {
 
         let stats = service.stop().await;
         assert_eq!(
-            (stats.delivered, stats.dead_lettered, stats.commands),
-            (2, 1, 1),
+            (
+                stats.delivered,
+                stats.dead_lettered,
+                stats.commands,
+                stats.commands_failed
+            ),
+            (3, 1, 1, 1),
             "{what}: {stats:?}"
         );
         assert!(bus.try_recv().is_none(), "{what}: one publish only");
