@@ -20,8 +20,8 @@ use plinth_manifest::{Code, Grant};
 use plinth_service::{
     Commands, DeadReason, Delivery, FrameSink, Service, ServiceConfig, ServiceEvent,
 };
-use tokio::sync::broadcast;
 use serde_json::json;
+use tokio::sync::broadcast;
 
 use crate::common::Run;
 
@@ -180,16 +180,28 @@ fn answers_events(host: &Host, dir: &Path, what: &str) {
         assert_eq!(delivery, Delivery::Handled { reply: None }, "{what}");
         let (command, diagnostic) = next_failure(&mut events).await;
         assert_eq!(command, "send-frame", "{what}");
-        assert_eq!(diagnostic.code, Code::MissingGrant, "{what}: {diagnostic:?}");
+        assert_eq!(
+            diagnostic.code,
+            Code::MissingGrant,
+            "{what}: {diagnostic:?}"
+        );
         assert!(
             diagnostic.message.contains("websocket:chat"),
             "{what}: {}",
             diagnostic.message
         );
-        assert!(frames.sent.lock().unwrap().is_empty(), "{what}: a frame was sent");
+        assert!(
+            frames.sent.lock().unwrap().is_empty(),
+            "{what}: a frame was sent"
+        );
 
         // An empty event is rejected for good: dead-lettered with the handler's reason.
-        let delivery = deliver(&service, &mut events, IngressEvent::new("app", "message", Vec::new())).await;
+        let delivery = deliver(
+            &service,
+            &mut events,
+            IngressEvent::new("app", "message", Vec::new()),
+        )
+        .await;
         assert_eq!(
             delivery,
             Delivery::DeadLettered(DeadReason::Rejected("an empty message".into())),
