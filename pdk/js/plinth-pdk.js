@@ -19,6 +19,19 @@
 // `fileViewerExport as fileViewer`, `exporterExport as exporter`, `dataSourceExport as
 // dataSource`, `themeProviderExport as themeProvider`.
 //
+// BitVault's kinds: `eventHandler(handle)` (answering `ok()`, `reject(reason)` or
+// `retry(afterMs)`), `authProvider(authenticate)` (an `identity(subject, tenant, claims)`,
+// or throw `Denied`/`Unavailable`), `policyHook(decide)` (`allow()`, `deny(reason)` or
+// `addAttributes(...)`), `searchAnalyzer(names, analyze)` (tokens; `words(text)`) and
+// `preview(mediaTypes, render)` (text, or `pngGray(...)`), exported as `eventHandlerExport
+// as eventHandler`, `authProviderExport as authProvider`, `policyHookExport as policyHook`,
+// `searchAnalyzerExport as searchAnalyzer`, `previewExport as preview`.
+//
+// Services: `service({ start, handle, stop })`, `handle` answering
+// `Handled.ok().command(ServiceCommand.sendText(connection, text))` (also `publish`,
+// `close`, `httpRequest`, `postJson`, `action`) and `.respond(status, type, body)` for HTTP
+// routes, exported as `serviceExport as service`.
+//
 // The 0.1.0 form (manifests with `runtime.world`): `export { lifecycle, tools }` for the
 // `tool` world, `export { lifecycle, command }` for the `plugin` world.
 //
@@ -585,6 +598,435 @@ export const dataSourceExport = {
     const parsed = query(text);
     const columns = sourceCall('open', parsed).columns.map(witColumn);
     return witPage(columns, sourceCall('readRows', parsed, Number(cursor), maxRows));
+  },
+};
+
+// ---------------------------------------------------------------------- BitVault's kinds
+//
+// An object event is `{ id, action, tenant, path, size, mediaType, digest, atMs,
+// attributes }` (`action` "created", "updated" or "deleted"; `size` and `atMs` numbers;
+// `attributes` an array of [name, value] pairs). Each registration takes one function;
+// export the kind's object (`eventHandlerExport as eventHandler`, `authProviderExport as
+// authProvider`, `policyHookExport as policyHook`, `searchAnalyzerExport as
+// searchAnalyzer`, `previewExport as preview`).
+
+/** Handled (an event handler returning `undefined` answers `ok` too). */
+export function ok() { return { kind: 'ok' }; }
+/** Refused for good; `reason` says why, for a person. Not delivered again. */
+export function reject(reason) { return { kind: 'reject', reason: String(reason ?? '') }; }
+/** Not handled now: deliver again after `afterMs` milliseconds. */
+export function retry(afterMs) { return { kind: 'retry', afterMs: u32(afterMs) }; }
+
+function u32(value) {
+  const n = Math.trunc(Number(value));
+  return Number.isFinite(n) ? Math.min(Math.max(n, 0), 0xffffffff) : 0;
+}
+
+/** The value of the first attribute called `name` in [name, value] pairs, if any. */
+export function attribute(attributes, name) {
+  const found = (attributes ?? []).find(([key]) => key === name);
+  return found === undefined ? undefined : found[1];
+}
+
+/** An identity: a subject and a tenant (never empty) and claims (an object or [name, value] pairs). */
+export function identity(subject, tenant, claims = []) {
+  return { subject: String(subject), tenant: String(tenant), claims: pairs(claims) };
+}
+
+/** Throw from an auth provider: the token is not valid (the text is for the server's log). */
+export class Denied extends Error {}
+/** Throw from an auth provider that cannot decide now (its backend is unreachable). */
+export class Unavailable extends Error {}
+
+/** Whether strings (or Uint8Arrays) `a` and `b` are equal, in a time that depends on their lengths only. */
+export function constantTimeEqual(a, b) {
+  const x = typeof a === 'string' ? encoder.encode(a) : a;
+  const y = typeof b === 'string' ? encoder.encode(b) : b;
+  if (x.length !== y.length) return false;
+  let diff = 0;
+  for (let i = 0; i < x.length; i += 1) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
+/** Serve a policy hook's request with `attributes` (an object or [name, value] pairs) added. */
+export function addAttributes(attributes) { return { kind: 'add', attributes: pairs(attributes) }; }
+
+function pairs(list) {
+  const entries = Array.isArray(list) ? list : Object.entries(list ?? {});
+  return entries.map(([k, v]) => [String(k), String(v)]);
+}
+
+// componentize-js's engine has no Unicode property tables (`\p{...}` does not compile), so
+// a word character is an ASCII letter or digit, or any other character outside whitespace,
+// combining marks, punctuation, symbols and emoji.
+const WORD_RUN =
+  /[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\xbf\xd7\xf7\u0300-\u036f\u2000-\u2bff\u2e00-\u2e7f\u3000-\u303f\ufe00-\ufe0f\ufe30-\ufe4f\ufeff\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u{1f000}-\u{1faff}\s]+/gu;
+const ASCII_WORD_RUN = /[A-Za-z0-9]+/g;
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The words of `text` (runs of letters and digits), lowercased, numbered from 0, with their
+ * UTF-8 byte offsets: `{ term, position, start, end }`, as the Rust PDK's `words` (outside
+ * ASCII, letters and digits are told from the rest by ranges: see `WORD_RUN`). At most
+ * `limit` words are read: the rest of the text is not looked at.
+ */
+export function words(text, limit = Infinity) {
+  const s = String(text);
+  const tokens = [];
+  const ascii = ASCII.test(s);
+  const run = ascii ? ASCII_WORD_RUN : WORD_RUN;
+  run.lastIndex = 0;
+  let chars = 0; // where the previous word ended, in UTF-16 units and in UTF-8 bytes
+  let bytes = 0;
+  let match;
+  while (tokens.length < limit && (match = run.exec(s)) !== null) {
+    const word = match[0];
+    const start = ascii ? match.index : bytes + encoder.encode(s.slice(chars, match.index)).length;
+    const end = ascii ? start + word.length : start + encoder.encode(word).length;
+    tokens.push({ term: word.toLowerCase(), position: tokens.length, start, end });
+    chars = match.index + word.length;
+    bytes = end;
+  }
+  return tokens;
+}
+
+/**
+ * A greyscale PNG of `width` × `height` pixels (one byte each, row by row; stored, not
+ * compressed) as an image preview `{ data, width, height }`; null when the sizes do not
+ * match the pixels.
+ */
+export function pngGray(width, height, pixels) {
+  if (!(width > 0 && height > 0) || width * height !== pixels.length) return null;
+  const raw = new Uint8Array((width + 1) * height);
+  for (let row = 0; row < height; row += 1) {
+    raw.set(pixels.subarray(row * width, (row + 1) * width), row * (width + 1) + 1);
+  }
+  const parts = [Uint8Array.of(0x78, 0x01)];
+  for (let at = 0; at < raw.length; at += 65535) {
+    const block = raw.subarray(at, at + 65535);
+    const last = at + 65535 >= raw.length ? 1 : 0;
+    const len = block.length;
+    parts.push(Uint8Array.of(last, len & 0xff, len >> 8, ~len & 0xff, (~len >> 8) & 0xff), block);
+  }
+  parts.push(be32(adler32(raw)));
+  const ihdr = concat([be32(width), be32(height), Uint8Array.of(8, 0, 0, 0, 0)]);
+  const out = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)];
+  for (const [kind, body] of [['IHDR', ihdr], ['IDAT', concat(parts)], ['IEND', new Uint8Array(0)]]) {
+    const chunk = concat([encoder.encode(kind), body]);
+    out.push(be32(body.length), chunk, be32(crc32(chunk)));
+  }
+  return { data: concat(out), width, height, mediaType: 'image/png' };
+}
+
+function be32(n) { return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff); }
+
+function concat(arrays) {
+  const out = new Uint8Array(arrays.reduce((sum, a) => sum + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
+function adler32(data) {
+  let a = 1;
+  let b = 0;
+  for (const byte of data) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+let crcTable = null;
+
+function crc32(data) {
+  if (crcTable === null) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n += 1) {
+      let c = n;
+      for (let k = 0; k < 8; k += 1) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (const byte of data) crc = crcTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const bitvault = { handle: null, authenticate: null, decide: null, analyzers: new Map(), previews: new Map() };
+
+/** Registers `handle(event) -> ok() | reject(reason) | retry(afterMs)` (`eventHandlerExport as eventHandler`); a throw rejects the event. */
+export function eventHandler(handle) { bitvault.handle = handle; }
+/** Registers `authenticate(token) -> identity(...)` (`authProviderExport as authProvider`); throw `Denied` or `Unavailable`. */
+export function authProvider(authenticate) { bitvault.authenticate = authenticate; }
+/** Registers `decide(request) -> allow() | deny(reason) | addAttributes(...)` (`policyHookExport as policyHook`). */
+export function policyHook(decide) { bitvault.decide = decide; }
+/** Registers `analyze(analyzer, text) -> tokens` for the names of `[[provides.search-analyzer]]` (`searchAnalyzerExport as searchAnalyzer`). */
+export function searchAnalyzer(analyzers, analyze) { for (const a of names(analyzers)) bitvault.analyzers.set(a, analyze); }
+/**
+ * Registers `render(mediaType, bytes) -> string | pngGray(...)` for the media types of
+ * `[[provides.preview]]` (`previewExport as preview`); throw `InvalidData` for bytes not
+ * valid in the format.
+ */
+export function preview(mediaTypes, render) { for (const m of names(mediaTypes)) bitvault.previews.set(m, render); }
+
+function safeNumber(value) {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
+}
+
+function witOutcome(outcome) {
+  if (outcome === undefined || outcome === null || outcome.kind === 'ok') return { tag: 'ok' };
+  if (outcome.kind === 'reject') {
+    const reason = String(outcome.reason ?? '');
+    return { tag: 'reject', val: reason.trim() ? reason : 'rejected by the handler' };
+  }
+  if (outcome.kind === 'retry') return { tag: 'retry', val: u32(outcome.afterMs) };
+  return { tag: 'reject', val: 'the handler answered something other than ok(), reject() or retry()' };
+}
+
+/** `plinth:event-handler/event-handler`, exported as `eventHandler`. */
+export const eventHandlerExport = {
+  handle(event) {
+    if (!bitvault.handle) return { tag: 'reject', val: 'this plugin registered no event handler' };
+    const typed = {
+      id: event.id,
+      action: event.action,
+      tenant: event.tenant,
+      path: event.path,
+      size: safeNumber(event.size),
+      mediaType: event.mediaType,
+      digest: event.digest,
+      atMs: safeNumber(event.atMs),
+      attributes: event.attributes.map(([k, v]) => [k, v]),
+    };
+    try {
+      return witOutcome(bitvault.handle(typed));
+    } catch (e) {
+      return { tag: 'reject', val: `the handler failed: ${message(e)}` };
+    }
+  },
+};
+
+/** `plinth:auth-provider/auth-provider`, exported as `authProvider`. */
+export const authProviderExport = {
+  authenticate(token) {
+    if (!bitvault.authenticate) throw { tag: 'unavailable', val: 'this plugin registered no auth provider' };
+    let who;
+    try {
+      who = bitvault.authenticate(token);
+    } catch (e) {
+      if (e instanceof Denied) throw { tag: 'denied', val: message(e) };
+      if (e instanceof Unavailable) throw { tag: 'unavailable', val: message(e) };
+      throw { tag: 'unavailable', val: `the provider failed: ${message(e)}` };
+    }
+    if (who === undefined || who === null) throw { tag: 'denied', val: 'no identity for this token' };
+    return { subject: String(who.subject), tenant: String(who.tenant), claims: pairs(who.claims ?? []) };
+  },
+};
+
+/** `plinth:policy-hook/policy-hook`, exported as `policyHook`. */
+export const policyHookExport = {
+  decide(request) {
+    if (!bitvault.decide) return { tag: 'allow' };
+    const typed = {
+      operation: request.operation,
+      subject: request.subject,
+      tenant: request.tenant,
+      path: request.path,
+      attributes: request.attributes.map(([k, v]) => [k, v]),
+      attribute(name) { return attribute(this.attributes, name); },
+    };
+    let decision;
+    try {
+      decision = bitvault.decide(typed);
+    } catch (e) {
+      return { tag: 'deny', val: `the policy hook failed: ${message(e)}` };
+    }
+    if (decision === undefined || decision === null || decision.kind === 'allow') return { tag: 'allow' };
+    if (decision.kind === 'deny') {
+      const reason = String(decision.reason ?? '');
+      return { tag: 'deny', val: reason.trim() ? reason : `denied by a policy hook: ${request.operation}` };
+    }
+    if (decision.kind === 'add') return { tag: 'add', val: pairs(decision.attributes) };
+    return { tag: 'deny', val: 'the policy hook answered something other than allow(), deny() or addAttributes()' };
+  },
+};
+
+/** `plinth:search-analyzer/search-analyzer`, exported as `searchAnalyzer`. */
+export const searchAnalyzerExport = {
+  analyze(analyzer, text) {
+    const analyze = bitvault.analyzers.get(analyzer);
+    if (!analyze) throw { tag: 'unknown-analyzer', val: analyzer };
+    try {
+      // Lowered as they are: a copy per token would cost as much as lowering it.
+      return analyze(analyzer, text);
+    } catch (e) {
+      throw { tag: 'failed', val: message(e) };
+    }
+  },
+};
+
+/** `plinth:preview/preview`, exported as `preview`. */
+export const previewExport = {
+  render(mediaType, data) {
+    const render = bitvault.previews.get(mediaType);
+    if (!render) throw { tag: 'unsupported', val: `no preview of \`${mediaType}\`` };
+    let out;
+    try {
+      out = render(mediaType, data);
+    } catch (e) {
+      if (e instanceof InvalidData) throw { tag: 'invalid-data', val: message(e) };
+      throw { tag: 'failed', val: message(e) };
+    }
+    if (typeof out === 'string') return { tag: 'text', val: out };
+    if (out && out.data instanceof Uint8Array) {
+      return {
+        tag: 'image',
+        val: { mediaType: String(out.mediaType ?? 'image/png'), data: out.data, width: u32(out.width), height: u32(out.height) },
+      };
+    }
+    throw { tag: 'failed', val: 'the preview is neither a string nor an image' };
+  },
+};
+
+// ------------------------------------------------------------------------------- services
+//
+// `service({ start?, handle(event), stop? })` registers the service (`serviceExport as
+// service`). An ingress event is `{ sequence, attempt, source, kind, connection,
+// connectionSequence, meta, rawMeta, body, text() }` (`connection` null when none, `meta`
+// parsed, null when it is not JSON). `handle` answers `Handled.ok()` (or `reject`,
+// `retry`) with `.command(ServiceCommand.sendText(...))` and `.respond(...)`, or a plain
+// `ok()`/`reject()`/`retry()`; a throw rejects the event (it is dead-lettered).
+
+/** The output commands a handler answers with, as the Rust PDK's `ServiceCommand`. */
+export const ServiceCommand = Object.freeze({
+  /** A text frame on a host-owned WebSocket connection (`websocket:<endpoint>`). */
+  sendText: (connection, text) => ({ command: 'send-frame', connection: String(connection), frame: String(text) }),
+  /** A binary frame on a host-owned WebSocket connection. */
+  sendBinary: (connection, bytes) => ({ command: 'send-frame', connection: String(connection), frame: bytes }),
+  /** Close a host-owned WebSocket connection. */
+  close: (connection, code = 1000, reason = '') =>
+    ({ command: 'close', connection: String(connection), code: Number(code), reason: String(reason) }),
+  /** Publish `payload` (a string as it is, anything else as JSON) on `channel` (`events.publish:<channel>`). */
+  publish: (channel, payload) =>
+    ({ command: 'publish', channel: String(channel), payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+  /** An HTTP request (`http:<host>`); its answer arrives as an `http-client` event whose connection is `tag`. */
+  httpRequest: (tag, method, url, { headers = [], body = new Uint8Array(0) } = {}) =>
+    ({ command: 'http-request', tag: String(tag), method: String(method), url: String(url), headers: pairs(headers), body: typeof body === 'string' ? encoder.encode(body) : body }),
+  /** A `POST` of `value` as JSON to `url`, tagged `tag`. */
+  postJson: (tag, url, value) =>
+    ({ command: 'http-request', tag: String(tag), method: 'POST', url: String(url), headers: [['content-type', 'application/json']], body: encoder.encode(JSON.stringify(value)) }),
+  /** The application action `name` with `payload` (a JSON value), its grant checked for `scope`. */
+  action: (name, payload = null, scope = undefined) =>
+    ({ command: 'action', name: String(name), payload, scope: scope === undefined || scope === null ? undefined : String(scope) }),
+});
+
+/** A service handler's answer: an outcome, commands carried out in order, and an HTTP reply. */
+export class Handled {
+  constructor(outcome = ok()) {
+    this.outcome = outcome;
+    this.commands = [];
+    this.reply = undefined;
+  }
+
+  /** Done. */
+  static ok() { return new Handled(ok()); }
+  /** Never processable: the host dead-letters the event with `reason`. */
+  static reject(reason) { return new Handled(reject(reason)); }
+  /** Deliver the event again after `afterMs` milliseconds (up to `max_attempts`). */
+  static retry(afterMs) { return new Handled(retry(afterMs)); }
+
+  /** This answer with `command` (a `ServiceCommand`) added. */
+  command(command) {
+    this.commands.push(command);
+    return this;
+  }
+
+  /** This answer with an HTTP reply of `status` carrying `body` as `contentType`. */
+  respond(status, contentType, body) {
+    this.reply = {
+      status: Number(status),
+      headers: [['content-type', String(contentType)]],
+      body: typeof body === 'string' ? encoder.encode(body) : body,
+    };
+    return this;
+  }
+}
+
+let registeredService = null;
+
+/** Registers the service: `{ start?(), handle(event), stop?() }` (`serviceExport as service`). */
+export function service(impl) { registeredService = impl; }
+
+function witHeaders(list) { return pairs(list).map(([name, value]) => ({ name, value })); }
+
+function witCommand(c) {
+  switch (c.command) {
+    case 'send-frame': {
+      const frame = typeof c.frame === 'string' ? { tag: 'text', val: c.frame } : { tag: 'binary', val: c.frame };
+      return { tag: 'send-frame', val: { connection: c.connection, frame } };
+    }
+    case 'close':
+      return { tag: 'close', val: { connection: c.connection, code: c.code, reason: c.reason } };
+    case 'publish':
+      return { tag: 'publish', val: { channel: c.channel, payload: c.payload } };
+    case 'http-request':
+      return { tag: 'http-request', val: { tag: c.tag, method: c.method, url: c.url, headers: witHeaders(c.headers), body: c.body } };
+    case 'action':
+      return { tag: 'action', val: { name: c.name, scope: c.scope, payload: JSON.stringify(c.payload ?? null) } };
+    default:
+      throw new Error('a command is not a ServiceCommand');
+  }
+}
+
+/** `plinth:service/service`, exported as `service`. */
+export const serviceExport = {
+  start() {
+    try {
+      if (registeredService && registeredService.start) registeredService.start();
+    } catch (e) {
+      throw message(e);
+    }
+  },
+  handle(event) {
+    const body = event.body;
+    const typed = {
+      sequence: safeNumber(event.sequence),
+      attempt: event.attempt,
+      source: event.source,
+      kind: event.kind,
+      connection: event.connection ?? null,
+      connectionSequence: safeNumber(event.connectionSequence),
+      meta: parsePayload(event.meta),
+      rawMeta: event.meta,
+      body,
+      text: () => new TextDecoder().decode(body),
+    };
+    try {
+      if (!registeredService) throw new Error('this plugin registered no service');
+      let answer = registeredService.handle(typed);
+      if (!(answer instanceof Handled)) answer = new Handled(answer ?? ok());
+      return {
+        outcome: witOutcome(answer.outcome),
+        commands: answer.commands.map(witCommand),
+        reply: answer.reply === undefined
+          ? undefined
+          : { status: answer.reply.status, headers: witHeaders(answer.reply.headers), body: answer.reply.body },
+      };
+    } catch (e) {
+      return { outcome: { tag: 'reject', val: `the handler failed: ${message(e)}` }, commands: [], reply: undefined };
+    }
+  },
+  stop() {
+    try {
+      if (registeredService && registeredService.stop) registeredService.stop();
+    } catch {
+      // The host stops the service anyway.
+    }
   },
 };
 

@@ -14,6 +14,17 @@ Thoth's kinds (`plinth_pdk.thoth`): `@file_loader(format)` (export `FileLoader`)
 (`DataSource`) and `@theme_provider(name)` (`ThemeProvider`), with tables as `Column`s and
 rows of plain values, and UI nodes as dicts.
 
+BitVault's kinds (`plinth_pdk.bitvault`): `@event_handler` (export `EventHandler`, answering
+`ok()`, `reject(reason)` or `retry(after_ms)`), `@auth_provider` (`AuthProvider`: an
+`Identity`, or raise `Denied`/`Unavailable`), `@policy_hook` (`PolicyHook`: `allow()`,
+`deny(reason)` or `add_attributes(...)`), `@search_analyzer(name)` (`SearchAnalyzer`: a list
+of `Token`s; `words(text)`) and `@preview(media_type)` (`Preview`: text, or `png_gray(...)`).
+
+Services (`plinth_pdk.services`): `@service` on a class with `handle(event)` answering
+`Handled.ok()` (or `reject`, `retry`) with `.command(ServiceCommand.send_text(...))`,
+`publish`, `close`, `http_request`, `post_json`, `action`, and `.respond(...)` for HTTP
+routes (export `Service`).
+
 `@hook("before-tool-call")` registers a hook (export `Hook`, answering with `allow()`,
 `deny(reason)` or `modify(payload)`) and `@command` a command (export `Command`). A component
 providing several kinds re-exports each kind's class. The export classes serve the kind
@@ -31,6 +42,36 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from plinth_pdk.bitvault import (
+    AddAttributes,
+    Denied,
+    Identity,
+    ObjectEvent,
+    Outcome,
+    PolicyRequest,
+    PreviewImage,
+    Token,
+    Unavailable,
+    add_attributes,
+    auth_provider,
+    constant_time_eq,
+    event_handler,
+    ok,
+    png_gray,
+    policy_hook,
+    preview,
+    reject,
+    retry,
+    search_analyzer,
+    words,
+)
+from plinth_pdk.services import (
+    Handled,
+    IngressEvent,
+    Reply,
+    ServiceCommand,
+    service,
+)
 from plinth_pdk.thoth import (
     Column,
     InvalidData,
@@ -97,6 +138,32 @@ __all__ = [
     "exporter",
     "theme_provider",
     "data_source",
+    "ObjectEvent",
+    "Outcome",
+    "ok",
+    "reject",
+    "retry",
+    "Identity",
+    "Denied",
+    "Unavailable",
+    "constant_time_eq",
+    "PolicyRequest",
+    "AddAttributes",
+    "add_attributes",
+    "Token",
+    "words",
+    "PreviewImage",
+    "png_gray",
+    "event_handler",
+    "auth_provider",
+    "policy_hook",
+    "search_analyzer",
+    "preview",
+    "IngressEvent",
+    "Handled",
+    "Reply",
+    "ServiceCommand",
+    "service",
 ]
 
 

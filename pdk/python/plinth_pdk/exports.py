@@ -5,6 +5,9 @@
     from plinth_pdk.exports import Lifecycle, Command   # plinth:command/plugin
     from plinth_pdk.exports import Lifecycle, FileLoader   # plinth:file-loader/plugin
     (likewise FileViewer, Exporter, DataSource, ThemeProvider)
+    from plinth_pdk.exports import Lifecycle, EventHandler   # plinth:event-handler/plugin
+    (likewise AuthProvider, PolicyHook, SearchAnalyzer, Preview)
+    from plinth_pdk.exports import Lifecycle, Service   # plinth:service/plugin
     from plinth_pdk.exports import Lifecycle, Tool, Hook   # both kinds in one component
 
     from plinth_pdk.exports import Lifecycle, Tools     # 0.1.0: plinth:plugin/tool
@@ -429,3 +432,237 @@ class DataSource:
         wit, info = self._call("open", parsed)
         wit, page = self._call("read_rows", parsed, cursor, max_rows)
         return _page_to_wit(wit, info.columns, page)
+
+
+# -------------------------------------------------------------------------- BitVault's kinds
+
+
+def _pairs(items) -> list:
+    return [(str(k), str(v)) for k, v in items]
+
+
+class EventHandler:
+    """`plinth:event-handler/event-handler`: the function registered with `@event_handler`.
+    None answers `ok`; an exception rejects the event with its text."""
+
+    def handle(self, event):
+        from wit_world.exports import event_handler as wit
+
+        from plinth_pdk import bitvault
+
+        if not bitvault._handlers:
+            return wit.Outcome_Reject("this plugin registered no @event_handler")
+        typed = bitvault.ObjectEvent(
+            event.id, event.action.name.lower(), event.tenant, event.path, event.size,
+            event.media_type, event.digest, event.at_ms, list(event.attributes))
+        try:
+            outcome = bitvault._handlers[0](typed)
+        except Exception as e:  # noqa: BLE001 - a failing handler refuses the event
+            return wit.Outcome_Reject(f"the handler failed: {_message(e)}")
+        return _outcome(wit, outcome)
+
+
+def _outcome(wit, outcome):
+    from plinth_pdk import bitvault
+
+    if outcome is None:
+        return wit.Outcome_Ok()
+    if not isinstance(outcome, bitvault.Outcome):
+        return wit.Outcome_Reject(f"the handler answered {type(outcome).__name__}, not an outcome")
+    if outcome.kind == "reject":
+        return wit.Outcome_Reject(outcome.reason if outcome.reason.strip() else "rejected by the handler")
+    if outcome.kind == "retry":
+        return wit.Outcome_Retry(min(max(int(outcome.after_ms), 0), 0xFFFF_FFFF))
+    return wit.Outcome_Ok()
+
+
+class AuthProvider:
+    """`plinth:auth-provider/auth-provider`: the function registered with `@auth_provider`.
+    Denied is `denied`, Unavailable `unavailable`; None is `denied`, any other exception
+    `unavailable`."""
+
+    def authenticate(self, token: str):
+        from wit_world.exports import auth_provider as wit
+
+        from plinth_pdk import bitvault
+
+        if not bitvault._authenticators:
+            raise Err(wit.Denial_Unavailable("this plugin registered no @auth_provider"))
+        try:
+            identity = bitvault._authenticators[0](token)
+        except bitvault.Denied as e:
+            raise Err(wit.Denial_Denied(_message(e))) from None
+        except bitvault.Unavailable as e:
+            raise Err(wit.Denial_Unavailable(_message(e))) from None
+        except Exception as e:  # noqa: BLE001 - a failing provider cannot decide
+            raise Err(wit.Denial_Unavailable(f"the provider failed: {_message(e)}")) from None
+        if identity is None:
+            raise Err(wit.Denial_Denied("no identity for this token"))
+        if not isinstance(identity, bitvault.Identity):
+            raise Err(wit.Denial_Unavailable(
+                f"the provider answered {type(identity).__name__}, not an Identity"))
+        return wit.Identity(str(identity.subject), str(identity.tenant), _pairs(identity.claims))
+
+
+class PolicyHook:
+    """`plinth:policy-hook/policy-hook`: the function registered with `@policy_hook`,
+    answering `allow()`, `deny(reason)` or `add_attributes(...)`. None allows; an exception
+    denies."""
+
+    def decide(self, request):
+        from wit_world.exports import policy_hook as wit
+
+        from plinth_pdk import bitvault
+
+        if not bitvault._policies:
+            return wit.Decision_Allow()
+        typed = bitvault.PolicyRequest(request.operation, request.subject, request.tenant,
+                                       request.path, list(request.attributes))
+        try:
+            decision = bitvault._policies[0](typed)
+        except Exception as e:  # noqa: BLE001 - a failing hook stops the request
+            return wit.Decision_Deny(f"the policy hook failed: {_message(e)}")
+        if decision is None:
+            return wit.Decision_Allow()
+        if isinstance(decision, bitvault.AddAttributes):
+            return wit.Decision_Add(_pairs(decision.attributes))
+        if isinstance(decision, _pdk.Decision) and decision.kind == "allow":
+            return wit.Decision_Allow()
+        if isinstance(decision, _pdk.Decision) and decision.kind == "deny":
+            return wit.Decision_Deny(decision.reason if decision.reason.strip()
+                                     else f"denied by a policy hook: {request.operation}")
+        return wit.Decision_Deny(f"the policy hook answered {type(decision).__name__}, "
+                                 "not allow(), deny() or add_attributes()")
+
+
+class SearchAnalyzer:
+    """`plinth:search-analyzer/search-analyzer`: the functions registered with
+    `@search_analyzer(name)`. A name nobody registered is `unknown-analyzer`; an exception
+    is `failed`."""
+
+    def analyze(self, analyzer: str, text: str):
+        from wit_world.exports import search_analyzer as wit
+
+        from plinth_pdk import bitvault
+
+        function = bitvault._analyzers.get(analyzer)
+        if function is None:
+            raise Err(wit.AnalyzeError_UnknownAnalyzer(analyzer))
+        try:
+            # Lowered by attribute: `Token`s go as they are (a copy per token would cost as
+            # much as making it).
+            return list(function(analyzer, text))
+        except Err:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise Err(wit.AnalyzeError_Failed(_message(e))) from None
+
+
+class Preview:
+    """`plinth:preview/preview`: the functions registered with `@preview(media_type)`. A
+    media type nobody registered is `unsupported`; InvalidData is `invalid-data`, any other
+    exception `failed`."""
+
+    def render(self, media_type: str, data: bytes):
+        from wit_world.exports import preview as wit
+
+        from plinth_pdk import bitvault, thoth
+
+        function = bitvault._previews.get(media_type)
+        if function is None:
+            raise Err(wit.PreviewError_Unsupported(f"no preview of `{media_type}`"))
+        try:
+            out = function(media_type, bytes(data))
+        except Err:
+            raise
+        except thoth.InvalidData as e:
+            raise Err(wit.PreviewError_InvalidData(_message(e))) from None
+        except Exception as e:  # noqa: BLE001
+            raise Err(wit.PreviewError_Failed(_message(e))) from None
+        if isinstance(out, bitvault.PreviewImage):
+            return wit.Preview_Image(wit.Image(out.media_type, bytes(out.data), int(out.width),
+                                               int(out.height)))
+        if isinstance(out, str):
+            return wit.Preview_Text(out)
+        raise Err(wit.PreviewError_Failed(
+            f"the preview is {type(out).__name__}, not a str or a PreviewImage"))
+
+
+# ----------------------------------------------------------------------------------- service
+
+
+def _service_call(method: str, *args):
+    from plinth_pdk import services
+
+    impl = services._services[0] if services._services else None
+    function = getattr(impl, method, None)
+    return None if function is None else function(*args)
+
+
+def _command(wit, command):
+    from plinth_pdk import services as s
+
+    def headers(pairs):
+        return [wit.Header(str(k), str(v)) for k, v in pairs]
+
+    if isinstance(command, s.SendFrame):
+        frame = (wit.Frame_Text(command.frame) if isinstance(command.frame, str)
+                 else wit.Frame_Binary(bytes(command.frame)))
+        return wit.Command_SendFrame(wit.SendFrame(str(command.connection), frame))
+    if isinstance(command, s.CloseConnection):
+        return wit.Command_Close(wit.CloseConnection(str(command.connection), int(command.code),
+                                                     str(command.reason)))
+    if isinstance(command, s.Publish):
+        return wit.Command_Publish(wit.Publish(str(command.channel), str(command.payload)))
+    if isinstance(command, s.HttpRequest):
+        return wit.Command_HttpRequest(wit.HttpRequest(
+            str(command.tag), str(command.method), str(command.url), headers(command.headers),
+            bytes(command.body)))
+    if isinstance(command, s.Action):
+        return wit.Command_Action(wit.Action(str(command.name), command.scope,
+                                             _compact(command.payload)))
+    raise TypeError(f"{type(command).__name__} is not a ServiceCommand")
+
+
+class Service:
+    """`plinth:service/service`: the service registered with `@service`. `handle` may answer
+    a `Handled`, an `Outcome` or None (`ok`); an exception, or an answer that is neither,
+    rejects the event with its text (the event goes to the dead-letter channel)."""
+
+    def start(self) -> None:
+        try:
+            _service_call("start")
+        except Err:
+            raise
+        except Exception as e:  # noqa: BLE001 - the host retries the start with backoff
+            raise Err(_message(e)) from None
+
+    def handle(self, event):
+        from wit_world.exports import service as wit
+
+        from plinth_pdk import bitvault, services
+
+        typed = services.IngressEvent(
+            event.sequence, event.attempt, event.source, event.kind, event.connection,
+            event.connection_sequence, _payload(event.meta), event.meta, bytes(event.body))
+        try:
+            answer = _service_call("handle", typed)
+            if answer is None or isinstance(answer, bitvault.Outcome):
+                answer = services.Handled(answer or bitvault.ok())
+            if not isinstance(answer, services.Handled):
+                raise TypeError(f"the handler answered {type(answer).__name__}, not Handled")
+            commands = [_command(wit, c) for c in answer.commands]
+            reply = None
+            if answer.reply is not None:
+                r = answer.reply
+                reply = wit.Reply(int(r.status), [wit.Header(str(k), str(v)) for k, v in r.headers],
+                                  bytes(r.body))
+            return wit.Handled(_outcome(wit, answer.outcome), commands, reply)
+        except Exception as e:  # noqa: BLE001 - a failing handler refuses the event
+            return wit.Handled(wit.Outcome_Reject(f"the handler failed: {_message(e)}"), [], None)
+
+    def stop(self) -> None:
+        try:
+            _service_call("stop")
+        except Exception:  # noqa: BLE001, S110 - the host stops the service anyway
+            pass

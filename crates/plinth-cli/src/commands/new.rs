@@ -242,7 +242,7 @@ impl NewArgs {
                     kind_name(self.kind)
                 ),
             )
-            .with_hint("use `--lang rust`: the Rust PDK provides this kind (docs/design/0045)")
+            .with_hint("use `--lang rust`: the Rust PDK provides this kind")
             .into());
         }
         let fill = |template: &str| fill(template, &kind, name, &[]);

@@ -22,6 +22,7 @@ mod languages;
 mod manage;
 mod new_bitvault;
 mod new_build;
+mod new_service;
 mod new_stream;
 mod new_thoth;
 mod read_only;

@@ -1,7 +1,7 @@
-//! `plinth new --kind` for BitVault's small kinds (docs/design/0045), in Rust: each project
-//! builds as written and passes its kind's conformance kit, the command its `next:` hint
-//! runs. Python and JavaScript have no template for these kinds yet: asking for one is a
-//! usage error that says so.
+//! `plinth new --kind` for BitVault's small kinds (docs/design/0045), in Rust, Python and
+//! JavaScript: each project builds as written and passes its kind's conformance kit, the
+//! command its `next:` hint runs. The Python and JavaScript builds need componentize-py and
+//! componentize-js (`scripts/install-lang-tools`) and run one at a time.
 
 use std::path::Path;
 use std::process::Command;
@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::common::Run;
 use crate::reference_kinds::assert_kit_passes;
 
-/// The kinds with a Rust template, each with its kit.
+/// The kinds with a template, each with its kit.
 const KINDS: &[&str] = &[
     "event-handler",
     "auth-provider",
@@ -68,22 +68,35 @@ fn rust_templates_of_bitvault_kinds_build_and_pass_their_kits() {
 }
 
 #[test]
-fn bitvault_kinds_have_no_python_or_javascript_template_yet() {
-    let root = tempfile::tempdir().unwrap();
+fn python_and_javascript_templates_of_bitvault_kinds_build_and_pass_their_kits() {
+    let root = tempfile::Builder::new()
+        .prefix("plinth-new-bitvault")
+        .tempdir()
+        .expect("temp dir");
+    let root = root.path();
     for lang in ["python", "js"] {
-        let run = plinth(
-            root.path(),
-            &["--json", "new", "p", "--kind", "preview", "--lang", lang],
-        );
-        assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-        let text = format!("{}{}", run.stdout, run.stderr);
-        assert!(
-            text.contains("bad-argument") && text.contains("--lang rust"),
-            "{text}"
-        );
-        assert!(
-            !root.path().join("p").exists(),
-            "{lang}: a project was written"
-        );
+        for kind in KINDS {
+            let name = format!("{kind}-{lang}");
+            let created = plinth(root, &["new", &name, "--kind", kind, "--lang", lang]);
+            assert_eq!(
+                created.code, 0,
+                "{name}: {}\n{}",
+                created.stdout, created.stderr
+            );
+            assert!(
+                created.stdout.contains(&format!(
+                    "next: plinth build {name} && plinth test --conformance {kind} {name}"
+                )),
+                "{}",
+                created.stdout
+            );
+            let built = plinth(root, &["build", &name]);
+            assert_eq!(
+                built.code, 0,
+                "build {name}: {}\n{}",
+                built.stdout, built.stderr
+            );
+            assert_kit_passes(&root.join("home"), kind, &root.join(&name), &name);
+        }
     }
 }

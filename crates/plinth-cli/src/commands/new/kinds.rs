@@ -31,19 +31,19 @@ pub(super) enum Kind {
     /// (`[[provides.theme]]`); `--lang` does not apply.
     Theme,
     /// An event handler: object events in, ok / reject / retry out
-    /// (`[[provides.event-handler]]`); Rust only for now.
+    /// (`[[provides.event-handler]]`).
     EventHandler,
     /// An auth provider: a token in, an identity or a denial out
-    /// (`[[provides.auth-provider]]`); Rust only for now.
+    /// (`[[provides.auth-provider]]`).
     AuthProvider,
     /// A policy hook: a request in, allow / deny / attributes to add out
-    /// (`[[provides.policy-hook]]`); Rust only for now.
+    /// (`[[provides.policy-hook]]`).
     PolicyHook,
     /// A search analyzer: text in, tokens with positions and offsets out
-    /// (`[[provides.search-analyzer]]`); Rust only for now.
+    /// (`[[provides.search-analyzer]]`).
     SearchAnalyzer,
     /// A preview: bytes of a declared media type in, a PNG or text out
-    /// (`[[provides.preview]]`); Rust only for now.
+    /// (`[[provides.preview]]`).
     Preview,
     /// A content transform: an object streamed in, another streamed out with metadata
     /// (`[[provides.content-transform]]`); Rust only for now.
@@ -51,6 +51,9 @@ pub(super) enum Kind {
     /// A storage provider: objects put, got, listed and deleted by key over streams
     /// (`[[provides.storage-provider]]`); Rust only for now.
     StorageProvider,
+    /// A service: a long-lived instance fed from an ingress queue, answering with output
+    /// commands (`[[provides.service]]`).
+    Service,
 }
 
 /// The files and words of one kind's project.
@@ -134,6 +137,18 @@ const TRY_SEARCH_ANALYZER: &str = "plinth test --conformance search-analyzer {ta
 const TRY_PREVIEW: &str = "plinth test --conformance preview {target}";
 const TRY_CONTENT_TRANSFORM: &str = "plinth test --conformance content-transform {target}";
 const TRY_STORAGE_PROVIDER: &str = "plinth test --conformance storage-provider {target}";
+/// A service has no kit: `plinth show` prints its queue, overflow policy and attempts.
+const TRY_SERVICE: &str = "plinth show {target}";
+
+const SERVICE_SECTION: &str = "
+## Run
+
+A service runs inside an application that embeds Plinth: the host starts it, feeds it
+ingress events (the application's own, WebSocket frames, HTTP requests) from a bounded
+queue, one at a time, and carries out the commands it answers with once the plugin's
+grants allow them. `plinth show .` prints the queue, its overflow policy and the attempts
+before an event is dead-lettered. See docs/authoring/service.md.
+";
 
 /// The README section of a Thoth kind: its kit and its authoring page.
 macro_rules! kit_section {
@@ -347,8 +362,8 @@ impl Kind {
             },
             Kind::EventHandler => KindFiles {
                 rust: include_str!("../../../templates/rust/lib-event-handler.rs.tmpl"),
-                python: "",
-                js: "",
+                python: include_str!("../../../templates/python/app-event-handler.py.tmpl"),
+                js: include_str!("../../../templates/js/app-event-handler.js.tmpl"),
                 manifest: include_str!("../../../templates/kinds/event-handler/plugin.toml.tmpl"),
                 data: &[],
                 rust_dependencies: "",
@@ -362,8 +377,8 @@ impl Kind {
             },
             Kind::AuthProvider => KindFiles {
                 rust: include_str!("../../../templates/rust/lib-auth-provider.rs.tmpl"),
-                python: "",
-                js: "",
+                python: include_str!("../../../templates/python/app-auth-provider.py.tmpl"),
+                js: include_str!("../../../templates/js/app-auth-provider.js.tmpl"),
                 manifest: include_str!("../../../templates/kinds/auth-provider/plugin.toml.tmpl"),
                 data: AUTH_PROVIDER_DATA,
                 rust_dependencies: "",
@@ -377,8 +392,8 @@ impl Kind {
             },
             Kind::PolicyHook => KindFiles {
                 rust: include_str!("../../../templates/rust/lib-policy-hook.rs.tmpl"),
-                python: "",
-                js: "",
+                python: include_str!("../../../templates/python/app-policy-hook.py.tmpl"),
+                js: include_str!("../../../templates/js/app-policy-hook.js.tmpl"),
                 manifest: include_str!("../../../templates/kinds/policy-hook/plugin.toml.tmpl"),
                 data: &[],
                 rust_dependencies: "",
@@ -392,8 +407,8 @@ impl Kind {
             },
             Kind::SearchAnalyzer => KindFiles {
                 rust: include_str!("../../../templates/rust/lib-search-analyzer.rs.tmpl"),
-                python: "",
-                js: "",
+                python: include_str!("../../../templates/python/app-search-analyzer.py.tmpl"),
+                js: include_str!("../../../templates/js/app-search-analyzer.js.tmpl"),
                 manifest: include_str!("../../../templates/kinds/search-analyzer/plugin.toml.tmpl"),
                 data: &[],
                 rust_dependencies: "",
@@ -407,8 +422,8 @@ impl Kind {
             },
             Kind::Preview => KindFiles {
                 rust: include_str!("../../../templates/rust/lib-preview.rs.tmpl"),
-                python: "",
-                js: "",
+                python: include_str!("../../../templates/python/app-preview.py.tmpl"),
+                js: include_str!("../../../templates/js/app-preview.js.tmpl"),
                 manifest: include_str!("../../../templates/kinds/preview/plugin.toml.tmpl"),
                 data: PREVIEW_DATA,
                 rust_dependencies: "",
@@ -453,6 +468,18 @@ impl Kind {
                     "storage-provider",
                     " (its inputs are generic: no examples)"
                 ),
+            },
+            Kind::Service => KindFiles {
+                rust: include_str!("../../../templates/rust/lib-service.rs.tmpl"),
+                python: include_str!("../../../templates/python/app-service.py.tmpl"),
+                js: include_str!("../../../templates/js/app-service.js.tmpl"),
+                manifest: include_str!("../../../templates/kinds/service/plugin.toml.tmpl"),
+                data: &[],
+                rust_dependencies: "",
+                try_it: TRY_SERVICE,
+                wit_package: "plinth-service@0.1.0",
+                summary: "A [Plinth](https://example.org/plinth) service",
+                readme_section: SERVICE_SECTION,
             },
         }
     }
