@@ -332,9 +332,8 @@ impl Shared {
             sequence: item.event.sequence,
             reason: reason.clone(),
         });
-        if let Some(reply) = item.reply {
-            let _ = reply.send(Delivery::DeadLettered(reason.clone()));
-        }
+        // Kept before the producer hears of it: a producer told "dead-lettered" finds the
+        // letter in `take_dead_letters`.
         let mut letters = self.lock_dead();
         if letters.len() >= self.config.dead_letter_capacity.max(1) {
             letters.pop_front();
@@ -342,10 +341,13 @@ impl Shared {
         }
         letters.push_back(DeadLetter {
             event: item.event,
-            reason,
+            reason: reason.clone(),
         });
         drop(letters);
         self.dead_letter_notify.notify_waiters();
+        if let Some(reply) = item.reply {
+            let _ = reply.send(Delivery::DeadLettered(reason));
+        }
     }
 
     /// Records a failure of an instance: the status degrades (or errs after
