@@ -266,24 +266,24 @@ impl<'p> Services<'p> {
         event: &IngressEvent,
         deadline: Option<Duration>,
     ) -> Result<Handled, KindError> {
-        let is_request = event.source == "http" && event.kind == "request";
-        match self.http_handler() {
-            Some(export) if is_request => {
-                return self.handle_http(instance, &export, event, deadline).await;
-            }
-            _ if self.http_only() => {
-                return Ok(Handled {
-                    outcome: Outcome::Reject(format!(
-                        "{} serves HTTP requests only (wasi:http/incoming-handler); got {} from {}",
-                        self.plugin.id(),
-                        event.kind,
-                        event.source
-                    )),
-                    commands: Vec::new(),
-                    reply: None,
-                });
-            }
-            _ => {}
+        // Only an HTTP request looks for the component's HTTP handler.
+        if event.source == "http"
+            && event.kind == "request"
+            && let Some(export) = self.http_handler()
+        {
+            return self.handle_http(instance, &export, event, deadline).await;
+        }
+        if self.http_only() {
+            return Ok(Handled {
+                outcome: Outcome::Reject(format!(
+                    "{} serves HTTP requests only (wasi:http/incoming-handler); got {} from {}",
+                    self.plugin.id(),
+                    event.kind,
+                    event.source
+                )),
+                commands: Vec::new(),
+                reply: None,
+            });
         }
         let wit = v1::IngressEvent {
             sequence: event.sequence,
