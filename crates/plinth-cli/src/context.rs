@@ -19,6 +19,10 @@ pub struct GlobalArgs {
     /// lockfile and trust store (host config still comes from `<home>/config.toml`).
     #[arg(long, global = true, env = "PLINTH_TENANT", value_name = "TENANT")]
     pub tenant: Option<String>,
+    /// Where compiled functions are kept for reuse by later compiles of other plugins and
+    /// rebuilds [default: <home>/cache/functions]; several homes may share one.
+    #[arg(long, global = true, env = "PLINTH_FUNCTION_CACHE", value_name = "DIR")]
+    pub function_cache: Option<PathBuf>,
     /// Machine-readable output: one JSON document on stdout, diagnostics included.
     #[arg(long, global = true)]
     pub json: bool,
@@ -40,6 +44,8 @@ pub struct Context {
     pub tenant: Option<String>,
     /// The main home (`home` itself without `--tenant`): config and compile cache live here.
     pub main_home: PathBuf,
+    /// The per-function compile cache: `--function-cache`, else `<main home>/cache/functions`.
+    pub function_cache: PathBuf,
 }
 
 fn default_home() -> PathBuf {
@@ -83,6 +89,9 @@ impl Context {
             printer,
             verbose: args.verbose,
             tenant: args.tenant,
+            function_cache: args
+                .function_cache
+                .unwrap_or_else(|| base.join("cache").join("functions")),
             main_home: base,
         })
     }
@@ -160,6 +169,7 @@ impl Context {
             .config
             .host_builder()
             .cache_dir(self.main_home.join("cache"))
+            .function_cache_dir(&self.function_cache)
             .consent_file(self.home.join("consent.toml"))
             // `[dirs]` may not hand plugins write access to the home (docs/design/0032).
             .protected_dir(&self.main_home)

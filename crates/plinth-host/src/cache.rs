@@ -139,7 +139,7 @@ fn compile_error(error: wasmtime::Error) -> HostError {
 }
 
 /// Why a cache entry is not used.
-enum Untrusted {
+pub(crate) enum Untrusted {
     /// Nothing there: the common case of a first compile, not worth a warning.
     Absent,
     /// There is something, but it is not safe to map as compiled code.
@@ -151,7 +151,7 @@ enum Untrusted {
 /// not a symlink, owned by the current user, in a directory owned by the current user
 /// and writable by no one else.
 #[cfg(unix)]
-fn trust_entry(file: &Path) -> Result<(), Untrusted> {
+pub(crate) fn trust_entry(file: &Path) -> Result<(), Untrusted> {
     use rustix::fs::{FileType, Mode, lstat, stat};
     let me = rustix::process::geteuid().as_raw();
     let entry = match lstat(file) {
@@ -178,7 +178,7 @@ fn trust_entry(file: &Path) -> Result<(), Untrusted> {
 }
 
 #[cfg(not(unix))]
-fn trust_entry(file: &Path) -> Result<(), Untrusted> {
+pub(crate) fn trust_entry(file: &Path) -> Result<(), Untrusted> {
     match std::fs::symlink_metadata(file) {
         Ok(m) if m.file_type().is_file() => Ok(()),
         Ok(_) => Err(Untrusted::Because("it is not a regular file")),
@@ -195,7 +195,7 @@ fn write_entry(dir: &Path, file: &Path, component: &Component) -> std::io::Resul
     Ok(())
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

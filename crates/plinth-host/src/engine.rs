@@ -5,13 +5,15 @@
 //! process (in practice: one), shared by every [`crate::Host`].
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::error::HostError;
+use crate::function_cache::FunctionCache;
 
 /// How often the epoch advances. A wall-clock deadline is rounded up to this.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(2);
@@ -42,8 +44,16 @@ impl Default for EngineSettings {
 /// Extra stack the async fiber needs beyond the wasm stack limit, for host frames.
 const HOST_STACK_HEADROOM: u64 = 1024 * 1024;
 
-fn build_engine(settings: &EngineSettings) -> Result<Engine, HostError> {
+fn build_engine(
+    settings: &EngineSettings,
+    functions: Option<&Arc<FunctionCache>>,
+) -> Result<Engine, HostError> {
     let mut config = Config::new();
+    if let Some(functions) = functions {
+        config
+            .enable_incremental_compilation(functions.clone())
+            .map_err(|e| HostError::Engine(e.to_string()))?;
+    }
     config
         .wasm_component_model(true)
         .consume_fuel(true)
@@ -77,20 +87,37 @@ fn build_engine(settings: &EngineSettings) -> Result<Engine, HostError> {
     Engine::new(&config).map_err(|e| HostError::Engine(e.to_string()))
 }
 
-/// The shared Engine for `settings`, created (with its epoch ticker) on first use.
-pub(crate) fn shared_engine(settings: &EngineSettings) -> Result<Engine, HostError> {
-    static ENGINES: OnceLock<Mutex<HashMap<EngineSettings, Engine>>> = OnceLock::new();
+/// One process-wide Engine and the function cache it compiles through, if any.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedEngine {
+    pub(crate) engine: Engine,
+    pub(crate) functions: Option<Arc<FunctionCache>>,
+}
+
+/// The shared Engine for `settings` compiling through the function cache in
+/// `function_cache` (docs/design/0063), created (with its epoch ticker) on first use. The
+/// cache belongs to the Engine, so each cache directory has an Engine of its own; a process
+/// normally uses one.
+pub(crate) fn shared_engine(
+    settings: &EngineSettings,
+    function_cache: Option<PathBuf>,
+) -> Result<SharedEngine, HostError> {
+    type Engines = HashMap<(EngineSettings, Option<PathBuf>), SharedEngine>;
+    static ENGINES: OnceLock<Mutex<Engines>> = OnceLock::new();
     let engines = ENGINES.get_or_init(Default::default);
     let mut engines = engines
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(engine) = engines.get(settings) {
-        return Ok(engine.clone());
+    let key = (*settings, function_cache);
+    if let Some(shared) = engines.get(&key) {
+        return Ok(shared.clone());
     }
-    let engine = build_engine(settings)?;
+    let functions = key.1.clone().map(|dir| Arc::new(FunctionCache::new(dir)));
+    let engine = build_engine(settings, functions.as_ref())?;
     start_epoch_ticker(engine.clone());
-    engines.insert(*settings, engine.clone());
-    Ok(engine)
+    let shared = SharedEngine { engine, functions };
+    engines.insert(key, shared.clone());
+    Ok(shared)
 }
 
 /// Advances `engine`'s epoch every [`EPOCH_TICK`] for the rest of the process.

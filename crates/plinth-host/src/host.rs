@@ -8,8 +8,9 @@ use plinth_manifest::Manifest;
 use plinth_manifest::digest::Digest;
 
 use crate::cache::CompileCache;
-use crate::engine::{EngineSettings, shared_engine};
+use crate::engine::{EngineSettings, SharedEngine, shared_engine};
 use crate::error::HostError;
+use crate::function_cache::FunctionCacheStats;
 use crate::inspect::{Checked, Inspection};
 use crate::limits::Limits;
 use crate::log::{LogSink, tracing_sink};
@@ -22,6 +23,7 @@ pub struct HostBuilder {
     limits: Limits,
     engine: EngineSettings,
     cache_dir: Option<PathBuf>,
+    function_cache_dir: Option<PathBuf>,
     log_sink: LogSink,
     caps: crate::caps::HostCapsConfig,
     interfaces: crate::caps::custom::HostInterfaces,
@@ -33,6 +35,7 @@ impl std::fmt::Debug for HostBuilder {
             .field("limits", &self.limits)
             .field("engine", &self.engine)
             .field("cache_dir", &self.cache_dir)
+            .field("function_cache_dir", &self.function_cache_dir)
             .field("interfaces", &self.interfaces)
             .finish_non_exhaustive()
     }
@@ -44,6 +47,7 @@ impl Default for HostBuilder {
             limits: Limits::default(),
             engine: EngineSettings::default(),
             cache_dir: None,
+            function_cache_dir: None,
             log_sink: tracing_sink(),
             caps: Default::default(),
             interfaces: Default::default(),
@@ -77,6 +81,19 @@ impl HostBuilder {
         let dir = dir.into();
         self.caps.protected.push(dir.clone());
         self.cache_dir = Some(dir);
+        self
+    }
+
+    /// Keeps each compiled function in `dir` (created 0700), keyed by Cranelift's input,
+    /// so that compiling a component that shares functions with one compiled before (a
+    /// rebuilt Python or JavaScript plugin carries the same interpreter) generates code only
+    /// for what is new (docs/design/0063). Several hosts and processes may share `dir`;
+    /// safe to delete at any time. The cache belongs to the process-wide Engine: hosts with
+    /// different directories use different Engines.
+    pub fn function_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        self.caps.protected.push(dir.clone());
+        self.function_cache_dir = Some(dir);
         self
     }
 
@@ -162,7 +179,8 @@ impl HostBuilder {
     /// uses the same engine settings.
     pub fn build(self) -> Result<Host, HostError> {
         self.interfaces.check()?;
-        let engine = shared_engine(&self.engine)?;
+        let SharedEngine { engine, functions } =
+            shared_engine(&self.engine, self.function_cache_dir)?;
         let linker = crate::linker::build(&engine, &self.interfaces)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -176,6 +194,7 @@ impl HostBuilder {
             inner: Arc::new(HostInner {
                 caps,
                 cache: CompileCache::new(&engine, self.cache_dir),
+                functions,
                 engine,
                 linker,
                 interfaces: self.interfaces,
@@ -207,6 +226,13 @@ impl Host {
     /// A builder with default limits, no disk cache and logs into `tracing`.
     pub fn builder() -> HostBuilder {
         HostBuilder::default()
+    }
+
+    /// What the per-function compile cache ([`HostBuilder::function_cache_dir`]) served
+    /// and stored since its Engine was made; `None` without one. Hosts sharing the Engine
+    /// share the counts.
+    pub fn function_cache_stats(&self) -> Option<FunctionCacheStats> {
+        self.inner.functions.as_ref().map(|f| f.stats())
     }
 
     /// A host with default settings.

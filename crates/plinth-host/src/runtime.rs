@@ -17,6 +17,8 @@ pub(crate) struct HostInner {
     /// The embedder's interfaces, for the import check.
     pub(crate) interfaces: crate::caps::custom::HostInterfaces,
     pub(crate) cache: CompileCache,
+    /// The Engine's per-function compile cache, when the host was given one.
+    pub(crate) functions: Option<std::sync::Arc<crate::function_cache::FunctionCache>>,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
     pub(crate) caps: crate::caps::HostCaps,

@@ -206,6 +206,7 @@ fn build_host(
     config
         .host_builder()
         .cache_dir(wiring.main_home.join("cache"))
+        .function_cache_dir(wiring.main_home.join("cache").join("functions"))
         .consent_file(home.root().join("consent.toml"))
         // `[dirs]` may not hand plugins write access to the home (docs/design/0032).
         .protected_dir(&wiring.main_home)

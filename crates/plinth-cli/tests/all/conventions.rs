@@ -3,12 +3,10 @@
 //! end, not a panic.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::common::{isolate_system_dir, plinth};
 use serde_json::{Value, json};
-
-const PLINTH: &str = env!("CARGO_BIN_EXE_plinth");
 
 /// The `hello` example in `dir`, its manifest edited by `edit`.
 fn hello_plugin(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
@@ -372,7 +370,7 @@ fn show_list_and_search_escape_untrusted_text() {
 fn plinth_into_closed_pipe(home: &Path, args: &[&str]) -> Output {
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
-    Command::new(PLINTH)
+    crate::common::plinth_command()
         .arg("--home")
         .arg(home)
         .args(args)
@@ -429,7 +427,7 @@ fn a_full_stdout_is_an_io_error() {
         .write(true)
         .open("/dev/full")
         .expect("/dev/full");
-    let output = Command::new(PLINTH)
+    let output = crate::common::plinth_command()
         .arg("--home")
         .arg(home.path())
         .args(["list", "--json"])

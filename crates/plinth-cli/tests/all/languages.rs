@@ -14,15 +14,12 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use plinth_host::log::{LogLevel, LogRecord, LogSink};
 use plinth_host::{Host, Limits, LoadOptions, Plugin};
 use plinth_manifest::grant::Grant;
 use serde_json::{Value, json};
-
-const PLINTH: &str = env!("CARGO_BIN_EXE_plinth");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Lang {
@@ -113,7 +110,7 @@ pub(crate) fn built(name: &str, lang: Lang) -> PathBuf {
                 let _ = std::fs::remove_dir_all(&stage);
                 std::fs::create_dir_all(&stage).unwrap();
                 copy_files(&source, &stage);
-                let out = Command::new(PLINTH)
+                let out = crate::common::plinth_command()
                     .arg("--home")
                     .arg(work().join("home"))
                     .arg("build")
@@ -454,7 +451,7 @@ fn visits_counts_persist_across_processes_in_every_language() {
         let dir = built("visits", lang);
         let home = tempfile::tempdir().unwrap();
         let call = |grants: &[&str]| -> Value {
-            let mut command = Command::new(PLINTH);
+            let mut command = crate::common::plinth_command();
             command
                 .arg("--home")
                 .arg(home.path())
@@ -508,7 +505,7 @@ fn new_writes_a_python_or_js_project_and_a_missing_toolchain_is_a_coded_error() 
         ),
     ] {
         let name = format!("x-{lang}");
-        let out = Command::new(PLINTH)
+        let out = crate::common::plinth_command()
             .args(["new", &name, "--lang", lang, "--kind", "plugin"])
             .current_dir(root.path())
             .output()
@@ -526,7 +523,7 @@ fn new_writes_a_python_or_js_project_and_a_missing_toolchain_is_a_coded_error() 
         let manifest = std::fs::read_to_string(project.join("plugin.toml")).unwrap();
         assert!(manifest.contains("world = \"plugin\""), "{manifest}");
 
-        let out = Command::new(PLINTH)
+        let out = crate::common::plinth_command()
             .args(["--json", "build"])
             .arg(&project)
             .env(variable, root.path().join("no-such-tool"))

@@ -3,12 +3,12 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn plinth(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plinth"))
+    crate::common::plinth_command()
         .arg("--home")
         .arg(home)
         .args(args)
@@ -215,7 +215,7 @@ fn concurrent_grant_processes_lose_nothing() {
     let home = home();
     let children: Vec<_> = (0..6)
         .map(|i| {
-            Command::new(env!("CARGO_BIN_EXE_plinth"))
+            crate::common::plinth_command()
                 .arg("--home")
                 .arg(home.path())
                 .args([

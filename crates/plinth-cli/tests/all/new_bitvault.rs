@@ -3,10 +3,7 @@
 //! command its `next:` hint runs. The Python and JavaScript builds need componentize-py and
 //! componentize-js (`scripts/install-lang-tools`) and run one at a time.
 
-use std::path::Path;
-use std::process::Command;
-
-use crate::common::Run;
+use crate::common::plinth_project;
 use crate::reference_kinds::assert_kit_passes;
 
 /// The kinds with a template, each with its kit.
@@ -18,24 +15,6 @@ const KINDS: &[&str] = &[
     "preview",
 ];
 
-/// `plinth --home ROOT/home ARGS` in `root`, with cargo's target directory `ROOT/target`.
-fn plinth(root: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .arg("--home")
-        .arg(root.join("home"))
-        .args(args)
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env_remove("PLINTH_HOME")
-        .output()
-        .expect("plinth runs");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[test]
 fn rust_templates_of_bitvault_kinds_build_and_pass_their_kits() {
     let root = tempfile::Builder::new()
@@ -44,7 +23,7 @@ fn rust_templates_of_bitvault_kinds_build_and_pass_their_kits() {
         .expect("temp dir");
     let root = root.path();
     for kind in KINDS {
-        let created = plinth(root, &["new", kind, "--kind", kind]);
+        let created = plinth_project(root, &["new", kind, "--kind", kind]);
         assert_eq!(
             created.code, 0,
             "{kind}: {}\n{}",
@@ -57,7 +36,7 @@ fn rust_templates_of_bitvault_kinds_build_and_pass_their_kits() {
             "{}",
             created.stdout
         );
-        let built = plinth(root, &["build", kind]);
+        let built = plinth_project(root, &["build", kind]);
         assert_eq!(
             built.code, 0,
             "build {kind}: {}\n{}",
@@ -77,7 +56,7 @@ fn python_and_javascript_templates_of_bitvault_kinds_build_and_pass_their_kits()
     for lang in ["python", "js"] {
         for kind in KINDS {
             let name = format!("{kind}-{lang}");
-            let created = plinth(root, &["new", &name, "--kind", kind, "--lang", lang]);
+            let created = plinth_project(root, &["new", &name, "--kind", kind, "--lang", lang]);
             assert_eq!(
                 created.code, 0,
                 "{name}: {}\n{}",
@@ -90,7 +69,7 @@ fn python_and_javascript_templates_of_bitvault_kinds_build_and_pass_their_kits()
                 "{}",
                 created.stdout
             );
-            let built = plinth(root, &["build", &name]);
+            let built = plinth_project(root, &["build", &name]);
             assert_eq!(
                 built.code, 0,
                 "build {name}: {}\n{}",

@@ -1,8 +1,9 @@
 //! `plinth new`, `plinth build` and `plinth call` end to end, with the real binary in temp
-//! directories (`--home` and `CARGO_TARGET_DIR` included, so nothing is left behind).
+//! directories (`--home` included, so nothing is left behind).
 //!
-//! Building a new project compiles wit-bindgen for wasm32-wasip2; the projects of one test
-//! are built sequentially into one target directory, so they share that work. Each project
+//! Building a new project compiles wit-bindgen for wasm32-wasip2; the projects are built
+//! into the suite's one target directory for new projects (`common::projects_target`), so
+//! they share that work with each other and with the other `new_*` tests. Each project
 //! of a kind answers every example of the `conformance.toml` it was generated with.
 
 use std::path::{Path, PathBuf};
@@ -14,19 +15,32 @@ use crate::reference_kinds::{assert_answer, assert_kit_passes, example_call, exa
 
 const PLINTH: &str = env!("CARGO_BIN_EXE_plinth");
 
-/// A temp root holding the plinth home, the cargo target dir and the projects.
+/// A temp root holding the plinth home and the projects, and the cargo target directory
+/// they build into.
 struct Root {
     dir: tempfile::TempDir,
+    target: PathBuf,
 }
 
 impl Root {
+    /// Projects built into the suite's shared target directory.
     fn new() -> Root {
-        Root {
-            dir: tempfile::Builder::new()
-                .prefix("plinth-new-build")
-                .tempdir()
-                .expect("temp dir"),
-        }
+        Root::with_target(|_| crate::common::projects_target())
+    }
+
+    /// Projects built into a target directory of their own, in the root: a test can tell
+    /// whether cargo ran at all.
+    fn with_own_target() -> Root {
+        Root::with_target(|root| root.join("target"))
+    }
+
+    fn with_target(target: impl FnOnce(&Path) -> PathBuf) -> Root {
+        let dir = tempfile::Builder::new()
+            .prefix("plinth-new-build")
+            .tempdir()
+            .expect("temp dir");
+        let target = target(dir.path());
+        Root { dir, target }
     }
 
     fn path(&self) -> &Path {
@@ -38,12 +52,12 @@ impl Root {
     }
 
     fn target(&self) -> PathBuf {
-        self.path().join("target")
+        self.target.clone()
     }
 
     /// Runs `plinth --home <root>/home ARGS` in `cwd`.
     fn plinth(&self, cwd: &Path, args: &[&str]) -> Output {
-        Command::new(PLINTH)
+        crate::common::plinth_command()
             .arg("--home")
             .arg(self.home())
             .args(args)
@@ -92,6 +106,7 @@ fn run_hint(root: &Root, hint: &str) -> Output {
         .current_dir(root.path())
         .env("PATH", path)
         .env("PLINTH_HOME", root.home())
+        .env("PLINTH_FUNCTION_CACHE", crate::common::function_cache())
         .env("CARGO_TARGET_DIR", root.target())
         .output()
         .expect("run sh")
@@ -390,7 +405,7 @@ fn new_refuses_an_existing_directory_and_an_invalid_name() {
 
 #[test]
 fn build_needs_a_cargo_package() {
-    let root = Root::new();
+    let root = Root::with_own_target();
     // A plugin directory with a manifest but no Cargo.toml.
     let created = root.plinth(root.path(), &["new", "z", "--vendor-pdk"]);
     assert_success(&created, "plinth new z");

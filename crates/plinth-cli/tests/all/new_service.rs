@@ -10,7 +10,6 @@
 //! holds ~300 MB and a core) and reuses one host, whose compile cache is the home's.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,34 +22,7 @@ use plinth_service::{
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use crate::common::Run;
-
-/// `plinth --home ROOT/home ARGS` in `root`, with cargo's target directory `ROOT/target`.
-fn plinth(root: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .arg("--home")
-        .arg(root.join("home"))
-        .args(args)
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env_remove("PLINTH_HOME")
-        .output()
-        .expect("plinth runs");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-#[track_caller]
-fn assert_ok(run: &Run, what: &str) {
-    assert_eq!(
-        run.code, 0,
-        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    );
-}
+use crate::common::{assert_ok, plinth_project};
 
 /// Pushes `event` and waits (at most 60 s) for its final delivery; else fails with what the
 /// service reported meanwhile.
@@ -237,7 +209,7 @@ fn service_templates_build_check_show_and_answer_events_in_every_language() {
         .expect("host");
     for lang in ["rust", "python", "js"] {
         let name = format!("greeter-{lang}");
-        let created = plinth(
+        let created = plinth_project(
             root,
             &["--json", "new", &name, "--kind", "service", "--lang", lang],
         );
@@ -249,14 +221,14 @@ fn service_templates_build_check_show_and_answer_events_in_every_language() {
         let manifest = std::fs::read_to_string(root.join(&name).join("plugin.toml")).unwrap();
         assert!(manifest.contains("[[provides.service]]"), "{manifest}");
 
-        let built = plinth(root, &["build", &name]);
+        let built = plinth_project(root, &["build", &name]);
         assert_ok(&built, &format!("build {name}"));
 
-        let checked = plinth(root, &["--json", "check", &name]);
+        let checked = plinth_project(root, &["--json", "check", &name]);
         assert_ok(&checked, &format!("check {name}"));
         assert_eq!(checked.json()["kinds"], json!(["service"]), "{name}");
 
-        let shown = plinth(root, &["show", &name]);
+        let shown = plinth_project(root, &["show", &name]);
         assert_ok(&shown, &format!("show {name}"));
         assert!(
             shown.stdout.contains(

@@ -3,32 +3,11 @@
 //! runs. Python and JavaScript have no template for these kinds: asking for one is a usage
 //! error that says so.
 
-use std::path::Path;
-use std::process::Command;
-
-use crate::common::Run;
+use crate::common::plinth_project;
 use crate::reference_kinds::assert_kit_passes;
 
 /// The streaming kinds, each with a Rust template and a kit.
 const KINDS: &[&str] = &["content-transform", "storage-provider"];
-
-/// `plinth --home ROOT/home ARGS` in `root`, with cargo's target directory `ROOT/target`.
-fn plinth(root: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .arg("--home")
-        .arg(root.join("home"))
-        .args(args)
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env_remove("PLINTH_HOME")
-        .output()
-        .expect("plinth runs");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 #[test]
 fn rust_templates_of_streaming_kinds_build_and_pass_their_kits() {
@@ -38,7 +17,7 @@ fn rust_templates_of_streaming_kinds_build_and_pass_their_kits() {
         .expect("temp dir");
     let root = root.path();
     for kind in KINDS {
-        let created = plinth(root, &["new", kind, "--kind", kind]);
+        let created = plinth_project(root, &["new", kind, "--kind", kind]);
         assert_eq!(
             created.code, 0,
             "{kind}: {}\n{}",
@@ -51,7 +30,7 @@ fn rust_templates_of_streaming_kinds_build_and_pass_their_kits() {
             "{}",
             created.stdout
         );
-        let built = plinth(root, &["build", kind]);
+        let built = plinth_project(root, &["build", kind]);
         assert_eq!(
             built.code, 0,
             "build {kind}: {}\n{}",
@@ -59,11 +38,11 @@ fn rust_templates_of_streaming_kinds_build_and_pass_their_kits() {
         );
         let dir = root.join(kind);
         let path = dir.to_str().unwrap();
-        let shown = plinth(root, &["--json", "show", path]);
+        let shown = plinth_project(root, &["--json", "show", path]);
         let provides = &serde_json::from_str::<serde_json::Value>(&shown.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", shown.stdout))["provides"];
         assert_eq!(provides["kinds"], serde_json::json!([kind]));
-        let text = plinth(root, &["show", path]).stdout;
+        let text = plinth_project(root, &["show", path]).stdout;
         let line = match *kind {
             "content-transform" => "content-transform upper: text/plain -> text/plain",
             _ => "storage-provider kv",
@@ -78,7 +57,7 @@ fn streaming_kinds_have_no_python_or_javascript_template() {
     let root = tempfile::tempdir().unwrap();
     for kind in KINDS {
         for lang in ["python", "js"] {
-            let run = plinth(
+            let run = plinth_project(
                 root.path(),
                 &["--json", "new", "p", "--kind", kind, "--lang", lang],
             );

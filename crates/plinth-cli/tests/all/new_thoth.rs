@@ -2,15 +2,15 @@
 //! JavaScript: each project builds as written and passes its kind's conformance kit, which
 //! is also the command its `next:` hint runs.
 //!
-//! The Rust projects share one cargo target directory (wit-bindgen is compiled once); the
+//! The Rust projects share the suite's cargo target directory for new projects
+//! (`common::projects_target`: wit-bindgen is compiled once); the
 //! Python and JavaScript projects need componentize-py and componentize-js
 //! (`scripts/install-lang-tools`) and are built one at a time (each compile holds ~300 MB
 //! and a core).
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::common::Run;
+use crate::common::{assert_ok, plinth_project};
 use crate::reference_kinds::assert_kit_passes;
 
 /// The kinds with a template, each with its kit.
@@ -21,33 +21,6 @@ const KINDS: &[&str] = &[
     "data-source",
     "theme-provider",
 ];
-
-#[track_caller]
-fn assert_ok(run: &Run, what: &str) {
-    assert_eq!(
-        run.code, 0,
-        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    );
-}
-
-/// `plinth --home ROOT/home ARGS` in `root`, with cargo's target directory `ROOT/target`.
-fn plinth(root: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .arg("--home")
-        .arg(root.join("home"))
-        .args(args)
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env_remove("PLINTH_HOME")
-        .output()
-        .expect("plinth runs");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 fn temp_root() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -61,7 +34,7 @@ fn temp_root() -> tempfile::TempDir {
 fn new_build_test(root: &Path, name: &str, kind: &str, extra: &[&str]) {
     let mut new = vec!["new", name, "--kind", kind];
     new.extend(extra);
-    let created = plinth(root, &new);
+    let created = plinth_project(root, &new);
     assert_ok(&created, &new.join(" "));
     let next = created
         .stdout
@@ -72,7 +45,7 @@ fn new_build_test(root: &Path, name: &str, kind: &str, extra: &[&str]) {
         next,
         format!("plinth build {name} && plinth test --conformance {kind} {name}")
     );
-    let built = plinth(root, &["build", name]);
+    let built = plinth_project(root, &["build", name]);
     assert_ok(&built, &format!("plinth build {name} ({kind} {extra:?})"));
     let project = root.join(name);
     assert_kit_passes(
@@ -110,7 +83,7 @@ fn python_and_javascript_templates_of_thoth_kinds_build_and_pass_their_kits() {
 #[test]
 fn the_theme_template_is_a_plugin_without_a_component_that_checks() {
     let root = temp_root();
-    let run = plinth(root.path(), &["--json", "new", "night", "--kind", "theme"]);
+    let run = plinth_project(root.path(), &["--json", "new", "night", "--kind", "theme"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json()["next"], serde_json::json!("plinth check night"));
     let dir = root.path().join("night");
@@ -119,9 +92,9 @@ fn the_theme_template_is_a_plugin_without_a_component_that_checks() {
         !manifest.lines().any(|line| line.trim() == "[runtime]"),
         "{manifest}"
     );
-    let run = plinth(root.path(), &["--json", "check", "night"]);
+    let run = plinth_project(root.path(), &["--json", "check", "night"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json()["kinds"], serde_json::json!(["theme"]));
     // Nothing to build.
-    assert_eq!(plinth(root.path(), &["build", "night"]).code, 2);
+    assert_eq!(plinth_project(root.path(), &["build", "night"]).code, 2);
 }

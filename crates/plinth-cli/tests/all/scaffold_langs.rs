@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::common::{Run, plinth_in};
+use crate::common::{assert_ok, plinth_in};
 use crate::reference_kinds::{assert_answer, assert_kit_passes, example_call, examples_in};
 use serde_json::Value;
 
@@ -25,15 +25,6 @@ fn root() -> (tempfile::TempDir, PathBuf) {
         .expect("temp dir");
     let home = root.path().join("home");
     (root, home)
-}
-
-#[track_caller]
-fn assert_ok(run: &Run, what: &str) {
-    assert_eq!(
-        run.code, 0,
-        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    );
 }
 
 /// How a project is tried: the `plinth` arguments with the project `x` as the target, and

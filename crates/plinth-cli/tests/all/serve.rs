@@ -81,7 +81,7 @@ fn tls_needs_a_readable_certificate_and_key() {
 #[test]
 fn it_serves_until_sigterm() {
     let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plinth"))
+    let mut child = crate::common::plinth_command()
         .arg("--home")
         .arg(home.path())
         .args(["--json", "serve", "--addr", "127.0.0.1:0"])

@@ -17,6 +17,7 @@ mod conformance;
 mod dynamic;
 mod events;
 mod fs;
+mod function_cache;
 mod host_fn;
 mod hostile;
 mod http;

@@ -34,14 +34,29 @@ impl Run {
     }
 }
 
+/// The per-function compile cache every `plinth` process of the suite shares
+/// (`PLINTH_FUNCTION_CACHE`, docs/design/0063): a Python or JavaScript project built by one
+/// test reuses the interpreter's compiled functions of every earlier build, whatever its
+/// home. Under cargo's target directory, so nothing is left outside it.
+pub fn function_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("function-cache")
+}
+
+/// A command running this suite's `plinth`, with the suite's [`function_cache`].
+pub fn plinth_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plinth"));
+    command.env("PLINTH_FUNCTION_CACHE", function_cache());
+    command
+}
+
 /// Runs `plinth --home HOME ARGS`.
 pub fn plinth(home: &Path, args: &[&str]) -> Run {
-    run(Command::new(env!("CARGO_BIN_EXE_plinth")), home, args)
+    run(plinth_command(), home, args)
 }
 
 /// Runs `plinth --home HOME ARGS` in `cwd`, ignoring any `PLINTH_HOME` of the caller.
 pub fn plinth_in(home: &Path, cwd: &Path, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_plinth"));
+    let mut command = plinth_command();
     command.current_dir(cwd).env_remove("PLINTH_HOME");
     run(command, home, args)
 }
@@ -58,6 +73,36 @@ fn run(mut command: Command, home: &Path, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// The cargo target directory shared by every test that builds a new Rust project. The
+/// projects depend on the same wit-bindgen and, unless they vendor it, the same checkout's
+/// `plinth-pdk`, so these are compiled once per run of the suite rather than once per test;
+/// cargo's lock on the directory takes concurrent builds in turn. It lives under cargo's
+/// target directory (`CARGO_TARGET_TMPDIR`), so nothing is left outside it.
+pub fn projects_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("new-projects")
+}
+
+/// Runs `plinth --home ROOT/home ARGS` in `root`, with [`projects_target`] as cargo's target
+/// directory and any `PLINTH_HOME` of the caller ignored.
+pub fn plinth_project(root: &Path, args: &[&str]) -> Run {
+    let mut command = plinth_command();
+    command
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", projects_target())
+        .env_remove("PLINTH_HOME");
+    run(command, &root.join("home"), args)
+}
+
+/// Fails with the run's output unless it exited 0.
+#[track_caller]
+pub fn assert_ok(run: &Run, what: &str) {
+    assert_eq!(
+        run.code, 0,
+        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    );
 }
 
 /// An author's and a user's side: a work directory with the built `hello` example, and an
