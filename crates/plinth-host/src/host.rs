@@ -228,6 +228,11 @@ impl Host {
         HostBuilder::default()
     }
 
+    /// The host path the directory name `name` maps to (`[dirs]`, [`HostBuilder::dir`]).
+    pub fn dir(&self, name: &str) -> Option<&Path> {
+        self.inner.caps.dirs.get(name).map(PathBuf::as_path)
+    }
+
     /// What the per-function compile cache ([`HostBuilder::function_cache_dir`]) served
     /// and stored since its Engine was made; `None` without one. Hosts sharing the Engine
     /// share the counts.

@@ -57,6 +57,56 @@ impl Plugin {
         }
     }
 
+    /// Watches the mapped directories `dirs` as the plugin, exactly as its own
+    /// `plinth:host/watch.subscribe` would: each needs its `watch:` grant, changes arrive in
+    /// the plugin's inbox as `fs-change` events after `debounce` (clamped to 10 ms–60 s),
+    /// and the subscription lasts until [`Plugin::unwatch`] or the plugin is dropped. The
+    /// manager subscribes a plugin to its entry's watch seeds this way.
+    pub fn watch(
+        &self,
+        dirs: &[String],
+        debounce: std::time::Duration,
+    ) -> Result<u64, OutboundError> {
+        use crate::bindings::watch::WatchError;
+        let ctx = &self.inner.ctx;
+        let mut denial = None;
+        let outcome = ctx
+            .caps
+            .watch
+            .roots(dirs.to_vec(), |grant| {
+                self.authorize(&grant).map_err(|e| {
+                    let message = e.message.clone();
+                    denial = Some(e);
+                    WatchError::MissingGrant(message)
+                })
+            })
+            .and_then(|roots| {
+                let ms = u32::try_from(debounce.as_millis()).unwrap_or(u32::MAX);
+                ctx.caps.watch.subscribe(&ctx.inbox, roots, ms)
+            });
+        outcome.map_err(|error| {
+            if let Some(denial) = denial {
+                return denial;
+            }
+            let (code, message) = match error {
+                WatchError::MissingGrant(m) => (Code::MissingGrant, m),
+                WatchError::Denied(m) => (Code::FsDenied, m),
+                WatchError::Io(m) => (Code::IoError, m),
+            };
+            OutboundError {
+                plugin: self.id().into(),
+                code: code.as_str(),
+                message,
+            }
+        })
+    }
+
+    /// Ends the watch subscription `id` made by [`Plugin::watch`] (or by the plugin
+    /// itself); an unknown id is ignored.
+    pub fn unwatch(&self, id: u64) {
+        self.inner.ctx.caps.watch.unsubscribe(id);
+    }
+
     /// Publishes `payload` on `channel` as the plugin, exactly as its own
     /// `plinth:host/events.publish` would: the `events.publish:<channel>` grant, the
     /// payload cap and the plugin's publish rate apply.

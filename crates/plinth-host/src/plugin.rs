@@ -35,6 +35,10 @@ pub struct LoadOptions {
     pub program: Option<String>,
     /// Arguments after `argv[0]` (`std::env::args().skip(1)`); none by default.
     pub args: Vec<String>,
+    /// Directory names for this plugin only, beside the host's `[dirs]`: what its
+    /// `fs.read:`, `fs.write:` and `watch:` grants may name. A name the host already maps
+    /// to another directory is refused (`fs-denied`).
+    pub dirs: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 impl LoadOptions {
@@ -65,6 +69,17 @@ impl LoadOptions {
     /// Options whose guests see `program` as `argv[0]`.
     pub fn with_program(mut self, program: impl Into<String>) -> Self {
         self.program = Some(program.into());
+        self
+    }
+
+    /// Options mapping the directory name `name` to `path` for this plugin only (see
+    /// [`LoadOptions::dirs`]).
+    pub fn with_dir(
+        mut self,
+        name: impl Into<String>,
+        path: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.dirs.insert(name.into(), path.into());
         self
     }
 
@@ -175,7 +190,13 @@ impl Plugin {
             .collect();
         let gate = Arc::new(GrantGate::new(id, options.tenant, grants));
         let inbox = crate::inbox::Inbox::default();
-        let caps = crate::caps::PluginCaps::for_plugin(&host.caps, &gate, requested, &inbox)?;
+        let caps = crate::caps::PluginCaps::for_plugin(
+            &host.caps,
+            &gate,
+            requested,
+            &inbox,
+            options.dirs,
+        )?;
         let ctx = Arc::new(PluginContext {
             gate,
             caps,

@@ -87,8 +87,13 @@ impl Plugin {
         ));
         let inbox = crate::inbox::Inbox::default();
         let requested = base.ctx.caps.http.requested.clone();
-        let mut caps =
-            crate::caps::PluginCaps::for_plugin(&base.host.caps, &gate, requested, &inbox)?;
+        let mut caps = crate::caps::PluginCaps::for_plugin(
+            &base.host.caps,
+            &gate,
+            requested,
+            &inbox,
+            base.ctx.caps.own_dirs.clone(),
+        )?;
         if let Some((dir, path)) = &scope.path {
             let mapped = narrow(&caps.fs, dir, path).map_err(|reason| HostError::FsDenied {
                 plugin: id.clone(),

@@ -26,6 +26,7 @@ mod host_events;
 mod inventory;
 mod kinds;
 mod load;
+mod seeds;
 mod services;
 mod settings;
 
@@ -148,6 +149,7 @@ pub struct ManagerBuilder {
     program_args: Vec<String>,
     commands: Commands,
     tick: Option<Duration>,
+    deliver_events: bool,
 }
 
 impl ManagerBuilder {
@@ -156,6 +158,16 @@ impl ManagerBuilder {
     /// (default: no ticks; [`Manager::tick`] sends one by hand).
     pub fn tick_every(mut self, interval: Duration) -> Self {
         self.tick = Some(interval.max(Duration::from_millis(10)));
+        self
+    }
+
+    /// Delivers the events waiting for a serving plugin (changes in its watched
+    /// directories, answers to its HTTP requests, its channel subscriptions) to its
+    /// `handle-event` as they arrive, on a thread of the manager's (docs/design/0064).
+    /// Without it (the default) they wait for [`Manager::deliver_pending`], a tick, or the
+    /// plugin's next call.
+    pub fn deliver_events(mut self, deliver: bool) -> Self {
+        self.deliver_events = deliver;
         self
     }
 
@@ -239,6 +251,12 @@ impl ManagerBuilder {
         let (events, _) = broadcast::channel(1024);
         let (inventory_events, _) = broadcast::channel(64);
         let (service_events, _) = broadcast::channel(1024);
+        let (deliveries, inboxes) = if self.deliver_events {
+            let (tx, rx) = std::sync::mpsc::channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
         let manager = Manager {
             shared: Arc::new(Shared {
                 host: self.host,
@@ -264,8 +282,12 @@ impl ManagerBuilder {
                 instantiations: AtomicU64::new(0),
                 unloads: Arc::new(AtomicU64::new(0)),
                 ticks: AtomicU64::new(0),
+                deliveries,
             }),
         };
+        if let Some(inboxes) = inboxes {
+            seeds::start_delivery(Arc::downgrade(&manager.shared), inboxes);
+        }
         if let Some(every) = self.tick {
             host_events::start_ticker(Arc::downgrade(&manager.shared), every);
         }
@@ -311,6 +333,9 @@ pub(crate) struct Shared {
     unloads: Arc<AtomicU64>,
     /// Ticks sent so far.
     ticks: AtomicU64,
+    /// Where inbox relays report a plugin with pending events, when the manager delivers
+    /// them ([`ManagerBuilder::deliver_events`]).
+    deliveries: Option<std::sync::mpsc::Sender<String>>,
 }
 
 /// One plugin: its wanted entry, the version serving calls, its health and counters.
@@ -347,6 +372,8 @@ struct Active {
     instance: Option<Mutex<Option<PluginInstance>>>,
     /// The running service of a `service` plugin; stopped when this version goes.
     service: Option<Arc<Service>>,
+    /// Reports this version's new events to the delivery thread, when there is one.
+    _relay: Option<seeds::Relay>,
     retired: Arc<Mutex<Usage>>,
     unloads: Arc<AtomicU64>,
 }
@@ -441,6 +468,7 @@ impl Manager {
             program_args: Vec::new(),
             commands: Commands::default(),
             tick: None,
+            deliver_events: false,
         }
     }
 
@@ -656,6 +684,8 @@ impl Manager {
         match self.prepare(&entry, slot) {
             Ok(active) => {
                 drop(slot.swap(Some(Arc::new(active))));
+                // Events that arrived while the version was not yet serving.
+                self.kick_delivery(slot);
                 {
                     let mut health = lock(&slot.health);
                     health.retry_at = None;

@@ -1,33 +1,26 @@
 //! NovyWave's plugin lifecycle on Plinth (seed 004):
 //!
 //! 1. read the `[plugins]` table of a `.novywave` file (schema_version, migrations included);
-//! 2. map the scanner's `watch.directories` as host directories (`fs.read:` and `watch:`
-//!    grants name them) and subscribe to the `discovery` channel — the
-//!    `plugin_discovery_relay`;
-//! 3. replay the section into a [`Manager`]: enabled entries load, status events
-//!    (`Loading`, `Ready`, `Error`) stream to a subscriber — the `plugin_status_relay`; the
-//!    scanner lists its directory through `fs` on load and publishes each waveform file;
+//! 2. subscribe to the `discovery` channel — the `plugin_discovery_relay`;
+//! 3. replay the section into a [`Manager`] that delivers events itself: enabled entries
+//!    load, status events (`Loading`, `Ready`, `Error`) stream to a subscriber — the
+//!    `plugin_status_relay`. The manager maps the scanner's `watch.directories` seeds (which
+//!    its `fs.read:` and `watch:` grants name) and watches them for it; the scanner lists its
+//!    directory through `fs` on load and publishes each waveform file;
 //! 4. replay the same section again: nothing reloads (the no-op replay);
-//! 5. with `--watch SECONDS`: watch the plugin folders (hot reload) and deliver the
-//!    scanner's `fs-change` events, so files created later are discovered too.
+//! 5. with `--watch SECONDS`: also watch the plugin folders (hot reload), and print what the
+//!    scanner publishes as files are created (the manager delivers its `fs-change` events).
 //!
 //! Usage: `embed-novywave CONFIG.novywave [--watch SECONDS]`.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use plinth_host::log::LogRecord;
-use plinth_host::{EventSubscription, Host, HostBuilder};
-use plinth_manager::state::PluginsSection;
+use plinth_host::{EventSubscription, Host};
 use plinth_manager::{Manager, Status};
 use serde_json::{Value, json};
-
-const SCANNER: &str = "novywave.waveform_scanner";
-
-/// How long the relay waits for a discovery before it delivers pending events again.
-const RELAY_POLL: Duration = Duration::from_millis(50);
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -46,12 +39,16 @@ fn main() -> anyhow::Result<()> {
     }
 
     // Plugin log records go to stdout, as NovyWave's per-plugin log view would show them.
-    let builder = Host::builder().log_sink(Arc::new(|r: &LogRecord| {
-        println!("log [{}] {}", r.plugin, r.message)
-    }));
-    let host = map_watch_dirs(builder, &loaded.section, &state.base_dir()).build()?;
+    let host = Host::builder()
+        .log_sink(Arc::new(|r: &LogRecord| {
+            println!("log [{}] {}", r.plugin, r.message)
+        }))
+        .build()?;
     let mut discoveries = host.subscribe_events(vec!["discovery".into()]);
-    let manager = Manager::builder(host).base_dir(state.base_dir()).build();
+    let manager = Manager::builder(host)
+        .base_dir(state.base_dir())
+        .deliver_events(true)
+        .build();
 
     // plugin_status_relay: a subscriber thread printing every status change.
     let mut statuses = manager.subscribe();
@@ -78,37 +75,17 @@ fn main() -> anyhow::Result<()> {
     if let Some(duration) = watch_for {
         let _watcher = manager.watch(Duration::from_millis(250))?;
         println!("watching for {} s", duration.as_secs());
-        relay_discoveries(&manager, &mut discoveries, Instant::now() + duration);
+        relay_discoveries(&mut discoveries, Instant::now() + duration);
     }
     drop(manager);
     let _ = relay.join();
     Ok(())
 }
 
-/// Maps each directory of the scanner's `watch.directories` under its last path component
-/// (`waves`), the name its `fs.read:` and `watch:` grants use.
-fn map_watch_dirs(mut builder: HostBuilder, section: &PluginsSection, base: &Path) -> HostBuilder {
-    let Some(entry) = section.entry(SCANNER).filter(|e| e.enabled) else {
-        return builder;
-    };
-    for dir in entry.watch.iter().flat_map(|w| &w.directories) {
-        let path = base.join(dir);
-        if let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) {
-            println!("dir {name} = {}", path.display());
-            builder = builder.dir(name, path);
-        }
-    }
-    builder
-}
-
-/// plugin_discovery_relay: delivers the scanner's queued `fs-change` events to it and
-/// prints what it publishes, until `deadline`.
-fn relay_discoveries(manager: &Manager, discoveries: &mut EventSubscription, deadline: Instant) {
-    while Instant::now() < deadline {
-        if let Err(e) = manager.deliver_pending(SCANNER) {
-            println!("deliver: {e}");
-        }
-        if let Some(event) = discoveries.recv_timeout(RELAY_POLL) {
+/// plugin_discovery_relay: prints what the plugins publish until `deadline`.
+fn relay_discoveries(discoveries: &mut EventSubscription, deadline: Instant) {
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if let Some(event) = discoveries.recv_timeout(left) {
             print_discovery(&event.plugin, &event.payload);
         }
     }

@@ -4,11 +4,12 @@
 //! Settings (`[plugins.entries.config]`): `extensions = ["fst", "vcd"]` (default `vcd`,
 //! `fst`, `ghw`), `dirs = ["waves"]` (the directory names the host maps; default `waves`).
 //!
-//! - `on-load`: lists every directory through `fs.read` (`list-dir`), publishes one
-//!   `{"dir": DIR, "path": PATH}` on `events.publish:discovery` per waveform file, and
-//!   subscribes to the directories through `watch`;
+//! - `on-load`: lists every directory through `fs.read` (`list-dir`) and publishes one
+//!   `{"dir": DIR, "path": PATH}` on `events.publish:discovery` per waveform file;
 //! - `handle-event` (`fs-change`): publishes the changed paths that are waveform files
-//!   still present (`read-metadata`), so files created after load are discovered too.
+//!   still present (`read-metadata`), so files created after load are discovered too. The
+//!   host watches the directories for it: the entry's `[plugins.entries.watch]` seeds,
+//!   under its `watch:` grants (the scanner has no watcher code of its own).
 //!
 //! | call | result |
 //! | --- | --- |
@@ -34,7 +35,6 @@ static CONFIG: Mutex<Config> = Mutex::new(Config {
 const DEFAULT_EXTENSIONS: &[&str] = &["vcd", "fst", "ghw"];
 const DEFAULT_DIRS: &[&str] = &["waves"];
 const CHANNEL: &str = "discovery";
-const DEBOUNCE_MS: u32 = 100;
 
 struct Scanner;
 
@@ -50,7 +50,9 @@ fn strings(settings: &Settings, key: &str, default: &[&str]) -> Result<Vec<Strin
                     .ok_or_else(|| format!("invalid config key `{key}`: {v} is not a string"))
             })
             .collect(),
-        Some(other) => Err(format!("invalid config key `{key}`: expected a list, got {other}")),
+        Some(other) => Err(format!(
+            "invalid config key `{key}`: expected a list, got {other}"
+        )),
     }
 }
 
@@ -61,15 +63,17 @@ impl Plugin for Scanner {
             .map(|e| e.trim_start_matches('.').to_lowercase())
             .collect();
         let dirs = strings(&settings, "dirs", DEFAULT_DIRS)?;
-        log::info(format!("scanning {} for {}", dirs.join(", "), extensions.join(", ")));
+        log::info(format!(
+            "scanning {} for {}",
+            dirs.join(", "),
+            extensions.join(", ")
+        ));
         {
             let mut config = CONFIG.lock().map_err(|e| e.to_string())?;
             config.extensions = extensions;
             config.dirs = dirs.clone();
         }
         scan()?;
-        let names: Vec<&str> = dirs.iter().map(String::as_str).collect();
-        watch::subscribe(&names, DEBOUNCE_MS).map_err(|e| e.to_string())?;
         Ok(())
     }
 
@@ -128,7 +132,9 @@ impl Command for Scanner {
                 let config = CONFIG.lock().map_err(|e| e.to_string())?;
                 Ok(json!(config.extensions).to_string())
             }
-            _ => Err(format!("usage: run([\"scan\"]) or run([\"extensions\"]); got {args:?}")),
+            _ => Err(format!(
+                "usage: run([\"scan\"]) or run([\"extensions\"]); got {args:?}"
+            )),
         }
     }
 }

@@ -148,6 +148,8 @@ pub(crate) struct PluginCaps {
     pub(crate) watch: watch::WatchState,
     pub(crate) http: Arc<http::HttpPlugin>,
     pub(crate) sockets: sockets::SocketsPlugin,
+    /// The directory names mapped for this plugin only ([`crate::LoadOptions::dirs`]).
+    pub(crate) own_dirs: BTreeMap<String, PathBuf>,
 }
 
 impl PluginCaps {
@@ -158,6 +160,7 @@ impl PluginCaps {
         gate: &Arc<gate::GrantGate>,
         requested: plinth_manifest::grant::GrantSet,
         inbox: &crate::inbox::Inbox,
+        own_dirs: BTreeMap<String, PathBuf>,
     ) -> Result<PluginCaps, crate::HostError> {
         let plugin = gate.plugin();
         let grants = gate.grants();
@@ -166,12 +169,30 @@ impl PluginCaps {
             dir,
             reason,
         };
-        fs::refuse_writes_to_protected(grants, &host.dirs, &host.protected).map_err(denied)?;
-        let fs = fs::open_granted(grants, &host.dirs).map_err(denied)?;
+        let mut dirs = host.dirs.clone();
+        for (name, path) in &own_dirs {
+            match dirs.get(name) {
+                Some(mapped) if mapped != path => {
+                    return Err(denied((
+                        name.clone(),
+                        format!(
+                            "the host maps `{name}` to {}, not {}",
+                            mapped.display(),
+                            path.display()
+                        ),
+                    )));
+                }
+                _ => {
+                    dirs.insert(name.clone(), path.clone());
+                }
+            }
+        }
+        fs::refuse_writes_to_protected(grants, &dirs, &host.protected).map_err(denied)?;
+        let fs = fs::open_granted(grants, &dirs).map_err(denied)?;
         let watch_dirs = grants
             .iter()
             .filter_map(|g| match g {
-                plinth_manifest::Grant::Watch(name) => host.dirs.get(name).map(|path| {
+                plinth_manifest::Grant::Watch(name) => dirs.get(name).map(|path| {
                     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
                     (name.clone(), path)
                 }),
@@ -202,6 +223,7 @@ impl PluginCaps {
                 inbox: inbox.clone(),
             }),
             sockets: sockets::SocketsPlugin::new(gate.clone(), host.sockets),
+            own_dirs,
         })
     }
 }

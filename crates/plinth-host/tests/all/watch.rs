@@ -158,3 +158,61 @@ fn a_symlink_out_of_the_root_is_not_followed() {
         assert!(!path.contains(".."), "a path outside the root: {paths:?}");
     }
 }
+
+/// `Plugin::watch` subscribes on the plugin's behalf, under its grants, to directories the
+/// host maps or that were mapped for the plugin alone (`LoadOptions::with_dir`); a name the
+/// host maps elsewhere cannot be mapped again.
+#[test]
+fn the_host_watches_on_a_plugins_behalf_under_its_grants() {
+    let hosts = tempfile::tempdir().unwrap();
+    let own = tempfile::tempdir().unwrap();
+    let host = Host::builder().dir("shared", hosts.path()).build().unwrap();
+    let plugin = host
+        .load_with(
+            test_programs::CAPS,
+            LoadOptions::default()
+                .with_dir("own", own.path())
+                .with_grants([Grant::Watch("own".into()), Grant::Watch("shared".into())]),
+        )
+        .unwrap();
+    let id = plugin
+        .watch(&["own".into(), "shared".into()], Duration::from_millis(20))
+        .unwrap();
+    assert_eq!(plugin.watch_subscriptions(), 1);
+    std::fs::write(own.path().join("a.txt"), "x").unwrap();
+    let event = wait_for_change(&plugin, "a.txt");
+    assert_eq!(event.subject, id.to_string());
+    std::fs::write(hosts.path().join("b.txt"), "x").unwrap();
+    wait_for_change(&plugin, "b.txt");
+    plugin.unwatch(id);
+    assert_eq!(plugin.watch_subscriptions(), 0);
+
+    // Not granted: refused with the grant's hint, nothing watched.
+    let ungranted = host
+        .load_with(
+            test_programs::CAPS,
+            LoadOptions::default().with_dir("own", own.path()),
+        )
+        .unwrap();
+    let refused = ungranted
+        .watch(&["own".into()], Duration::from_millis(20))
+        .unwrap_err();
+    assert_eq!(refused.code, "missing-grant", "{refused}");
+    assert!(refused.message.contains("watch:own"), "{refused}");
+    assert_eq!(ungranted.watch_subscriptions(), 0);
+
+    // A name the host maps to another directory.
+    let clash = host
+        .load_with(
+            test_programs::CAPS,
+            LoadOptions::default()
+                .with_dir("shared", own.path())
+                .with_grants([Grant::Watch("shared".into())]),
+        )
+        .unwrap_err();
+    assert_eq!(
+        plinth_host::manifest::diagnostic::ToDiagnostic::to_diagnostic(&clash).code,
+        plinth_host::manifest::diagnostic::Code::FsDenied,
+        "{clash}"
+    );
+}

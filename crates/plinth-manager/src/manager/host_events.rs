@@ -16,7 +16,7 @@ use super::{Manager, Shared, lock};
 /// The export that receives events.
 const HANDLE_EVENT: &str = "plinth:plugin/lifecycle#handle-event";
 
-fn handles_events(plugin: &Plugin) -> bool {
+pub(super) fn handles_events(plugin: &Plugin) -> bool {
     plugin.exports().resolve(HANDLE_EVENT).is_ok()
 }
 

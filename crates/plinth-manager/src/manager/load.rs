@@ -146,9 +146,15 @@ impl Manager {
                     .map_err(|e| e.to_diagnostic().with_plugin(&entry.id))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let seeds = self
+            .seed_dirs(entry)
+            .map_err(|d| d.with_plugin(&entry.id))?;
         let mut options = LoadOptions::default()
             .with_grants(grants)
             .with_settings(Value::Object(entry.config.clone()));
+        for (name, path) in &seeds.own {
+            options = options.with_dir(name.clone(), path.clone());
+        }
         if let Some(tenant) = &self.shared.tenant {
             options = options.with_tenant(tenant.clone());
         }
@@ -198,6 +204,9 @@ impl Manager {
             (None, Some(v)) => v.subject.version.to_string(),
             (None, None) => "0.0.0".into(),
         };
+        self.watch_seeds(&plugin, &seeds)
+            .map_err(|d| d.with_plugin(&entry.id))?;
+        let relay = self.relay_inbox(&entry.id, &plugin);
         let instance = match entry.instance {
             InstanceMode::PerCall => None,
             InstanceMode::LongLived => Some(Mutex::new(Some(
@@ -219,6 +228,7 @@ impl Manager {
             fingerprint,
             instance,
             service,
+            _relay: relay,
             retired: slot.retired.clone(),
             unloads: self.shared.unloads.clone(),
         })

@@ -14,6 +14,7 @@ mod host_events;
 mod hot_reload;
 mod kinds;
 mod manager;
+mod seeds;
 mod services;
 mod settings;
 mod signatures;

@@ -119,10 +119,30 @@ linked_through!(
 
 impl watch::Host for WatchView<'_> {
     fn subscribe(&mut self, dirs: Vec<String>, debounce_ms: u32) -> Result<u64, watch::WatchError> {
+        let gate = &mut self.gate;
+        let roots = self
+            .state
+            .roots(dirs, |grant| gate.check(grant).map_err(Into::into))?;
+        self.state.subscribe(self.inbox, roots, debounce_ms)
+    }
+
+    fn unsubscribe(&mut self, id: u64) {
+        self.state.unsubscribe(id);
+    }
+}
+
+impl WatchState {
+    /// The mapped directory of each name in `dirs`, after `check` allowed its `watch:`
+    /// grant: what a subscription (the plugin's own, or one made on its behalf) watches.
+    pub(crate) fn roots(
+        &self,
+        dirs: Vec<String>,
+        mut check: impl FnMut(Grant) -> Result<(), watch::WatchError>,
+    ) -> Result<BTreeMap<String, PathBuf>, watch::WatchError> {
         let mut roots = BTreeMap::new();
         for dir in dirs {
-            self.gate.check(Grant::Watch(dir.clone()))?;
-            let Some(root) = self.state.dirs.get(&dir) else {
+            check(Grant::Watch(dir.clone()))?;
+            let Some(root) = self.dirs.get(&dir) else {
                 return Err(watch::WatchError::Denied(format!(
                     "directory `{dir}` is not mapped"
                 )));
@@ -132,7 +152,18 @@ impl watch::Host for WatchView<'_> {
         if roots.is_empty() {
             return Err(watch::WatchError::Denied("no directory to watch".into()));
         }
-        let watches = &self.state.watches;
+        Ok(roots)
+    }
+
+    /// Starts a debounced, recursive subscription to `roots` whose changes arrive in
+    /// `inbox` as `fs-change` events; returns its id.
+    pub(crate) fn subscribe(
+        &self,
+        inbox: &Inbox,
+        roots: BTreeMap<String, PathBuf>,
+        debounce_ms: u32,
+    ) -> Result<u64, watch::WatchError> {
+        let watches = &self.watches;
         if watches.len() >= MAX_SUBSCRIPTIONS {
             return Err(watch::WatchError::Io(format!(
                 "at most {MAX_SUBSCRIPTIONS} subscriptions per plugin"
@@ -141,7 +172,7 @@ impl watch::Host for WatchView<'_> {
         let id = watches.next.fetch_add(1, Ordering::Relaxed) + 1;
         let debounce =
             Duration::from_millis(u64::from(debounce_ms.clamp(DEBOUNCE_MS.0, DEBOUNCE_MS.1)));
-        let inbox = self.inbox.clone();
+        let inbox = inbox.clone();
         let handler_roots = roots.clone();
         let handler = move |result: DebounceEventResult| {
             deliver(&inbox, id, &handler_roots, result);
@@ -166,9 +197,10 @@ impl watch::Host for WatchView<'_> {
         Ok(id)
     }
 
-    fn unsubscribe(&mut self, id: u64) {
+    /// Ends subscription `id` (nothing happens for an unknown id).
+    pub(crate) fn unsubscribe(&self, id: u64) {
         // Dropping the debouncer stops its thread and the watcher.
-        self.state.watches.lock().remove(&id);
+        self.watches.lock().remove(&id);
     }
 }
 
