@@ -116,6 +116,7 @@ mod service;
 mod source;
 mod storage;
 mod streaming;
+pub mod stream;
 pub mod streams;
 mod table;
 mod theme;

@@ -6,6 +6,10 @@
 //! 2. hands them, with the question, to the app's `llm` interface (`llm_chat`);
 //! 3. returns `{"answer": "...", "sources": ["collection/name", ...]}`.
 //!
+//! With `"stream": true` it reads the reply through `llm.stream-chat` instead, one delta at a
+//! time, and adds `"deltas": N`; with `"max_deltas": N` as well it stops reading after N
+//! deltas (dropping the stream stops the model) and answers with what it read.
+//!
 //! Both interfaces are Stack Composer's own WIT (`wit/composer.wit`), not Plinth's: the
 //! PDK exports the `tool` world, and this crate's own `wit_bindgen::generate!` adds the
 //! app's imports. Built into one component, the imports of both are merged.
@@ -36,7 +40,9 @@ impl Tool for Research {
                 "type": "object",
                 "properties": {
                     "question": {"type": "string"},
-                    "k": {"type": "integer", "minimum": 1}
+                    "k": {"type": "integer", "minimum": 1},
+                    "stream": {"type": "boolean"},
+                    "max_deltas": {"type": "integer", "minimum": 0}
                 },
                 "required": ["question"]
             }),
@@ -66,19 +72,31 @@ fn research(input: &Value) -> Result<Value, ToolError> {
     let messages = vec![
         llm::Message {
             role: "system".into(),
-            content: format!(
-                "Answer from these passages only.\n{}",
-                context.join("\n")
-            ),
+            content: format!("Answer from these passages only.\n{}", context.join("\n")),
         },
         llm::Message {
             role: "user".into(),
             content: question.to_string(),
         },
     ];
-    let answer = llm::chat(&messages).map_err(ToolError::Failed)?;
     let sources: Vec<&str> = chunks.iter().map(|c| c.source.as_str()).collect();
-    Ok(json!({ "answer": answer, "sources": sources }))
+    if input["stream"].as_bool() != Some(true) {
+        let answer = llm::chat(&messages).map_err(ToolError::Failed)?;
+        return Ok(json!({ "answer": answer, "sources": sources }));
+    }
+    let limit = input["max_deltas"]
+        .as_u64()
+        .map_or(usize::MAX, |n| n as usize);
+    let deltas = llm::stream_chat(&messages);
+    let mut answer = String::new();
+    let mut read = 0;
+    for delta in plinth_pdk::stream::items(|| deltas.next()).take(limit) {
+        answer.push_str(&delta);
+        read += 1;
+    }
+    // Dropping the stream before its end tells the app to stop the model.
+    drop(deltas);
+    Ok(json!({ "answer": answer, "sources": sources, "deltas": read }))
 }
 
 plinth_pdk::export_tool!(Research);

@@ -7,9 +7,12 @@
 //! reproducible. A real app registers the same interfaces over its vector store and model.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use plinth_host::wit::ToolError;
-use plinth_host::{Host, HostBuilder, HostCallContext, HostFnError, HostInterface, Plugin};
+use plinth_host::{
+    Host, HostBuilder, HostCallContext, HostFnError, HostInterface, Plugin, StreamSender,
+};
 use wasmtime::component::{ComponentType, Lift, Lower};
 
 /// The WIT name of the retrieval interface.
@@ -132,21 +135,90 @@ pub fn retrieval_interface(docs: Arc<Vec<Document>>) -> HostInterface {
     )
 }
 
-/// The `llm` interface with the stand-in model.
-pub fn llm_interface() -> HostInterface {
-    HostInterface::new("llm", LLM).func(
-        "chat",
-        |_cx: &HostCallContext, (messages,): (Vec<Message>,)| {
-            Ok::<_, HostFnError>((chat(&messages),))
-        },
-    )
+/// The pieces a reply streams in: each word with the whitespace after it, so the pieces
+/// joined are the reply.
+pub fn deltas(reply: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
+    for c in reply.chars() {
+        if !c.is_whitespace() && piece.ends_with(char::is_whitespace) {
+            pieces.push(std::mem::take(&mut piece));
+        }
+        piece.push(c);
+    }
+    if !piece.is_empty() {
+        pieces.push(piece);
+    }
+    pieces
+}
+
+/// What the stand-in model's streams did, for the embedder to watch.
+#[derive(Debug, Default)]
+pub struct ModelStats {
+    /// Deltas handed to the plugin's stream (buffered or read).
+    pub sent: AtomicU64,
+    /// Streams that ended because the plugin stopped reading.
+    pub stopped: AtomicU64,
+    /// Streams sent to their end.
+    pub finished: AtomicU64,
+}
+
+/// Streams the stand-in model's reply to `messages`, one [`deltas`] piece at a time; a
+/// question that is exactly `stall` never answers (a model that hangs).
+async fn stream_reply(
+    messages: Vec<Message>,
+    out: StreamSender<String>,
+    stats: Arc<ModelStats>,
+) -> Result<(), HostFnError> {
+    if messages
+        .iter()
+        .rfind(|m| m.role == "user")
+        .map(|m| m.content.as_str())
+        == Some("stall")
+    {
+        std::future::pending::<()>().await;
+    }
+    let reply = chat(&messages).map_err(HostFnError::failed)?;
+    for piece in deltas(&reply) {
+        if out.send(piece).await.is_err() {
+            stats.stopped.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        stats.sent.fetch_add(1, Ordering::Relaxed);
+    }
+    stats.finished.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The `llm` interface with the stand-in model: `chat`, and `stream-chat` whose replies
+/// stream as [`deltas`] (counted in `stats`).
+pub fn llm_interface(stats: Arc<ModelStats>) -> HostInterface {
+    HostInterface::new("llm", LLM)
+        .func(
+            "chat",
+            |_cx: &HostCallContext, (messages,): (Vec<Message>,)| {
+                Ok::<_, HostFnError>((chat(&messages),))
+            },
+        )
+        .func_stream(
+            "stream-chat",
+            "deltas",
+            move |_cx: HostCallContext, (messages,): (Vec<Message>,), out: StreamSender<String>| {
+                stream_reply(messages, out, stats.clone())
+            },
+        )
 }
 
 /// A host builder with both of Stack Composer's interfaces registered.
 pub fn host_builder() -> HostBuilder {
+    host_builder_with(Arc::default())
+}
+
+/// [`host_builder`], with the model's stream counts in `stats`.
+pub fn host_builder_with(stats: Arc<ModelStats>) -> HostBuilder {
     Host::builder()
         .host_interface(retrieval_interface(Arc::new(documents())))
-        .host_interface(llm_interface())
+        .host_interface(llm_interface(stats))
 }
 
 /// Why a tool call failed: Plinth refused or the plugin trapped, or the tool said no.
@@ -160,7 +232,16 @@ pub enum ResearchError {
 
 /// Calls the plugin's `research` tool with `question`; returns its JSON output.
 pub fn research(plugin: &Plugin, question: &str) -> Result<serde_json::Value, ResearchError> {
-    let input = serde_json::json!({ "question": question, "k": 2 }).to_string();
+    research_with(plugin, serde_json::json!({ "question": question, "k": 2 }))
+}
+
+/// Calls the plugin's `research` tool with `input` (`question`, `k`, `stream`,
+/// `max_deltas`); returns its JSON output.
+pub fn research_with(
+    plugin: &Plugin,
+    input: serde_json::Value,
+) -> Result<serde_json::Value, ResearchError> {
+    let input = input.to_string();
     let (result,): (Result<String, ToolError>,) = plugin
         .call("call", ("research".to_string(), input))
         .map_err(ResearchError::Call)?;

@@ -17,7 +17,7 @@ use crate::error::HostError;
 use crate::state::StoreState;
 
 /// Defines one function in the interface's linker instance.
-type Definer = Arc<
+pub(super) type Definer = Arc<
     dyn Fn(&mut LinkerInstance<'_, StoreState>, &str, &Arc<str>) -> wasmtime::Result<()>
         + Send
         + Sync,
@@ -42,7 +42,7 @@ type Definer = Arc<
 pub struct HostInterface {
     capability: String,
     interface: String,
-    funcs: Vec<(String, Definer)>,
+    pub(super) funcs: Vec<(String, Definer)>,
 }
 
 impl std::fmt::Debug for HostInterface {
@@ -261,14 +261,14 @@ impl HostFnError {
 }
 
 /// An ungranted call: the grant it needed and the context the denial value is made from.
-struct Denied {
+pub(super) struct Denied {
     cx: HostCallContext,
     grant: Grant,
     hint: String,
 }
 
 impl Denied {
-    fn into_error(self) -> HostFnError {
+    pub(super) fn into_error(self) -> HostFnError {
         HostFnError::MissingGrant {
             grant: self.grant,
             hint: self.hint,
@@ -279,7 +279,10 @@ impl Denied {
 /// The grant check every app-defined function starts with: the plugin must hold the
 /// capability, unscoped or with some scope (the function checks which with
 /// [`HostCallContext::allows_scope`]).
-fn checked(state: &mut StoreState, capability: &Arc<str>) -> Result<HostCallContext, Denied> {
+pub(super) fn checked(
+    state: &mut StoreState,
+    capability: &Arc<str>,
+) -> Result<HostCallContext, Denied> {
     let gate = &state.plugin.gate;
     let cx = HostCallContext {
         gate: gate.clone(),

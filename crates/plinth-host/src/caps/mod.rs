@@ -23,6 +23,7 @@ macro_rules! linked_through {
 
 pub(crate) mod config;
 pub(crate) mod custom;
+pub(crate) mod custom_stream;
 pub(crate) mod events;
 pub(crate) mod fs;
 pub(crate) mod gate;

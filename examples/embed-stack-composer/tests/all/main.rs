@@ -8,3 +8,4 @@
 //! paths). One file's tests: `cargo test -p embed-stack-composer --test all research::`.
 
 mod research;
+mod streaming;
