@@ -38,6 +38,9 @@ const EXAMPLES: &[&str] = &[
     "tool-guard",
     "yoi-bridge",
     "greet",
+    "bitvault-thumbnail",
+    "bitvault-events",
+    "bitvault-faulty",
 ];
 
 /// The first eight bytes of a binary component (magic, then version and layer).
