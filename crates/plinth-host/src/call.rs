@@ -476,6 +476,13 @@ impl Plugin {
                 grant: grant.clone(),
             };
         }
+        // A published event the host's checks refused (see `caps::events`).
+        if let Some(rejected) = error.downcast_ref::<crate::EventRejected>() {
+            return CallFailure::RejectedEvent {
+                channel: rejected.channel.clone(),
+                reason: rejected.reason.clone(),
+            };
+        }
         if let Some(failure) = over_host_budget(error) {
             return failure;
         }

@@ -111,6 +111,14 @@ pub enum HostError {
     /// Instantiation (start functions included) trapped or hit a limit.
     #[error(transparent)]
     Instantiate(#[from] crate::CallError),
+    /// A channel's event schema (`HostBuilder::event_schema`) does not compile.
+    #[error("event schema for `{pattern}`: {reason}")]
+    EventSchema {
+        /// The channel pattern it was registered for.
+        pattern: String,
+        /// Why it does not compile.
+        reason: String,
+    },
     /// An app-defined interface cannot be registered: a malformed or clashing name.
     #[error("host interface `{interface}`: {reason}")]
     HostInterface {
@@ -274,6 +282,11 @@ impl ToDiagnostic for HostError {
                 Some(plugin),
                 Some(format!("set `runtime.api` to one of: {served}")),
             ),
+            HostError::EventSchema { .. } => (
+                Code::BadArgument,
+                None,
+                Some("give each channel a valid JSON Schema (draft 2020-12 or the one `$schema` names)".into()),
+            ),
             HostError::HostInterface { .. } => (
                 Code::BadArgument,
                 None,
@@ -394,6 +407,14 @@ pub enum CallFailure {
         /// The grant the call needed.
         grant: plinth_manifest::Grant,
     },
+    /// A published event was refused by the host's checks (a channel's JSON Schema, or an
+    /// embedder's validator); nothing was forwarded.
+    RejectedEvent {
+        /// The channel it was published on.
+        channel: String,
+        /// Why.
+        reason: String,
+    },
     /// The guest ended the call with `wasi:cli/exit` and a non-zero status, or with status
     /// 0 from an export that must return a value (docs/design/0030).
     ExitStatus {
@@ -455,6 +476,9 @@ fn describe(failure: &CallFailure) -> String {
         CallFailure::MissingGrant { grant } => {
             format!("called a host function of `{grant}` without the grant")
         }
+        CallFailure::RejectedEvent { channel, reason } => {
+            format!("published an event on `{channel}` the host refused: {reason}")
+        }
         CallFailure::ExitStatus {
             status,
             guest_message,
@@ -493,6 +517,7 @@ impl CallError {
             CallFailure::Timeout { .. } => Code::Timeout,
             CallFailure::StackOverflow => Code::StackOverflow,
             CallFailure::MissingGrant { .. } => Code::MissingGrant,
+            CallFailure::RejectedEvent { .. } => Code::RejectedSchema,
             CallFailure::ExitStatus { .. } => Code::ExitStatus,
             CallFailure::Trap { .. } => Code::Trap,
         }
@@ -548,6 +573,9 @@ impl CallError {
                 "the plugin recursed too deeply; the stack limit is host-wide (`[limits] max_stack_bytes`)".into()
             }
             CallFailure::MissingGrant { grant } => crate::caps::gate::grant_hint(&self.plugin, grant),
+            CallFailure::RejectedEvent { channel, .. } => format!(
+                "publish on `{channel}` what the application's schema for it allows (the application's documentation of the channel)"
+            ),
             CallFailure::ExitStatus { status: 0, .. } => {
                 "the plugin called `exit(0)` in an export that returns a value; return the value instead".into()
             }

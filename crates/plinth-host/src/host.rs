@@ -24,6 +24,7 @@ pub struct HostBuilder {
     engine: EngineSettings,
     cache_dir: Option<PathBuf>,
     function_cache_dir: Option<PathBuf>,
+    event_schemas: Vec<(String, serde_json::Value)>,
     log_sink: LogSink,
     caps: crate::caps::HostCapsConfig,
     interfaces: crate::caps::custom::HostInterfaces,
@@ -48,6 +49,7 @@ impl Default for HostBuilder {
             engine: EngineSettings::default(),
             cache_dir: None,
             function_cache_dir: None,
+            event_schemas: Vec::new(),
             log_sink: tracing_sink(),
             caps: Default::default(),
             interfaces: Default::default(),
@@ -132,6 +134,26 @@ impl HostBuilder {
         self
     }
 
+    /// Checks every payload published on a channel matching `pattern` (a channel name,
+    /// `prefix.*`, or `*`) against the JSON Schema `schema` before it is forwarded
+    /// (docs/design/0066): a payload that is not JSON or breaks the schema reaches no
+    /// subscriber, and the publishing call fails with `rejected-schema`. A schema that does
+    /// not compile fails [`HostBuilder::build`].
+    pub fn event_schema(mut self, pattern: impl Into<String>, schema: serde_json::Value) -> Self {
+        self.event_schemas.push((pattern.into(), schema));
+        self
+    }
+
+    /// Checks every published event with `validator` before it is forwarded, after the
+    /// schemas: `Err(reason)` refuses it as a schema does.
+    pub fn event_validator(
+        mut self,
+        validator: impl Fn(&crate::PublishedEvent) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.caps.event_checks.validators.push(Arc::new(validator));
+        self
+    }
+
     /// Payload cap and per-plugin rate of `events.publish`.
     pub fn event_limits(mut self, limits: crate::EventLimits) -> Self {
         self.caps.event_limits = limits;
@@ -177,8 +199,19 @@ impl HostBuilder {
 
     /// Builds the host. The Engine is shared with every other host of this process that
     /// uses the same engine settings.
-    pub fn build(self) -> Result<Host, HostError> {
+    pub fn build(mut self) -> Result<Host, HostError> {
         self.interfaces.check()?;
+        for (pattern, schema) in std::mem::take(&mut self.event_schemas) {
+            let validator =
+                jsonschema::validator_for(&schema).map_err(|e| HostError::EventSchema {
+                    pattern: pattern.clone(),
+                    reason: e.to_string(),
+                })?;
+            self.caps
+                .event_checks
+                .schemas
+                .push((pattern, Arc::new(validator)));
+        }
         let SharedEngine { engine, functions } =
             shared_engine(&self.engine, self.function_cache_dir)?;
         let linker = crate::linker::build(&engine, &self.interfaces)?;

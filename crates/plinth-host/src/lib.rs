@@ -85,7 +85,9 @@ mod world;
 pub use cache::CacheOutcome;
 pub use caps::custom::{HostCallContext, HostFnError, HostInterface};
 pub use caps::custom_stream::{STREAM_BUFFER, StreamClosed, StreamSender};
-pub use caps::events::{EventLimits, EventSubscription, PublishedEvent, channel_matches};
+pub use caps::events::{
+    EventLimits, EventRejected, EventSubscription, EventValidator, PublishedEvent, channel_matches,
+};
 pub use caps::fs::MAX_READ_BYTES;
 pub use caps::http::consent::{
     CONSENT_NOTICE_CAPACITY, ConsentEntry, ConsentError, ConsentLimits, ConsentNotice,

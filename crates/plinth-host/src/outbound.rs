@@ -109,7 +109,8 @@ impl Plugin {
 
     /// Publishes `payload` on `channel` as the plugin, exactly as its own
     /// `plinth:host/events.publish` would: the `events.publish:<channel>` grant, the
-    /// payload cap and the plugin's publish rate apply.
+    /// payload cap, the plugin's publish rate and the host's event checks
+    /// (`rejected-schema`) apply.
     pub fn publish(&self, channel: &str, payload: &str) -> Result<(), OutboundError> {
         self.authorize(&Grant::EventsPublish(channel.into()))?;
         let state = &self.inner.ctx.caps.events;
@@ -138,12 +139,18 @@ impl Plugin {
                 ),
             ));
         }
-        state.bus.publish(PublishedEvent {
+        let event = PublishedEvent {
             channel: channel.into(),
             plugin: self.id().into(),
             payload: payload.into(),
             tenant: self.inner.ctx.gate.tenant().map(str::to_owned),
-        });
+        };
+        state
+            .bus
+            .checks
+            .check(&event)
+            .map_err(|rejected| fail(Code::RejectedSchema, rejected.to_string()))?;
+        state.bus.publish(event);
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! NovyWave's plugin lifecycle on Plinth (seed 004):
 //!
 //! 1. read the `[plugins]` table of a `.novywave` file (schema_version, migrations included);
-//! 2. subscribe to the `discovery` channel — the `plugin_discovery_relay`;
+//! 2. subscribe to the `discovery` channel — the `plugin_discovery_relay` — whose payloads
+//!    the host checks against NovyWave's JSON Schema before forwarding them;
 //! 3. replay the section into a [`Manager`] that delivers events itself: enabled entries
 //!    load, status events (`Loading`, `Ready`, `Error`) stream to a subscriber — the
 //!    `plugin_status_relay`. The manager maps the scanner's `watch.directories` seeds (which
@@ -43,6 +44,17 @@ fn main() -> anyhow::Result<()> {
         .log_sink(Arc::new(|r: &LogRecord| {
             println!("log [{}] {}", r.plugin, r.message)
         }))
+        // What NovyWave reads from the channel: the host refuses anything else before it
+        // is forwarded (the publishing call fails with `rejected-schema`).
+        .event_schema(
+            "discovery",
+            json!({
+                "type": "object",
+                "required": ["dir", "path"],
+                "properties": {"dir": {"type": "string"}, "path": {"type": "string"}},
+                "additionalProperties": false
+            }),
+        )
         .build()?;
     let mut discoveries = host.subscribe_events(vec!["discovery".into()]);
     let manager = Manager::builder(host)

@@ -61,6 +61,7 @@ pub(crate) struct HostCapsConfig {
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) kv_limits: kv::KvLimits,
     pub(crate) event_limits: events::EventLimits,
+    pub(crate) event_checks: events::EventChecks,
     pub(crate) network: http::settings::NetworkSettings,
     pub(crate) sockets: sockets::settings::SocketSettings,
     pub(crate) resolver: Arc<dyn http::resolve::Resolve>,
@@ -77,6 +78,7 @@ impl Default for HostCapsConfig {
             data_dir: None,
             kv_limits: Default::default(),
             event_limits: Default::default(),
+            event_checks: Default::default(),
             network: Default::default(),
             sockets: Default::default(),
             resolver: Arc::new(http::resolve::SystemResolver),
@@ -132,7 +134,10 @@ impl HostCapsConfig {
             dirs: self.dirs.clone(),
             protected,
             kv,
-            events: Arc::new(events::EventBus::new(self.event_limits)),
+            events: Arc::new(events::EventBus::new(
+                self.event_limits,
+                self.event_checks.clone(),
+            )),
             net: Arc::new(net),
             sockets: self.sockets,
         })

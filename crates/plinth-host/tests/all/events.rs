@@ -127,3 +127,79 @@ fn events_stay_within_their_tenant() {
     let first = everything.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(first.tenant.as_deref(), Some("globex"));
 }
+
+/// A channel's JSON Schema and the embedder's validator (docs/design/0066): a payload they
+/// refuse reaches no subscriber, and the publishing call fails with `rejected-schema`; the
+/// same checks hold for a publish on the plugin's behalf.
+#[test]
+fn refused_payloads_are_not_forwarded_and_fail_the_call() {
+    use plinth_host::manifest::diagnostic::{Code, ToDiagnostic};
+    let host = Host::builder()
+        .event_schema(
+            "discovery",
+            json!({
+                "type": "object",
+                "required": ["dir", "path"],
+                "properties": {"dir": {"type": "string"}, "path": {"type": "string"}},
+                "additionalProperties": false
+            }),
+        )
+        .event_validator(|event: &PublishedEvent| {
+            if event.payload.contains("secret") {
+                Err("payloads may not carry secrets".into())
+            } else {
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap();
+    let mut seen = host.subscribe_events(vec!["*".into()]);
+    let plugin = load(&host, &["discovery", "notes"]);
+    let refused = |channel: &str, payload: &str| {
+        let error = plugin
+            .call_json("run", &[json!(["publish", channel, payload])])
+            .unwrap_err();
+        let diagnostic = error.to_diagnostic();
+        assert_eq!(diagnostic.code, Code::RejectedSchema, "{diagnostic:?}");
+        diagnostic.message
+    };
+
+    let message = refused("discovery", r#"{"dir":"waves"}"#);
+    assert!(message.contains("path"), "{message}");
+    let message = refused("discovery", "not json");
+    assert!(message.contains("not JSON"), "{message}");
+    let message = refused("notes", "a secret");
+    assert!(message.contains("secrets"), "{message}");
+    assert_eq!(seen.try_recv(), None, "nothing refused was forwarded");
+
+    // What the checks allow goes through, on a channel with a schema and on one without.
+    let valid = r#"{"dir":"waves","path":"a.vcd"}"#;
+    assert_eq!(
+        run(&plugin, &["publish", "discovery", valid]).unwrap(),
+        "ok"
+    );
+    assert_eq!(
+        run(&plugin, &["publish", "notes", "plain text"]).unwrap(),
+        "ok"
+    );
+    assert_eq!(
+        seen.recv_timeout(Duration::from_secs(5)).unwrap().payload,
+        valid
+    );
+    assert_eq!(
+        seen.recv_timeout(Duration::from_secs(5)).unwrap().payload,
+        "plain text"
+    );
+
+    // On the plugin's behalf: the same checks.
+    let error = plugin.publish("discovery", "{}").unwrap_err();
+    assert_eq!(error.code, "rejected-schema", "{error}");
+    assert_eq!(seen.try_recv(), None);
+
+    // A schema that does not compile fails the build.
+    let error = Host::builder()
+        .event_schema("discovery", json!({"type": 12}))
+        .build()
+        .unwrap_err();
+    assert_eq!(error.to_diagnostic().code, Code::BadArgument, "{error}");
+}

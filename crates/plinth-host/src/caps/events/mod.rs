@@ -8,6 +8,10 @@ use std::time::Instant;
 use plinth_manifest::Grant;
 use tokio::sync::broadcast;
 
+mod checks;
+pub(crate) use checks::EventChecks;
+pub use checks::{EventRejected, EventValidator};
+
 use super::gate::CallGate;
 use crate::bindings::events;
 
@@ -60,6 +64,8 @@ pub(crate) enum TenantScope {
 pub(crate) struct EventBus {
     sender: broadcast::Sender<PublishedEvent>,
     pub(crate) limits: EventLimits,
+    /// What a payload must pass before it is forwarded.
+    pub(crate) checks: EventChecks,
 }
 
 /// The most events the bus keeps for a slow subscriber, which skips (and counts) older
@@ -75,10 +81,11 @@ fn bus_capacity(max_payload_bytes: usize) -> usize {
 }
 
 impl EventBus {
-    pub(crate) fn new(limits: EventLimits) -> Self {
+    pub(crate) fn new(limits: EventLimits, checks: EventChecks) -> Self {
         Self {
             sender: broadcast::channel(bus_capacity(limits.max_payload_bytes)).0,
             limits,
+            checks,
         }
     }
 
@@ -234,7 +241,40 @@ linked_through!(
 );
 
 impl events::Host for EventsView<'_> {
-    fn publish(&mut self, channel: String, payload: String) -> Result<(), events::EventsError> {
+    fn publish(
+        &mut self,
+        channel: String,
+        payload: String,
+    ) -> wasmtime::Result<Result<(), events::EventsError>> {
+        Ok(match self.publish_checked(channel, payload) {
+            Ok(()) => Ok(()),
+            Err(Refusal::Error(error)) => Err(error),
+            // No case of the 0.1.0 `events-error` says "invalid": the call fails instead.
+            Err(Refusal::Rejected(rejected)) => return Err(wasmtime::Error::new(rejected)),
+        })
+    }
+}
+
+/// Why a publish did not happen: a WIT error for the guest, or a refused payload.
+enum Refusal {
+    Error(events::EventsError),
+    Rejected(EventRejected),
+}
+
+impl From<events::EventsError> for Refusal {
+    fn from(error: events::EventsError) -> Self {
+        Refusal::Error(error)
+    }
+}
+
+impl From<super::gate::Denial> for Refusal {
+    fn from(denial: super::gate::Denial) -> Self {
+        Refusal::Error(denial.into())
+    }
+}
+
+impl EventsView<'_> {
+    fn publish_checked(&mut self, channel: String, payload: String) -> Result<(), Refusal> {
         self.gate.check(Grant::EventsPublish(channel.clone()))?;
         let bus = &self.state.bus;
         if payload.len() > bus.limits.max_payload_bytes {
@@ -242,20 +282,24 @@ impl events::Host for EventsView<'_> {
                 "the payload is {} bytes; the cap is {}",
                 payload.len(),
                 bus.limits.max_payload_bytes
-            )));
+            ))
+            .into());
         }
         if !self.state.publish_rate.try_take() {
             return Err(events::EventsError::RateLimited(format!(
                 "over {} events a second (burst {})",
                 bus.limits.per_second, bus.limits.burst
-            )));
+            ))
+            .into());
         }
-        bus.publish(PublishedEvent {
+        let event = PublishedEvent {
             channel,
             plugin: self.gate.plugin().to_string(),
             payload,
             tenant: self.gate.tenant().map(str::to_owned),
-        });
+        };
+        bus.checks.check(&event).map_err(Refusal::Rejected)?;
+        bus.publish(event);
         Ok(())
     }
 }
@@ -289,7 +333,7 @@ mod tests {
     #[test]
     fn a_slow_subscriber_holds_a_bounded_number_of_bytes() {
         let limits = EventLimits::default();
-        let bus = EventBus::new(limits);
+        let bus = EventBus::new(limits, EventChecks::default());
         let mut slow = bus.subscribe(Vec::new(), TenantScope::All);
         let payload = "x".repeat(limits.max_payload_bytes);
         for n in 0..1000 {
@@ -317,7 +361,7 @@ mod tests {
 
     #[test]
     fn subscribers_get_matching_channels_only() {
-        let bus = EventBus::new(EventLimits::default());
+        let bus = EventBus::new(EventLimits::default(), EventChecks::default());
         let mut jobs = bus.subscribe(vec!["jobs.*".into()], TenantScope::All);
         let mut all = bus.subscribe(Vec::new(), TenantScope::All);
         for channel in ["alerts", "jobs.done"] {
