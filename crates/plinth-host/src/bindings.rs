@@ -10,8 +10,9 @@ pub mod tool {
         path: "../../wit/plinth-plugin@0.1.0",
         world: "plinth:plugin/tool",
         // Network waits are async (they make the call pending, which arms its wall-clock
-        // timer, docs/design/0014); every other import stays sync, keeping its warm cost.
-        imports: { "plinth:host/http": async },
+        // timer, docs/design/0014, 0061); every other import stays sync, keeping its warm
+        // cost.
+        imports: { "plinth:host/http": async, "plinth:host/kv": async },
         exports: { default: async },
     });
 }

@@ -103,7 +103,7 @@ impl HostBuilder {
     }
 
     /// Where host-wide data lives (`<home>/data`): the key-value database `kv.redb`.
-    /// Without it, `kv` calls fail with `io`.
+    /// Without it (and without a `[kv]` server backend), `kv` calls fail with `io`.
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.caps.data_dir = Some(dir.into());
         self
@@ -112,6 +112,13 @@ impl HostBuilder {
     /// Key and value caps and the per-plugin quota of the key-value store.
     pub fn kv_limits(mut self, limits: crate::KvLimits) -> Self {
         self.caps.kv_limits = limits;
+        self
+    }
+
+    /// Where the key-value store lives (`[kv]`): redb under the data directory (the
+    /// default), or a PostgreSQL or Redis server shared by several hosts.
+    pub fn kv_settings(mut self, settings: crate::KvSettings) -> Self {
+        self.caps.kv_settings = settings;
         self
     }
 
@@ -247,9 +254,15 @@ impl Host {
         &self.inner.caps.net.consent
     }
 
-    /// The key-value database, when the host has a data directory.
+    /// The redb key-value database, when it is the backend and the host has a data
+    /// directory.
     pub fn kv_store(&self) -> Option<&crate::KvStore> {
-        self.inner.caps.kv.as_deref()
+        self.inner.caps.redb.as_deref()
+    }
+
+    /// The key-value store plugins use, whichever the backend.
+    pub fn kv(&self) -> Option<&crate::Kv> {
+        self.inner.caps.kv.as_ref()
     }
 
     /// Loads a plugin with no grants and no settings from a plugin directory, a

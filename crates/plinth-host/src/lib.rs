@@ -91,7 +91,10 @@ pub use caps::http::consent::{
 };
 pub use caps::http::resolve::{Resolve, ResolveFuture, SystemResolver};
 pub use caps::http::settings::{ConsentMode, DEFAULT_MAX_BODY_BYTES, NetworkSettings};
-pub use caps::kv::{KvError, KvLimits, KvStore, Namespace as KvNamespace};
+pub use caps::kv::{
+    Kv, KvBackend, KvBackendKind, KvError, KvFuture, KvLimits, KvSettings, KvStore,
+    Namespace as KvNamespace, OpId as KvOpId, PostgresKv, RedisKv,
+};
 pub use caps::sockets::settings::{DEFAULT_MAX_SOCKET_BYTES, SocketSettings};
 pub use config::{ConfigError, HostConfig, Paths, RegistrySettings, Security};
 pub use engine::EngineSettings;

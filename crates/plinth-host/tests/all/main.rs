@@ -23,6 +23,7 @@ mod http;
 mod http_hostile;
 mod kinds;
 mod kv;
+mod kv_backends;
 mod kv_guest;
 mod load;
 mod pdk;
