@@ -65,6 +65,8 @@ pub struct HostConfig {
     pub sockets: crate::SocketSettings,
     /// Where the key-value store lives: redb (default) or a PostgreSQL or Redis server.
     pub kv: crate::KvSettings,
+    /// Where events travel: the host's own bus (default) or a NATS server.
+    pub events: crate::EventSettings,
 }
 
 /// The configuration file could not be read or parsed.
@@ -104,7 +106,8 @@ impl HostConfig {
             .engine_settings(self.engine)
             .network(self.network.clone())
             .sockets(self.sockets)
-            .kv_settings(self.kv.clone());
+            .kv_settings(self.kv.clone())
+            .event_settings(self.events.clone());
         self.dirs
             .iter()
             .fold(builder, |builder, (name, path)| builder.dir(name, path))
@@ -144,6 +147,11 @@ mod tests {
         assert_eq!(config.kv.pool_size, 4);
         assert_eq!(config.kv.timeout_ms, 5_000);
         assert!(toml::from_str::<HostConfig>("[kv]\nbackend = \"etcd\"").is_err());
+        let config: HostConfig =
+            toml::from_str("[events]\nbackend = \"nats\"\nurl = \"nats://127.0.0.1:4222\"")
+                .unwrap();
+        assert_eq!(config.events.backend, crate::EventBackendKind::Nats);
+        assert_eq!(config.events.subject_prefix, "plinth");
     }
 
     #[test]

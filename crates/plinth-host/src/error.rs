@@ -42,6 +42,9 @@ pub enum HostError {
         /// Why.
         reason: String,
     },
+    /// The `[events]` settings are unusable (NATS without `url`, a bad subject prefix).
+    #[error("[events]: {0}")]
+    EventBackend(String),
     /// The consent file cannot be read.
     #[error(transparent)]
     ConsentStore(#[from] crate::ConsentError),
@@ -224,6 +227,11 @@ impl ToDiagnostic for HostError {
                 Code::StorageError,
                 None,
                 Some("fix `[kv]` in the host config: `url` names the server (docs/deployment.md)".into()),
+            ),
+            HostError::EventBackend(_) => (
+                Code::HostSetup,
+                None,
+                Some("fix `[events]` in the host config (docs/deployment.md)".into()),
             ),
             HostError::ConsentStore(_) => (
                 Code::StorageError,

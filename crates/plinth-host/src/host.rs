@@ -122,6 +122,13 @@ impl HostBuilder {
         self
     }
 
+    /// Where events travel (`[events]`): the host's own bus (the default), or a NATS
+    /// server shared by several hosts.
+    pub fn event_settings(mut self, settings: crate::EventSettings) -> Self {
+        self.caps.event_settings = settings;
+        self
+    }
+
     /// Payload cap and per-plugin rate of `events.publish`.
     pub fn event_limits(mut self, limits: crate::EventLimits) -> Self {
         self.caps.event_limits = limits;
@@ -252,6 +259,18 @@ impl Host {
     /// denials (`plinth consent`).
     pub fn consent(&self) -> &crate::ConsentStore {
         &self.inner.caps.net.consent
+    }
+
+    /// Whether events reach this host: always on the local bus; over NATS once the
+    /// host's subscription is in place (a readiness check for a load balancer).
+    pub fn events_connected(&self) -> bool {
+        self.inner.caps.events.connected()
+    }
+
+    /// Events this host's plugins published that it could not hand to NATS (its queue of
+    /// 4 096 was full while the server was away); 0 on the local bus.
+    pub fn events_dropped(&self) -> u64 {
+        self.inner.caps.events.dropped()
     }
 
     /// The redb key-value database, when it is the backend and the host has a data

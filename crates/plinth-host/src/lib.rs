@@ -83,7 +83,10 @@ mod world;
 
 pub use cache::CacheOutcome;
 pub use caps::custom::{HostCallContext, HostFnError, HostInterface};
-pub use caps::events::{EventLimits, EventSubscription, PublishedEvent, channel_matches};
+pub use caps::events::{
+    EventBackendKind, EventLimits, EventSettings, EventSubscription, NATS_HEARTBEAT,
+    PublishedEvent, channel_matches,
+};
 pub use caps::fs::MAX_READ_BYTES;
 pub use caps::http::consent::{
     CONSENT_NOTICE_CAPACITY, ConsentEntry, ConsentError, ConsentLimits, ConsentNotice,

@@ -63,6 +63,7 @@ pub(crate) struct HostCapsConfig {
     pub(crate) kv_limits: kv::KvLimits,
     pub(crate) kv_settings: kv::KvSettings,
     pub(crate) event_limits: events::EventLimits,
+    pub(crate) event_settings: events::EventSettings,
     pub(crate) network: http::settings::NetworkSettings,
     pub(crate) sockets: sockets::settings::SocketSettings,
     pub(crate) resolver: Arc<dyn http::resolve::Resolve>,
@@ -80,6 +81,7 @@ impl Default for HostCapsConfig {
             kv_limits: Default::default(),
             kv_settings: Default::default(),
             event_limits: Default::default(),
+            event_settings: Default::default(),
             network: Default::default(),
             sockets: Default::default(),
             resolver: Arc::new(http::resolve::SystemResolver),
@@ -137,7 +139,7 @@ impl HostCapsConfig {
             self.network.clone(),
             self.resolver.clone(),
             Arc::new(consent),
-            runtime,
+            runtime.clone(),
         )
         .map_err(crate::HostError::Network)?;
         let consent_dir = self
@@ -157,7 +159,10 @@ impl HostCapsConfig {
             protected,
             kv,
             redb,
-            events: Arc::new(events::EventBus::new(self.event_limits)),
+            events: Arc::new(
+                events::EventBus::start(self.event_limits, &self.event_settings, &runtime)
+                    .map_err(crate::HostError::EventBackend)?,
+            ),
             net: Arc::new(net),
             sockets: self.sockets,
         })

@@ -16,6 +16,7 @@ mod componentless;
 mod conformance;
 mod dynamic;
 mod events;
+mod events_nats;
 mod fs;
 mod host_fn;
 mod hostile;
