@@ -37,4 +37,5 @@ mod tenant_scope;
 mod thoth_kinds;
 mod thoth_kits;
 mod thoth_sources;
+mod three_hosts;
 mod watch;
