@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS plinth_kv_ops (
 /// How long an operation's answer is kept for its retries.
 const OPS_KEPT: &str = "10 minutes";
 
+/// What a write does to the old value: the new value (`None` deletes) and the answer.
+type Change = dyn Fn(Option<&[u8]>) -> Result<(Option<Vec<u8>>, i64), KvError> + Sync;
+
 /// The key-value store on PostgreSQL: a connection pool and the caps.
 #[derive(Clone)]
 pub struct PostgresKv {
@@ -130,7 +133,7 @@ impl Inner {
         ns: &str,
         key: &str,
         op: Option<OpId>,
-        change: &(dyn Fn(Option<&[u8]>) -> Result<(Option<Vec<u8>>, i64), KvError> + Sync),
+        change: &Change,
     ) -> Result<i64, Attempt> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(pg)?;
