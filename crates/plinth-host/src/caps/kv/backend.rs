@@ -24,6 +24,11 @@ pub trait KvBackend: Send + Sync + fmt::Debug {
     /// The backend's name as the host config spells it (`redb`, `postgres`, `redis`).
     fn name(&self) -> &'static str;
 
+    /// The server as error messages name it (`PostgreSQL`, `Redis`).
+    fn server(&self) -> &'static str {
+        self.name()
+    }
+
     /// Whether operations finish without waiting on the network: [`Kv`] then runs them
     /// in place rather than on the host's runtime.
     fn is_local(&self) -> bool {
@@ -248,12 +253,12 @@ impl Kv {
             return work.await;
         }
         let timeout = self.timeout;
-        let name = self.backend.name();
+        let server = self.backend.server();
         let mut task = AbortOnDrop(self.runtime.spawn(async move {
             match tokio::time::timeout(timeout, work).await {
                 Ok(result) => result,
                 Err(_) => Err(KvError::Io(format!(
-                    "the {name} key-value backend did not answer within {} ms",
+                    "{server} did not answer within {} ms ([kv] timeout_ms)",
                     timeout.as_millis()
                 ))),
             }

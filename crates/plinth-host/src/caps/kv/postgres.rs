@@ -231,6 +231,10 @@ impl KvBackend for PostgresKv {
         "postgres"
     }
 
+    fn server(&self) -> &'static str {
+        "PostgreSQL"
+    }
+
     fn get(&self, ns: &Namespace, key: &str) -> KvFuture<Option<Vec<u8>>> {
         let (inner, ns, key) = (self.inner.clone(), ns.table_name(), key.to_string());
         Box::pin(async move {

@@ -225,6 +225,10 @@ impl KvBackend for RedisKv {
         "redis"
     }
 
+    fn server(&self) -> &'static str {
+        "Redis"
+    }
+
     fn get(&self, ns: &Namespace, key: &str) -> KvFuture<Option<Vec<u8>>> {
         let (inner, keys, key) = (self.inner.clone(), Keys::of(ns), key.to_string());
         Box::pin(async move {
