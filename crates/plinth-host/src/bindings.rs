@@ -10,11 +10,12 @@ pub mod tool {
         path: "../../wit/plinth-plugin@0.1.0",
         world: "plinth:plugin/tool",
         // Network waits are async (they make the call pending, which arms its wall-clock
-        // timer, docs/design/0014); every other import stays sync, keeping its warm cost.
-        // `publish` may fail the call: a payload the host's checks refuse has no case in
-        // the 0.1.0 `events-error` (docs/design/0066).
+        // timer, docs/design/0014, 0061); every other import stays sync, keeping its warm
+        // cost. `publish` may fail the call: a payload the host's checks refuse has no case
+        // in the 0.1.0 `events-error` (docs/design/0066).
         imports: {
             "plinth:host/http": async,
+            "plinth:host/kv": async,
             "plinth:host/events.publish": trappable,
         },
         exports: { default: async },

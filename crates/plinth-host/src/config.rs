@@ -63,6 +63,10 @@ pub struct HostConfig {
     pub network: crate::NetworkSettings,
     /// `wasi:sockets` limits.
     pub sockets: crate::SocketSettings,
+    /// Where the key-value store lives: redb (default) or a PostgreSQL or Redis server.
+    pub kv: crate::KvSettings,
+    /// Where events travel: the host's own bus (default) or a NATS server.
+    pub events: crate::EventSettings,
 }
 
 /// The configuration file could not be read or parsed.
@@ -101,7 +105,9 @@ impl HostConfig {
             .limits(self.limits)
             .engine_settings(self.engine)
             .network(self.network.clone())
-            .sockets(self.sockets);
+            .sockets(self.sockets)
+            .kv_settings(self.kv.clone())
+            .event_settings(self.events.clone());
         self.dirs
             .iter()
             .fold(builder, |builder, (name, path)| builder.dir(name, path))
@@ -128,6 +134,24 @@ mod tests {
         assert_eq!(config.limits.wall_timeout_ms, 20);
         assert_eq!(config.limits.mem_bytes, crate::limits::DEFAULT_MEMORY_BYTES);
         assert_eq!(config.dirs["waves"], PathBuf::from("/home/user/waves"));
+    }
+
+    #[test]
+    fn reads_the_kv_backend() {
+        assert_eq!(HostConfig::default().kv.backend, crate::KvBackendKind::Redb);
+        let config: HostConfig = toml::from_str(
+            "[kv]\nbackend = \"postgres\"\nurl = \"postgres://u:p@127.0.0.1:5432/db\"\npool_size = 4",
+        )
+        .unwrap();
+        assert_eq!(config.kv.backend, crate::KvBackendKind::Postgres);
+        assert_eq!(config.kv.pool_size, 4);
+        assert_eq!(config.kv.timeout_ms, 5_000);
+        assert!(toml::from_str::<HostConfig>("[kv]\nbackend = \"etcd\"").is_err());
+        let config: HostConfig =
+            toml::from_str("[events]\nbackend = \"nats\"\nurl = \"nats://127.0.0.1:4222\"")
+                .unwrap();
+        assert_eq!(config.events.backend, crate::EventBackendKind::Nats);
+        assert_eq!(config.events.subject_prefix, "plinth");
     }
 
     #[test]

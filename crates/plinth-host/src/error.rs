@@ -34,6 +34,17 @@ pub enum HostError {
         /// Why.
         reason: String,
     },
+    /// The `[kv]` server backend's settings are unusable (no or a malformed `url`).
+    #[error("[kv] backend `{backend}`: {reason}")]
+    KvBackend {
+        /// `postgres` or `redis`.
+        backend: String,
+        /// Why.
+        reason: String,
+    },
+    /// The `[events]` settings are unusable (NATS without `url`, a bad subject prefix).
+    #[error("[events]: {0}")]
+    EventBackend(String),
     /// The consent file cannot be read.
     #[error(transparent)]
     ConsentStore(#[from] crate::ConsentError),
@@ -219,6 +230,16 @@ impl ToDiagnostic for HostError {
                 Code::StorageError,
                 None,
                 Some("another process may hold the database, or it is damaged: stop the other host, or move the file away to start empty".into()),
+            ),
+            HostError::KvBackend { .. } => (
+                Code::StorageError,
+                None,
+                Some("fix `[kv]` in the host config: `url` names the server (docs/deployment.md)".into()),
+            ),
+            HostError::EventBackend(_) => (
+                Code::HostSetup,
+                None,
+                Some("fix `[events]` in the host config (docs/deployment.md)".into()),
             ),
             HostError::ConsentStore(_) => (
                 Code::StorageError,

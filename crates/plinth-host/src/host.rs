@@ -122,7 +122,7 @@ impl HostBuilder {
     }
 
     /// Where host-wide data lives (`<home>/data`): the key-value database `kv.redb`.
-    /// Without it, `kv` calls fail with `io`.
+    /// Without it (and without a `[kv]` server backend), `kv` calls fail with `io`.
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.caps.data_dir = Some(dir.into());
         self
@@ -151,6 +151,20 @@ impl HostBuilder {
         validator: impl Fn(&crate::PublishedEvent) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         self.caps.event_checks.validators.push(Arc::new(validator));
+        self
+    }
+
+    /// Where the key-value store lives (`[kv]`): redb under the data directory (the
+    /// default), or a PostgreSQL or Redis server shared by several hosts.
+    pub fn kv_settings(mut self, settings: crate::KvSettings) -> Self {
+        self.caps.kv_settings = settings;
+        self
+    }
+
+    /// Where events travel (`[events]`): the host's own bus (the default), or a NATS
+    /// server shared by several hosts.
+    pub fn event_settings(mut self, settings: crate::EventSettings) -> Self {
+        self.caps.event_settings = settings;
         self
     }
 
@@ -311,9 +325,27 @@ impl Host {
         &self.inner.caps.net.consent
     }
 
-    /// The key-value database, when the host has a data directory.
+    /// Whether events reach this host: always on the local bus; over NATS once the
+    /// host's subscription is in place (a readiness check for a load balancer).
+    pub fn events_connected(&self) -> bool {
+        self.inner.caps.events.connected()
+    }
+
+    /// Events this host's plugins published that it could not hand to NATS (its queue of
+    /// 4 096 was full while the server was away); 0 on the local bus.
+    pub fn events_dropped(&self) -> u64 {
+        self.inner.caps.events.dropped()
+    }
+
+    /// The redb key-value database, when it is the backend and the host has a data
+    /// directory.
     pub fn kv_store(&self) -> Option<&crate::KvStore> {
-        self.inner.caps.kv.as_deref()
+        self.inner.caps.redb.as_deref()
+    }
+
+    /// The key-value store plugins use, whichever the backend.
+    pub fn kv(&self) -> Option<&crate::Kv> {
+        self.inner.caps.kv.as_ref()
     }
 
     /// Loads a plugin with no grants and no settings from a plugin directory, a

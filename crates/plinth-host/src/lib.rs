@@ -86,7 +86,8 @@ pub use cache::CacheOutcome;
 pub use caps::custom::{HostCallContext, HostFnError, HostInterface};
 pub use caps::custom_stream::{STREAM_BUFFER, StreamClosed, StreamSender};
 pub use caps::events::{
-    EventLimits, EventRejected, EventSubscription, EventValidator, PublishedEvent, channel_matches,
+    EventBackendKind, EventLimits, EventRejected, EventSettings, EventSubscription, EventValidator,
+    NATS_HEARTBEAT, PublishedEvent, channel_matches,
 };
 pub use caps::fs::MAX_READ_BYTES;
 pub use caps::http::consent::{
@@ -95,7 +96,10 @@ pub use caps::http::consent::{
 };
 pub use caps::http::resolve::{Resolve, ResolveFuture, SystemResolver};
 pub use caps::http::settings::{ConsentMode, DEFAULT_MAX_BODY_BYTES, NetworkSettings};
-pub use caps::kv::{KvError, KvLimits, KvStore, Namespace as KvNamespace};
+pub use caps::kv::{
+    Kv, KvBackend, KvBackendKind, KvError, KvFuture, KvLimits, KvSettings, KvStore,
+    Namespace as KvNamespace, OpId as KvOpId, PostgresKv, RedisKv,
+};
 pub use caps::sockets::settings::{DEFAULT_MAX_SOCKET_BYTES, SocketSettings};
 pub use config::{ConfigError, HostConfig, Paths, RegistrySettings, Security};
 pub use engine::EngineSettings;

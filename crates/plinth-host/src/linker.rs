@@ -176,7 +176,7 @@ fn link_plinth_host(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
     http::add_to_linker::<_, caps::http::Http>(linker, StoreState::http_view)?;
     fs::add_to_linker::<_, caps::fs::Fs>(linker, StoreState::fs_view)?;
     watch::add_to_linker::<_, caps::watch::Watch>(linker, StoreState::watch_view)?;
-    kv::add_to_linker::<_, caps::kv::Kv>(linker, StoreState::kv_view)?;
+    kv::add_to_linker::<_, caps::kv::KvLink>(linker, StoreState::kv_view)?;
     events::add_to_linker::<_, caps::events::Events>(linker, StoreState::events_view)?;
     Ok(())
 }

@@ -27,7 +27,10 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod fault_proxy;
+pub mod nats;
 pub mod postgres;
+pub mod redis;
 
 include!(concat!(env!("OUT_DIR"), "/guests.rs"));
 

@@ -45,8 +45,10 @@ pub(crate) struct HostCaps {
     pub(crate) dirs: BTreeMap<String, PathBuf>,
     /// Plinth's own directories, which no `fs.write:` grant may reach (docs/design/0032).
     pub(crate) protected: Vec<PathBuf>,
-    /// The key-value database, when the host has a data directory.
-    pub(crate) kv: Option<Arc<kv::KvStore>>,
+    /// The key-value store: redb under the data directory, or a `[kv]` server.
+    pub(crate) kv: Option<kv::Kv>,
+    /// The redb store, when that is the backend ([`crate::Host::kv_store`]).
+    pub(crate) redb: Option<Arc<kv::KvStore>>,
     pub(crate) events: Arc<events::EventBus>,
     /// Outgoing HTTP: settings, resolver, TLS roots, consent.
     pub(crate) net: Arc<http::Network>,
@@ -60,8 +62,10 @@ pub(crate) struct HostCapsConfig {
     pub(crate) dirs: BTreeMap<String, PathBuf>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) kv_limits: kv::KvLimits,
+    pub(crate) kv_settings: kv::KvSettings,
     pub(crate) event_limits: events::EventLimits,
     pub(crate) event_checks: events::EventChecks,
+    pub(crate) event_settings: events::EventSettings,
     pub(crate) network: http::settings::NetworkSettings,
     pub(crate) sockets: sockets::settings::SocketSettings,
     pub(crate) resolver: Arc<dyn http::resolve::Resolve>,
@@ -77,8 +81,10 @@ impl Default for HostCapsConfig {
             dirs: BTreeMap::new(),
             data_dir: None,
             kv_limits: Default::default(),
+            kv_settings: Default::default(),
             event_limits: Default::default(),
             event_checks: Default::default(),
+            event_settings: Default::default(),
             network: Default::default(),
             sockets: Default::default(),
             resolver: Arc::new(http::resolve::SystemResolver),
@@ -94,19 +100,40 @@ impl HostCapsConfig {
         &self,
         runtime: tokio::runtime::Handle,
     ) -> Result<HostCaps, crate::HostError> {
-        let kv = match &self.data_dir {
-            Some(dir) => {
-                let path = dir.join("kv.redb");
-                let store = kv::KvStore::open(&path, self.kv_limits).map_err(|e| {
-                    crate::HostError::KvStore {
-                        path,
+        let (kv, redb) = match self.kv_settings.backend {
+            kv::KvBackendKind::Redb => match &self.data_dir {
+                Some(dir) => {
+                    let path = dir.join("kv.redb");
+                    let store = kv::KvStore::open(&path, self.kv_limits).map_err(|e| {
+                        crate::HostError::KvStore {
+                            path,
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    let store = Arc::new(store);
+                    let backend: Arc<dyn kv::KvBackend> = store.clone();
+                    (Some(backend), Some(store))
+                }
+                None => (None, None),
+            },
+            backend => {
+                let opened = self.kv_settings.open(None, self.kv_limits).map_err(|e| {
+                    crate::HostError::KvBackend {
+                        backend: backend.name().into(),
                         reason: e.to_string(),
                     }
                 })?;
-                Some(Arc::new(store))
+                (opened, None)
             }
-            None => None,
         };
+        let kv = kv.map(|backend| {
+            kv::Kv::new(
+                backend,
+                self.kv_limits,
+                runtime.clone(),
+                self.kv_settings.timeout(),
+            )
+        });
         let consent = match &self.consent_file {
             Some(path) => http::consent::ConsentStore::open(path)?,
             None => http::consent::ConsentStore::in_memory(),
@@ -115,7 +142,7 @@ impl HostCapsConfig {
             self.network.clone(),
             self.resolver.clone(),
             Arc::new(consent),
-            runtime,
+            runtime.clone(),
         )
         .map_err(crate::HostError::Network)?;
         let consent_dir = self
@@ -134,10 +161,16 @@ impl HostCapsConfig {
             dirs: self.dirs.clone(),
             protected,
             kv,
-            events: Arc::new(events::EventBus::new(
-                self.event_limits,
-                self.event_checks.clone(),
-            )),
+            redb,
+            events: Arc::new(
+                events::EventBus::start(
+                    self.event_limits,
+                    self.event_checks.clone(),
+                    &self.event_settings,
+                    &runtime,
+                )
+                .map_err(crate::HostError::EventBackend)?,
+            ),
             net: Arc::new(net),
             sockets: self.sockets,
         })

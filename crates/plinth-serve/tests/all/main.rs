@@ -22,6 +22,7 @@ mod review;
 mod security;
 mod services;
 mod settings;
+mod several_hosts;
 mod tenants;
 mod tls;
 mod updates;

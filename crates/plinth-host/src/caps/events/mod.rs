@@ -1,6 +1,11 @@
 //! `plinth:host/events`: plugins publish on granted channels; the embedder subscribes
 //! through [`crate::Host::subscribe_events`] (every tenant's events, each naming its
-//! tenant) or [`crate::Host::subscribe_tenant_events`] (one tenant's only).
+//! tenant) or [`crate::Host::subscribe_tenant_events`] (one tenant's only). The bus is in
+//! the process, or spans hosts through NATS (`[events] backend = "nats"`, [`nats`]).
+
+mod nats;
+
+pub use nats::HEARTBEAT as NATS_HEARTBEAT;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -59,13 +64,68 @@ pub(crate) enum TenantScope {
     Only(Option<String>),
 }
 
-/// The host's event bus: a broadcast channel every subscription reads from.
+/// `[events]` in the host config: where events travel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventSettings {
+    /// `local` (the default: the host's own bus) or `nats`.
+    pub backend: EventBackendKind,
+    /// The NATS server (`nats://host:4222`), for `nats`.
+    pub url: Option<String>,
+    /// The first subject token of every event (`PREFIX.ev.TENANT.CHANNEL`); hosts that
+    /// share events use the same prefix.
+    pub subject_prefix: String,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        EventSettings {
+            backend: EventBackendKind::Local,
+            url: None,
+            subject_prefix: "plinth".into(),
+        }
+    }
+}
+
+impl EventSettings {
+    /// Events over the NATS server at `url`.
+    pub fn nats(url: impl Into<String>) -> EventSettings {
+        EventSettings {
+            backend: EventBackendKind::Nats,
+            url: Some(url.into()),
+            ..EventSettings::default()
+        }
+    }
+}
+
+/// The backends `[events] backend` names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventBackendKind {
+    /// The host's own in-process bus.
+    #[default]
+    Local,
+    /// A NATS server shared by every host that names it.
+    Nats,
+}
+
+/// What the bus carries: an event, or word that some were lost on the way.
+#[derive(Debug, Clone)]
+pub(crate) enum BusItem {
+    Event(PublishedEvent),
+    /// Events published (on some host) that this host will never receive.
+    Lost(u64),
+}
+
+/// The host's event bus: a broadcast channel every subscription reads from, fed by the
+/// host's plugins or, over NATS, by every host's.
 #[derive(Debug)]
 pub(crate) struct EventBus {
-    sender: broadcast::Sender<PublishedEvent>,
+    sender: broadcast::Sender<BusItem>,
     pub(crate) limits: EventLimits,
     /// What a payload must pass before it is forwarded.
     pub(crate) checks: EventChecks,
+    nats: Option<nats::NatsLink>,
 }
 
 /// The most events the bus keeps for a slow subscriber, which skips (and counts) older
@@ -86,7 +146,52 @@ impl EventBus {
             sender: broadcast::channel(bus_capacity(limits.max_payload_bytes)).0,
             limits,
             checks,
+            nats: None,
         }
+    }
+
+    /// The bus `settings` name; NATS connects in the background on `runtime`.
+    pub(crate) fn start(
+        limits: EventLimits,
+        checks: EventChecks,
+        settings: &EventSettings,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Self, String> {
+        let mut bus = Self::new(limits, checks);
+        if settings.backend == EventBackendKind::Nats {
+            let url = settings
+                .url
+                .as_deref()
+                .ok_or("[events] backend = \"nats\" needs `url`")?;
+            let prefix = &settings.subject_prefix;
+            if prefix.is_empty()
+                || !prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(format!(
+                    "[events] subject_prefix `{prefix}` must be one NATS token: letters, digits, `_`, `-`"
+                ));
+            }
+            bus.nats = Some(nats::NatsLink::start(
+                url,
+                prefix,
+                runtime,
+                bus.sender.clone(),
+            ));
+        }
+        Ok(bus)
+    }
+
+    /// Whether events reach this host: always for the local bus; over NATS once the
+    /// subscription is in place.
+    pub(crate) fn connected(&self) -> bool {
+        self.nats.as_ref().is_none_or(nats::NatsLink::subscribed)
+    }
+
+    /// Events this host could not hand to NATS (0 for the local bus).
+    pub(crate) fn dropped(&self) -> u64 {
+        self.nats.as_ref().map_or(0, nats::NatsLink::dropped)
     }
 
     pub(crate) fn subscribe(&self, channels: Vec<String>, scope: TenantScope) -> EventSubscription {
@@ -99,15 +204,20 @@ impl EventBus {
     }
 
     pub(crate) fn publish(&self, event: PublishedEvent) {
-        // No subscriber is not an error: the event is simply not seen.
-        let _ = self.sender.send(event);
+        match &self.nats {
+            Some(nats) => nats.publish(event),
+            // No subscriber is not an error: the event is simply not seen.
+            None => {
+                let _ = self.sender.send(BusItem::Event(event));
+            }
+        }
     }
 }
 
 /// A subscription made with [`crate::Host::subscribe_events`].
 #[derive(Debug)]
 pub struct EventSubscription {
-    receiver: broadcast::Receiver<PublishedEvent>,
+    receiver: broadcast::Receiver<BusItem>,
     channels: Vec<String>,
     scope: TenantScope,
     missed: u64,
@@ -139,7 +249,8 @@ impl EventSubscription {
     pub async fn recv(&mut self) -> Option<PublishedEvent> {
         loop {
             match self.receiver.recv().await {
-                Ok(event) if self.wanted(&event) => return Some(event),
+                Ok(BusItem::Event(event)) if self.wanted(&event) => return Some(event),
+                Ok(BusItem::Lost(n)) => self.missed += n,
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => self.missed += n,
                 Err(broadcast::error::RecvError::Closed) => return None,
@@ -151,7 +262,8 @@ impl EventSubscription {
     pub fn try_recv(&mut self) -> Option<PublishedEvent> {
         loop {
             match self.receiver.try_recv() {
-                Ok(event) if self.wanted(&event) => return Some(event),
+                Ok(BusItem::Event(event)) if self.wanted(&event) => return Some(event),
+                Ok(BusItem::Lost(n)) => self.missed += n,
                 Ok(_) => {}
                 Err(broadcast::error::TryRecvError::Lagged(n)) => self.missed += n,
                 Err(_) => return None,
@@ -173,7 +285,10 @@ impl EventSubscription {
         }
     }
 
-    /// Events this subscriber skipped because it fell more than 4096 behind.
+    /// Events this subscriber will never receive: those it skipped because it fell more
+    /// than 4096 behind and, over NATS, those lost between hosts (each counted once a
+    /// later event or heartbeat of their publishing host arrives; their channels and
+    /// tenants are unknown, so every subscription counts them).
     pub fn missed(&self) -> u64 {
         self.missed
     }

@@ -1,10 +1,14 @@
 //! `plinth:host/kv`: the guest side of [`KvStore`].
 
+mod backend;
+mod postgres;
+mod redis;
 mod store;
 
+pub use backend::{Kv, KvBackend, KvBackendKind, KvFuture, KvSettings, OpId};
+pub use postgres::PostgresKv;
+pub use redis::RedisKv;
 pub use store::{KvError, KvLimits, KvStore, Namespace};
-
-use std::sync::Arc;
 
 use plinth_manifest::Grant;
 
@@ -22,11 +26,11 @@ impl From<KvError> for kv::KvError {
     }
 }
 
-/// The key-value state of one plugin: the host's store (when it has a data directory)
-/// and the plugin's namespace in it.
+/// The key-value state of one plugin: the host's store (when it has a data directory or
+/// a server backend) and the plugin's namespace in it.
 #[derive(Debug)]
 pub(crate) struct KvState {
-    pub(crate) store: Option<Arc<KvStore>>,
+    pub(crate) store: Option<Kv>,
     pub(crate) namespace: Namespace,
 }
 
@@ -38,42 +42,46 @@ pub(crate) struct KvView<'a> {
 
 linked_through!(
     /// Links `plinth:host/kv` to a [`KvView`].
-    Kv => KvView
+    KvLink => KvView
 );
 
+// Async (docs/design/0061): a server backend's wait makes the call pending, which arms
+// its wall-clock timer; redb answers on the first poll, as a sync call would.
 impl kv::Host for KvView<'_> {
-    fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, kv::KvError> {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, kv::KvError> {
         let (store, ns) = self.check()?;
-        Ok(store.get(ns, &key)?)
+        Ok(store.get(ns, &key).await?)
     }
 
-    fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), kv::KvError> {
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), kv::KvError> {
         let (store, ns) = self.check()?;
-        Ok(store.set(ns, &key, &value)?)
+        Ok(store.set(ns, &key, &value).await?)
     }
 
-    fn delete(&mut self, key: String) -> Result<bool, kv::KvError> {
+    async fn delete(&mut self, key: String) -> Result<bool, kv::KvError> {
         let (store, ns) = self.check()?;
-        Ok(store.delete(ns, &key)?)
+        Ok(store.delete(ns, &key).await?)
     }
 
-    fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, kv::KvError> {
+    async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, kv::KvError> {
         let (store, ns) = self.check()?;
-        Ok(store.list_keys(ns, &prefix, limit)?)
+        Ok(store.list_keys(ns, &prefix, limit).await?)
     }
 
-    fn increment(&mut self, key: String, delta: i64) -> Result<i64, kv::KvError> {
+    async fn increment(&mut self, key: String, delta: i64) -> Result<i64, kv::KvError> {
         let (store, ns) = self.check()?;
-        Ok(store.increment(ns, &key, delta)?)
+        Ok(store.increment(ns, &key, delta).await?)
     }
 }
 
 impl<'a> KvView<'a> {
     /// The grant, then the store and the plugin's namespace in it.
-    fn check(&mut self) -> Result<(&'a KvStore, &'a Namespace), kv::KvError> {
+    fn check(&mut self) -> Result<(&'a Kv, &'a Namespace), kv::KvError> {
         self.gate.check(Grant::Kv)?;
-        let store = self.state.store.as_deref().ok_or_else(|| {
-            kv::KvError::Io("the host has no data directory for the key-value store".into())
+        let store = self.state.store.as_ref().ok_or_else(|| {
+            kv::KvError::Io(
+                "the host has no key-value store (no data directory and no [kv] server)".into(),
+            )
         })?;
         Ok((store, &self.state.namespace))
     }

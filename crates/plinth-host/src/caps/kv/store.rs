@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
+use super::backend::{KvBackend, KvFuture, OpId, check_key, check_value, incremented, usage_after};
+
 /// Size caps of the key-value store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KvLimits {
@@ -57,8 +59,9 @@ pub struct Namespace {
 }
 
 impl Namespace {
-    /// An unambiguous table name (JSON of the pair, so no separator can collide).
-    fn table_name(&self) -> String {
+    /// An unambiguous name (JSON of the pair, so no separator can collide): the redb
+    /// table's, and the key of the namespace on server backends.
+    pub(crate) fn table_name(&self) -> String {
         let name = serde_json::json!([self.tenant, self.plugin]).to_string();
         format!("kv:{name}")
     }
@@ -102,14 +105,7 @@ impl KvStore {
     }
 
     fn check_key(&self, key: &str) -> Result<(), KvError> {
-        if key.len() > self.limits.max_key_bytes {
-            return Err(KvError::TooLarge(format!(
-                "the key is {} bytes; the cap is {}",
-                key.len(),
-                self.limits.max_key_bytes
-            )));
-        }
-        Ok(())
+        check_key(&self.limits, key)
     }
 
     /// The value under `key`.
@@ -174,27 +170,14 @@ impl KvStore {
             let mut usage = txn.open_table(USAGE).map_err(io)?;
             let old = table.get(key).map_err(io)?.map(|v| v.value().to_vec());
             let (new, out) = change(old.as_deref())?;
-            if let Some(value) = &new
-                && value.len() > self.limits.max_value_bytes
-            {
-                return Err(KvError::TooLarge(format!(
-                    "the value is {} bytes; the cap is {}",
-                    value.len(),
-                    self.limits.max_value_bytes
-                )));
+            if let Some(value) = &new {
+                check_value(&self.limits, value)?;
             }
             let used = usage
                 .get(name.as_str())
                 .map_err(io)?
                 .map_or(0, |v| v.value());
-            let size = |v: &Option<Vec<u8>>| v.as_ref().map_or(0, |v| (key.len() + v.len()) as u64);
-            let after = used.saturating_sub(size(&old)).saturating_add(size(&new));
-            if after > used && after > self.limits.quota_bytes {
-                return Err(KvError::QuotaExceeded(format!(
-                    "this write would use {after} bytes; the quota is {} bytes",
-                    self.limits.quota_bytes
-                )));
-            }
+            let after = usage_after(&self.limits, key, used, old.as_deref(), new.as_deref())?;
             match &new {
                 Some(value) => {
                     table.insert(key, value.as_slice()).map_err(io)?;
@@ -223,20 +206,7 @@ impl KvStore {
     /// Adds `delta` to the decimal integer under `key` (absent is 0), atomically.
     pub fn increment(&self, ns: &Namespace, key: &str, delta: i64) -> Result<i64, KvError> {
         self.update(ns, key, |old| {
-            let current = match old {
-                None => 0,
-                Some(bytes) => std::str::from_utf8(bytes)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<i64>().ok())
-                    .ok_or_else(|| {
-                        KvError::NotANumber(format!(
-                            "the value of `{key}` is not a decimal integer"
-                        ))
-                    })?,
-            };
-            let new = current.checked_add(delta).ok_or_else(|| {
-                KvError::NotANumber(format!("`{key}` + {delta} overflows a 64-bit integer"))
-            })?;
+            let new = incremented(key, old, delta)?;
             Ok((Some(new.to_string().into_bytes()), new))
         })
     }
@@ -251,6 +221,44 @@ impl KvStore {
         };
         let used = usage.get(ns.table_name().as_str()).map_err(io)?;
         Ok(used.map_or(0, |v| v.value()))
+    }
+}
+
+/// The embedded default: every operation runs in place (a write waits for its commit
+/// on disk, as it always has).
+impl KvBackend for KvStore {
+    fn name(&self) -> &'static str {
+        "redb"
+    }
+
+    fn is_local(&self) -> bool {
+        true
+    }
+
+    fn get(&self, ns: &Namespace, key: &str) -> KvFuture<Option<Vec<u8>>> {
+        Box::pin(std::future::ready(KvStore::get(self, ns, key)))
+    }
+
+    fn set(&self, ns: &Namespace, key: &str, value: &[u8]) -> KvFuture<()> {
+        Box::pin(std::future::ready(KvStore::set(self, ns, key, value)))
+    }
+
+    fn delete(&self, ns: &Namespace, key: &str, _op: OpId) -> KvFuture<bool> {
+        Box::pin(std::future::ready(KvStore::delete(self, ns, key)))
+    }
+
+    fn list_keys(&self, ns: &Namespace, prefix: &str, limit: u32) -> KvFuture<Vec<String>> {
+        Box::pin(std::future::ready(KvStore::list_keys(
+            self, ns, prefix, limit,
+        )))
+    }
+
+    fn increment(&self, ns: &Namespace, key: &str, delta: i64, _op: OpId) -> KvFuture<i64> {
+        Box::pin(std::future::ready(KvStore::increment(self, ns, key, delta)))
+    }
+
+    fn usage(&self, ns: &Namespace) -> KvFuture<u64> {
+        Box::pin(std::future::ready(KvStore::usage(self, ns)))
     }
 }
 
