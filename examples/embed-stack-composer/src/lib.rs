@@ -157,10 +157,29 @@ pub fn deltas(reply: &str) -> Vec<String> {
 pub struct ModelStats {
     /// Deltas handed to the plugin's stream (buffered or read).
     pub sent: AtomicU64,
-    /// Streams that ended because the plugin stopped reading.
+    /// Streams that ended before their last delta: the plugin stopped reading, or its
+    /// instance ended (Plinth then drops the producer).
     pub stopped: AtomicU64,
     /// Streams sent to their end.
     pub finished: AtomicU64,
+}
+
+/// Counts a stream that ended before its last delta, however it ended: the plugin stopped
+/// reading (`send` failed), or Plinth dropped the producer with the plugin's instance.
+struct Unfinished {
+    stats: Arc<ModelStats>,
+    finished: bool,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        let counter = if self.finished {
+            &self.stats.finished
+        } else {
+            &self.stats.stopped
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Streams the stand-in model's reply to `messages`, one [`deltas`] piece at a time; a
@@ -170,6 +189,10 @@ async fn stream_reply(
     out: StreamSender<String>,
     stats: Arc<ModelStats>,
 ) -> Result<(), HostFnError> {
+    let mut end = Unfinished {
+        stats: stats.clone(),
+        finished: false,
+    };
     if messages
         .iter()
         .rfind(|m| m.role == "user")
@@ -181,12 +204,11 @@ async fn stream_reply(
     let reply = chat(&messages).map_err(HostFnError::failed)?;
     for piece in deltas(&reply) {
         if out.send(piece).await.is_err() {
-            stats.stopped.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
         stats.sent.fetch_add(1, Ordering::Relaxed);
     }
-    stats.finished.fetch_add(1, Ordering::Relaxed);
+    end.finished = true;
     Ok(())
 }
 

@@ -49,7 +49,8 @@ async fn the_review_matches_requests_with_the_component_imports() {
 async fn the_runtime_view_counts_calls_and_latency() {
     let home = tempfile::tempdir().unwrap();
     let plugins = tempfile::tempdir().unwrap();
-    let served = Served::start(home.path()).await;
+    // No watcher: its reload after the install would make the state `loading` for a moment.
+    let served = Served::start_with(home.path(), |options| options.watch = false).await;
     served
         .install_enabled(&hello_dir(plugins.path()), "example.hello")
         .await;

@@ -89,7 +89,8 @@ fn a_plugin_that_stops_reading_stops_the_model() {
     assert_eq!(output["deltas"], 5);
     assert_eq!(output["answer"], deltas(&reply)[..5].concat());
 
-    // The producer learns at its next send; it never got further than the buffer allows.
+    // The producer stopped (its next send failed, or Plinth dropped it with the stream); it
+    // never got further than the buffer allows.
     let deadline = Instant::now() + Duration::from_secs(20);
     while stats.stopped.load(Ordering::Relaxed) == 0 {
         assert!(Instant::now() < deadline, "the model did not stop");
@@ -115,6 +116,15 @@ fn a_model_that_hangs_ends_at_the_plugins_wall_clock() {
     };
     assert_eq!(error.to_diagnostic().code, Code::Timeout, "{error}");
     assert!(started.elapsed() < Duration::from_secs(10));
+    // The hanging producer went with the call's instance.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while stats.stopped.load(Ordering::Relaxed) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the hanging producer was not dropped"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     // The plugin keeps working afterwards.
     let output = research_with(&plugin, json!({"question": "wit", "stream": true})).unwrap();
     assert_eq!(output["answer"], expected_reply_with_passage("wit"));
