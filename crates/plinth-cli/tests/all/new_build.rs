@@ -101,7 +101,8 @@ fn run_hint(root: &Root, hint: &str) -> Output {
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
     .expect("PATH");
-    Command::new("sh")
+    let mut sh = Command::new("sh");
+    crate::common::without_outer_lints(&mut sh)
         .args(["-c", hint])
         .current_dir(root.path())
         .env("PATH", path)

@@ -46,7 +46,17 @@ pub fn function_cache() -> PathBuf {
 pub fn plinth_command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plinth"));
     command.env("PLINTH_FUNCTION_CACHE", function_cache());
+    without_outer_lints(&mut command);
     command
+}
+
+/// Keeps the lint wrapper CI builds this workspace with (`.ci/run`: clippy-driver with
+/// warnings denied) away from the projects a test builds: they are a user's projects, with
+/// a user's lint settings, whatever ran the suite.
+pub fn without_outer_lints(command: &mut Command) -> &mut Command {
+    command
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS")
 }
 
 /// Runs `plinth --home HOME ARGS`.
