@@ -112,46 +112,25 @@ impl Plugin {
     /// payload cap, the plugin's publish rate and the host's event checks
     /// (`rejected-schema`) apply.
     pub fn publish(&self, channel: &str, payload: &str) -> Result<(), OutboundError> {
+        use crate::caps::events::Refusal;
         self.authorize(&Grant::EventsPublish(channel.into()))?;
-        let state = &self.inner.ctx.caps.events;
-        let fail = |code: Code, message: String| OutboundError {
-            plugin: self.id().into(),
-            code: code.as_str(),
-            message,
-        };
-        let limits = &state.bus.limits;
-        if payload.len() > limits.max_payload_bytes {
-            return Err(fail(
-                Code::TooLarge,
-                format!(
-                    "the payload is {} bytes; the cap is {}",
-                    payload.len(),
-                    limits.max_payload_bytes
-                ),
-            ));
-        }
-        if !state.publish_rate.try_take() {
-            return Err(fail(
-                Code::RateLimited,
-                format!(
-                    "over {} events a second (burst {})",
-                    limits.per_second, limits.burst
-                ),
-            ));
-        }
         let event = PublishedEvent {
             channel: channel.into(),
             plugin: self.id().into(),
             payload: payload.into(),
             tenant: self.inner.ctx.gate.tenant().map(str::to_owned),
         };
-        state
-            .bus
-            .checks
-            .check(&event)
-            .map_err(|rejected| fail(Code::RejectedSchema, rejected.to_string()))?;
-        state.bus.publish(event);
-        Ok(())
+        let (code, message) = match self.inner.ctx.caps.events.publish(event) {
+            Ok(()) => return Ok(()),
+            Err(Refusal::TooLarge(m)) => (Code::TooLarge, m),
+            Err(Refusal::RateLimited(m)) => (Code::RateLimited, m),
+            Err(Refusal::Rejected(rejected)) => (Code::RejectedSchema, rejected.to_string()),
+        };
+        Err(OutboundError {
+            plugin: self.id().into(),
+            code: code.as_str(),
+            message,
+        })
     }
 
     /// Makes an HTTP request as the plugin, exactly as its own `plinth:host/http.fetch`

@@ -111,9 +111,7 @@ impl Manager {
         });
         Some(Relay(task))
     }
-}
 
-impl Manager {
     /// Asks the delivery thread to look at the slot's inbox, when there is a thread and
     /// something is waiting.
     pub(super) fn kick_delivery(&self, slot: &super::Slot) {

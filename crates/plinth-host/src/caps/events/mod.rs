@@ -361,51 +361,8 @@ impl events::Host for EventsView<'_> {
         channel: String,
         payload: String,
     ) -> wasmtime::Result<Result<(), events::EventsError>> {
-        Ok(match self.publish_checked(channel, payload) {
-            Ok(()) => Ok(()),
-            Err(Refusal::Error(error)) => Err(error),
-            // No case of the 0.1.0 `events-error` says "invalid": the call fails instead.
-            Err(Refusal::Rejected(rejected)) => return Err(wasmtime::Error::new(rejected)),
-        })
-    }
-}
-
-/// Why a publish did not happen: a WIT error for the guest, or a refused payload.
-enum Refusal {
-    Error(events::EventsError),
-    Rejected(EventRejected),
-}
-
-impl From<events::EventsError> for Refusal {
-    fn from(error: events::EventsError) -> Self {
-        Refusal::Error(error)
-    }
-}
-
-impl From<super::gate::Denial> for Refusal {
-    fn from(denial: super::gate::Denial) -> Self {
-        Refusal::Error(denial.into())
-    }
-}
-
-impl EventsView<'_> {
-    fn publish_checked(&mut self, channel: String, payload: String) -> Result<(), Refusal> {
-        self.gate.check(Grant::EventsPublish(channel.clone()))?;
-        let bus = &self.state.bus;
-        if payload.len() > bus.limits.max_payload_bytes {
-            return Err(events::EventsError::TooLarge(format!(
-                "the payload is {} bytes; the cap is {}",
-                payload.len(),
-                bus.limits.max_payload_bytes
-            ))
-            .into());
-        }
-        if !self.state.publish_rate.try_take() {
-            return Err(events::EventsError::RateLimited(format!(
-                "over {} events a second (burst {})",
-                bus.limits.per_second, bus.limits.burst
-            ))
-            .into());
+        if let Err(denial) = self.gate.check(Grant::EventsPublish(channel.clone())) {
+            return Ok(Err(denial.into()));
         }
         let event = PublishedEvent {
             channel,
@@ -413,6 +370,45 @@ impl EventsView<'_> {
             payload,
             tenant: self.gate.tenant().map(str::to_owned),
         };
+        Ok(match self.state.publish(event) {
+            Ok(()) => Ok(()),
+            Err(Refusal::TooLarge(m)) => Err(events::EventsError::TooLarge(m)),
+            Err(Refusal::RateLimited(m)) => Err(events::EventsError::RateLimited(m)),
+            // No case of the 0.1.0 `events-error` says "invalid": the call fails instead.
+            Err(Refusal::Rejected(rejected)) => return Err(wasmtime::Error::new(rejected)),
+        })
+    }
+}
+
+/// Why a granted publish did not happen.
+pub(crate) enum Refusal {
+    /// Over the payload cap.
+    TooLarge(String),
+    /// Over the plugin's publish rate.
+    RateLimited(String),
+    /// Refused by the host's checks (docs/design/0066).
+    Rejected(EventRejected),
+}
+
+impl EventsState {
+    /// Publishes a granted `event` of this plugin: the payload cap, the plugin's rate and
+    /// the host's checks, then the bus. The plugin's own `publish` and a publish on its
+    /// behalf (`Plugin::publish`) both come here.
+    pub(crate) fn publish(&self, event: PublishedEvent) -> Result<(), Refusal> {
+        let bus = &self.bus;
+        if event.payload.len() > bus.limits.max_payload_bytes {
+            return Err(Refusal::TooLarge(format!(
+                "the payload is {} bytes; the cap is {}",
+                event.payload.len(),
+                bus.limits.max_payload_bytes
+            )));
+        }
+        if !self.publish_rate.try_take() {
+            return Err(Refusal::RateLimited(format!(
+                "over {} events a second (burst {})",
+                bus.limits.per_second, bus.limits.burst
+            )));
+        }
         bus.checks.check(&event).map_err(Refusal::Rejected)?;
         bus.publish(event);
         Ok(())
