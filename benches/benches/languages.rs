@@ -5,7 +5,8 @@
 //! - `languages/<lang>/load_cached`: `plinth` = `Host::load_bytes` answered from the disk
 //!   compile cache (SHA-256 of the bytes, `deserialize_file`, import check,
 //!   `instantiate_pre`, export catalog), a new `Host` per iteration built outside the
-//!   timing; `raw` = `Component::deserialize_file` + `Linker::instantiate_pre`, a new Linker
+//!   timing; `plinth_path` = `Host::load_with` of the component's file, whose digest the
+//!   digest index knows (no read, no hash: docs/design/0071); `raw` = `Component::deserialize_file` + `Linker::instantiate_pre`, a new Linker
 //!   per iteration built outside the timing;
 //! - `languages/<lang>/instantiate`: `plinth` = `Plugin::instantiate` (a live
 //!   `PluginInstance`); `raw` = new Store with a WASI context, fuel and epoch deadline
@@ -336,6 +337,15 @@ fn bench_language(c: &mut Criterion, lang: Lang) {
         plugin.component().serialize().expect("serialize"),
     )
     .expect("write");
+    // The component as a file, the way a new process loads it (`Host::load_with` of a
+    // path): left to settle for the digest index's 2 s (docs/design/0071), then loaded
+    // once so the index has it, as after a first `plinth call`.
+    let wasm_file = scratch.path().join(format!("{name}.wasm"));
+    std::fs::write(&wasm_file, &bytes).expect("write the component");
+    std::thread::sleep(Duration::from_millis(2100));
+    cached_host()
+        .load_with(&wasm_file, options())
+        .expect("load from the file");
     let component = deserialize(&engine, &raw_file);
     let linker = raw_linker(&engine, &component);
     let pre: InstancePre<RawState> = linker.instantiate_pre(&component).expect("instantiate_pre");
@@ -348,6 +358,17 @@ fn bench_language(c: &mut Criterion, lang: Lang) {
             cached_host,
             |host| {
                 let plugin = host.load_bytes(name, &bytes, options()).expect("load");
+                (host, plugin)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    // From the file: no read and no hash when the digest index knows it.
+    group.bench_function("plinth_path", |b| {
+        b.iter_batched(
+            cached_host,
+            |host| {
+                let plugin = host.load_with(&wasm_file, options()).expect("load");
                 (host, plugin)
             },
             BatchSize::PerIteration,

@@ -12,7 +12,9 @@
 //! runs every line. Lines: `plinth_typed`, `plinth_json` (a `PluginInstance`) and
 //! `raw_fuel_epoch`, `raw_default` (a raw `TypedFunc`, fuel and epoch deadline re-armed per
 //! call as in `benches/calls.rs`); `plinth_fresh` and `raw_fresh` (a fresh instance per
-//! call, `echo16` only). Calls: `noop`, `echo16`, `count_vowels`, `log_once`. With
+//! call, `echo16` only); `plinth_cold` and `raw_cold` (a new Host or Linker, the plugin
+//! loaded from its cached compiled form, one call: what each new process pays, `echo16`
+//! only). Calls: `noop`, `echo16`, `count_vowels`, `log_once`. With
 //! `SIZES=1` it first prints the size of one warm call's future, Plinth's and raw.
 //!
 //! Both sides allocate instances on demand: valgrind cannot reserve the address space of
@@ -80,22 +82,7 @@ impl Raw {
             std::fs::write(&file, component.serialize().expect("serialize")).expect("write");
             component
         });
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("link WASI");
-        let mut log = linker.instance("plinth:host/log@0.1.0").expect("log");
-        log.func_wrap(
-            "log",
-            |_store: StoreContextMut<'_, RawState>, (level, message): (Level, String)| {
-                black_box((level, message));
-                Ok(())
-            },
-        )
-        .expect("define log");
-        log.func_wrap(
-            "enabled",
-            |_store: StoreContextMut<'_, RawState>, (_level,): (Level,)| Ok((true,)),
-        )
-        .expect("define enabled");
+        let linker = raw_linker(&engine);
         let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
         let state = RawState {
             wasi: WasiCtx::builder().build(),
@@ -155,6 +142,27 @@ impl Raw {
                 .expect("call")
         })
     }
+}
+
+/// WASI and `plinth:host/log`, as the bench guest imports them.
+fn raw_linker(engine: &Engine) -> Linker<RawState> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("link WASI");
+    let mut log = linker.instance("plinth:host/log@0.1.0").expect("log");
+    log.func_wrap(
+        "log",
+        |_store: StoreContextMut<'_, RawState>, (level, message): (Level, String)| {
+            black_box((level, message));
+            Ok(())
+        },
+    )
+    .expect("define log");
+    log.func_wrap(
+        "enabled",
+        |_store: StoreContextMut<'_, RawState>, (_level,): (Level,)| Ok((true,)),
+    )
+    .expect("define enabled");
+    linker
 }
 
 /// The loop callgrind collects (`--toggle-collect='*measured_calls*'`).
@@ -251,6 +259,76 @@ fn main() {
                         .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
                         .expect("call"),
                 );
+            });
+        }
+        "plinth_cold" => {
+            // What a new process pays after its first: a new Host, the plugin loaded from
+            // its file (digest index, compile cache on disk), one call. The Engine is the
+            // process's, made once, as `raw_cold`'s.
+            let mut cold = || {
+                let host = plinth_host();
+                let plugin = host
+                    .load_with(
+                        test_programs::BENCH,
+                        LoadOptions::default().with_grants([Grant::Log]),
+                    )
+                    .expect("load");
+                black_box(
+                    plugin
+                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
+                        .expect("call"),
+                );
+            };
+            cold();
+            measured_calls(n, &mut cold);
+        }
+        "raw_cold" => {
+            // The raw mirror: a new Linker (WASI + log), the compiled component mapped from
+            // its file, `instantiate_pre`, a Store with fuel and epoch, one call.
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_time()
+                .build()
+                .expect("runtime");
+            let raw = Raw::new(true, &rt);
+            let engine = raw.store.engine().clone();
+            let file = cache_dir().join("raw-true.cwasm");
+            std::fs::write(&file, raw.component.serialize().expect("serialize")).expect("write");
+            measured_calls(n, &mut || {
+                let linker = raw_linker(&engine);
+                // SAFETY: written just above from `Component::serialize` on this engine.
+                #[allow(unsafe_code)]
+                let component =
+                    unsafe { Component::deserialize_file(&engine, &file) }.expect("deserialize");
+                let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
+                let interface = component
+                    .get_export_index(None, INTERFACE)
+                    .expect("interface");
+                let index = component
+                    .get_export_index(Some(&interface), export)
+                    .expect("export");
+                black_box(rt.block_on(async {
+                    let mut store = Store::new(
+                        &engine,
+                        RawState {
+                            wasi: WasiCtx::builder().build(),
+                            table: ResourceTable::new(),
+                        },
+                    );
+                    store.epoch_deadline_trap();
+                    store.set_fuel(Limits::default().fuel_units).expect("fuel");
+                    store.set_epoch_deadline(EPOCH_TICKS);
+                    let instance = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .expect("instantiate");
+                    let func = instance
+                        .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, index)
+                        .expect("typed func");
+                    func.call_async(&mut store, (ECHO_INPUT.to_vec(),))
+                        .await
+                        .expect("call")
+                }));
             });
         }
         "plinth_fresh_many" => {

@@ -73,6 +73,45 @@ impl CompileCache {
         ))
     }
 
+    /// The compiled component of digest `digest`, from memory or a trusted disk entry;
+    /// `None` when it must be compiled.
+    pub(crate) fn get(
+        &self,
+        engine: &Engine,
+        digest: &Digest,
+    ) -> Option<(Component, CacheOutcome)> {
+        if let Some(component) = self.lock().get(digest) {
+            return Some((component.clone(), CacheOutcome::Memory));
+        }
+        let file = self.dir.as_ref().map(|dir| self.file_for(dir, digest))?;
+        match trust_entry(&file) {
+            Ok(()) => {}
+            Err(Untrusted::Absent) => return None,
+            Err(Untrusted::Because(reason)) => {
+                tracing::warn!(file = %file.display(), reason, "recompiling: the cache entry is not trusted");
+                return None;
+            }
+        }
+        // SAFETY: `trust_entry` checked that the entry is a regular file (not a
+        // symlink) owned by this user, in a directory owned by this user that no
+        // one else can write to, so only this user's processes (this host writes
+        // via temp file + rename, never taking a file from a package) can have put
+        // it there, and a file is never modified in place while mapped. A file that
+        // fails to deserialize (an older engine, truncation) is recompiled.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize_file(engine, &file) };
+        match loaded {
+            Ok(component) => {
+                self.lock().insert(*digest, component.clone());
+                Some((component, CacheOutcome::Disk))
+            }
+            Err(error) => {
+                tracing::warn!(file = %file.display(), %error, "recompiling a stale cache entry");
+                None
+            }
+        }
+    }
+
     /// The compiled component for `bytes`, compiling only when no cache has it.
     pub(crate) fn get_or_compile(
         &self,
@@ -80,37 +119,10 @@ impl CompileCache {
         bytes: &[u8],
         digest: &Digest,
     ) -> Result<(Component, CacheOutcome), HostError> {
-        if let Some(component) = self.lock().get(digest) {
-            return Ok((component.clone(), CacheOutcome::Memory));
+        if let Some(found) = self.get(engine, digest) {
+            return Ok(found);
         }
         let file = self.dir.as_ref().map(|dir| self.file_for(dir, digest));
-        let trusted = |f: &&PathBuf| match trust_entry(f) {
-            Ok(()) => true,
-            Err(Untrusted::Absent) => false,
-            Err(Untrusted::Because(reason)) => {
-                tracing::warn!(file = %f.display(), reason, "recompiling: the cache entry is not trusted");
-                false
-            }
-        };
-        if let Some(file) = file.as_ref().filter(trusted) {
-            // SAFETY: `trust_entry` checked that the entry is a regular file (not a
-            // symlink) owned by this user, in a directory owned by this user that no
-            // one else can write to, so only this user's processes (this host writes
-            // via temp file + rename, never taking a file from a package) can have put
-            // it there, and a file is never modified in place while mapped. A file that
-            // fails to deserialize (an older engine, truncation) is recompiled below.
-            #[allow(unsafe_code)]
-            let loaded = unsafe { Component::deserialize_file(engine, file) };
-            match loaded {
-                Ok(component) => {
-                    self.lock().insert(*digest, component.clone());
-                    return Ok((component, CacheOutcome::Disk));
-                }
-                Err(error) => {
-                    tracing::warn!(file = %file.display(), %error, "recompiling a stale cache entry");
-                }
-            }
-        }
         let component = Component::new(engine, bytes).map_err(compile_error)?;
         if let (Some(file), Some(dir)) = (file.as_ref(), self.dir.as_ref())
             && let Err(error) = write_entry(dir, file, &component)

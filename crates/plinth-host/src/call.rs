@@ -2,7 +2,6 @@
 //! wall-clock limits, with every failure turned into a [`CallError`].
 
 use std::pin::{Pin, pin};
-use std::sync::Arc;
 use std::task::Poll;
 
 use serde_json::Value;
@@ -16,6 +15,7 @@ use crate::caps::gate::grant_hint;
 use crate::error::{CallError, CallFailure};
 use crate::exports::ExportedFunc;
 use crate::json;
+use crate::json_plan::{FastArgs, FastResult, FastShape};
 use crate::log::{LogLevel, LogSource};
 use crate::outcome::{Elapsed, Outcome, Stage};
 use crate::plugin::Plugin;
@@ -58,32 +58,55 @@ pub(crate) async fn within_wall_clock<F: Future>(
     }
 }
 
-/// A dynamic call, its arguments converted and its export resolved up front.
-pub(crate) struct DynamicCall {
-    pub(crate) params: Vec<Val>,
-    pub(crate) result_count: usize,
-    pub(crate) index: ComponentExportIndex,
-    pub(crate) name: Arc<str>,
-    /// What an exit with status 0 returns (`None`: the export must return a value).
-    pub(crate) exit_results: Option<Vec<Val>>,
+/// A dynamic call, its export resolved up front; its arguments, converted, travel
+/// separately ([`CallArgs`]) since the call consumes them.
+pub(crate) struct DynamicCall<'a> {
+    func: &'a ExportedFunc,
     /// The hostcall fuel that keeps lifting the results within the result budget
     /// ([`crate::result_budget`]).
-    pub(crate) lift_fuel: usize,
+    lift_fuel: usize,
     /// [`crate::Limits::result_bytes`]: the JSON form's budget.
-    pub(crate) result_bytes: u64,
+    result_bytes: u64,
 }
 
-impl DynamicCall {
+/// The converted arguments of a [`DynamicCall`].
+pub(crate) enum CallArgs {
+    /// For Wasmtime's dynamic API.
+    Vals(Vec<Val>),
+    /// For the typed path of the export's plan ([`crate::json_plan`]).
+    Fast(&'static dyn FastShape, FastArgs),
+}
+
+/// What a [`DynamicCall`] returned.
+pub(crate) enum Lifted {
+    /// From Wasmtime's dynamic API, to be made JSON.
+    Vals(Vec<Val>),
+    /// Made JSON by the typed path.
+    Json(FastResult),
+}
+
+impl DynamicCall<'_> {
+    /// The export's qualified name.
+    pub(crate) fn name(&self) -> &str {
+        &self.func.qualified
+    }
+
+    /// The export's index.
+    pub(crate) fn index(&self) -> ComponentExportIndex {
+        self.func.index
+    }
+
     /// Looks the function up in `instance` and calls it.
     pub(crate) async fn run(
         &self,
         store: &mut Store<StoreState>,
         instance: Instance,
-    ) -> wasmtime::Result<Vec<Val>> {
+        args: CallArgs,
+    ) -> wasmtime::Result<Lifted> {
         let func = instance
-            .get_func(&mut *store, self.index)
-            .ok_or_else(|| wasmtime::format_err!("export `{}` vanished", self.name))?;
-        self.run_func(store, func).await
+            .get_func(&mut *store, self.func.index)
+            .ok_or_else(|| wasmtime::format_err!("export `{}` vanished", self.name()))?;
+        self.run_func(store, func, args).await
     }
 
     /// Calls `func`, this call's export, already looked up.
@@ -91,31 +114,47 @@ impl DynamicCall {
         &self,
         store: &mut Store<StoreState>,
         func: Func,
-    ) -> wasmtime::Result<Vec<Val>> {
-        let mut results = vec![Val::Bool(false); self.result_count];
+        args: CallArgs,
+    ) -> wasmtime::Result<Lifted> {
         store.set_hostcall_fuel(self.lift_fuel);
-        func.call_async(&mut *store, &self.params, &mut results)
-            .await?;
-        Ok(results)
+        match args {
+            CallArgs::Vals(params) => {
+                let mut results = vec![Val::Bool(false); self.func.plan.result_count];
+                func.call_async(&mut *store, &params, &mut results).await?;
+                Ok(Lifted::Vals(results))
+            }
+            CallArgs::Fast(shape, args) => {
+                let index = self.func.index;
+                let json = shape
+                    .call(store, func, index, args, self.result_bytes)
+                    .await?;
+                Ok(Lifted::Json(json))
+            }
+        }
     }
 
     /// The results of an exit with status 0, for [`crate::exit::success_on_exit`].
-    pub(crate) fn exit_results(&self) -> Option<Vec<Val>> {
-        self.exit_results.clone()
+    pub(crate) fn exit_results(&self) -> Option<Lifted> {
+        self.func.plan.exit_results.clone().map(Lifted::Vals)
     }
 
     /// The first result as JSON, within the result budget.
-    pub(crate) fn result(&self, results: Vec<Val>) -> Result<Value, CallFailure> {
-        let Some(first) = results.into_iter().next() else {
-            return Ok(Value::Null);
+    pub(crate) fn result(&self, results: Lifted) -> Result<Value, CallFailure> {
+        let json = match results {
+            Lifted::Json(json) => json,
+            Lifted::Vals(results) => match results.into_iter().next() {
+                None => return Ok(Value::Null),
+                Some(first) => {
+                    let mut budget = JsonBudget::new(self.result_bytes);
+                    budget
+                        .node()
+                        .and_then(|()| json::from_val_within(first, &mut budget))
+                }
+            },
         };
-        let mut budget = JsonBudget::new(self.result_bytes);
-        budget
-            .node()
-            .and_then(|()| json::from_val_within(first, &mut budget))
-            .map_err(|OverBudget| CallFailure::ResultTooLarge {
-                limit: self.result_bytes,
-            })
+        json.map_err(|OverBudget| CallFailure::ResultTooLarge {
+            limit: self.result_bytes,
+        })
     }
 }
 
@@ -153,11 +192,11 @@ impl Plugin {
             .map_err(|candidates| self.error(name, CallFailure::UnknownExport { candidates }))
     }
 
-    /// Converts JSON arguments to the parameter values of `func`.
-    fn params_from_json(&self, func: &ExportedFunc, args: &[Value]) -> Result<Vec<Val>, CallError> {
+    /// Converts JSON arguments for a call of `func`, by its plan.
+    fn args_from_json(&self, func: &ExportedFunc, args: &[Value]) -> Result<CallArgs, CallError> {
         let name = &*func.qualified;
         let bad = |reason: String| self.error(name, CallFailure::BadArgument { reason });
-        if func.params().len() != args.len() {
+        if func.param_types.len() != args.len() {
             return Err(bad(format!(
                 "expected {} argument(s) ({}), got {}",
                 func.params().len(),
@@ -168,28 +207,43 @@ impl Plugin {
                 args.len()
             )));
         }
-        func.params()
+        let param_name = |i: usize| {
+            func.params()
+                .nth(i)
+                .map_or_else(String::new, |(n, _)| n.to_string())
+        };
+        if let Some(shape) = func.plan.fast {
+            return match shape.convert(args, &func.param_types) {
+                Ok(converted) => Ok(CallArgs::Fast(shape, converted)),
+                Err((i, m)) => Err(bad(format!("parameter `{}`: {m}", param_name(i)))),
+            };
+        }
+        func.param_types
+            .iter()
             .zip(args)
-            .map(|((param, ty), arg)| {
-                json::to_val(arg, &ty).map_err(|m| bad(format!("parameter `{param}`: {m}")))
+            .enumerate()
+            .map(|(i, (ty, arg))| {
+                json::to_val(arg, ty)
+                    .map_err(|m| bad(format!("parameter `{}`: {m}", param_name(i))))
             })
-            .collect()
+            .collect::<Result<_, _>>()
+            .map(CallArgs::Vals)
     }
 
     /// Calls `export` with JSON arguments (one per parameter) and returns the result as
     /// JSON (`null` for a function without result), in a fresh instance. Runs on the
     /// caller's tokio runtime, which needs its time driver enabled.
     pub async fn call_json_async(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
-        let call = self.prepare_json(export, args)?;
+        let (call, args) = self.prepare_json(export, args)?;
         let results = self
             .with_instance(
-                &call.name,
+                call.name(),
                 || call.exit_results(),
-                async |store, instance| call.run(store, instance).await,
+                async |store, instance| call.run(store, instance, args).await,
             )
             .await?;
         call.result(results)
-            .map_err(|failure| self.error(&call.name, failure))
+            .map_err(|failure| self.error(call.name(), failure))
     }
 
     /// Blocking [`Self::call_json_async`], on the host's own runtime. From inside a tokio
@@ -272,23 +326,21 @@ impl Plugin {
         self.block_on(export, pin!(self.call_async(export, params)))
     }
 
+    /// Resolves `export` and converts `args` for a dynamic call of it.
     pub(crate) fn prepare_json(
         &self,
         export: &str,
         args: &[Value],
-    ) -> Result<DynamicCall, CallError> {
+    ) -> Result<(DynamicCall<'_>, CallArgs), CallError> {
         let func = self.export(export)?;
-        let results: Vec<_> = func.results().collect();
         let result_bytes = self.inner.ctx.limits.result_bytes;
-        Ok(DynamicCall {
+        let args = self.args_from_json(func, args)?;
+        let call = DynamicCall {
             lift_fuel: result_budget::lift_fuel(func.lift_ratio, result_bytes),
             result_bytes,
-            params: self.params_from_json(func, args)?,
-            result_count: results.len(),
-            index: func.index,
-            name: func.qualified.clone(),
-            exit_results: crate::exit::success_vals(&results),
-        })
+            func,
+        };
+        Ok((call, args))
     }
 
     pub(crate) fn signature_mismatch(&self, export: &str, reason: String) -> CallError {

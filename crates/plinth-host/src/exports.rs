@@ -23,6 +23,10 @@ pub struct ExportedFunc {
     /// The results' weight for the result budget ([`crate::result_budget::lift_ratio`]),
     /// computed once at load.
     pub(crate) lift_ratio: f64,
+    /// How a JSON call of it is made, decided once at load (docs/design/0072).
+    pub(crate) plan: Arc<crate::json_plan::JsonPlan>,
+    /// The parameter types, in order.
+    pub(crate) param_types: Arc<[Type]>,
 }
 
 impl std::fmt::Debug for ExportedFunc {
@@ -45,6 +49,9 @@ impl ExportedFunc {
             None => name.as_str().into(),
         };
         let lift_ratio = crate::result_budget::results_ratio(ty.results());
+        let param_types: Arc<[Type]> = ty.params().map(|(_, t)| t).collect();
+        let results: Vec<Type> = ty.results().collect();
+        let plan = Arc::new(crate::json_plan::JsonPlan::new(&param_types, &results));
         Self {
             interface,
             name,
@@ -52,6 +59,8 @@ impl ExportedFunc {
             ty,
             qualified,
             lift_ratio,
+            plan,
+            param_types,
         }
     }
 

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use plinth_manifest::Manifest;
 use plinth_manifest::digest::Digest;
+use plinth_manifest::{Manifest, ManifestError};
 
 use crate::cache::CompileCache;
 use crate::engine::{EngineSettings, SharedEngine, shared_engine};
@@ -14,7 +14,7 @@ use crate::function_cache::FunctionCacheStats;
 use crate::inspect::{Checked, Inspection};
 use crate::limits::Limits;
 use crate::log::{LogSink, tracing_sink};
-use crate::plugin::{LoadOptions, Plugin, Source};
+use crate::plugin::{Compiled, LoadOptions, Plugin, Source};
 use crate::runtime::HostInner;
 
 /// Builds a [`Host`].
@@ -240,6 +240,7 @@ impl HostBuilder {
         Ok(Host {
             inner: Arc::new(HostInner {
                 caps,
+                digests: crate::digest_index::DigestIndex::new(self.cache_dir.as_deref()),
                 cache: CompileCache::new(&engine, self.cache_dir),
                 functions,
                 engine,
@@ -363,14 +364,17 @@ impl Host {
         let path = path.as_ref();
         let is_wasm = path.extension().is_some_and(|e| e == "wasm") && path.is_file();
         if is_wasm {
-            let bytes = read(path)?;
             let id = id_from_file_name(path);
             let mut options = options;
             if options.program.is_none() {
                 options.program = path.file_name().map(|n| n.to_string_lossy().into_owned());
             }
-            let digest = Digest::of(&bytes);
-            return Plugin::load(&self.inner, Source::Bare { id }, &bytes, digest, options);
+            return Plugin::load(
+                &self.inner,
+                Source::Bare { id },
+                |id| self.compile_file(id, path, |_| Ok(())),
+                options,
+            );
         }
         let parsed = Manifest::load(path)?;
         for warning in &parsed.warnings {
@@ -380,17 +384,47 @@ impl Host {
         let Some(component) = manifest.component_path() else {
             return self.load_componentless(manifest, options);
         };
-        let bytes = read(&component)?;
-        // Hashed once: the digest pin, the compile cache and `Plugin::digest` share it.
-        let digest = Digest::of(&bytes);
-        manifest.check_digest(&digest)?;
+        let pin = manifest.runtime.as_ref().and_then(|r| r.digest);
         Plugin::load(
             &self.inner,
             Source::Manifest(Box::new(manifest)),
-            &bytes,
-            digest,
+            |id| self.compile_file(id, &component, |digest| check_pin(pin, digest)),
             options,
         )
+    }
+
+    /// The compiled component of the file at `path`. The digest (what `pin` checks, the
+    /// compile cache's key and `Plugin::digest`) is hashed once from the bytes read, or
+    /// taken from the digest index when the file is unchanged since it was last hashed
+    /// (docs/design/0071): a cached plugin then loads without its file being read.
+    fn compile_file(
+        &self,
+        id: &str,
+        path: &Path,
+        pin: impl Fn(&Digest) -> Result<(), HostError>,
+    ) -> Result<Compiled, HostError> {
+        let inner = &self.inner;
+        let before = crate::digest_index::Identity::of(path);
+        if let Some(identity) = before
+            && let Some(digest) = inner.digests.lookup(path, identity)
+            && let Some((component, cache)) = inner.cache.get(&inner.engine, &digest)
+        {
+            pin(&digest)?;
+            return Ok(Compiled {
+                component,
+                cache,
+                digest,
+                hashed: false,
+            });
+        }
+        let bytes = read(path)?;
+        let digest = Digest::of(&bytes);
+        pin(&digest)?;
+        let compiled = Compiled::from_bytes(inner, id, &bytes, digest)?;
+        if let (Some(before), Some(after)) = (before, crate::digest_index::Identity::of(path)) {
+            inner.digests.record(path, before, after, digest);
+        }
+        Ok(compiled)
     }
 
     /// A plugin without a component (themes alone, docs/design/0044): its files are read
@@ -406,8 +440,7 @@ impl Host {
         Plugin::load(
             &self.inner,
             Source::Manifest(Box::new(manifest)),
-            &EMPTY_COMPONENT,
-            digest,
+            |id| Compiled::from_bytes(&self.inner, id, &EMPTY_COMPONENT, digest),
             options,
         )
     }
@@ -423,8 +456,7 @@ impl Host {
         Plugin::load(
             &self.inner,
             Source::Bare { id: id.to_string() },
-            bytes,
-            digest,
+            |id| Compiled::from_bytes(&self.inner, id, bytes, digest),
             options,
         )
     }
@@ -448,8 +480,7 @@ impl Host {
         Plugin::load(
             &self.inner,
             Source::Manifest(Box::new(manifest)),
-            bytes,
-            digest,
+            |id| Compiled::from_bytes(&self.inner, id, bytes, digest),
             options,
         )
     }
@@ -488,6 +519,18 @@ impl Host {
     ) -> Result<Checked, HostError> {
         let id = manifest.plugin.id.to_string();
         crate::inspect::check(id, Some(manifest), bytes, &self.inner.interfaces)
+    }
+}
+
+/// Checks a component's digest against the manifest's `runtime.digest` pin, if any.
+fn check_pin(pin: Option<Digest>, actual: &Digest) -> Result<(), HostError> {
+    match pin {
+        Some(expected) if expected != *actual => Err(ManifestError::DigestMismatch {
+            expected,
+            actual: *actual,
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 

@@ -383,25 +383,25 @@ async fn call_json_on(
     export: &str,
     args: &[Value],
 ) -> Result<Value, CallError> {
-    let call = plugin.prepare_json(export, args)?;
+    let (call, args) = plugin.prepare_json(export, args)?;
     let func = ensure_live(plugin, live, instantiations)
         .await?
-        .func(call.index);
+        .func(call.index());
     let on_exit = || call.exit_results();
     let results = run_live(
         plugin,
         live,
-        &call.name,
+        call.name(),
         None,
         on_exit,
         async |store| match func {
-            Some(func) => call.run_func(store, func).await,
-            None => Err(wasmtime::format_err!("export `{}` vanished", call.name)),
+            Some(func) => call.run_func(store, func, args).await,
+            None => Err(wasmtime::format_err!("export `{}` vanished", call.name())),
         },
     )
     .await?;
     call.result(results)
-        .map_err(|failure| plugin.error(&call.name, failure))
+        .map_err(|failure| plugin.error(call.name(), failure))
 }
 
 impl PluginInstance {

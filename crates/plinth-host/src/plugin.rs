@@ -15,6 +15,35 @@ use crate::limits::Limits;
 use crate::runtime::{HostInner, check_header};
 use crate::state::{PluginContext, StoreState};
 
+/// A compiled component and where it came from.
+pub(crate) struct Compiled {
+    pub(crate) component: Component,
+    pub(crate) cache: CacheOutcome,
+    /// The sha256 of the component's bytes.
+    pub(crate) digest: Digest,
+    /// Whether the bytes were hashed for it (not when the digest index knew the file).
+    pub(crate) hashed: bool,
+}
+
+impl Compiled {
+    /// Compiles `bytes` (of digest `digest`), or takes them from the compile cache.
+    pub(crate) fn from_bytes(
+        host: &HostInner,
+        id: &str,
+        bytes: &[u8],
+        digest: Digest,
+    ) -> Result<Compiled, HostError> {
+        check_header(bytes, id)?;
+        let (component, cache) = host.cache.get_or_compile(&host.engine, bytes, &digest)?;
+        Ok(Compiled {
+            component,
+            cache,
+            digest,
+            hashed: true,
+        })
+    }
+}
+
 /// Plinth WIT versions this host serves.
 pub const SERVED_API_VERSIONS: &[&str] = &["0.1.0"];
 
@@ -112,6 +141,8 @@ pub(crate) struct PluginInner {
     pub(crate) kinds: crate::kinds::KindSet,
     pub(crate) digest: Digest,
     pub(crate) cache: CacheOutcome,
+    /// Whether the load hashed the component's bytes.
+    pub(crate) hashed: bool,
     /// The epoch deadline each call is armed with: the wall clock in epoch ticks.
     pub(crate) deadline_ticks: u64,
 }
@@ -126,11 +157,12 @@ impl std::fmt::Debug for Plugin {
 }
 
 impl Plugin {
+    /// Loads a plugin whose component `compile` gives (from bytes or the caches), once
+    /// the manifest's API version is known to be served.
     pub(crate) fn load(
         host: &Arc<HostInner>,
         source: Source,
-        bytes: &[u8],
-        digest: Digest,
+        compile: impl FnOnce(&str) -> Result<Compiled, HostError>,
         options: LoadOptions,
     ) -> Result<Plugin, HostError> {
         let (id, manifest) = match source {
@@ -138,12 +170,15 @@ impl Plugin {
             Source::Bare { id } => (id, None),
         };
         let _span = tracing::info_span!("plugin.load", plugin = %id).entered();
-        check_header(bytes, &id)?;
         if let Some(manifest) = &manifest {
             check_api(manifest, &id)?;
         }
-
-        let (component, cache) = host.cache.get_or_compile(&host.engine, bytes, &digest)?;
+        let Compiled {
+            component,
+            cache,
+            digest,
+            hashed,
+        } = compile(&id)?;
         let unsupported =
             crate::linker::unsupported_imports(&component, &host.engine, &host.interfaces);
         if !unsupported.is_empty() {
@@ -220,6 +255,7 @@ impl Plugin {
                 kinds,
                 digest,
                 cache,
+                hashed,
             }),
         })
     }
@@ -284,6 +320,13 @@ impl Plugin {
     /// Where the compiled code came from: compiled now, the disk cache, or memory.
     pub fn cache_outcome(&self) -> CacheOutcome {
         self.inner.cache
+    }
+
+    /// Whether this load read and hashed the component's bytes: false when the digest
+    /// index knew the file unchanged since it was last hashed and the compiled code was
+    /// cached, so the file was not read at all (docs/design/0071).
+    pub fn hashed(&self) -> bool {
+        self.inner.hashed
     }
 
     /// The limits each call runs under.

@@ -17,6 +17,8 @@ pub(crate) struct HostInner {
     /// The embedder's interfaces, for the import check.
     pub(crate) interfaces: crate::caps::custom::HostInterfaces,
     pub(crate) cache: CompileCache,
+    /// Digests of component files hashed before (docs/design/0071).
+    pub(crate) digests: crate::digest_index::DigestIndex,
     /// The Engine's per-function compile cache, when the host was given one.
     pub(crate) functions: Option<std::sync::Arc<crate::function_cache::FunctionCache>>,
     pub(crate) limits: Limits,

@@ -123,6 +123,7 @@ impl Plugin {
                 kinds: base.kinds.clone(),
                 digest: base.digest,
                 cache: base.cache,
+                hashed: base.hashed,
                 deadline_ticks: base.deadline_ticks,
             }),
         })

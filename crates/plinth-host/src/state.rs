@@ -86,6 +86,8 @@ pub(crate) struct StoreState {
     wasi_http: Option<(WasiHttpCtx, WasiHttpGate)>,
     /// `wasi:sockets` state: lookups, approved connections, open sockets, byte budget.
     pub(crate) sockets: SocketsCall,
+    /// Typed functions of JSON calls' plans, looked up once per export (docs/design/0072).
+    pub(crate) typed_funcs: crate::json_plan::TypedFuncs,
 }
 
 impl StoreState {
@@ -138,6 +140,7 @@ impl StoreState {
             call_deadline: None,
             wasi_http: None,
             sockets,
+            typed_funcs: Default::default(),
         }
     }
 

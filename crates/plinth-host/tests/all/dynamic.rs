@@ -228,3 +228,46 @@ fn json_numbers_are_read_to_the_nearest_float() {
     assert_eq!(echoed.as_f64(), Some(exact), "{echoed}");
     assert_eq!(echoed.to_string().parse::<f64>().ok(), Some(exact));
 }
+
+/// `list<u8>` and `string` signatures are called through the typed path of their plan
+/// (docs/design/0072): the same JSON in and out as every other signature, the same
+/// refusals, the same result budget.
+#[test]
+fn typed_path_signatures_behave_like_every_other() {
+    // Every spelling the Val path takes, and its refusals in its words.
+    assert_eq!(echo("echo-bytes", json!([0, 255])), json!([0, 255]));
+    assert_eq!(echo("echo-bytes", json!("")), json!([]));
+    assert!(bad("echo-bytes", &[json!([256])]).contains("at [0]: 256 is out of range for u8"));
+    assert!(bad("echo-bytes", &[json!([1, -1])]).contains("at [1]: -1 is out of range for u8"));
+    assert!(bad("echo-bytes", &[json!([0.5])]).contains("non-integer"));
+    assert!(bad("echo-bytes", &[json!({"a": 1})]).contains("parameter `x`: expected list<u8>"));
+    assert!(bad("echo-string", &[json!(null)]).contains("parameter `x`: expected string"));
+
+    // A result is charged what its JSON takes, a JSON node's size per number: 16 bytes of
+    // `list<u8>` fit in 4 KiB of result budget and 256 do not.
+    let limits = plinth_host::Limits::default().with_result_bytes(4096);
+    let plugin = common::host()
+        .load_bytes(
+            "types-small-results",
+            &common::bytes(test_programs::TYPES),
+            LoadOptions::default().with_limits(limits),
+        )
+        .unwrap();
+    let call = |n: usize| plugin.call_json("test:types/echo#echo-bytes", &[json!(vec![7; n])]);
+    assert_eq!(call(16).unwrap(), json!(vec![7; 16]));
+    let error = call(256).unwrap_err();
+    assert_eq!(error.code(), Code::TooLarge, "{error}");
+    let mut live = plugin.instantiate().unwrap();
+    assert_eq!(
+        live.call_json("test:types/echo#echo-bytes", &[json!(vec![7; 256])])
+            .unwrap_err()
+            .code(),
+        Code::TooLarge
+    );
+    // The instance that failed is replaced; the next call answers.
+    assert_eq!(
+        live.call_json("test:types/echo#echo-bytes", &[json!([1])])
+            .unwrap(),
+        json!([1])
+    );
+}

@@ -436,3 +436,79 @@ fn untrusted_cache_entries_are_recompiled() {
         "symlinked entry"
     );
 }
+
+/// Waits until `file` was last changed more than 2 s ago: the digest index keeps only
+/// files that have settled (docs/design/0071). A wait for the clock, bounded, not a guess.
+#[cfg(unix)]
+fn settle(file: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let ctime = std::fs::metadata(file).unwrap().ctime();
+    let until = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ctime as u64 + 3);
+    while let Ok(left) = until.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(left);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cached_plugin_loads_without_hashing_until_its_file_changes() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tiny.wasm");
+    let tiny = common::bytes(test_programs::TINY);
+    std::fs::write(&file, &tiny).unwrap();
+    settle(&file);
+    let host = || Host::builder().cache_dir(cache.path()).build().unwrap();
+
+    let first = host().load(&file).unwrap();
+    assert!(first.hashed());
+    assert_eq!(first.cache_outcome(), CacheOutcome::Compiled);
+    // A new host, as a new process: the index and the compile cache answer, the file is
+    // not read.
+    let second = host().load(&file).unwrap();
+    assert!(!second.hashed());
+    assert_eq!(second.cache_outcome(), CacheOutcome::Disk);
+    assert_eq!(second.digest(), &Digest::of(&tiny));
+    assert_eq!(second.call_json("run", &[]).unwrap(), json!(42));
+
+    // Other bytes written in place, their modification time set back to the old one: the
+    // change time moved, so the file is hashed again and the new bytes run.
+    let before = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let hello = common::bytes(test_programs::HELLO);
+    std::fs::write(&file, &hello).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(before)
+        .unwrap();
+    let changed = host().load(&file).unwrap();
+    assert!(changed.hashed());
+    assert_eq!(changed.digest(), &Digest::of(&hello));
+    assert_eq!(
+        changed.call_json("run", &[json!(["Ada"])]).unwrap(),
+        json!({"ok": "Hello, Ada!"})
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pin_is_checked_against_a_digest_the_index_knows() {
+    let cache = tempfile::tempdir().unwrap();
+    let good = Digest::of(&common::bytes(test_programs::HELLO));
+    let dir = plugin_dir(&HELLO.replace(
+        "world = \"plugin\"",
+        &format!("world = \"plugin\"\ndigest = \"{good}\""),
+    ));
+    let component = dir.path().join("hello.wasm");
+    settle(&component);
+    let host = || Host::builder().cache_dir(cache.path()).build().unwrap();
+    assert!(host().load(dir.path()).unwrap().hashed());
+    assert!(!host().load(dir.path()).unwrap().hashed());
+    // The component swapped for another: hashed again and refused by the pin.
+    let other = dir.path().join("other.wasm");
+    std::fs::write(&other, common::bytes(test_programs::TINY)).unwrap();
+    std::fs::rename(&other, &component).unwrap();
+    let error = host().load(dir.path()).unwrap_err();
+    assert_eq!(error.to_diagnostic().code, Code::DigestMismatch);
+}
