@@ -332,6 +332,78 @@ fn a_publishers_cut_connection_loses_no_event_unseen() {
     }
 }
 
+/// The publisher's connection silenced: it stays open and still brings other hosts'
+/// events in, but what the publisher sends reaches nobody. Incoming traffic keeps the
+/// client's own pings from firing, so it calls the connection up; nothing the publisher
+/// sends comes back, and within `NATS_CONFIRM` it replaces the connection. Every
+/// subscription then counts exactly what the silenced connection swallowed.
+#[test]
+fn a_publisher_replaces_a_connection_that_swallows_what_it_sends() {
+    let nats = Nats::start();
+    let proxy = FaultProxy::start(nats.port);
+    let limits = EventLimits {
+        per_second: 100_000.0,
+        burst: 100_000,
+        ..EventLimits::default()
+    };
+    let a = host(format!("nats://127.0.0.1:{}", proxy.port), limits);
+    let b = host(nats.url(), limits);
+    let mut on_a = a.subscribe_events(vec!["seq".into()]);
+    let mut on_b = b.subscribe_events(vec!["seq".into()]);
+    let plugin = publisher(&a, None, &["seq"]);
+    let chatter = publisher(&b, None, &["chatter"]);
+    let count = std::cell::Cell::new(0u64);
+    let publish = |n: u64| {
+        for _ in 0..n {
+            let next = count.get();
+            run(&plugin, &["publish", "seq", &next.to_string()]).unwrap();
+            count.set(next + 1);
+        }
+    };
+    let (mut got_a, mut got_b) = (Vec::new(), Vec::new());
+    publish(20);
+    drain(&mut on_b, &mut got_b, 20);
+    assert_eq!(on_b.missed(), 0);
+
+    proxy.silence_requests();
+    publish(30);
+    // B keeps talking (every 50 ms) while A waits: A's connection keeps receiving, so only
+    // A's own check can tell that what it sends goes nowhere.
+    let started = Instant::now();
+    while a.events_connections_replaced() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "A never replaced its silenced connection"
+        );
+        run(&chatter, &["publish", "chatter", "x"]).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let replaced_after = started.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !a.events_connected() {
+        assert!(Instant::now() < deadline, "A did not connect again");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    publish(20);
+
+    let total = count.get();
+    for (name, subscription, got) in [("A", &mut on_a, &mut got_a), ("B", &mut on_b, &mut got_b)] {
+        drain(subscription, got, total);
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "{name}: in order");
+        assert_eq!(got.len() as u64 + subscription.missed(), total, "{name}");
+        assert_eq!(
+            subscription.missed(),
+            30,
+            "{name}: what the silenced connection swallowed"
+        );
+    }
+    assert_eq!(a.events_unconfirmed(), 30);
+    eprintln!(
+        "A replaced its silenced connection after {replaced_after:?} (NATS_CONFIRM {:?})",
+        plinth_host::NATS_CONFIRM
+    );
+}
+
 /// `[events] backend = "nats"` without `url` stops the build with `host-setup`.
 #[test]
 fn nats_needs_a_url() {
