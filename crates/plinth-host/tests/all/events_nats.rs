@@ -360,7 +360,7 @@ fn a_publisher_replaces_a_connection_that_swallows_what_it_sends() {
             count.set(next + 1);
         }
     };
-    let (mut got_a, mut got_b) = (Vec::new(), Vec::new());
+    let mut got_b = Vec::new();
     publish(20);
     drain(&mut on_b, &mut got_b, 20);
     assert_eq!(on_b.missed(), 0);
@@ -386,18 +386,22 @@ fn a_publisher_replaces_a_connection_that_swallows_what_it_sends() {
     }
     publish(20);
 
+    // B counts exactly what the silenced connection swallowed. (A's own subscription
+    // also counts B's chatter that went by while A was between connections: a loss's
+    // channel is unknown, so it is not compared here.)
     let total = count.get();
-    for (name, subscription, got) in [("A", &mut on_a, &mut got_a), ("B", &mut on_b, &mut got_b)] {
-        drain(subscription, got, total);
-        assert!(got.windows(2).all(|w| w[0] < w[1]), "{name}: in order");
-        assert_eq!(got.len() as u64 + subscription.missed(), total, "{name}");
-        assert_eq!(
-            subscription.missed(),
-            30,
-            "{name}: what the silenced connection swallowed"
-        );
+    drain(&mut on_b, &mut got_b, total);
+    assert!(got_b.windows(2).all(|w| w[0] < w[1]), "B: in order");
+    assert_eq!(got_b.len() as u64 + on_b.missed(), total);
+    assert_eq!(on_b.missed(), 30, "what the silenced connection swallowed");
+    // The publisher knows the same 30 did not come back to it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while a.events_unconfirmed() < 30 {
+        assert!(Instant::now() < deadline, "{}", a.events_unconfirmed());
+        std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(a.events_unconfirmed(), 30);
+    assert!(on_a.try_recv().is_some(), "A hears itself again");
     eprintln!(
         "A replaced its silenced connection after {replaced_after:?} (NATS_CONFIRM {:?})",
         plinth_host::NATS_CONFIRM
