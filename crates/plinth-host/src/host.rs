@@ -338,6 +338,22 @@ impl Host {
         self.inner.caps.events.dropped()
     }
 
+    /// Events this host's plugins published over NATS that did not come back to this host
+    /// through the server (NATS echoes a client's own messages): lost on the way there or
+    /// back, or dropped before they left. Counted once a later event or heartbeat of this
+    /// host's comes back; 0 on the local bus. Every other host counts the ones it did not
+    /// get in [`crate::EventSubscription::missed`].
+    pub fn events_unconfirmed(&self) -> u64 {
+        self.inner.caps.events.unconfirmed()
+    }
+
+    /// NATS connections this host gave up and made anew because its client called them
+    /// connected while nothing the host published came back for
+    /// [`crate::NATS_CONFIRM`]; 0 on the local bus.
+    pub fn events_connections_replaced(&self) -> u64 {
+        self.inner.caps.events.connections_replaced()
+    }
+
     /// The redb key-value database, when it is the backend and the host has a data
     /// directory.
     pub fn kv_store(&self) -> Option<&crate::KvStore> {

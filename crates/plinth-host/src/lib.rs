@@ -89,7 +89,7 @@ pub use caps::custom::{HostCallContext, HostFnError, HostInterface};
 pub use caps::custom_stream::{STREAM_BUFFER, StreamClosed, StreamSender};
 pub use caps::events::{
     EventBackendKind, EventLimits, EventRejected, EventSettings, EventSubscription, EventValidator,
-    NATS_HEARTBEAT, PublishedEvent, channel_matches,
+    NATS_CONFIRM, NATS_HEARTBEAT, PublishedEvent, channel_matches,
 };
 pub use caps::fs::MAX_READ_BYTES;
 pub use caps::http::consent::{

@@ -1,5 +1,5 @@
-//! Server-Sent Events: plugin status changes (`/api/events`) and plugin logs
-//! (`/api/logs`). Each stream opens with one event that says it is live (a `statuses`
+//! Server-Sent Events: plugin status changes (`/api/events`), plugin logs (`/api/logs`)
+//! and the events plugins publish on channels (`/api/channels`). Each stream opens with one event that says it is live (a `statuses`
 //! snapshot, or `ready`), so a client that acts after it sees every event the action causes;
 //! every stream ends when the server shuts down.
 
@@ -145,6 +145,67 @@ pub(crate) async fn log_events(
     let ready = json_event("ready", &json!({}));
     let events = stream::once(async move { Ok::<Event, Infallible>(ready) })
         .chain(lines)
+        .take_until(stopping(&app));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// Which channel events `/api/channels` streams.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChannelQuery {
+    tenant: Option<String>,
+    /// Comma-separated channel patterns (`jobs.done`, `jobs.*`); absent: every channel.
+    channels: Option<String>,
+}
+
+/// `GET /api/channels`: `ready`, then one `event` per event a plugin of the tenant
+/// published on a matching channel (`{channel, plugin, tenant, payload}`), on this host or,
+/// with `[events] backend = "nats"`, on any host sharing the server; `missed` (`{missed}`,
+/// the running total) when the subscription learns of events it will never get.
+pub(crate) async fn channel_events(
+    State(app): State<Arc<App>>,
+    Query(query): Query<ChannelQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let tenant = {
+        let app = app.clone();
+        let name = query.tenant.clone();
+        blocking(move || app.tenant(name.as_deref())).await??
+    };
+    let channels: Vec<String> = query
+        .channels
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let subscription = tenant
+        .host
+        .subscribe_tenant_events(tenant.name.as_deref(), channels);
+    let events = stream::unfold(
+        (subscription, 0u64),
+        |(mut subscription, reported)| async move {
+            let event = subscription.recv().await?;
+            let missed = subscription.missed();
+            let mut out: Vec<Result<Event, Infallible>> = Vec::with_capacity(2);
+            if missed > reported {
+                out.push(Ok(json_event("missed", &json!({ "missed": missed }))));
+            }
+            out.push(Ok(json_event(
+                "event",
+                &json!({
+                    "channel": event.channel,
+                    "plugin": event.plugin,
+                    "tenant": event.tenant,
+                    "payload": event.payload,
+                }),
+            )));
+            Some((stream::iter(out), (subscription, missed)))
+        },
+    )
+    .flatten();
+    let ready = json_event("ready", &json!({}));
+    let events = stream::once(async move { Ok::<Event, Infallible>(ready) })
+        .chain(events)
         .take_until(stopping(&app));
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

@@ -1,7 +1,9 @@
 //! A fault-injecting TCP proxy on 127.0.0.1 for tests of network backends: it forwards
 //! to a server, and the test can add latency, cut every open connection, refuse new ones
-//! for a while, or cut a connection right after it forwarded a chosen request (so the
-//! server acts on it but the client never hears the answer).
+//! for a while, cut a connection right after it forwarded a chosen request (so the
+//! server acts on it but the client never hears the answer), or silence the open
+//! connections' requests while their answers still flow (a client that writes into a
+//! connection that looks alive and reaches nobody).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -22,6 +24,8 @@ struct Faults {
     marker: Mutex<Vec<u8>>,
     /// Answers swallowed so far.
     lost: AtomicUsize,
+    /// One flag per connection: while set, what the client sends is read and dropped.
+    silenced: Mutex<Vec<Arc<AtomicBool>>>,
 }
 
 /// The proxy; stops accepting when dropped (open connections end when cut).
@@ -65,8 +69,15 @@ impl FaultProxy {
                     open.push(server.try_clone().unwrap());
                 }
                 let doomed = Arc::new(AtomicBool::new(false));
+                let silent = Arc::new(AtomicBool::new(false));
+                f.silenced.lock().unwrap().push(silent.clone());
                 let (up, down) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                pump(f.clone(), up, down, Direction::Request(doomed.clone()));
+                pump(
+                    f.clone(),
+                    up,
+                    down,
+                    Direction::Request(doomed.clone(), silent),
+                );
                 pump(f.clone(), server, client, Direction::Answer(doomed));
             }
         });
@@ -102,6 +113,15 @@ impl FaultProxy {
         self.faults.lost.load(Ordering::SeqCst)
     }
 
+    /// From now on, drops what the clients of the connections open now send, and
+    /// forwards what the server sends them: the connections stay open and look alive.
+    /// Connections made later are not silenced.
+    pub fn silence_requests(&self) {
+        for silent in self.faults.silenced.lock().unwrap().drain(..) {
+            silent.store(true, Ordering::SeqCst);
+        }
+    }
+
     /// Cuts every open connection (both sides).
     pub fn cut_all(&self) {
         for stream in self.open.lock().unwrap().drain(..) {
@@ -121,7 +141,7 @@ impl Drop for FaultProxy {
 
 /// Which way a pump copies; both share whether the pending answer is to be lost.
 enum Direction {
-    Request(Arc<AtomicBool>),
+    Request(Arc<AtomicBool>, Arc<AtomicBool>),
     Answer(Arc<AtomicBool>),
 }
 
@@ -139,7 +159,8 @@ fn pump(faults: Arc<Faults>, mut from: TcpStream, mut to: TcpStream, direction: 
                 std::thread::sleep(Duration::from_millis(latency));
             }
             match &direction {
-                Direction::Request(doomed) => {
+                Direction::Request(_, silent) if silent.load(Ordering::SeqCst) => continue,
+                Direction::Request(doomed, _) => {
                     let marked = {
                         let marker = faults.marker.lock().unwrap();
                         !marker.is_empty() && buf[..n].windows(marker.len()).any(|w| w == *marker)

@@ -68,6 +68,17 @@ fn free_port() -> u16 {
 impl Postgres {
     /// Starts a server and waits until it accepts connections.
     pub fn start() -> Postgres {
+        Postgres::start_with(None)
+    }
+
+    /// Starts a server that takes TCP connections over TLS only (`hostssl` in
+    /// `pg_hba.conf`: a plain TCP connection is refused), with the PEM certificate chain
+    /// `cert` and its private key `key`.
+    pub fn start_tls(cert: &str, key: &str) -> Postgres {
+        Postgres::start_with(Some((cert, key)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Postgres {
         let bin = binaries();
         let dir = tempfile::Builder::new()
             .prefix("plinth-pg")
@@ -106,11 +117,41 @@ impl Postgres {
                 "UTF8".as_ref(),
             ],
         );
-        let options = format!(
+        let mut options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c log_connections=on -c fsync=off",
             pg.port,
             pg.dir.path().display()
         );
+        if let Some((cert, key)) = tls {
+            use std::os::unix::fs::PermissionsExt;
+            let (cert_path, key_path) = (pg.path("server.crt"), pg.path("server.key"));
+            std::fs::write(&cert_path, cert).unwrap();
+            std::fs::write(&key_path, key).unwrap();
+            // The server reads its key only when no one else can.
+            std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if pg.run_as.is_some() {
+                let (uid, gid) = (id_of("postgres", "-u"), id_of("postgres", "-g"));
+                for path in [&cert_path, &key_path] {
+                    std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+                }
+            }
+            // TCP over TLS only; the Unix socket (the tests' own set-up) stays as it is.
+            let hba = data.join("pg_hba.conf");
+            let rules: String = std::fs::read_to_string(&hba)
+                .unwrap()
+                .lines()
+                .map(|line| match line.strip_prefix("host ") {
+                    Some(rest) => format!("hostssl {rest}\n"),
+                    None => format!("{line}\n"),
+                })
+                .collect();
+            std::fs::write(&hba, rules).unwrap();
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert_path.display(),
+                key_path.display()
+            ));
+        }
         let log = pg.path("server.log");
         pg.run_ok(
             "pg_ctl",

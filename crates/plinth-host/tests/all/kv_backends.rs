@@ -22,7 +22,7 @@ use test_programs::postgres::{PASSWORD, Postgres, USER};
 use test_programs::redis::Redis;
 
 /// The caps every conformance run uses: small, so the quota is reached quickly.
-const LIMITS: KvLimits = KvLimits {
+pub(crate) const LIMITS: KvLimits = KvLimits {
     max_key_bytes: 16,
     max_value_bytes: 32,
     quota_bytes: 100,
@@ -35,7 +35,7 @@ enum Backend {
     Redis(Redis),
 }
 
-fn postgres_url(port: u16) -> String {
+pub(crate) fn postgres_url(port: u16) -> String {
     format!("postgres://{USER}:{PASSWORD}@127.0.0.1:{port}/postgres")
 }
 
@@ -91,7 +91,7 @@ impl Backend {
 
 /// Runs `future` to its end on a small runtime of the test's own (the store's server
 /// work runs on the host's runtime).
-fn wait<T>(future: impl Future<Output = T>) -> T {
+pub(crate) fn wait<T>(future: impl Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -107,7 +107,7 @@ fn ns(tenant: Option<&str>, plugin: &str) -> KvNamespace {
 }
 
 /// The suite: what every backend must do alike.
-fn conformance(kv: &Kv) {
+pub(crate) fn conformance(kv: &Kv) {
     assert_eq!(kv.limits(), &LIMITS);
     wait(async {
         // Set, get, delete; a namespace starts empty and counts keys plus values.
@@ -494,7 +494,10 @@ fn increment_with_lost_answers_applies_once_redis() {
     increment_survives_lost_answers(KvBackendKind::Redis, b"EVALSHA");
 }
 
-fn run(plugin: &plinth_host::Plugin, args: &[&str]) -> Result<Result<String, String>, Code> {
+pub(crate) fn run(
+    plugin: &plinth_host::Plugin,
+    args: &[&str],
+) -> Result<Result<String, String>, Code> {
     use plinth_host::manifest::diagnostic::ToDiagnostic;
     match plugin.call_json("run", &[json!(args)]) {
         Ok(Value::Object(map)) if map.contains_key("ok") => {
@@ -506,7 +509,7 @@ fn run(plugin: &plinth_host::Plugin, args: &[&str]) -> Result<Result<String, Str
     }
 }
 
-fn caps_plugin(host: &Host, wall_ms: u64) -> plinth_host::Plugin {
+pub(crate) fn caps_plugin(host: &Host, wall_ms: u64) -> plinth_host::Plugin {
     host.load_with(
         test_programs::CAPS,
         LoadOptions::default()

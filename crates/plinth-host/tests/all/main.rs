@@ -27,6 +27,7 @@ mod kinds;
 mod kv;
 mod kv_backends;
 mod kv_guest;
+mod kv_tls;
 mod load;
 mod pdk;
 mod plugin_files;

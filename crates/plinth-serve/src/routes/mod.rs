@@ -105,6 +105,7 @@ fn api() -> Routes {
         .add("POST", "/api/consent/deny", consent::deny)
         .add("GET", "/api/events", crate::events::status_events)
         .add("GET", "/api/logs", crate::events::log_events)
+        .add("GET", "/api/channels", crate::events::channel_events)
         .add("GET", "/api/index", index::list)
         .add("GET", "/api/tenants", tenants::list)
         .add("POST", "/api/tenants", tenants::create)

@@ -1,7 +1,9 @@
 //! Three `plinth serve` hosts behind one imagined load balancer (docs/deployment.md): one
 //! `docker-registry`, one PostgreSQL (`[kv]`) and one NATS (`[events]`) on 127.0.0.1. A
 //! plugin pushed once installs, verified, on all three with the same grants; a key-value
-//! write on one host is read on the others; an update rolls to all three.
+//! write on one host is read on the others; an event the plugin publishes on one host
+//! reaches the channel subscribers (`GET /api/channels`) of the others; an update rolls to
+//! all three.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -14,7 +16,7 @@ use serde_json::{Value, json};
 use test_programs::nats::Nats;
 use test_programs::postgres::{PASSWORD, Postgres, USER};
 
-use crate::common::{Served, trust};
+use crate::common::{Events, Served, trust};
 use crate::registry::RegistryServer;
 
 const ID: &str = "test.shared";
@@ -26,7 +28,7 @@ fn release(root: &Path, version: &str, component: &str, key: &SecretKey) -> (Vec
     std::fs::write(
         dir.join("plugin.toml"),
         format!(
-            "[plugin]\nid = \"{ID}\"\nversion = \"{version}\"\nname = \"Shared\"\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"plugin.wasm\"\n[capabilities]\nkv = true\n"
+            "[plugin]\nid = \"{ID}\"\nversion = \"{version}\"\nname = \"Shared\"\n[runtime]\nkind = \"wasm-component\"\ncomponent = \"plugin.wasm\"\n[capabilities]\nkv = true\n[capabilities.events]\npublish = [\"shared.news\"]\n"
         ),
     )
     .unwrap();
@@ -115,7 +117,7 @@ async fn three_hosts_share_a_registry_a_database_and_an_event_server() {
         let (status, granted) = served
             .post(
                 &format!("/api/plugins/{ID}/grant"),
-                json!({"grants": ["kv"]}),
+                json!({"grants": ["kv", "events.publish:shared.news"]}),
             )
             .await;
         assert!(status.is_success(), "{granted}");
@@ -160,6 +162,55 @@ async fn three_hosts_share_a_registry_a_database_and_an_event_server() {
         run(served, &["kv-inc", "hits", "1"]).await;
     }
     assert_eq!(run(&hosts[1].1, &["kv-get", "hits"]).await["ok"], "3");
+
+    // An event published by the plugin on one host reaches the channel subscribers of
+    // the other two, through NATS (`GET /api/channels`).
+    let mut listening = Vec::new();
+    for (_, served) in &hosts {
+        let mut stream = Events::open(served, "/api/channels?channels=shared.*").await;
+        assert_eq!(stream.next().await.unwrap().0, "ready");
+        listening.push(stream);
+    }
+    // Each host subscribes to NATS in the background: first, publish until hosts 1 and 2
+    // have heard host 0 at all (a bounded wait, not a pause).
+    for attempt in 0..40 {
+        assert!(
+            attempt < 39,
+            "hosts 1 and 2 never heard host 0 through NATS"
+        );
+        let warm = format!("warm-{attempt}");
+        let sent = run(&hosts[0].1, &["publish", "shared.news", &warm]).await;
+        assert_eq!(sent["ok"], "ok", "{sent}");
+        let mut heard = 0;
+        for stream in &mut listening[1..] {
+            if let Ok(Some((name, _))) =
+                tokio::time::timeout(Duration::from_millis(500), stream.next()).await
+            {
+                heard += usize::from(name == "event");
+            }
+        }
+        if heard == 2 {
+            break;
+        }
+    }
+    let sent = run(
+        &hosts[0].1,
+        &["publish", "shared.news", "{\"hello\":\"all\"}"],
+    )
+    .await;
+    assert_eq!(sent["ok"], "ok", "{sent}");
+    for (n, stream) in listening.iter_mut().enumerate() {
+        let event = stream
+            .wait_for(|name, data| {
+                assert_ne!(name, "missed", "host {n}: {data}");
+                name == "event" && !data["payload"].as_str().unwrap_or("").starts_with("warm-")
+            })
+            .await;
+        assert_eq!(event["channel"], "shared.news", "host {n}");
+        assert_eq!(event["plugin"], ID, "host {n}");
+        assert_eq!(event["payload"], "{\"hello\":\"all\"}", "host {n}");
+        assert_eq!(event["tenant"], Value::Null, "host {n}");
+    }
 
     // An update rolls to all three: each verifies and swaps in 1.1.0; the data stays.
     let v2 = push(

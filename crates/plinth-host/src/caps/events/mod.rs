@@ -5,7 +5,7 @@
 
 mod nats;
 
-pub use nats::HEARTBEAT as NATS_HEARTBEAT;
+pub use nats::{CONFIRM as NATS_CONFIRM, HEARTBEAT as NATS_HEARTBEAT};
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -192,6 +192,17 @@ impl EventBus {
     /// Events this host could not hand to NATS (0 for the local bus).
     pub(crate) fn dropped(&self) -> u64 {
         self.nats.as_ref().map_or(0, nats::NatsLink::dropped)
+    }
+
+    /// This host's events that did not come back to it through NATS (0 for the local bus).
+    pub(crate) fn unconfirmed(&self) -> u64 {
+        self.nats.as_ref().map_or(0, nats::NatsLink::unconfirmed)
+    }
+
+    /// NATS connections this host replaced because nothing it published came back on
+    /// them (0 for the local bus).
+    pub(crate) fn connections_replaced(&self) -> u64 {
+        self.nats.as_ref().map_or(0, nats::NatsLink::replaced)
     }
 
     pub(crate) fn subscribe(&self, channels: Vec<String>, scope: TenantScope) -> EventSubscription {

@@ -91,9 +91,12 @@ impl OpId {
 pub struct KvSettings {
     /// `redb` (the default: `<data dir>/kv.redb`), `postgres` or `redis`.
     pub backend: KvBackendKind,
-    /// The server's URL for `postgres` (`postgres://user:password@host:port/db`) or
-    /// `redis` (`redis://host:port/db`).
+    /// The server's URL for `postgres` (`postgres://user:password@host:port/db`, with
+    /// `?sslmode=require` for TLS) or `redis` (`redis://host:port/db`, `rediss://` for TLS).
     pub url: Option<String>,
+    /// PEM certificates of the CA that signed the server's TLS certificate: the only roots
+    /// trusted when set (a private CA); unset, the Mozilla roots. Only with a TLS URL.
+    pub ca_file: Option<std::path::PathBuf>,
     /// Most connections the host keeps open to the server (PostgreSQL's pool size).
     pub pool_size: usize,
     /// How long one operation may take, retries included, before it fails with `io`
@@ -106,6 +109,7 @@ impl Default for KvSettings {
         KvSettings {
             backend: KvBackendKind::Redb,
             url: None,
+            ca_file: None,
             pool_size: 16,
             timeout_ms: 5_000,
         }
@@ -156,14 +160,16 @@ impl KvSettings {
                 Some(dir) => Some(Arc::new(KvStore::open(dir.join("kv.redb"), limits)?)),
                 None => None,
             },
-            KvBackendKind::Postgres => Some(Arc::new(super::postgres::PostgresKv::new(
+            KvBackendKind::Postgres => Some(Arc::new(super::postgres::PostgresKv::with_tls(
                 &url()?,
+                self.ca_file.as_deref(),
                 self.pool_size,
                 limits,
                 self.retry_budget(),
             )?)),
-            KvBackendKind::Redis => Some(Arc::new(super::redis::RedisKv::new(
+            KvBackendKind::Redis => Some(Arc::new(super::redis::RedisKv::with_tls(
                 &url()?,
+                self.ca_file.as_deref(),
                 limits,
                 self.retry_budget(),
             )?)),

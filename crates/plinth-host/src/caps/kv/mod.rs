@@ -4,6 +4,7 @@ mod backend;
 mod postgres;
 mod redis;
 mod store;
+mod tls;
 
 pub use backend::{Kv, KvBackend, KvBackendKind, KvFuture, KvSettings, OpId};
 pub use postgres::PostgresKv;

@@ -21,6 +21,7 @@ use tokio_postgres::error::SqlState;
 
 use super::backend::{Attempt, KvBackend, KvFuture, OpId, incremented, retrying, usage_after};
 use super::store::{KvError, KvLimits, Namespace};
+use super::tls::{self, PgTls, PgTlsMode};
 
 /// The tables, made once per server under a lock so hosts starting together do not race.
 const SCHEMA: &str = "
@@ -68,8 +69,24 @@ impl PostgresKv {
         limits: KvLimits,
         budget: Duration,
     ) -> Result<PostgresKv, KvError> {
+        PostgresKv::with_tls(url, None, pool_size, limits, budget)
+    }
+
+    /// As [`PostgresKv::new`]; `sslmode=require` (or `verify-full`) in `url` connects over
+    /// TLS, the server's certificate checked against `ca_file` (PEM) or, without it, the
+    /// Mozilla roots, and its name against the URL's host. Without `sslmode` (or with
+    /// `disable`) connections are plain TCP, and `ca_file` is refused; `prefer`, which
+    /// could fall back to plain text unseen, is refused too.
+    pub fn with_tls(
+        url: &str,
+        ca_file: Option<&std::path::Path>,
+        pool_size: usize,
+        limits: KvLimits,
+        budget: Duration,
+    ) -> Result<PostgresKv, KvError> {
+        let (mode, url) = tls::pg_mode(url)?;
         let mut config = Config::new();
-        config.url = Some(url.to_string());
+        config.url = Some(url);
         config.manager = Some(ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         });
@@ -80,9 +97,19 @@ impl PostgresKv {
             recycle: Some(budget),
         };
         config.pool = Some(pool);
-        let pool = config
-            .create_pool(Some(Runtime::Tokio1), NoTls)
-            .map_err(|e| KvError::Io(format!("[kv] PostgreSQL settings: {e}")))?;
+        let pool = match (mode, ca_file) {
+            (PgTlsMode::Plain, Some(_)) => {
+                return Err(KvError::Io(
+                    "[kv] ca_file is for TLS: add `sslmode=require` to the PostgreSQL url".into(),
+                ));
+            }
+            (PgTlsMode::Plain, None) => config.create_pool(Some(Runtime::Tokio1), NoTls),
+            (PgTlsMode::Verified, ca_file) => {
+                let ca = ca_file.map(tls::read_ca_file).transpose()?;
+                config.create_pool(Some(Runtime::Tokio1), PgTls::new(tls::client_config(ca)?))
+            }
+        }
+        .map_err(|e| KvError::Io(format!("[kv] PostgreSQL settings: {e}")))?;
         Ok(PostgresKv {
             inner: Arc::new(Inner {
                 pool,
@@ -107,18 +134,24 @@ fn pg(e: tokio_postgres::Error) -> Attempt {
                 Attempt::Final(KvError::Io(format!("PostgreSQL: {}", db.message())))
             }
         }
-        None => Attempt::Transient(format!("PostgreSQL: {e}")),
+        None => match tls::tls_failure(&e) {
+            // A certificate that is not trusted does not become trusted on retry.
+            Some(reason) => Attempt::Final(KvError::Io(format!("PostgreSQL: TLS: {reason}"))),
+            None if e.to_string().contains("server does not support TLS") => Attempt::Final(
+                KvError::Io("PostgreSQL: TLS: the server does not offer TLS".into()),
+            ),
+            None => Attempt::Transient(format!("PostgreSQL: {e}")),
+        },
     }
 }
 
 impl Inner {
     /// A pooled connection, the tables made.
     async fn client(&self) -> Result<Object, Attempt> {
-        let client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Attempt::Transient(format!("PostgreSQL: {e}")))?;
+        let client = self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => pg(e),
+            e => Attempt::Transient(format!("PostgreSQL: {e}")),
+        })?;
         self.schema
             .get_or_try_init(|| async { client.batch_execute(SCHEMA).await.map_err(pg) })
             .await?;

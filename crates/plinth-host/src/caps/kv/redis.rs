@@ -95,8 +95,47 @@ impl RedisKv {
     /// A client of `url` (`redis://host:port/db`); nothing connects until the first
     /// operation. Connection failures are retried for `budget`.
     pub fn new(url: &str, limits: KvLimits, budget: Duration) -> Result<RedisKv, KvError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| KvError::Io(format!("[kv] Redis settings: {e}")))?;
+        RedisKv::with_tls(url, None, limits, budget)
+    }
+
+    /// As [`RedisKv::new`]; a `rediss://` URL connects over TLS, the server's certificate
+    /// checked against `ca_file` (PEM) or, without it, the Mozilla roots, and its name
+    /// against the URL's host. `ca_file` with a plain `redis://` URL is refused.
+    pub fn with_tls(
+        url: &str,
+        ca_file: Option<&std::path::Path>,
+        limits: KvLimits,
+        budget: Duration,
+    ) -> Result<RedisKv, KvError> {
+        let settings = |e: redis::RedisError| KvError::Io(format!("[kv] Redis settings: {e}"));
+        let tls = url.starts_with("rediss://");
+        if tls {
+            // The client builds its rustls configuration with the process's default
+            // provider: the host's own (aws-lc-rs), unless the embedder installed one.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        }
+        let client = match ca_file {
+            None => redis::Client::open(url).map_err(settings)?,
+            Some(_) if !tls => {
+                return Err(KvError::Io(
+                    "[kv] ca_file is for TLS: use a `rediss://` Redis url".into(),
+                ));
+            }
+            Some(path) => {
+                // Checked here, so a bad file stops the host's build, not its first call.
+                super::tls::read_ca_file(path)?;
+                let pem = std::fs::read(path)
+                    .map_err(|e| KvError::Io(format!("[kv] ca_file {}: {e}", path.display())))?;
+                redis::Client::build_with_tls(
+                    url,
+                    redis::TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(pem),
+                    },
+                )
+                .map_err(settings)?
+            }
+        };
         Ok(RedisKv {
             inner: Arc::new(Inner {
                 client,
@@ -110,6 +149,10 @@ impl RedisKv {
 }
 
 fn failed(e: redis::RedisError) -> Attempt {
+    // A certificate that is not trusted does not become trusted on retry.
+    if let Some(reason) = super::tls::tls_failure(&e) {
+        return Attempt::Final(KvError::Io(format!("Redis: TLS: {reason}")));
+    }
     let transient = e.is_io_error()
         || e.is_connection_dropped()
         || e.is_connection_refusal()
