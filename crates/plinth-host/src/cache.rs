@@ -42,7 +42,9 @@ impl Hasher for StableHasher {
     }
 }
 
-fn engine_key(engine: &Engine) -> u64 {
+/// What compiled code depends on besides the component: the Engine's settings and this
+/// crate's version.
+pub(crate) fn engine_key(engine: &Engine) -> u64 {
     let mut hasher = StableHasher(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
@@ -57,10 +59,11 @@ pub(crate) struct CompileCache {
 }
 
 impl CompileCache {
-    pub(crate) fn new(engine: &Engine, dir: Option<PathBuf>) -> Self {
+    /// A cache for the Engine whose [`engine_key`] is `engine_key`.
+    pub(crate) fn new(engine_key: u64, dir: Option<PathBuf>) -> Self {
         Self {
             dir,
-            engine_key: engine_key(engine),
+            engine_key,
             memory: Mutex::default(),
         }
     }

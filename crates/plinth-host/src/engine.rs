@@ -92,6 +92,8 @@ fn build_engine(
 pub(crate) struct SharedEngine {
     pub(crate) engine: Engine,
     pub(crate) functions: Option<Arc<FunctionCache>>,
+    /// The compile cache's key for this Engine ([`crate::cache::engine_key`]), hashed once.
+    pub(crate) cache_key: u64,
 }
 
 /// The shared Engine for `settings` compiling through the function cache in
@@ -115,7 +117,12 @@ pub(crate) fn shared_engine(
     let functions = key.1.clone().map(|dir| Arc::new(FunctionCache::new(dir)));
     let engine = build_engine(settings, functions.as_ref())?;
     start_epoch_ticker(engine.clone());
-    let shared = SharedEngine { engine, functions };
+    let cache_key = crate::cache::engine_key(&engine);
+    let shared = SharedEngine {
+        engine,
+        functions,
+        cache_key,
+    };
     engines.insert(key, shared.clone());
     Ok(shared)
 }

@@ -226,8 +226,11 @@ impl HostBuilder {
                 .schemas
                 .push((pattern, Arc::new(validator)));
         }
-        let SharedEngine { engine, functions } =
-            shared_engine(&self.engine, self.function_cache_dir)?;
+        let SharedEngine {
+            engine,
+            functions,
+            cache_key,
+        } = shared_engine(&self.engine, self.function_cache_dir)?;
         let linker = crate::linker::build(&engine, &self.interfaces)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -241,7 +244,7 @@ impl HostBuilder {
             inner: Arc::new(HostInner {
                 caps,
                 digests: crate::digest_index::DigestIndex::new(self.cache_dir.as_deref()),
-                cache: CompileCache::new(&engine, self.cache_dir),
+                cache: CompileCache::new(cache_key, self.cache_dir),
                 functions,
                 engine,
                 linker,
