@@ -27,6 +27,13 @@
 // as eventHandler`, `authProviderExport as authProvider`, `policyHookExport as policyHook`,
 // `searchAnalyzerExport as searchAnalyzer`, `previewExport as preview`.
 //
+// The streaming kinds: `contentTransform(mediaTypes, transform)` (answering
+// `transformOutput(mediaType)`) and `storageProvider({ put, get, head, list, delete })`,
+// over `Input`/`Output` wrappers of the host's `wasi:io` streams, exported as
+// `contentTransformExport as contentTransform` and `storageProviderExport as
+// storageProvider`; `output.forward(input)` has the host copy bytes without them entering
+// the plugin, and `items(stream)` iterates a stream an app-defined host function returns.
+//
 // Services: `service({ start, handle, stop })`, `handle` answering
 // `Handled.ok().command(ServiceCommand.sendText(connection, text))` (also `publish`,
 // `close`, `httpRequest`, `postJson`, `action`) and `.respond(status, type, body)` for HTTP
@@ -890,6 +897,407 @@ export const previewExport = {
       };
     }
     throw { tag: 'failed', val: 'the preview is neither a string nor an image' };
+  },
+};
+
+// ------------------------------------------------------------------------ streaming kinds
+//
+// `contentTransform(mediaTypes, transform)` registers `transform(request, input, output)`
+// answering `transformOutput(mediaType).withEntry(key, value)` (`contentTransformExport as
+// contentTransform`); the same function serves `transform-bytes` over in-memory streams.
+// `storageProvider({ put, get, head, list, delete })` registers a provider
+// (`storageProviderExport as storageProvider`), throwing `NotFound`, `InvalidKey`,
+// `TooLarge`, `Conflict` or `Backend`. `input.read(n)` gives up to `n` bytes (an empty array
+// at the end; `for (const chunk of input)` iterates); `output.write(bytes)` writes;
+// `output.forward(input)` has the host copy the rest of the input (`splice`) without it
+// entering the plugin. `items(stream)` iterates a stream an app-defined host function
+// returns (`next()` until `undefined`) and drops it when the loop ends.
+//
+// Memory: with componentize-js 0.23.0 the bytes of every list an import call takes
+// (`write`, `kv.set`) stay in linear memory until the instance ends, so a call's memory
+// grows by what it writes (docs/design/0070). Write small outputs; forward large parts.
+
+/** The bytes asked of the host per read or splice. */
+export const CHUNK = 64 * 1024;
+
+/** The host refused a read or a write (its output cap, a closed sink). */
+export class StreamFailed extends Error {}
+
+const disposeSymbol = Symbol.dispose || Symbol.for('dispose');
+
+function drop(resource) {
+  const dispose = resource?.[disposeSymbol];
+  if (typeof dispose === 'function') dispose.call(resource);
+}
+
+function streamErrorTag(e) {
+  return e?.payload?.tag;
+}
+
+function describeStreamError(e) {
+  const value = e?.payload?.val;
+  if (value && typeof value.toDebugString === 'function') {
+    try {
+      return value.toDebugString();
+    } catch {
+      // the text is a courtesy
+    }
+  }
+  return streamErrorTag(e) ?? message(e);
+}
+
+/** The input the host lends for the call. */
+export class Input {
+  constructor(stream) {
+    this.stream = stream;
+    this.done = false;
+  }
+
+  /** Up to `n` bytes (at least one unless at the end); an empty array at the end. */
+  read(n = CHUNK) {
+    if (this.done || n <= 0) return new Uint8Array(0);
+    try {
+      return this.stream.blockingRead(BigInt(n));
+    } catch (e) {
+      if (streamErrorTag(e) === 'closed') {
+        this.done = true;
+        return new Uint8Array(0);
+      }
+      throw new StreamFailed(`reading the input failed: ${describeStreamError(e)}`);
+    }
+  }
+
+  *[Symbol.iterator]() {
+    for (;;) {
+      const chunk = this.read(CHUNK);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+}
+
+/** The output the host lends for the call. */
+export class Output {
+  constructor(stream) {
+    this.stream = stream;
+  }
+
+  /** Writes all of `data` (a Uint8Array or a string, as UTF-8). */
+  write(data) {
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    let at = 0;
+    try {
+      while (at < bytes.length) {
+        const permit = Number(this.stream.checkWrite());
+        if (permit === 0) {
+          const pollable = this.stream.subscribe();
+          pollable.block();
+          drop(pollable);
+          continue;
+        }
+        const piece = bytes.subarray(at, at + Math.min(permit, CHUNK));
+        this.stream.write(piece);
+        at += piece.length;
+      }
+    } catch (e) {
+      throw new StreamFailed(`writing the output failed: ${describeStreamError(e)}`);
+    }
+  }
+
+  /** Copies the rest of `input` (at most `limit` bytes) here; returns the bytes copied.
+   * The host copies them (`splice`): the plugin's memory does not grow. */
+  forward(input, limit = Infinity) {
+    if (!(input instanceof Input) || input instanceof BytesInput || input.done) {
+      return copyStream(input, this, limit);
+    }
+    let moved = 0;
+    try {
+      while (moved < limit) {
+        const want = Math.min(CHUNK, limit - moved);
+        moved += Number(this.stream.blockingSplice(input.stream, BigInt(want)));
+      }
+    } catch (e) {
+      if (streamErrorTag(e) !== 'closed') {
+        throw new StreamFailed(`forwarding failed: ${describeStreamError(e)}`);
+      }
+      input.done = true;
+    }
+    return moved;
+  }
+
+  /** Waits until the host has taken everything written. */
+  flush() {
+    try {
+      this.stream.blockingFlush();
+    } catch (e) {
+      throw new StreamFailed(`flushing the output failed: ${describeStreamError(e)}`);
+    }
+  }
+}
+
+/** An input over bytes in memory: what `transform-bytes` hands the function. */
+export class BytesInput extends Input {
+  constructor(data) {
+    super(null);
+    this.data = data;
+    this.at = 0;
+  }
+
+  read(n = CHUNK) {
+    const chunk = this.data.subarray(this.at, this.at + Math.max(n, 0));
+    this.at += chunk.length;
+    return chunk;
+  }
+}
+
+/** An output into memory: what `transform-bytes` collects (`bytes()`). */
+export class BytesOutput extends Output {
+  constructor() {
+    super(null);
+    this.chunks = [];
+    this.length = 0;
+  }
+
+  write(data) {
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    this.chunks.push(bytes.slice());
+    this.length += bytes.length;
+  }
+
+  forward(input, limit = Infinity) {
+    return copyStream(input, this, limit);
+  }
+
+  flush() {}
+
+  /** Everything written, in one array. */
+  bytes() {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+}
+
+function copyStream(input, output, limit) {
+  let moved = 0;
+  while (moved < limit) {
+    const chunk = input.read(Math.min(CHUNK, limit - moved));
+    if (chunk.length === 0) break;
+    output.write(chunk);
+    moved += chunk.length;
+  }
+  return moved;
+}
+
+/** The items of a stream an app-defined host function returned (a resource with
+ * `next()`), until `undefined`. The resource is dropped when the loop ends, also early
+ * (`{ close: false }` keeps it), which stops the host's producer. */
+export function* items(stream, { close = true } = {}) {
+  try {
+    for (;;) {
+      const item = stream.next();
+      if (item === undefined || item === null) return;
+      yield item;
+    }
+  } finally {
+    if (close) drop(stream);
+  }
+}
+
+/** What a transform produced besides its bytes. */
+export function transformOutput(mediaType) {
+  return {
+    mediaType: String(mediaType),
+    entries: [],
+    /** Adds the fact `key = value`. */
+    withEntry(key, value) {
+      this.entries.push([String(key), String(value)]);
+      return this;
+    },
+  };
+}
+
+const transforms = new Map();
+
+/** Registers `transform(request, input, output)` for the media types of the manifest's
+ * `[[provides.content-transform]]` entries. `request` is `{ mediaType, size, params,
+ * param(name) }` (`size` a Number or undefined, `params` [key, value] pairs). Others are
+ * `unsupported-media-type`; `InvalidInput` is `invalid-input`, any other throw `failed`.
+ * The PDK flushes the output afterwards. */
+export function contentTransform(mediaTypes, transform) {
+  for (const m of names(mediaTypes)) transforms.set(m, transform);
+}
+
+function runTransform(request, input, output) {
+  const transform = transforms.get(request.mediaType);
+  if (!transform) {
+    throw { tag: 'unsupported-media-type', val: `no transform of \`${request.mediaType}\`` };
+  }
+  const params = (request.params ?? []).map((p) => [p.key, p.value]);
+  const typed = {
+    mediaType: request.mediaType,
+    size: request.size === undefined || request.size === null ? undefined : Number(request.size),
+    params,
+    param(name) {
+      const found = params.find(([key]) => key === name);
+      return found === undefined ? undefined : found[1];
+    },
+  };
+  let out;
+  try {
+    out = transform(typed, input, output);
+    output.flush();
+  } catch (e) {
+    if (e instanceof InvalidInput) throw { tag: 'invalid-input', val: message(e) };
+    throw { tag: 'failed', val: message(e) };
+  }
+  if (!out || typeof out.mediaType !== 'string') {
+    throw { tag: 'failed', val: 'the transform answered no transformOutput(...)' };
+  }
+  return {
+    mediaType: out.mediaType,
+    entries: (out.entries ?? []).map(([key, value]) => ({ key: String(key), value: String(value) })),
+  };
+}
+
+export const contentTransformExport = {
+  transform(request, input, output) {
+    return runTransform(request, new Input(input), new Output(output));
+  },
+  transformBytes(request, data) {
+    const output = new BytesOutput();
+    const meta = runTransform(request, new BytesInput(data), output);
+    return [meta, output.bytes()];
+  },
+};
+
+/** A storage provider's error; throw a subclass. Any other throw is `backend`. */
+export class StorageError extends Error {}
+/** No object has this key. */
+export class NotFound extends StorageError {}
+/** The key breaks the key rules. */
+export class InvalidKey extends StorageError {}
+/** The object is over the provider's size limit. */
+export class TooLarge extends StorageError {}
+/** Another writer changed the object during the operation. */
+export class Conflict extends StorageError {}
+/** The backend failed. */
+export class Backend extends StorageError {}
+
+/** The longest key a storage provider takes, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Throws `InvalidKey` unless `key` follows the kind's rules: 1 to 1024 bytes of UTF-8,
+ * no control character, no backslash, no leading `/`, no empty, `.` or `..` segment. */
+export function checkKey(key) {
+  if (!key) throw new InvalidKey('the key is empty');
+  if (encoder.encode(key).length > MAX_KEY_BYTES) throw new InvalidKey('the key is over 1024 bytes');
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) throw new InvalidKey('the key holds a control character');
+  if (key.includes('\\')) throw new InvalidKey('the key holds a backslash');
+  if (key.startsWith('/')) throw new InvalidKey('the key starts with `/`');
+  if (key.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+    throw new InvalidKey('the key has an empty, `.` or `..` segment');
+  }
+}
+
+function compareBytes(a, b) {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i] - y[i];
+  }
+  return x.length - y.length;
+}
+
+/** The page of `sortedKeys` (distinct, in byte order) that start with `prefix` and come
+ * after `cursor`, at most `limit` long: `{ keys, nextCursor }`, the next page's cursor its
+ * last key. */
+export function pageOf(sortedKeys, prefix, cursor, limit) {
+  const max = Math.max(Number(limit) || 0, 1);
+  const keys = [];
+  let more = false;
+  for (const key of sortedKeys) {
+    if (!key.startsWith(prefix)) continue;
+    if (cursor !== undefined && cursor !== null && compareBytes(key, cursor) <= 0) continue;
+    if (keys.length === max) {
+      more = true;
+      break;
+    }
+    keys.push(key);
+  }
+  return { keys, nextCursor: more ? keys[keys.length - 1] : undefined };
+}
+
+let registeredProvider = null;
+
+/** Registers the storage provider: `{ put(key, size, input), get(key, output), head(key),
+ * list(prefix, cursor, limit), delete(key) }`, the first three answering `{ key, size }`
+ * (size a Number), `list` a `pageOf(...)`. */
+export function storageProvider(impl) { registeredProvider = impl; }
+
+const STORAGE_CASES = new Map([
+  [NotFound, 'not-found'],
+  [InvalidKey, 'invalid-key'],
+  [TooLarge, 'too-large'],
+  [Conflict, 'conflict'],
+]);
+
+function storageCall(method, ...args) {
+  const f = registeredProvider?.[method];
+  if (typeof f !== 'function') {
+    throw { tag: 'backend', val: `this plugin's storage provider has no \`${method}\`` };
+  }
+  try {
+    return f.call(registeredProvider, ...args);
+  } catch (e) {
+    for (const [type, tag] of STORAGE_CASES) {
+      if (e instanceof type) throw { tag, val: message(e) };
+    }
+    throw { tag: 'backend', val: message(e) };
+  }
+}
+
+function objectMeta(meta) {
+  if (!meta || typeof meta.key !== 'string') {
+    throw { tag: 'backend', val: 'the provider answered no { key, size }' };
+  }
+  return { key: meta.key, size: BigInt(meta.size ?? 0) };
+}
+
+export const storageProviderExport = {
+  put(key, size, input) {
+    const known = size === undefined || size === null ? undefined : Number(size);
+    return objectMeta(storageCall('put', key, known, new Input(input)));
+  },
+  get(key, output) {
+    const out = new Output(output);
+    const meta = storageCall('get', key, out);
+    try {
+      out.flush();
+    } catch (e) {
+      throw { tag: 'backend', val: message(e) };
+    }
+    return objectMeta(meta);
+  },
+  head(key) {
+    return objectMeta(storageCall('head', key));
+  },
+  list(prefix, cursor, limit) {
+    const page = storageCall('list', prefix, cursor, limit);
+    if (!page || !Array.isArray(page.keys)) {
+      throw { tag: 'backend', val: 'the provider answered no pageOf(...)' };
+    }
+    return {
+      keys: page.keys.map(String),
+      nextCursor: page.nextCursor === undefined || page.nextCursor === null ? undefined : String(page.nextCursor),
+    };
+  },
+  delete(key) {
+    storageCall('delete', key);
   },
 };
 

@@ -25,6 +25,14 @@ Services (`plinth_pdk.services`): `@service` on a class with `handle(event)` ans
 `publish`, `close`, `http_request`, `post_json`, `action`, and `.respond(...)` for HTTP
 routes (export `Service`).
 
+The streaming kinds (`plinth_pdk.streams`): `@content_transform(media_type)` (export
+`ContentTransform`: `transform(request, input, output)` answering a `TransformOutput`) and
+`@storage_provider` on a class with `put`, `get`, `head`, `list`, `delete` (export
+`StorageProvider`), over `Input`/`Output` wrappers of the host's `wasi:io` streams;
+`output.forward(input)` has the host copy bytes without them entering the plugin. `items(s)`
+iterates a stream an app-defined host function returns. Writes stay in linear memory until
+the call ends (componentize-py 0.25.1): keep outputs small or forward them (0070).
+
 `@hook("before-tool-call")` registers a hook (export `Hook`, answering with `allow()`,
 `deny(reason)` or `modify(payload)`) and `@command` a command (export `Command`). A component
 providing several kinds re-exports each kind's class. The export classes serve the kind
@@ -71,6 +79,28 @@ from plinth_pdk.services import (
     Reply,
     ServiceCommand,
     service,
+)
+from plinth_pdk.streams import (
+    Backend,
+    BytesInput,
+    BytesOutput,
+    Conflict,
+    Input,
+    InvalidKey,
+    ListPage,
+    NotFound,
+    ObjectMeta,
+    Output,
+    StorageError,
+    StreamFailed,
+    TooLarge,
+    TransformOutput,
+    TransformRequest,
+    check_key,
+    content_transform,
+    items,
+    page_of,
+    storage_provider,
 )
 from plinth_pdk.thoth import (
     Column,
@@ -158,6 +188,26 @@ __all__ = [
     "auth_provider",
     "policy_hook",
     "search_analyzer",
+    "Input",
+    "Output",
+    "BytesInput",
+    "BytesOutput",
+    "StreamFailed",
+    "items",
+    "TransformRequest",
+    "TransformOutput",
+    "content_transform",
+    "StorageError",
+    "NotFound",
+    "InvalidKey",
+    "TooLarge",
+    "Conflict",
+    "Backend",
+    "ObjectMeta",
+    "ListPage",
+    "check_key",
+    "page_of",
+    "storage_provider",
     "preview",
     "IngressEvent",
     "Handled",

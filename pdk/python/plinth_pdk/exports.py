@@ -8,6 +8,8 @@
     from plinth_pdk.exports import Lifecycle, EventHandler   # plinth:event-handler/plugin
     (likewise AuthProvider, PolicyHook, SearchAnalyzer, Preview)
     from plinth_pdk.exports import Lifecycle, Service   # plinth:service/plugin
+    from plinth_pdk.exports import Lifecycle, ContentTransform   # plinth:content-transform/plugin
+    (likewise StorageProvider)
     from plinth_pdk.exports import Lifecycle, Tool, Hook   # both kinds in one component
 
     from plinth_pdk.exports import Lifecycle, Tools     # 0.1.0: plinth:plugin/tool
@@ -666,3 +668,135 @@ class Service:
             _service_call("stop")
         except Exception:  # noqa: BLE001, S110 - the host stops the service anyway
             pass
+
+
+# ------------------------------------------------------------------------ streaming kinds
+
+
+def _transform_error(wit, e: Exception):
+    if isinstance(e, _pdk.InvalidInput):
+        return wit.TransformError_InvalidInput(_message(e))
+    return wit.TransformError_Failed(_message(e))
+
+
+class ContentTransform:
+    """`plinth:content-transform/content-transform`: the function registered with
+    `@content_transform(media_type)`, over the host's streams (`transform`) or over bytes
+    in memory (`transform-bytes`). A media type nobody registered is
+    `unsupported-media-type`; InvalidInput is `invalid-input`, any other exception
+    `failed`."""
+
+    def _run(self, request, input, output):
+        from wit_world.exports import content_transform as wit
+
+        from plinth_pdk import streams
+
+        function = streams._transforms.get(request.media_type)
+        if function is None:
+            raise Err(wit.TransformError_UnsupportedMediaType(
+                f"no transform of `{request.media_type}`"))
+        typed = streams.TransformRequest(request.media_type, request.size,
+                                         [(p.key, p.value) for p in request.params])
+        try:
+            out = function(typed, input, output)
+            output.flush()
+        except Err:
+            raise
+        except Exception as e:  # noqa: BLE001 - a failing transform answers `failed`
+            raise Err(_transform_error(wit, e)) from None
+        if not isinstance(out, streams.TransformOutput):
+            raise Err(wit.TransformError_Failed(
+                f"the transform answered {type(out).__name__}, not a TransformOutput"))
+        return wit.OutputMeta(str(out.media_type),
+                              [wit.Entry(str(k), str(v)) for k, v in out.entries])
+
+    def transform(self, request, input, output):
+        from plinth_pdk import streams
+
+        return self._run(request, streams.Input(input), streams.Output(output))
+
+    def transform_bytes(self, request, input: bytes):
+        from plinth_pdk import streams
+
+        output = streams.BytesOutput()
+        meta = self._run(request, streams.BytesInput(input), output)
+        return (meta, bytes(output.data))
+
+
+def _storage_call(method: str, *args):
+    from wit_world.exports import storage_provider as wit
+
+    from plinth_pdk import streams
+
+    if not streams._providers:
+        raise Err(wit.StorageError_Backend("this plugin registered no @storage_provider"))
+    try:
+        return getattr(streams._providers[0], method)(*args)
+    except Err:
+        raise
+    except streams.StorageError as e:
+        case = {
+            "not-found": wit.StorageError_NotFound,
+            "invalid-key": wit.StorageError_InvalidKey,
+            "too-large": wit.StorageError_TooLarge,
+            "conflict": wit.StorageError_Conflict,
+        }.get(e.case, wit.StorageError_Backend)
+        raise Err(case(_message(e))) from None
+    except Exception as e:  # noqa: BLE001 - a failing provider answers `backend`
+        raise Err(wit.StorageError_Backend(_message(e))) from None
+
+
+def _meta(meta):
+    from wit_world.exports import storage_provider as wit
+
+    from plinth_pdk import streams
+
+    if not isinstance(meta, streams.ObjectMeta):
+        raise Err(wit.StorageError_Backend(
+            f"the provider answered {type(meta).__name__}, not an ObjectMeta"))
+    return wit.ObjectMeta(str(meta.key), int(meta.size))
+
+
+class StorageProvider:
+    """`plinth:storage-provider/storage-provider`: the class registered with
+    `@storage_provider`. NotFound, InvalidKey, TooLarge, Conflict and Backend are their
+    cases; any other exception is `backend`."""
+
+    def put(self, key: str, size, input):
+        from plinth_pdk import streams
+
+        return _meta(_storage_call("put", key, size, streams.Input(input)))
+
+    def get(self, key: str, output):
+        from plinth_pdk import streams
+
+        out = streams.Output(output)
+        meta = _storage_call("get", key, out)
+        _storage_call_flush(out)
+        return _meta(meta)
+
+    def head(self, key: str):
+        return _meta(_storage_call("head", key))
+
+    def list(self, prefix: str, cursor, limit: int):
+        from wit_world.exports import storage_provider as wit
+
+        from plinth_pdk import streams
+
+        page = _storage_call("list", prefix, cursor, limit)
+        if not isinstance(page, streams.ListPage):
+            raise Err(wit.StorageError_Backend(
+                f"the provider answered {type(page).__name__}, not a ListPage"))
+        return wit.ListPage([str(k) for k in page.keys], page.next_cursor)
+
+    def delete(self, key: str) -> None:
+        _storage_call("delete", key)
+
+
+def _storage_call_flush(output) -> None:
+    from wit_world.exports import storage_provider as wit
+
+    try:
+        output.flush()
+    except Exception as e:  # noqa: BLE001 - a refused flush is the backend's failure
+        raise Err(wit.StorageError_Backend(_message(e))) from None

@@ -246,9 +246,10 @@ impl NewArgs {
             .into());
         }
         let fill = |template: &str| fill(template, &kind, name, &[]);
+        let manifest = self.kind.script_manifest().unwrap_or(kind.manifest);
         let mut files = vec![
             (entry.to_string(), fill(app)),
-            ("plugin.toml".to_string(), fill(kind.manifest)),
+            ("plugin.toml".to_string(), fill(manifest)),
             ("README.md".to_string(), fill(readme)),
             (".gitignore".to_string(), gitignore.to_string()),
         ];

@@ -46,10 +46,10 @@ pub(super) enum Kind {
     /// (`[[provides.preview]]`).
     Preview,
     /// A content transform: an object streamed in, another streamed out with metadata
-    /// (`[[provides.content-transform]]`); Rust only for now.
+    /// (`[[provides.content-transform]]`).
     ContentTransform,
     /// A storage provider: objects put, got, listed and deleted by key over streams
-    /// (`[[provides.storage-provider]]`); Rust only for now.
+    /// (`[[provides.storage-provider]]`).
     StorageProvider,
     /// A service: a long-lived instance fed from an ingress queue, answering with output
     /// commands (`[[provides.service]]`).
@@ -219,6 +219,18 @@ const COMMAND_DATA: &[(&str, &str)] = &[(
 )];
 
 impl Kind {
+    /// The `plugin.toml` of a Python or JavaScript project, when it is not the Rust one's:
+    /// their content transform summarises its input instead of uppercasing it, since what
+    /// those plugins write stays in their memory for the call (docs/design/0070).
+    pub(super) fn script_manifest(self) -> Option<&'static str> {
+        match self {
+            Kind::ContentTransform => Some(include_str!(
+                "../../../templates/kinds/content-transform/plugin-scripted.toml.tmpl"
+            )),
+            _ => None,
+        }
+    }
+
     /// The kind's templates.
     pub(super) fn files(self) -> KindFiles {
         match self {
@@ -437,8 +449,8 @@ impl Kind {
             },
             Kind::ContentTransform => KindFiles {
                 rust: include_str!("../../../templates/rust/lib-content-transform.rs.tmpl"),
-                python: "",
-                js: "",
+                python: include_str!("../../../templates/python/app-content-transform.py.tmpl"),
+                js: include_str!("../../../templates/js/app-content-transform.js.tmpl"),
                 manifest: include_str!(
                     "../../../templates/kinds/content-transform/plugin.toml.tmpl"
                 ),
@@ -454,8 +466,8 @@ impl Kind {
             },
             Kind::StorageProvider => KindFiles {
                 rust: include_str!("../../../templates/rust/lib-storage-provider.rs.tmpl"),
-                python: "",
-                js: "",
+                python: include_str!("../../../templates/python/app-storage-provider.py.tmpl"),
+                js: include_str!("../../../templates/js/app-storage-provider.js.tmpl"),
                 manifest: include_str!(
                     "../../../templates/kinds/storage-provider/plugin.toml.tmpl"
                 ),
