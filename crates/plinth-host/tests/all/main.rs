@@ -28,6 +28,7 @@ mod kv;
 mod kv_backends;
 mod kv_guest;
 mod load;
+mod network_modes;
 mod pdk;
 mod plugin_files;
 mod settings;
