@@ -70,7 +70,7 @@ impl Drop for HttpProxy {
 
 /// One client connection: its request line decides between a tunnel and a forwarded
 /// request; either way the bytes are then copied both ways until one side closes.
-fn serve(client: TcpStream, asked: &Mutex<Vec<String>>) -> std::io::Result<()> {
+fn serve(mut client: TcpStream, asked: &Mutex<Vec<String>>) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -92,16 +92,14 @@ fn serve(client: TcpStream, asked: &Mutex<Vec<String>>) -> std::io::Result<()> {
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or_default(), parts.next());
-    let mut client = client;
     let Some((authority, path)) = target.and_then(|t| split_target(method, t)) else {
         client.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")?;
         return Ok(());
     };
-    let Some(server) = connect_local(&authority) else {
+    let Some(mut server) = connect_local(&authority) else {
         client.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")?;
         return Ok(());
     };
-    let mut server = server;
     if method == "CONNECT" {
         client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
     } else {

@@ -81,7 +81,7 @@ impl Install {
         .unwrap();
         write_renamed(
             &dir.join(format!("{stem}.toml")),
-            &manifest(stem, id, version),
+            manifest(stem, id, version),
         );
         if let Some(key) = key {
             sign(&dir.join(format!("{stem}.wasm")), key);
