@@ -33,6 +33,7 @@ const EXAMPLES: &[&str] = &[
     "count-vowels",
     "waveform-scanner",
     "composer-research",
+    "composer-hello",
     "visits",
     "word-count",
     "tool-guard",

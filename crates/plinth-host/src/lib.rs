@@ -97,7 +97,7 @@ pub use caps::http::consent::{
     ConsentState, ConsentStore,
 };
 pub use caps::http::resolve::{Resolve, ResolveFuture, SystemResolver};
-pub use caps::http::settings::{ConsentMode, DEFAULT_MAX_BODY_BYTES, NetworkSettings};
+pub use caps::http::settings::{ConsentMode, DEFAULT_MAX_BODY_BYTES, NetworkMode, NetworkSettings};
 pub use caps::kv::{
     Kv, KvBackend, KvBackendKind, KvError, KvFuture, KvLimits, KvSettings, KvStore,
     Namespace as KvNamespace, OpId as KvOpId, PostgresKv, RedisKv,

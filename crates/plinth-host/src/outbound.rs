@@ -157,4 +157,34 @@ impl Plugin {
                 message,
             })
     }
+
+    /// Makes an HTTP request for the plugin through an app-defined capability
+    /// (`capability`, e.g. the grant `network` of Stack Composer's `network_fetch`): the
+    /// plugin needs that grant instead of an `http:<host>` one; the host's network mode
+    /// (`offline` refuses it with `http-denied` before any socket is opened) and proxy,
+    /// the scheme rule, the SSRF guard, the plugin's request rate and concurrency, and
+    /// the body cap apply as to its own `fetch`. Redirects stay on the first destination.
+    pub async fn http_request_for(
+        &self,
+        capability: &Grant,
+        method: &str,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<OutboundResponse, OutboundError> {
+        self.authorize(capability)?;
+        let http = &self.inner.ctx.caps.http;
+        crate::caps::http::send_under_capability(http, method, url.into(), headers, body)
+            .await
+            .map(|(status, headers, body)| OutboundResponse {
+                status,
+                headers,
+                body,
+            })
+            .map_err(|(code, message)| OutboundError {
+                plugin: self.id().into(),
+                code,
+                message,
+            })
+    }
 }

@@ -28,6 +28,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod fault_proxy;
+pub mod http_proxy;
 pub mod nats;
 pub mod postgres;
 pub mod redis;

@@ -1,13 +1,33 @@
-//! Stack Composer's host functions on Plinth (seed 002): `retrieval_search` and `llm_chat`,
-//! registered as the app's own WIT interfaces (`acme:composer/retrieval`, `acme:composer/llm`)
-//! under the capabilities `retrieval` and `llm`.
+//! Stack Composer on Plinth (seed 002): its plugin host, end to end.
 //!
-//! Retrieval searches a small in-memory document set; the language model is a deterministic
-//! stand-in that runs in-process (no network, no weights), so the example and its test are
-//! reproducible. A real app registers the same interfaces over its vector store and model.
+//! - [`PluginHost`] is Stack Composer's own API (`load_plugin(path).await`,
+//!   `call_plugin(id, "run", &["hello"]).await`, list, unload) over Plinth's manager,
+//!   configured by `plugin-host.toml` ([`PluginHostConfig`]): plugins discovered in a user
+//!   and a system directory (flat `x.wasm`/`x.toml`/`x.sig`), only those signed by a key
+//!   of `trusted_keys.toml` ([`trust`]) loaded, limits applied, hot reload, and the
+//!   host's network mode (`offline`, or through a proxy).
+//! - The app's host functions, each an app-defined WIT interface under its capability:
+//!   `retrieval_search` (`acme:composer/retrieval`, `retrieval`), `llm_chat`
+//!   (`acme:composer/llm`, `llm`, streamed by `stream-chat`), `plan_solve`
+//!   (`acme:composer/plan`, `plan`), `network_fetch` (`acme:composer/network`,
+//!   `network`); `log` is Plinth's own.
+//!
+//! Retrieval searches a small in-memory document set; the language model and the planner
+//! are deterministic stand-ins that run in-process (no network, no weights), so the example
+//! and its tests are reproducible. A real app registers the same interfaces over its vector
+//! store, model and planner.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+pub mod config;
+pub mod functions;
+mod plugin_host;
+pub mod trust;
+
+pub use config::PluginHostConfig;
+pub use functions::{NETWORK, PLAN, PlanStep};
+pub use plugin_host::{Embedding, PluginHost, PluginHostError, PluginInfo};
 
 use plinth_host::wit::ToolError;
 use plinth_host::{

@@ -258,7 +258,7 @@ impl PluginCaps {
             http: Arc::new(http::HttpPlugin {
                 gate: gate.clone(),
                 requested,
-                http: http::PluginHttp::new(host.net.clone()),
+                http: Arc::new(http::PluginHttp::new(host.net.clone())),
                 inbox: inbox.clone(),
             }),
             sockets: sockets::SocketsPlugin::new(gate.clone(), host.sockets),

@@ -29,6 +29,7 @@ mod kv_backends;
 mod kv_guest;
 mod kv_tls;
 mod load;
+mod network_modes;
 mod pdk;
 mod plugin_files;
 mod settings;

@@ -8,4 +8,5 @@
 //! paths). One file's tests: `cargo test -p embed-stack-composer --test all research::`.
 
 mod research;
+mod scenario;
 mod streaming;

@@ -33,6 +33,44 @@ pub(crate) struct Network {
     pub(crate) consent: Arc<ConsentStore>,
     /// The host's runtime: requests run here whichever runtime the call runs on.
     pub(crate) runtime: tokio::runtime::Handle,
+    /// `[network] proxy`: where every exchange connects instead of its destination.
+    pub(crate) proxy: Option<Proxy>,
+}
+
+/// An HTTP proxy from `[network] proxy`: an operator's choice, so its address is not
+/// put through the SSRF guard (the destinations still are).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Proxy {
+    /// The host name or address to connect to.
+    pub(crate) host: String,
+    /// Its port.
+    pub(crate) port: u16,
+}
+
+impl Proxy {
+    /// Parses `http://HOST[:PORT]` (port 80 by default); anything else is refused when the
+    /// host is built.
+    pub(crate) fn parse(text: &str) -> Result<Proxy, String> {
+        let bad = |why: &str| format!("[network] proxy = {text:?}: {why}");
+        let url = url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
+        if url.scheme() != "http" {
+            return Err(bad("the proxy must be an http:// URL"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("credentials in the proxy URL are not supported"));
+        }
+        if !matches!(url.path(), "" | "/") || url.query().is_some() {
+            return Err(bad("a proxy URL has no path"));
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) => d.to_owned(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            None => return Err(bad("no host")),
+        };
+        let port = url.port_or_known_default().unwrap_or(80);
+        Ok(Proxy { host, port })
+    }
 }
 
 impl std::fmt::Debug for Network {
@@ -75,6 +113,7 @@ impl Network {
             allow_plain_http: settings.allow_http,
             loopback_ports: settings.loopback_ports().clone(),
         };
+        let proxy = settings.proxy.as_deref().map(Proxy::parse).transpose()?;
         Ok(Network {
             settings,
             policy,
@@ -82,6 +121,7 @@ impl Network {
             tls,
             consent,
             runtime,
+            proxy,
         })
     }
 

@@ -48,8 +48,9 @@ pub(crate) struct HttpPlugin {
     /// What the manifest asks for (the grants as given, for a bare component): the hosts
     /// per-domain consent may be asked for.
     pub(crate) requested: GrantSet,
-    /// The plugin's request rate, concurrency slots and request ids.
-    pub(crate) http: PluginHttp,
+    /// The plugin's request rate, concurrency slots and request ids (shared with the
+    /// requests an app-defined capability makes for it, [`send_under_capability`]).
+    pub(crate) http: Arc<PluginHttp>,
     /// Where `submit`'s outcomes go.
     pub(crate) inbox: Inbox,
 }
@@ -283,6 +284,11 @@ pub(crate) fn decide(
     request: Option<u64>,
 ) -> Result<Target, Failure> {
     let net = &plugin.http.net;
+    if net.settings.mode == settings::NetworkMode::Offline {
+        return Err(Failure::Denied(format!(
+            "the host is offline ([network] mode = \"offline\"): no request leaves it, {url} included"
+        )));
+    }
     match net.policy.check(plugin.gate.grants(), url) {
         Ok(target) => {
             plugin.gate.record(&target.grant(), true);
@@ -448,4 +454,39 @@ pub(crate) async fn send_for_plugin(
         Failure::Transport(_) => "transport",
     };
     Err((code, failure.to_string()))
+}
+
+/// A request an app-defined capability makes for the plugin (Stack Composer's
+/// `network_fetch`, docs/design/0068): the app checked its own capability, so the
+/// destination needs no `http:` grant of the plugin's; everything else is the plugin's own
+/// `fetch` — the network mode and proxy, the scheme rule, the SSRF guard, the plugin's
+/// request rate and concurrency, the body cap and timeout. Redirects stay on the first
+/// destination.
+pub(crate) async fn send_under_capability(
+    plugin: &Arc<HttpPlugin>,
+    method: &str,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<(u16, Vec<(String, String)>, Vec<u8>), (&'static str, String)> {
+    let target = Target::parse(&url).map_err(|refusal| {
+        let code = match refusal {
+            Refusal::Invalid(_) => Code::BadArgument,
+            _ => Code::HttpDenied,
+        };
+        (code.as_str(), refusal.to_string())
+    })?;
+    let mut grants = GrantSet::default();
+    grants.insert(target.grant());
+    let scoped = Arc::new(HttpPlugin {
+        gate: Arc::new(GrantGate::new(
+            plugin.gate.plugin(),
+            plugin.gate.tenant().map(str::to_owned),
+            grants.clone(),
+        )),
+        requested: grants,
+        http: plugin.http.clone(),
+        inbox: plugin.inbox.clone(),
+    });
+    send_for_plugin(&scoped, method, url, headers, body).await
 }

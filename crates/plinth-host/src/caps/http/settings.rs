@@ -20,6 +20,18 @@ pub enum ConsentMode {
     Ask,
 }
 
+/// Whether outgoing HTTP leaves the host at all (`[network] mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// Requests go out, directly or through `[network] proxy` (the default).
+    #[default]
+    Online,
+    /// Every request of every plugin is refused with `http-denied` before a name is
+    /// resolved or a socket opened, whatever the plugin's grants (docs/design/0068).
+    Offline,
+}
+
 /// `[network]`: limits of outgoing HTTP (`plinth:host/http`, `wasi:http`), per plugin.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -46,6 +58,13 @@ pub struct NetworkSettings {
     /// PEM files of root certificates trusted for https beside the Mozilla roots (an
     /// organisation's own CA). Read when the host is built.
     pub ca_certificates: Vec<PathBuf>,
+    /// `online` (the default) or `offline` (see [`NetworkMode`]).
+    pub mode: NetworkMode,
+    /// An HTTP proxy every request goes through, `http://HOST:PORT` (default: none, the
+    /// host connects to each destination itself). Plain-http requests are sent to it in
+    /// absolute form, https ones through a `CONNECT` tunnel (TLS stays end to end). The
+    /// grants, the scheme rule and the SSRF guard still decide every request first.
+    pub proxy: Option<String>,
     /// Loopback ports the SSRF guard lets through; never read from the config file.
     #[serde(skip)]
     loopback_ports: BTreeSet<u16>,
@@ -63,6 +82,8 @@ impl Default for NetworkSettings {
             consent: ConsentMode::Off,
             consent_wait_ms: 300_000,
             ca_certificates: Vec::new(),
+            mode: NetworkMode::Online,
+            proxy: None,
             loopback_ports: BTreeSet::new(),
         }
     }
@@ -102,6 +123,19 @@ impl NetworkSettings {
         self
     }
 
+    /// Sets the network mode (see [`NetworkMode`]).
+    pub fn with_mode(mut self, mode: NetworkMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Sends every request through the HTTP proxy at `url` (`http://HOST:PORT`; see
+    /// [`NetworkSettings::proxy`]).
+    pub fn with_proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
     /// The loopback ports opened with [`Self::allow_loopback_port`].
     pub fn loopback_ports(&self) -> &BTreeSet<u16> {
         &self.loopback_ports
@@ -126,5 +160,11 @@ mod tests {
         assert_eq!(s.ca_certificates, [PathBuf::from("/etc/corp-ca.pem")]);
         assert!(toml::from_str::<NetworkSettings>("loopback_ports = [80]").is_err());
         assert!(toml::from_str::<NetworkSettings>("consent = \"maybe\"").is_err());
+        let s: NetworkSettings =
+            toml::from_str("mode = \"offline\"\nproxy = \"http://127.0.0.1:3128\"").unwrap();
+        assert_eq!(s.mode, NetworkMode::Offline);
+        assert_eq!(s.proxy.as_deref(), Some("http://127.0.0.1:3128"));
+        assert_eq!(NetworkSettings::default().mode, NetworkMode::Online);
+        assert!(toml::from_str::<NetworkSettings>("mode = \"airplane\"").is_err());
     }
 }

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::AbortOnDrop;
-use super::client::Network;
+use super::client::{Network, Proxy};
 use super::error_code::{self, Failure};
 use super::policy::Target;
 use super::wire::Reply;
@@ -56,7 +56,10 @@ impl Network {
         max_body: u64,
     ) -> Result<Reply, Failure> {
         let addrs = self.vetted_addrs(target).await?;
-        let stream = connect(&addrs, &target.host).await?;
+        let (stream, request) = match &self.proxy {
+            None => (connect(&addrs, &target.host).await?, request),
+            Some(proxy) => self.via_proxy(proxy, target, request).await?,
+        };
         if target.scheme == "https" {
             let name = server_name(target)?;
             let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
@@ -67,6 +70,88 @@ impl Network {
         } else {
             over(stream, request, max_body).await
         }
+    }
+}
+
+impl Network {
+    /// A connection to `proxy` on which `request` reaches `target`: for plain http the
+    /// request in absolute form (`GET http://host/path`), for https a `CONNECT` tunnel the
+    /// TLS handshake then runs through, end to end with the destination.
+    async fn via_proxy(
+        &self,
+        proxy: &Proxy,
+        target: &Target,
+        mut request: http::Request<Full<Bytes>>,
+    ) -> Result<(TcpStream, http::Request<Full<Bytes>>), Failure> {
+        let addrs = match proxy.host.parse::<std::net::IpAddr>() {
+            Ok(addr) => vec![SocketAddr::new(addr, proxy.port)],
+            Err(_) => self
+                .resolver
+                .resolve(&proxy.host, proxy.port)
+                .await
+                .map_err(|e| error_code::dns(format!("resolving the proxy {}: {e}", proxy.host)))?,
+        };
+        let mut stream = connect(&addrs, &proxy.host).await?;
+        let authority = authority(target);
+        if target.scheme == "https" {
+            open_tunnel(&mut stream, &authority).await?;
+            return Ok((stream, request));
+        }
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", http::uri::PathAndQuery::as_str);
+        let absolute = format!("http://{authority}{path}");
+        *request.uri_mut() = absolute
+            .parse()
+            .map_err(|e| Failure::Invalid(format!("{absolute:?}: {e}")))?;
+        Ok((stream, request))
+    }
+}
+
+/// `host:port` of the destination, an IPv6 literal in brackets.
+fn authority(target: &Target) -> String {
+    match target.addr {
+        Some(std::net::IpAddr::V6(_)) => format!("[{}]:{}", target.host, target.port),
+        _ => format!("{}:{}", target.host, target.port),
+    }
+}
+
+/// The longest `CONNECT` response head read from a proxy.
+const MAX_CONNECT_HEAD: usize = 16 * 1024;
+
+/// Asks the proxy on `stream` for a tunnel to `authority`; a 2xx answer opens it.
+async fn open_tunnel(stream: &mut TcpStream, authority: &str) -> Result<(), Failure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ask = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+    let proxy_failed =
+        |why: String| Failure::Denied(format!("the proxy refused a tunnel to {authority}: {why}"));
+    stream
+        .write_all(ask.as_bytes())
+        .await
+        .map_err(|e| proxy_failed(e.to_string()))?;
+    // Read byte by byte up to the blank line: whatever follows belongs to the tunnel.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_CONNECT_HEAD {
+            return Err(proxy_failed("its answer is too long".into()));
+        }
+        let byte = stream
+            .read_u8()
+            .await
+            .map_err(|e| proxy_failed(e.to_string()))?;
+        head.push(byte);
+    }
+    let status_line = String::from_utf8_lossy(&head);
+    let status_line = status_line.lines().next().unwrap_or_default();
+    let ok = status_line
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|code| code.starts_with('2'));
+    if ok {
+        Ok(())
+    } else {
+        Err(proxy_failed(status_line.to_owned()))
     }
 }
 
