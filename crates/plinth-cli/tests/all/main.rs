@@ -11,6 +11,9 @@ mod common;
 // The registry crate's test helpers (a docker-registry and a static server on 127.0.0.1).
 #[path = "../../../plinth-registry/tests/all/support/mod.rs"]
 mod support;
+// plinth-telemetry's OTLP receiver on 127.0.0.1.
+#[path = "../../../plinth-telemetry/tests/all/otlp.rs"]
+mod otlp;
 
 mod cli;
 mod consent;
@@ -33,4 +36,5 @@ mod round_trip;
 mod scaffold_langs;
 mod serve;
 mod show_signature;
+mod telemetry;
 mod wit_diff;
