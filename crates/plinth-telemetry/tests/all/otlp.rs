@@ -236,7 +236,10 @@ fn text(value: Option<&AnyValue>) -> String {
     }
 }
 
-fn protobuf(body: Vec<u8>) -> (StatusCode, [(header::HeaderName, &'static str); 1], Vec<u8>) {
+/// A protobuf answer.
+type Answer = (StatusCode, [(header::HeaderName, &'static str); 1], Vec<u8>);
+
+fn protobuf(body: Vec<u8>) -> Answer {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/x-protobuf")],
@@ -248,7 +251,7 @@ async fn traces(
     State(state): State<Arc<Mutex<Received>>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, [(header::HeaderName, &'static str); 1], Vec<u8>), StatusCode> {
+) -> Result<Answer, StatusCode> {
     let request = ExportTraceServiceRequest::decode(body).map_err(|_| StatusCode::BAD_REQUEST)?;
     let mut received = state.lock().unwrap();
     received.traces.push(request);
@@ -262,7 +265,7 @@ async fn metrics(
     State(state): State<Arc<Mutex<Received>>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, [(header::HeaderName, &'static str); 1], Vec<u8>), StatusCode> {
+) -> Result<Answer, StatusCode> {
     let request = ExportMetricsServiceRequest::decode(body).map_err(|_| StatusCode::BAD_REQUEST)?;
     let mut received = state.lock().unwrap();
     received.metrics.push(request);
