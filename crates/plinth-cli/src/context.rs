@@ -46,6 +46,9 @@ pub struct Context {
     pub main_home: PathBuf,
     /// The per-function compile cache: `--function-cache`, else `<main home>/cache/functions`.
     pub function_cache: PathBuf,
+    /// OpenTelemetry export, when `[telemetry]` turns it on: held for its drop, at the end
+    /// of `main`, which flushes what the command recorded.
+    _telemetry: Option<crate::telemetry::Telemetry>,
 }
 
 fn default_home() -> PathBuf {
@@ -62,9 +65,14 @@ impl Context {
             json: args.json,
             quiet: args.quiet,
         };
-        init_tracing(args.verbose);
         let base = args.home.unwrap_or_else(default_home);
-        let mut config = HostConfig::load(&base.join("config.toml")).map_err(|e| {
+        let config = HostConfig::load(&base.join("config.toml"));
+        let telemetry = config
+            .as_ref()
+            .ok()
+            .and_then(|config| crate::telemetry::start(&config.telemetry));
+        init_tracing(args.verbose, telemetry.as_ref());
+        let mut config = config.map_err(|e| {
             fail(
                 &printer,
                 Diagnostic::new(Code::InvalidManifest, e.to_string())
@@ -93,6 +101,7 @@ impl Context {
                 .function_cache
                 .unwrap_or_else(|| base.join("cache").join("functions")),
             main_home: base,
+            _telemetry: telemetry,
         })
     }
 
@@ -192,7 +201,14 @@ pub fn path_data_dir(home: &Path, target: &Path) -> PathBuf {
     home.join("data").join("paths").join(key)
 }
 
-fn init_tracing(verbose: u8) {
+/// Host tracing on stderr as `-v`/`PLINTH_LOG` say, and Plinth's spans to the OpenTelemetry
+/// collector when `telemetry` runs (its own filter: what the terminal shows does not
+/// change what is exported).
+fn init_tracing(verbose: u8, telemetry: Option<&crate::telemetry::Telemetry>) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = match verbose {
         0 | 1 => "error",
         2 => "plinth=debug,plinth_host=debug",
@@ -200,8 +216,15 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PLINTH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let terminal = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_filter(filter);
+    #[cfg(feature = "otel")]
+    let exported = telemetry.map(|telemetry| telemetry.layer());
+    #[cfg(not(feature = "otel"))]
+    let exported = telemetry.map(|_| tracing_subscriber::layer::Identity::new());
+    let _ = tracing_subscriber::registry()
+        .with(terminal)
+        .with(exported)
         .try_init();
 }

@@ -412,9 +412,11 @@ impl Plugin {
             _ => (limits.wall_timeout(), self.inner.deadline_ticks),
         };
         store.set_epoch_deadline(ticks);
-        let deadline = tokio::time::Instant::now().checked_add(timeout);
+        let now = tokio::time::Instant::now();
+        let deadline = now.checked_add(timeout);
         let state = store.data_mut();
         state.call_deadline = deadline;
+        state.call_started = Some(now);
         state.wall_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         state.sockets.start_call();
         deadline
@@ -486,7 +488,7 @@ impl Plugin {
         );
         let guest_message = store.data_mut().flush_output();
         self.report_after_call(store.data_mut());
-        match outcome {
+        let result = match outcome {
             Ok(Ok(value)) => Ok(value),
             Err(_elapsed) => Err(self.error(
                 export,
@@ -500,12 +502,24 @@ impl Plugin {
                     Stage::Call => export,
                 };
                 let failure = self.classify(&error, store.data(), guest_message);
-                if matches!(failure, CallFailure::Trap { .. }) {
-                    tracing::warn!(target: "plinth::panic", plugin = %self.id(), export = label, "plugin.panic");
+                if let CallFailure::Trap { message, .. } = &failure {
+                    tracing::warn!(target: "plinth::panic", plugin = %self.id(), export = label, trap = %message, "plugin.panic");
                 }
                 Err(self.error(label, failure))
             }
+        };
+        if let Some(observer) = &self.inner.host.observer {
+            crate::telemetry::observe(
+                self,
+                observer,
+                store.data(),
+                export,
+                &result,
+                fuel_used,
+                peak_memory,
+            );
         }
+        result
     }
 
     fn classify(

@@ -67,6 +67,8 @@ pub struct HostConfig {
     pub kv: crate::KvSettings,
     /// Where events travel: the host's own bus (default) or a NATS server.
     pub events: crate::EventSettings,
+    /// OpenTelemetry export (docs/design/0069).
+    pub telemetry: crate::telemetry::TelemetrySettings,
 }
 
 /// The configuration file could not be read or parsed.

@@ -523,6 +523,12 @@ fn describe(failure: &CallFailure) -> String {
 }
 
 impl CallError {
+    /// What happened, without the plugin and export ([`Self`]'s `Display` adds them):
+    /// `trapped: unreachable`, `ran out of fuel (…)`.
+    pub fn reason(&self) -> String {
+        describe(&self.failure)
+    }
+
     /// The diagnostic code of this failure.
     pub fn code(&self) -> Code {
         match self.failure {

@@ -28,6 +28,7 @@ pub struct HostBuilder {
     log_sink: LogSink,
     caps: crate::caps::HostCapsConfig,
     interfaces: crate::caps::custom::HostInterfaces,
+    observer: Option<Arc<dyn crate::telemetry::CallObserver>>,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -53,6 +54,7 @@ impl Default for HostBuilder {
             log_sink: tracing_sink(),
             caps: Default::default(),
             interfaces: Default::default(),
+            observer: None,
         }
     }
 }
@@ -211,6 +213,14 @@ impl HostBuilder {
         self
     }
 
+    /// Tells `observer` about every finished call of this host's plugins (telemetry,
+    /// docs/design/0069). Without one, the process-wide observer of
+    /// [`crate::telemetry::set_global_observer`] is used, if any.
+    pub fn call_observer(mut self, observer: Arc<dyn crate::telemetry::CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Builds the host. The Engine is shared with every other host of this process that
     /// uses the same engine settings.
     pub fn build(mut self) -> Result<Host, HostError> {
@@ -251,6 +261,7 @@ impl HostBuilder {
                 interfaces: self.interfaces,
                 limits: self.limits,
                 log_sink: self.log_sink,
+                observer: self.observer.or_else(crate::telemetry::global_observer),
                 runtime,
             }),
         })

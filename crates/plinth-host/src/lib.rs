@@ -81,6 +81,7 @@ mod runtime;
 mod scope;
 mod settings;
 mod state;
+pub mod telemetry;
 mod usage;
 mod world;
 
@@ -118,6 +119,7 @@ pub use outbound::{OutboundError, OutboundResponse};
 pub use plinth_manifest as manifest;
 pub use plugin::{LoadOptions, Plugin, SERVED_API_VERSIONS};
 pub use scope::InvocationScope;
+pub use telemetry::{CallObserver, CallReport, TelemetrySettings};
 pub use usage::Usage;
 pub use world::WORLDS;
 

@@ -23,6 +23,8 @@ pub(crate) struct HostInner {
     pub(crate) functions: Option<std::sync::Arc<crate::function_cache::FunctionCache>>,
     pub(crate) limits: Limits,
     pub(crate) log_sink: LogSink,
+    /// Told about every finished call (docs/design/0069).
+    pub(crate) observer: Option<std::sync::Arc<dyn crate::telemetry::CallObserver>>,
     pub(crate) caps: crate::caps::HostCaps,
     pub(crate) runtime: tokio::runtime::Runtime,
 }

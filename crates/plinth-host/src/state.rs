@@ -79,6 +79,8 @@ pub(crate) struct StoreState {
     pub(crate) denials: Denials,
     /// When the current call's wall clock runs out; bounds `http.fetch`.
     pub(crate) call_deadline: Option<tokio::time::Instant>,
+    /// When the current call was armed: its duration for [`crate::telemetry`].
+    pub(crate) call_started: Option<tokio::time::Instant>,
     /// The current call's wall clock in milliseconds: the plugin's limit, or lower for a
     /// call with a deadline of its own (a hook's).
     pub(crate) wall_ms: u64,
@@ -138,6 +140,7 @@ impl StoreState {
             logs: LogCounts::default(),
             denials: Denials::default(),
             call_deadline: None,
+            call_started: None,
             wasi_http: None,
             sockets,
             typed_funcs: Default::default(),

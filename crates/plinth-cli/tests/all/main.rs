@@ -11,6 +11,9 @@ mod common;
 // The registry crate's test helpers (a docker-registry and a static server on 127.0.0.1).
 #[path = "../../../plinth-registry/tests/all/support/mod.rs"]
 mod support;
+// plinth-telemetry's OTLP receiver on 127.0.0.1.
+#[path = "../../../plinth-telemetry/tests/all/otlp.rs"]
+mod otlp;
 
 mod cli;
 mod consent;
@@ -35,4 +38,5 @@ mod scaffold_langs;
 mod serve;
 mod show_signature;
 mod stream_memory;
+mod telemetry;
 mod wit_diff;

@@ -231,7 +231,7 @@ impl Manager {
     }
 }
 
-/// The span `plugin.panic` (plugin, version, code, outcome) around `contain`, which handles
+/// The span `plugin.panic` (plugin, version, export, code, reason, outcome) around `contain`, which handles
 /// the guest failure and names the outcome, and a warning event with the same fields.
 pub(super) fn traced_panic(
     plugin: &str,
@@ -243,7 +243,9 @@ pub(super) fn traced_panic(
         "plugin.panic",
         plugin,
         version,
+        export = %error.export,
         code = %error.code(),
+        reason = %error.reason(),
         outcome = tracing::field::Empty
     );
     let _entered = span.enter();
