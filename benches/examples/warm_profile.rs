@@ -28,7 +28,8 @@ use plinth_host::{EngineSettings, Host, Limits, LoadOptions, PluginInstance};
 use plinth_manifest::Grant;
 use serde_json::{Value, json};
 use wasmtime::component::{
-    Component, ComponentNamedList, Lift, Linker, Lower, ResourceTable, TypedFunc,
+    Component, ComponentExportIndex, ComponentNamedList, InstancePre, Lift, Linker, Lower,
+    ResourceTable, TypedFunc,
 };
 use wasmtime::{Config, Engine, Store, StoreContextMut};
 use wasmtime_wasi::WasiCtx;
@@ -45,7 +46,7 @@ fn cache_dir() -> PathBuf {
 /// A raw live instance: engine as Plinth's limits need it (or defaults), component
 /// compiled once and kept as a `.cwasm` beside Plinth's cache.
 struct Raw {
-    pre: wasmtime::component::InstancePre<RawState>,
+    pre: InstancePre<RawState>,
     store: Store<RawState>,
     instance: wasmtime::component::Instance,
     component: Component,
@@ -111,14 +112,7 @@ impl Raw {
         P: ComponentNamedList + Lower,
         R: ComponentNamedList + Lift,
     {
-        let interface = self
-            .component
-            .get_export_index(None, INTERFACE)
-            .expect("interface");
-        let index = self
-            .component
-            .get_export_index(Some(&interface), name)
-            .expect("export");
+        let index = export_index(&self.component, name);
         self.instance
             .get_typed_func(&mut self.store, index)
             .expect("typed func")
@@ -163,6 +157,43 @@ fn raw_linker(engine: &Engine) -> Linker<RawState> {
     )
     .expect("define enabled");
     linker
+}
+
+/// The export `name` of the bench guest's interface.
+fn export_index(component: &Component, name: &str) -> ComponentExportIndex {
+    let interface = component
+        .get_export_index(None, INTERFACE)
+        .expect("interface");
+    component
+        .get_export_index(Some(&interface), name)
+        .expect("export")
+}
+
+/// A fresh raw instance (a new Store with fuel and the epoch deadline armed) and one
+/// `echo` call on it.
+async fn fresh_echo(pre: &InstancePre<RawState>, index: ComponentExportIndex) -> Vec<u8> {
+    let mut store = Store::new(
+        pre.engine(),
+        RawState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        },
+    );
+    store.epoch_deadline_trap();
+    store.set_fuel(Limits::default().fuel_units).expect("fuel");
+    store.set_epoch_deadline(EPOCH_TICKS);
+    let instance = pre
+        .instantiate_async(&mut store)
+        .await
+        .expect("instantiate");
+    let func = instance
+        .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, index)
+        .expect("typed func");
+    let (echoed,) = func
+        .call_async(&mut store, (ECHO_INPUT.to_vec(),))
+        .await
+        .expect("call");
+    echoed
 }
 
 /// The loop callgrind collects (`--toggle-collect='*measured_calls*'`).
@@ -301,34 +332,8 @@ fn main() {
                 let component =
                     unsafe { Component::deserialize_file(&engine, &file) }.expect("deserialize");
                 let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
-                let interface = component
-                    .get_export_index(None, INTERFACE)
-                    .expect("interface");
-                let index = component
-                    .get_export_index(Some(&interface), export)
-                    .expect("export");
-                black_box(rt.block_on(async {
-                    let mut store = Store::new(
-                        &engine,
-                        RawState {
-                            wasi: WasiCtx::builder().build(),
-                            table: ResourceTable::new(),
-                        },
-                    );
-                    store.epoch_deadline_trap();
-                    store.set_fuel(Limits::default().fuel_units).expect("fuel");
-                    store.set_epoch_deadline(EPOCH_TICKS);
-                    let instance = pre
-                        .instantiate_async(&mut store)
-                        .await
-                        .expect("instantiate");
-                    let func = instance
-                        .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, index)
-                        .expect("typed func");
-                    func.call_async(&mut store, (ECHO_INPUT.to_vec(),))
-                        .await
-                        .expect("call")
-                }));
+                let index = export_index(&component, export);
+                black_box(rt.block_on(fresh_echo(&pre, index)));
             });
         }
         "plinth_fresh_many" => {
@@ -362,38 +367,9 @@ fn main() {
                 .build()
                 .expect("runtime");
             let raw = Raw::new(true, &rt);
-            let interface = raw
-                .component
-                .get_export_index(None, INTERFACE)
-                .expect("interface");
-            let index = raw
-                .component
-                .get_export_index(Some(&interface), export)
-                .expect("export");
+            let index = export_index(&raw.component, export);
             measured_calls(n, &mut || {
-                black_box(rt.block_on(async {
-                    let mut store = Store::new(
-                        raw.store.engine(),
-                        RawState {
-                            wasi: WasiCtx::builder().build(),
-                            table: ResourceTable::new(),
-                        },
-                    );
-                    store.epoch_deadline_trap();
-                    store.set_fuel(Limits::default().fuel_units).expect("fuel");
-                    store.set_epoch_deadline(EPOCH_TICKS);
-                    let instance = raw
-                        .pre
-                        .instantiate_async(&mut store)
-                        .await
-                        .expect("instantiate");
-                    let func = instance
-                        .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, index)
-                        .expect("typed func");
-                    func.call_async(&mut store, (ECHO_INPUT.to_vec(),))
-                        .await
-                        .expect("call")
-                }));
+                black_box(rt.block_on(fresh_echo(&raw.pre, index)));
             });
         }
         "raw_fuel_epoch" | "raw_default" => {

@@ -196,7 +196,8 @@ impl Plugin {
     fn args_from_json(&self, func: &ExportedFunc, args: &[Value]) -> Result<CallArgs, CallError> {
         let name = &*func.qualified;
         let bad = |reason: String| self.error(name, CallFailure::BadArgument { reason });
-        if func.param_types.len() != args.len() {
+        let params = &func.plan.params;
+        if params.len() != args.len() {
             return Err(bad(format!(
                 "expected {} argument(s) ({}), got {}",
                 func.params().len(),
@@ -213,12 +214,12 @@ impl Plugin {
                 .map_or_else(String::new, |(n, _)| n.to_string())
         };
         if let Some(shape) = func.plan.fast {
-            return match shape.convert(args, &func.param_types) {
+            return match shape.convert(args, params) {
                 Ok(converted) => Ok(CallArgs::Fast(shape, converted)),
                 Err((i, m)) => Err(bad(format!("parameter `{}`: {m}", param_name(i)))),
             };
         }
-        func.param_types
+        params
             .iter()
             .zip(args)
             .enumerate()

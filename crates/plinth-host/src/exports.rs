@@ -25,8 +25,6 @@ pub struct ExportedFunc {
     pub(crate) lift_ratio: f64,
     /// How a JSON call of it is made, decided once at load (docs/design/0072).
     pub(crate) plan: Arc<crate::json_plan::JsonPlan>,
-    /// The parameter types, in order.
-    pub(crate) param_types: Arc<[Type]>,
 }
 
 impl std::fmt::Debug for ExportedFunc {
@@ -49,9 +47,7 @@ impl ExportedFunc {
             None => name.as_str().into(),
         };
         let lift_ratio = crate::result_budget::results_ratio(ty.results());
-        let param_types: Arc<[Type]> = ty.params().map(|(_, t)| t).collect();
-        let results: Vec<Type> = ty.results().collect();
-        let plan = Arc::new(crate::json_plan::JsonPlan::new(&param_types, &results));
+        let plan = Arc::new(crate::json_plan::JsonPlan::new(&ty));
         Self {
             interface,
             name,
@@ -60,7 +56,6 @@ impl ExportedFunc {
             qualified,
             lift_ratio,
             plan,
-            param_types,
         }
     }
 

@@ -31,7 +31,8 @@ impl std::fmt::Display for Mismatch {
 
 type Converted = Result<Val, Mismatch>;
 
-fn mismatch(reason: impl Into<String>) -> Mismatch {
+/// A mismatch of the value itself (no path inside it).
+pub(crate) fn mismatch(reason: impl Into<String>) -> Mismatch {
     Mismatch {
         path: String::new(),
         reason: reason.into(),

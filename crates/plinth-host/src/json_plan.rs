@@ -17,17 +17,20 @@ use std::pin::Pin;
 
 use serde_json::Value;
 use wasmtime::Store;
+use wasmtime::component::types::ComponentFunc;
 use wasmtime::component::{
     ComponentExportIndex, ComponentNamedList, ComponentType, Func, Lift, Lower, Type, TypedFunc,
     Val,
 };
 
-use crate::json::{self, Mismatch};
+use crate::json::{self, Mismatch, mismatch};
 use crate::result_budget::{JsonBudget, OverBudget};
 use crate::state::StoreState;
 
 /// How a dynamic call of one export is made, decided at load.
 pub(crate) struct JsonPlan {
+    /// The parameter types, in order.
+    pub(crate) params: Box<[Type]>,
     /// The typed path, when the signature is one of [`SHAPES`].
     pub(crate) fast: Option<&'static dyn FastShape>,
     /// How many results the export has (zero or one).
@@ -37,14 +40,17 @@ pub(crate) struct JsonPlan {
 }
 
 impl JsonPlan {
-    pub(crate) fn new(params: &[Type], results: &[Type]) -> Self {
+    pub(crate) fn new(ty: &ComponentFunc) -> Self {
+        let params: Box<[Type]> = ty.params().map(|(_, t)| t).collect();
+        let results: Vec<Type> = ty.results().collect();
         Self {
             fast: SHAPES
                 .iter()
                 .copied()
-                .find(|shape| shape.matches(params, results)),
+                .find(|shape| shape.matches(&params, &results)),
             result_count: results.len(),
-            exit_results: crate::exit::success_vals(results),
+            exit_results: crate::exit::success_vals(&results),
+            params,
         }
     }
 }
@@ -249,13 +255,6 @@ fn arg<T: Leaf>(args: &[Value], params: &[Type], i: usize) -> Result<T, (usize, 
             .unwrap_or_else(|| mismatch(format!("expected {}", json::type_name(ty))));
         (i, reason)
     })
-}
-
-fn mismatch(reason: impl Into<String>) -> Mismatch {
-    Mismatch {
-        path: String::new(),
-        reason: reason.into(),
-    }
 }
 
 impl Params for () {

@@ -144,18 +144,9 @@ impl Plugin {
         body: Vec<u8>,
     ) -> Result<OutboundResponse, OutboundError> {
         let http = &self.inner.ctx.caps.http;
-        crate::caps::http::send_for_plugin(http, method, url.into(), headers, body)
-            .await
-            .map(|(status, headers, body)| OutboundResponse {
-                status,
-                headers,
-                body,
-            })
-            .map_err(|(code, message)| OutboundError {
-                plugin: self.id().into(),
-                code,
-                message,
-            })
+        let sent =
+            crate::caps::http::send_for_plugin(http, method, url.into(), headers, body).await;
+        self.outbound_answer(sent)
     }
 
     /// Makes an HTTP request for the plugin through an app-defined capability
@@ -174,17 +165,25 @@ impl Plugin {
     ) -> Result<OutboundResponse, OutboundError> {
         self.authorize(capability)?;
         let http = &self.inner.ctx.caps.http;
-        crate::caps::http::send_under_capability(http, method, url.into(), headers, body)
-            .await
-            .map(|(status, headers, body)| OutboundResponse {
-                status,
-                headers,
-                body,
-            })
-            .map_err(|(code, message)| OutboundError {
-                plugin: self.id().into(),
-                code,
-                message,
-            })
+        let sent =
+            crate::caps::http::send_under_capability(http, method, url.into(), headers, body).await;
+        self.outbound_answer(sent)
+    }
+
+    /// A request's outcome from `caps::http` as this API's response or coded error.
+    fn outbound_answer(
+        &self,
+        sent: Result<(u16, Vec<(String, String)>, Vec<u8>), (&'static str, String)>,
+    ) -> Result<OutboundResponse, OutboundError> {
+        sent.map(|(status, headers, body)| OutboundResponse {
+            status,
+            headers,
+            body,
+        })
+        .map_err(|(code, message)| OutboundError {
+            plugin: self.id().into(),
+            code,
+            message,
+        })
     }
 }
