@@ -173,7 +173,7 @@ impl Plugin {
     /// A request's outcome from `caps::http` as this API's response or coded error.
     fn outbound_answer(
         &self,
-        sent: Result<(u16, Vec<(String, String)>, Vec<u8>), (&'static str, String)>,
+        sent: crate::caps::http::SentForPlugin,
     ) -> Result<OutboundResponse, OutboundError> {
         sent.map(|(status, headers, body)| OutboundResponse {
             status,

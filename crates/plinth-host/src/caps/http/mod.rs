@@ -390,6 +390,11 @@ impl<T> Future for AbortOnDrop<T> {
     }
 }
 
+/// What a request made on a plugin's behalf gives: status, headers and body, or a code
+/// and a message.
+pub(crate) type SentForPlugin =
+    Result<(u16, Vec<(String, String)>, Vec<u8>), (&'static str, String)>;
+
 /// A request the host makes on a plugin's behalf outside any call (a service's
 /// `http-request` output command): the same policy, consent, limits and transport as the
 /// plugin's own `fetch`, run on the host's runtime. The failure is its code (a
@@ -401,7 +406,7 @@ pub(crate) async fn send_for_plugin(
     url: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
-) -> Result<(u16, Vec<(String, String)>, Vec<u8>), (&'static str, String)> {
+) -> SentForPlugin {
     let method = match method.to_ascii_uppercase().as_str() {
         "GET" => http::Method::Get,
         "HEAD" => http::Method::Head,
@@ -468,7 +473,7 @@ pub(crate) async fn send_under_capability(
     url: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
-) -> Result<(u16, Vec<(String, String)>, Vec<u8>), (&'static str, String)> {
+) -> SentForPlugin {
     let target = Target::parse(&url).map_err(|refusal| {
         let code = match refusal {
             Refusal::Invalid(_) => Code::BadArgument,
