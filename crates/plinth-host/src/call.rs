@@ -7,7 +7,7 @@ use std::task::Poll;
 use serde_json::Value;
 use tracing::Instrument;
 use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, Val,
+    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, TypedFunc, Val,
 };
 use wasmtime::{Store, Trap};
 
@@ -96,6 +96,18 @@ impl DynamicCall<'_> {
         self.func.index
     }
 
+    /// The error of an export that is not in the instance.
+    pub(crate) fn vanished(&self) -> wasmtime::Error {
+        wasmtime::format_err!("export `{}` vanished", self.name())
+    }
+
+    /// The export's function in `instance`.
+    fn lookup(&self, store: &mut Store<StoreState>, instance: Instance) -> wasmtime::Result<Func> {
+        instance
+            .get_func(&mut *store, self.func.index)
+            .ok_or_else(|| self.vanished())
+    }
+
     /// Looks the function up in `instance` and calls it.
     pub(crate) async fn run(
         &self,
@@ -103,10 +115,41 @@ impl DynamicCall<'_> {
         instance: Instance,
         args: CallArgs,
     ) -> wasmtime::Result<Lifted> {
-        let func = instance
-            .get_func(&mut *store, self.func.index)
-            .ok_or_else(|| wasmtime::format_err!("export `{}` vanished", self.name()))?;
+        let func = self.lookup(store, instance)?;
         self.run_func(store, func, args).await
+    }
+
+    /// [`Self::run`] on the sync path (docs/design/0075).
+    pub(crate) fn run_sync(
+        &self,
+        store: &mut Store<StoreState>,
+        instance: Instance,
+        args: CallArgs,
+    ) -> wasmtime::Result<Lifted> {
+        let func = self.lookup(store, instance)?;
+        self.run_func_sync(store, func, args)
+    }
+
+    /// [`Self::run_func`] on the sync path.
+    pub(crate) fn run_func_sync(
+        &self,
+        store: &mut Store<StoreState>,
+        func: Func,
+        args: CallArgs,
+    ) -> wasmtime::Result<Lifted> {
+        store.set_hostcall_fuel(self.lift_fuel);
+        match args {
+            CallArgs::Vals(params) => {
+                let mut results = vec![Val::Bool(false); self.func.plan.result_count];
+                func.call(&mut *store, &params, &mut results)?;
+                Ok(Lifted::Vals(results))
+            }
+            CallArgs::Fast(shape, args) => {
+                let json =
+                    shape.call_sync(store, func, self.func.index, args, self.result_bytes)?;
+                Ok(Lifted::Json(json))
+            }
+        }
     }
 
     /// Calls `func`, this call's export, already looked up.
@@ -158,6 +201,39 @@ impl DynamicCall<'_> {
     }
 }
 
+/// The typed function of export `index` in `instance`; `Err(reason)` when the Rust types
+/// do not fit it.
+fn typed_func<P, R>(
+    store: &mut Store<StoreState>,
+    instance: Instance,
+    index: ComponentExportIndex,
+) -> Result<TypedFunc<P, R>, String>
+where
+    P: ComponentNamedList + Lower + Send + Sync + 'static,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    instance
+        .get_typed_func::<P, R>(&mut *store, index)
+        .map_err(|e| e.to_string())
+}
+
+/// [`typed_call`] on the sync path.
+fn typed_call_sync<P, R>(
+    store: &mut Store<StoreState>,
+    instance: Instance,
+    index: ComponentExportIndex,
+    params: P,
+) -> wasmtime::Result<Result<R, String>>
+where
+    P: ComponentNamedList + Lower + Send + Sync + 'static,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    match typed_func::<P, R>(store, instance, index) {
+        Ok(typed) => Ok(Ok(typed.call(&mut *store, params)?)),
+        Err(reason) => Ok(Err(reason)),
+    }
+}
+
 /// A typed call; `Ok(Err(reason))` when the Rust types do not fit the export.
 pub(crate) async fn typed_call<P, R>(
     store: &mut Store<StoreState>,
@@ -169,11 +245,10 @@ where
     P: ComponentNamedList + Lower + Send + Sync + 'static,
     R: ComponentNamedList + Lift + Send + Sync + 'static,
 {
-    let typed = match instance.get_typed_func::<P, R>(&mut *store, index) {
-        Ok(typed) => typed,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    Ok(Ok(typed.call_async(&mut *store, params).await?))
+    match typed_func::<P, R>(store, instance, index) {
+        Ok(typed) => Ok(Ok(typed.call_async(&mut *store, params).await?)),
+        Err(reason) => Ok(Err(reason)),
+    }
 }
 
 impl Plugin {
@@ -247,9 +322,21 @@ impl Plugin {
             .map_err(|failure| self.error(call.name(), failure))
     }
 
-    /// Blocking [`Self::call_json_async`], on the host's own runtime. From inside a tokio
-    /// runtime it returns a `bad-argument` error instead of blocking.
+    /// Blocking [`Self::call_json_async`], on the host's own runtime, or on this thread when
+    /// the plugin's imports cannot wait ([`Self::runs_sync`]). From inside a tokio runtime
+    /// it returns a `bad-argument` error instead of blocking.
     pub fn call_json(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
+        if self.runs_sync() {
+            let (call, args) = self.prepare_json(export, args)?;
+            let results = self.with_instance_sync(
+                call.name(),
+                || call.exit_results(),
+                |store, instance| call.run_sync(store, instance, args),
+            )?;
+            return call
+                .result(results)
+                .map_err(|failure| self.error(call.name(), failure));
+        }
         self.block_on(export, pin!(self.call_json_async(export, args)))
     }
 
@@ -318,13 +405,57 @@ impl Plugin {
         typed.map_err(|reason| self.signature_mismatch(name, reason))
     }
 
-    /// Blocking [`Self::call_async`].
+    /// Blocking [`Self::call_async`]; on this thread when [`Self::runs_sync`].
     pub fn call<P, R>(&self, export: &str, params: P) -> Result<R, CallError>
     where
         P: ComponentNamedList + Lower + Send + Sync + 'static,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
+        if self.runs_sync() {
+            let func = self.export(export)?;
+            let (index, name) = (func.index, &*func.qualified);
+            let typed = self.with_instance_sync(
+                name,
+                || crate::exit::success_typed::<R>().map(Ok),
+                |store, instance| typed_call_sync(store, instance, index, params),
+            )?;
+            return typed.map_err(|reason| self.signature_mismatch(name, reason));
+        }
         self.block_on(export, pin!(self.call_async(export, params)))
+    }
+
+    /// Whether a blocking call may run on this thread, synchronously, instead of on the
+    /// host's runtime (docs/design/0075): no import of the plugin can wait (decided at
+    /// load), no tokio runtime is current (the blocking API refuses inside one), and the
+    /// thread has room for the wasm stack limit and the host frames under it.
+    pub(crate) fn runs_sync(&self) -> bool {
+        self.inner.sync
+            && tokio::runtime::Handle::try_current().is_err()
+            && stacker::remaining_stack().is_some_and(|left| left >= self.inner.host.sync_stack)
+    }
+
+    /// [`Self::with_instance`] on the sync path: instantiation and `body` run on this
+    /// thread, bounded by fuel and the epoch deadline. No import can wait, so no timer is
+    /// needed for the wall clock.
+    fn with_instance_sync<T>(
+        &self,
+        export: &str,
+        on_exit: impl FnOnce() -> Option<T>,
+        body: impl FnOnce(&mut Store<StoreState>, Instance) -> wasmtime::Result<T>,
+    ) -> Result<T, CallError> {
+        let mut store = self.new_store();
+        self.arm(&mut store);
+        let outcome = {
+            let _entered =
+                tracing::debug_span!("plugin.call", plugin = %self.id(), export).entered();
+            self.inner
+                .pre
+                .instantiate(&mut store)
+                .map_err(|e| (Stage::Instantiate, e))
+                .and_then(|instance| body(&mut store, instance).map_err(|e| (Stage::Call, e)))
+        };
+        let outcome = crate::exit::success_on_exit(Ok(outcome), on_exit);
+        self.settle(&mut store, export, outcome)
     }
 
     /// Resolves `export` and converts `args` for a dynamic call of it.

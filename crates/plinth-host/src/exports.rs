@@ -74,6 +74,15 @@ impl ExportedFunc {
         self.ty.results()
     }
 
+    /// Whether a parameter or result holds a resource handle (or a future or stream):
+    /// something made on one side that the other may wait on.
+    pub(crate) fn passes_resources(&self) -> bool {
+        self.params()
+            .map(|(_, ty)| ty)
+            .chain(self.results())
+            .any(|ty| holds_handle(&ty))
+    }
+
     /// A WIT-like signature for people: `count(text: string) -> u32`.
     pub fn signature(&self) -> String {
         let params: Vec<String> = self
@@ -327,6 +336,30 @@ impl Exports {
                 .collect()),
             several => Err(several.iter().map(|f| f.qualified_name()).collect()),
         }
+    }
+}
+
+/// Whether a value of type `ty` can hold a handle: a resource (owned or borrowed), a
+/// future, a stream or an error context.
+fn holds_handle(ty: &Type) -> bool {
+    match ty {
+        Type::Own(_) | Type::Borrow(_) | Type::Future(_) | Type::Stream(_) | Type::ErrorContext => {
+            true
+        }
+        Type::List(list) => holds_handle(&list.ty()),
+        Type::FixedLengthList(list) => holds_handle(&list.ty()),
+        Type::Map(map) => holds_handle(&map.key()) || holds_handle(&map.value()),
+        Type::Record(record) => record.fields().any(|field| holds_handle(&field.ty)),
+        Type::Tuple(tuple) => tuple.types().any(|ty| holds_handle(&ty)),
+        Type::Variant(variant) => variant
+            .cases()
+            .any(|case| case.ty.as_ref().is_some_and(holds_handle)),
+        Type::Option(option) => holds_handle(&option.ty()),
+        Type::Result(result) => {
+            result.ok().as_ref().is_some_and(holds_handle)
+                || result.err().as_ref().is_some_and(holds_handle)
+        }
+        _ => false,
     }
 }
 

@@ -241,7 +241,9 @@ impl HostBuilder {
             functions,
             cache_key,
         } = shared_engine(&self.engine, self.function_cache_dir)?;
-        let linker = crate::linker::build(&engine, &self.interfaces)?;
+        // Linkers are built per import set at load; the embedder's interfaces are defined
+        // once here so that a mistake in them is the build's error, not a load's.
+        crate::linker::check_custom(&engine, &self.interfaces)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("plinth-host")
@@ -257,16 +259,23 @@ impl HostBuilder {
                 cache: CompileCache::new(cache_key, self.cache_dir),
                 functions,
                 engine,
-                linker,
+                linkers: Default::default(),
                 interfaces: self.interfaces,
                 limits: self.limits,
                 log_sink: self.log_sink,
                 observer: self.observer.or_else(crate::telemetry::global_observer),
                 runtime,
+                sync_stack: usize::try_from(self.engine.max_stack_bytes)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(SYNC_HOST_STACK),
             }),
         })
     }
 }
+
+/// Stack kept free under a synchronous call's wasm stack, for the host functions and
+/// Wasmtime's frames below the guest's (docs/design/0075).
+const SYNC_HOST_STACK: usize = 256 * 1024;
 
 /// A plugin host: load plugins, then call them.
 ///

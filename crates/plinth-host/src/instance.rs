@@ -106,6 +106,13 @@ impl Plugin {
 
     /// Blocking [`Self::instantiate_async`].
     pub fn instantiate(&self) -> Result<PluginInstance, CallError> {
+        if self.runs_sync() {
+            return Ok(PluginInstance {
+                plugin: self.clone(),
+                live: Some(instantiate_sync(self)?),
+                instantiations: 1,
+            });
+        }
         self.block_on("instantiate", pin!(self.instantiate_async()))
     }
 }
@@ -122,15 +129,8 @@ async fn ensure_live<'a>(
         *live = Some(Box::pin(instantiate(plugin)).await?);
         *instantiations += 1;
     }
-    live.as_mut().ok_or_else(|| {
-        plugin.error(
-            "instantiate",
-            CallFailure::Trap {
-                message: "no live instance".into(),
-                guest_message: None,
-            },
-        )
-    })
+    live.as_mut()
+        .ok_or_else(|| no_live_instance(plugin, "instantiate"))
 }
 
 /// A new Store and instance of `plugin`, under its limits (start functions run here).
@@ -156,6 +156,93 @@ async fn instantiate(plugin: &Plugin) -> Result<Live, CallError> {
     })
 }
 
+/// [`instantiate`] on the sync path (docs/design/0075): start functions run on this
+/// thread, bounded by fuel and the epoch deadline.
+fn instantiate_sync(plugin: &Plugin) -> Result<Live, CallError> {
+    let mut store = plugin.new_store();
+    plugin.arm(&mut store);
+    let _entered = tracing::debug_span!("plugin.instantiate", plugin = %plugin.id()).entered();
+    let outcome = plugin
+        .inner
+        .pre
+        .instantiate(&mut store)
+        .map_err(|e| (Stage::Instantiate, e));
+    let instance = plugin.settle(&mut store, "instantiate", Ok(outcome))?;
+    Ok(Live {
+        store,
+        instance,
+        typed: Vec::new(),
+        funcs: Vec::new(),
+    })
+}
+
+/// The live instance of the sync path, instantiated first when there is none.
+fn ensure_live_sync<'a>(
+    plugin: &Plugin,
+    live: &'a mut Option<Live>,
+    instantiations: &mut u64,
+) -> Result<&'a mut Live, CallError> {
+    if live.is_none() {
+        *live = Some(instantiate_sync(plugin)?);
+        *instantiations += 1;
+    }
+    live.as_mut()
+        .ok_or_else(|| no_live_instance(plugin, "instantiate"))
+}
+
+fn no_live_instance(plugin: &Plugin, export: &str) -> CallError {
+    plugin.error(
+        export,
+        CallFailure::Trap {
+            message: "no live instance".into(),
+            guest_message: None,
+        },
+    )
+}
+
+/// Settles a call on the live instance and drops the instance when the call failed or
+/// the guest exited, so the next call starts from a fresh one. An exit with status 0
+/// returns `on_exit()` (see [`crate::exit`]).
+fn settle_live<T>(
+    plugin: &Plugin,
+    live: &mut Option<Live>,
+    export: &str,
+    outcome: crate::outcome::Outcome<T>,
+    on_exit: impl FnOnce() -> Option<T>,
+) -> Result<T, CallError> {
+    let exited = crate::exit::exited(&outcome);
+    let outcome = crate::exit::success_on_exit(outcome, on_exit);
+    let Some(current) = live.as_mut() else {
+        return Err(no_live_instance(plugin, export));
+    };
+    let result = plugin.settle(&mut current.store, export, outcome);
+    if result.is_err() || exited {
+        *live = None;
+    }
+    result
+}
+
+/// [`run_live`] on the sync path: `body` runs on this thread under a fresh budget and the
+/// epoch deadline.
+fn run_live_sync<T>(
+    plugin: &Plugin,
+    live: &mut Option<Live>,
+    export: &str,
+    on_exit: impl FnOnce() -> Option<T>,
+    body: impl FnOnce(&mut Store<StoreState>) -> wasmtime::Result<T>,
+) -> Result<T, CallError> {
+    let Some(current) = live.as_mut() else {
+        return Err(no_live_instance(plugin, export));
+    };
+    let store = &mut current.store;
+    plugin.arm(store);
+    let outcome = {
+        let _entered = tracing::debug_span!("plugin.call", plugin = %plugin.id(), export).entered();
+        body(store).map_err(|e| (Stage::Call, e))
+    };
+    settle_live(plugin, live, export, Ok(outcome), on_exit)
+}
+
 /// Runs `body` on the live instance under a fresh budget and the wall clock; drops the
 /// instance when the call fails or the guest exited, so the next call starts from a fresh
 /// one. An exit with status 0 returns `on_exit()` (see [`crate::exit`]).
@@ -168,13 +255,7 @@ async fn run_live<T>(
     body: impl AsyncFnOnce(&mut Store<StoreState>) -> wasmtime::Result<T>,
 ) -> Result<T, CallError> {
     let Some(current) = live.as_mut() else {
-        return Err(plugin.error(
-            export,
-            CallFailure::Trap {
-                message: "no live instance".into(),
-                guest_message: None,
-            },
-        ));
+        return Err(no_live_instance(plugin, export));
     };
     let store = &mut current.store;
     let deadline = plugin.arm_within(store, wall);
@@ -183,13 +264,7 @@ async fn run_live<T>(
         let work = pin!(async { body(&mut *store).await.map_err(|e| (Stage::Call, e)) });
         within_wall_clock(deadline, &span, work).await
     };
-    let exited = crate::exit::exited(&outcome);
-    let outcome = crate::exit::success_on_exit(outcome, on_exit);
-    let result = plugin.settle(store, export, outcome);
-    if result.is_err() || exited {
-        *live = None;
-    }
-    result
+    settle_live(plugin, live, export, outcome, on_exit)
 }
 
 impl PluginInstance {
@@ -290,6 +365,9 @@ impl PluginInstance {
             live,
             instantiations,
         } = self;
+        if plugin.runs_sync() {
+            return call_json_on_sync(plugin, live, instantiations, export, args);
+        }
         let call = pin!(call_json_on(plugin, live, instantiations, export, args));
         plugin.block_on(export, call)
     }
@@ -340,6 +418,9 @@ impl PluginInstance {
             live,
             instantiations,
         } = self;
+        if plugin.runs_sync() {
+            return call_on_sync(plugin, live, instantiations, export, params);
+        }
         let call = pin!(call_on(plugin, live, instantiations, export, None, params));
         plugin.block_on(export, call)
     }
@@ -375,6 +456,56 @@ where
     .await
 }
 
+/// [`call_on`] on the sync path.
+fn call_on_sync<P, R>(
+    plugin: &Plugin,
+    live: &mut Option<Live>,
+    instantiations: &mut u64,
+    export: &str,
+    params: P,
+) -> Result<R, CallError>
+where
+    P: ComponentNamedList + Lower + Send + Sync + 'static,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    let func = plugin.export(export)?;
+    let name = &*func.qualified;
+    let typed = ensure_live_sync(plugin, live, instantiations)?
+        .typed::<P, R>(func.index)
+        .map_err(|reason| plugin.signature_mismatch(name, reason))?;
+    run_live_sync(
+        plugin,
+        live,
+        name,
+        crate::exit::success_typed::<R>,
+        |store| typed.call(store, params),
+    )
+}
+
+/// [`call_json_on`] on the sync path.
+fn call_json_on_sync(
+    plugin: &Plugin,
+    live: &mut Option<Live>,
+    instantiations: &mut u64,
+    export: &str,
+    args: &[Value],
+) -> Result<Value, CallError> {
+    let (call, args) = plugin.prepare_json(export, args)?;
+    let func = ensure_live_sync(plugin, live, instantiations)?.func(call.index());
+    let results = run_live_sync(
+        plugin,
+        live,
+        call.name(),
+        || call.exit_results(),
+        |store| match func {
+            Some(func) => call.run_func_sync(store, func, args),
+            None => Err(call.vanished()),
+        },
+    )?;
+    call.result(results)
+        .map_err(|failure| plugin.error(call.name(), failure))
+}
+
 /// A dynamic (JSON) call on the live instance (made first if there is none).
 async fn call_json_on(
     plugin: &Plugin,
@@ -396,7 +527,7 @@ async fn call_json_on(
         on_exit,
         async |store| match func {
             Some(func) => call.run_func(store, func, args).await,
-            None => Err(wasmtime::format_err!("export `{}` vanished", call.name())),
+            None => Err(call.vanished()),
         },
     )
     .await?;

@@ -115,6 +115,15 @@ pub(crate) trait FastShape: Send + Sync {
         args: FastArgs,
         result_bytes: u64,
     ) -> FastFuture<'a>;
+    /// [`Self::call`] on the sync path (docs/design/0075).
+    fn call_sync(
+        &'static self,
+        store: &mut Store<StoreState>,
+        func: Func,
+        index: ComponentExportIndex,
+        args: FastArgs,
+        result_bytes: u64,
+    ) -> wasmtime::Result<FastResult>;
 }
 
 /// A result the typed path lifts as its Rust type.
@@ -333,14 +342,33 @@ impl<P: Params, R: Results> FastShape for Shape<P, R> {
         result_bytes: u64,
     ) -> FastFuture<'a> {
         Box::pin(async move {
-            let params = args
-                .downcast::<P>()
-                .map_err(|_| wasmtime::format_err!("arguments of another signature"))?;
+            let params = downcast::<P>(args)?;
             let typed = TypedFuncs::get::<P, R>(store, func, index)?;
-            let results = typed.call_async(&mut *store, *params).await?;
+            let results = typed.call_async(&mut *store, params).await?;
             Ok(results.into_json(&mut JsonBudget::new(result_bytes)))
         })
     }
+
+    fn call_sync(
+        &'static self,
+        store: &mut Store<StoreState>,
+        func: Func,
+        index: ComponentExportIndex,
+        args: FastArgs,
+        result_bytes: u64,
+    ) -> wasmtime::Result<FastResult> {
+        let params = downcast::<P>(args)?;
+        let typed = TypedFuncs::get::<P, R>(store, func, index)?;
+        let results = typed.call(&mut *store, params)?;
+        Ok(results.into_json(&mut JsonBudget::new(result_bytes)))
+    }
+}
+
+/// The parameter tuple [`FastShape::convert`] made.
+fn downcast<P: Params>(args: FastArgs) -> wasmtime::Result<P> {
+    args.downcast::<P>()
+        .map(|params| *params)
+        .map_err(|_| wasmtime::format_err!("arguments of another signature"))
 }
 
 type Bytes = Vec<u8>;

@@ -81,6 +81,7 @@ mod runtime;
 mod scope;
 mod settings;
 mod state;
+mod sync_io;
 pub mod telemetry;
 mod usage;
 mod world;

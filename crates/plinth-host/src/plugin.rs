@@ -10,8 +10,9 @@ use wasmtime::component::{Component, InstancePre};
 use crate::cache::CacheOutcome;
 use crate::caps::gate::GrantGate;
 use crate::error::HostError;
-use crate::exports::Exports;
+use crate::exports::{ExportedFunc, Exports};
 use crate::limits::Limits;
+use crate::linker::{Flavour, ImportSet};
 use crate::runtime::{HostInner, check_header};
 use crate::state::{PluginContext, StoreState};
 
@@ -145,6 +146,9 @@ pub(crate) struct PluginInner {
     pub(crate) hashed: bool,
     /// The epoch deadline each call is armed with: the wall clock in epoch ticks.
     pub(crate) deadline_ticks: u64,
+    /// Whether no import can wait, so blocking calls may run synchronously
+    /// (docs/design/0075).
+    pub(crate) sync: bool,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -187,18 +191,6 @@ impl Plugin {
                 interfaces: unsupported,
             });
         }
-        let pre =
-            host.linker
-                .instantiate_pre(&component)
-                .map_err(|e| HostError::ImportMismatch {
-                    plugin: id.clone(),
-                    reason: format!("{e:#}"),
-                })?;
-        let exports = Exports::of(&component, &host.engine);
-        if let Some(manifest) = &manifest {
-            crate::world::check(manifest, &pre, &exports, &id)?;
-        }
-        let kinds = crate::kinds::KindSet::bind(manifest.as_ref(), &exports, &pre, &id)?;
 
         let granted = GrantSet::from_iter(options.grants);
         let (grants, requested) = match &manifest {
@@ -223,7 +215,7 @@ impl Plugin {
         let argv = std::iter::once(options.program.unwrap_or_else(|| id.clone()))
             .chain(options.args)
             .collect();
-        let gate = Arc::new(GrantGate::new(id, options.tenant, grants));
+        let gate = Arc::new(GrantGate::new(id.clone(), options.tenant, grants));
         let inbox = crate::inbox::Inbox::default();
         let caps = crate::caps::PluginCaps::for_plugin(
             &host.caps,
@@ -232,6 +224,28 @@ impl Plugin {
             &inbox,
             options.dirs,
         )?;
+        let exports = Exports::of(&component, &host.engine);
+        let imports = ImportSet::of(&component, &host.engine, &host.interfaces);
+        // The sync path (docs/design/0075): imports no call can wait in, and no resource
+        // handed over through an export (a host-made stream may be pending).
+        let flavour = if imports.cannot_block(!caps.fs.is_empty())
+            && !exports.iter().any(ExportedFunc::passes_resources)
+        {
+            Flavour::Sync
+        } else {
+            Flavour::Async
+        };
+        let pre = host
+            .linker(imports, flavour)?
+            .instantiate_pre(&component)
+            .map_err(|e| HostError::ImportMismatch {
+                plugin: id.clone(),
+                reason: format!("{e:#}"),
+            })?;
+        if let Some(manifest) = &manifest {
+            crate::world::check(manifest, &pre, &exports, &id)?;
+        }
+        let kinds = crate::kinds::KindSet::bind(manifest.as_ref(), &exports, &pre, &id)?;
         let ctx = Arc::new(PluginContext {
             gate,
             caps,
@@ -247,6 +261,7 @@ impl Plugin {
             inner: Arc::new(PluginInner {
                 host: host.clone(),
                 deadline_ticks: crate::engine::ticks_for(limits.wall_timeout()),
+                sync: flavour == Flavour::Sync,
                 ctx,
                 manifest,
                 component,
@@ -327,6 +342,16 @@ impl Plugin {
     /// cached, so the file was not read at all (docs/design/0071).
     pub fn hashed(&self) -> bool {
         self.inner.hashed
+    }
+
+    /// Whether blocking calls of this plugin run synchronously on the caller's thread:
+    /// none of its imports can wait (its standard streams, clocks, random numbers, log and
+    /// configuration, and `wasi:filesystem` without a preopened directory), and no export
+    /// passes a resource. Its deadline then holds through the epoch interruption alone.
+    /// A caller's thread with too little stack left for the wasm stack limit still gets the
+    /// async path (docs/design/0075).
+    pub fn sync_calls(&self) -> bool {
+        self.inner.sync
     }
 
     /// The limits each call runs under.

@@ -2,18 +2,27 @@
 //! compile cache, the capabilities' host-wide resources and the tokio runtime behind the
 //! blocking API. [`crate::Host`] builds it; each [`crate::Plugin`] holds it.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 use crate::cache::CompileCache;
 use crate::error::HostError;
 use crate::limits::Limits;
+use crate::linker::{Flavour, ImportSet};
 use crate::log::LogSink;
 use crate::state::StoreState;
 
+/// Linkers by the import set and flavour they define.
+pub(crate) type Linkers = HashMap<(ImportSet, Flavour), Arc<Linker<StoreState>>>;
+
 pub(crate) struct HostInner {
     pub(crate) engine: Engine,
-    pub(crate) linker: Linker<StoreState>,
+    /// A Linker per import set and flavour, built at the first load that needs it
+    /// (docs/design/0075).
+    pub(crate) linkers: Mutex<Linkers>,
     /// The embedder's interfaces, for the import check.
     pub(crate) interfaces: crate::caps::custom::HostInterfaces,
     pub(crate) cache: CompileCache,
@@ -27,9 +36,32 @@ pub(crate) struct HostInner {
     pub(crate) observer: Option<std::sync::Arc<dyn crate::telemetry::CallObserver>>,
     pub(crate) caps: crate::caps::HostCaps,
     pub(crate) runtime: tokio::runtime::Runtime,
+    /// Stack a thread must have left for a call to run on it synchronously: the wasm
+    /// stack limit and room for the host frames under it (docs/design/0075).
+    pub(crate) sync_stack: usize,
 }
 
 impl HostInner {
+    /// The Linker defining `imports` in `flavour`, built on first use.
+    pub(crate) fn linker(
+        &self,
+        imports: ImportSet,
+        flavour: Flavour,
+    ) -> Result<Arc<Linker<StoreState>>, HostError> {
+        let mut linkers = self.linkers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(linker) = linkers.get(&(imports, flavour)) {
+            return Ok(linker.clone());
+        }
+        let linker = Arc::new(crate::linker::build(
+            &self.engine,
+            &self.interfaces,
+            imports,
+            flavour,
+        )?);
+        linkers.insert((imports, flavour), linker.clone());
+        Ok(linker)
+    }
+
     /// Runs `future` to completion for the blocking API; refuses (never panics) when
     /// the caller is itself inside a tokio runtime.
     pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> Option<F::Output> {

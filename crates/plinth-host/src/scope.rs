@@ -102,6 +102,8 @@ impl Plugin {
             })?;
             caps.fs = std::iter::once((dir.clone(), mapped)).collect();
         }
+        // The base's Linker flavour holds only while the scope preopens no more.
+        let sync = base.sync && caps.fs.is_empty();
         let ctx = Arc::new(PluginContext {
             gate,
             caps,
@@ -125,6 +127,7 @@ impl Plugin {
                 cache: base.cache,
                 hashed: base.hashed,
                 deadline_ticks: base.deadline_ticks,
+                sync,
             }),
         })
     }

@@ -338,6 +338,11 @@ impl HostInterfaces {
         Ok(())
     }
 
+    /// Whether none is registered.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.interfaces.is_empty()
+    }
+
     /// Whether a registered interface matches the import `name` (semver-compatible, as
     /// Wasmtime's linker matches).
     pub(crate) fn provides(&self, name: &str) -> bool {

@@ -422,3 +422,76 @@ fn a_long_log_message_is_cut() {
         &message[message.len() - 40..]
     );
 }
+
+#[test]
+fn only_plugins_that_cannot_wait_in_an_import_take_the_sync_path() {
+    // The hostile guest imports its standard streams and the log: no call can wait.
+    assert!(hostile("sync-hostile", small()).sync_calls());
+    // The sleepy guest polls a clock: its calls must stay where the timer can end them.
+    let sleepy = common::host()
+        .load_bytes(
+            "sync-sleepy",
+            &common::bytes(test_programs::SLEEPY),
+            LoadOptions::default(),
+        )
+        .unwrap();
+    assert!(!sleepy.sync_calls());
+}
+
+#[test]
+fn a_thread_short_of_stack_gets_the_async_path_and_the_same_answers() {
+    // A sync call runs on the caller's stack; this thread has less than the wasm stack
+    // limit (1 MiB by default), so its calls must go to the fiber, where the guest's
+    // recursion ends in `stack-overflow`, not in the host's guard page.
+    let plugin = hostile(
+        "small-stack",
+        small().with_fuel(u64::MAX).with_timeout_ms(300),
+    );
+    assert!(plugin.sync_calls());
+    let thread = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let overflow = plugin
+                .call_json(&format!("{ATTACKS}#recurse"), &[json!(u64::MAX)])
+                .unwrap_err();
+            let spin = plugin
+                .call_json(&format!("{ATTACKS}#spin"), &[])
+                .unwrap_err();
+            let mut live = plugin.instantiate().unwrap();
+            let ok = live
+                .call::<(), (String,)>(&format!("{ATTACKS}#ok"), ())
+                .unwrap();
+            (overflow.code(), spin.code(), ok.0)
+        })
+        .unwrap();
+    let (overflow, spin, ok) = thread.join().expect("the host thread survives");
+    assert_eq!(overflow, Code::StackOverflow);
+    assert_eq!(spin, Code::Timeout);
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn a_sync_live_instance_keeps_its_state_and_its_limits() {
+    // Warm calls on the sync path: the deadline is the epoch alone, and a failed call
+    // replaces the instance as on the async path.
+    let plugin = hostile(
+        "sync-live",
+        small().with_fuel(u64::MAX).with_timeout_ms(300),
+    );
+    assert!(plugin.sync_calls());
+    let mut live = plugin.instantiate().unwrap();
+    let started = Instant::now();
+    let error = live
+        .call::<(), ()>(&format!("{ATTACKS}#spin"), ())
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!live.is_live());
+    let ok = live.call_json(&format!("{ATTACKS}#ok"), &[]).unwrap();
+    assert_eq!(ok, json!("ok"));
+    assert_eq!(live.instantiations(), 2);
+}
