@@ -11,7 +11,9 @@
 //! Instructions per call = the callgrind total ÷ the call count. `scripts/callgrind-warm`
 //! runs every line. Lines: `plinth_typed`, `plinth_json` (a `PluginInstance`) and
 //! `raw_fuel_epoch`, `raw_default` (a raw `TypedFunc`, fuel and epoch deadline re-armed per
-//! call as in `benches/calls.rs`); `plinth_fresh` and `raw_fresh` (a fresh instance per
+//! call as in `benches/calls.rs`), `raw_sync` (the same with fuel and an epoch trap, sync
+//! WASI functions and `TypedFunc::call`: no fiber, no executor); `plinth_fresh` and
+//! `raw_fresh` (a fresh instance per
 //! call, `echo16` only); `plinth_cold` and `raw_cold` (a new Host or Linker, the plugin
 //! loaded from its cached compiled form, one call: what each new process pays, `echo16`
 //! only). Calls: `noop`, `echo16`, `count_vowels`, `log_once`. With
@@ -51,10 +53,12 @@ struct Raw {
     instance: wasmtime::component::Instance,
     component: Component,
     armed: bool,
+    /// Sync host functions and `TypedFunc::call`, no fiber (`raw_sync`).
+    sync: bool,
 }
 
 impl Raw {
-    fn new(fuel_epoch: bool, rt: &tokio::runtime::Runtime) -> Self {
+    fn new(fuel_epoch: bool, sync: bool, rt: &tokio::runtime::Runtime) -> Self {
         let mut config = Config::new();
         config.concurrency_support(false);
         if fuel_epoch {
@@ -83,7 +87,7 @@ impl Raw {
             std::fs::write(&file, component.serialize().expect("serialize")).expect("write");
             component
         });
-        let linker = raw_linker(&engine);
+        let linker = raw_linker_with(&engine, sync);
         let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
         let state = RawState {
             wasi: WasiCtx::builder().build(),
@@ -95,15 +99,19 @@ impl Raw {
             store.set_fuel(u64::MAX).expect("fuel");
             store.set_epoch_deadline(EPOCH_TICKS);
         }
-        let instance = rt
-            .block_on(pre.clone().instantiate_async(&mut store))
-            .expect("instantiate");
+        let instance = if sync {
+            pre.instantiate(&mut store).expect("instantiate")
+        } else {
+            rt.block_on(pre.clone().instantiate_async(&mut store))
+                .expect("instantiate")
+        };
         Self {
             pre,
             store,
             instance,
             component,
             armed: fuel_epoch,
+            sync,
         }
     }
 
@@ -124,6 +132,13 @@ impl Raw {
         P: ComponentNamedList + Lower + Send + Sync + 'static,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
+        if self.sync {
+            self.store
+                .set_fuel(Limits::default().fuel_units)
+                .expect("fuel");
+            self.store.set_epoch_deadline(EPOCH_TICKS);
+            return func.call(&mut self.store, params).expect("call");
+        }
         rt.block_on(async {
             if self.armed {
                 self.store
@@ -140,8 +155,17 @@ impl Raw {
 
 /// WASI and `plinth:host/log`, as the bench guest imports them.
 fn raw_linker(engine: &Engine) -> Linker<RawState> {
+    raw_linker_with(engine, false)
+}
+
+/// [`raw_linker`], with WASI's sync functions when `sync` (for `TypedFunc::call`).
+fn raw_linker_with(engine: &Engine, sync: bool) -> Linker<RawState> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("link WASI");
+    if sync {
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("link WASI");
+    } else {
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("link WASI");
+    }
     let mut log = linker.instance("plinth:host/log@0.1.0").expect("log");
     log.func_wrap(
         "log",
@@ -230,14 +254,14 @@ fn plinth_host() -> Host {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: warm_profile plinth_typed|plinth_json|raw_fuel_epoch|raw_default noop|echo16|count_vowels|log_once N";
+    let usage = "usage: warm_profile plinth_typed|plinth_json|raw_fuel_epoch|raw_default|raw_sync noop|echo16|count_vowels|log_once N";
     let [_, line, call, n] = args.as_slice() else {
         panic!("{usage}");
     };
     let n: u64 = n.parse().expect(usage);
     if std::env::var_os("SIZES").is_some() {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let mut raw = Raw::new(true, &rt);
+        let mut raw = Raw::new(true, false, &rt);
         sizes(&mut plinth_instance(), &mut raw);
     }
     let export = match call.as_str() {
@@ -321,7 +345,7 @@ fn main() {
                 .enable_time()
                 .build()
                 .expect("runtime");
-            let raw = Raw::new(true, &rt);
+            let raw = Raw::new(true, false, &rt);
             let engine = raw.store.engine().clone();
             let file = cache_dir().join("raw-true.cwasm");
             std::fs::write(&file, raw.component.serialize().expect("serialize")).expect("write");
@@ -366,19 +390,19 @@ fn main() {
                 .enable_time()
                 .build()
                 .expect("runtime");
-            let raw = Raw::new(true, &rt);
+            let raw = Raw::new(true, false, &rt);
             let index = export_index(&raw.component, export);
             measured_calls(n, &mut || {
                 black_box(rt.block_on(fresh_echo(&raw.pre, index)));
             });
         }
-        "raw_fuel_epoch" | "raw_default" => {
+        "raw_fuel_epoch" | "raw_default" | "raw_sync" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_time()
                 .build()
                 .expect("runtime");
-            let mut raw = Raw::new(line == "raw_fuel_epoch", &rt);
+            let mut raw = Raw::new(line != "raw_default", line == "raw_sync", &rt);
             match export {
                 "echo" => {
                     let f = raw.func::<(Vec<u8>,), (Vec<u8>,)>(export);
