@@ -223,6 +223,9 @@ impl StoreState {
     /// Reports what `wasi:sockets` refused during the call (`socket-denied`) and a spent
     /// byte budget (`quota-exceeded`) in the plugin's log.
     pub(crate) fn settle_sockets(&mut self) {
+        if self.sockets.quiet() {
+            return;
+        }
         let (_, mut log) = gate_and_log(&self.plugin, &mut self.denials, &mut self.logs);
         self.sockets.report(self.plugin.id(), &mut log);
     }

@@ -9,6 +9,7 @@
 //! the diagnostic reported after the call.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use plinth_manifest::Grant;
@@ -21,6 +22,9 @@ pub(crate) struct GrantGate {
     tenant: Option<String>,
     grants: GrantSet,
     audit: Mutex<AuditTally>,
+    /// Set with every tallied decision, cleared by [`Self::flush_audit`]: a call that
+    /// decided nothing (the usual case) is flushed without taking the lock.
+    audited: AtomicBool,
 }
 
 /// Distinct decisions tallied between two audit flushes; more are counted together.
@@ -48,6 +52,7 @@ impl GrantGate {
             tenant,
             grants,
             audit: Mutex::default(),
+            audited: AtomicBool::new(false),
         }
     }
 
@@ -118,11 +123,15 @@ impl GrantGate {
             }
             None => tally.others[outcome] += 1,
         }
+        self.audited.store(true, Ordering::Release);
     }
 
     /// Emits one `plinth::audit` event per distinct decision since the last flush, with
     /// its `count`.
     pub(crate) fn flush_audit(&self) {
+        if !self.audited.swap(false, Ordering::AcqRel) {
+            return;
+        }
         for (grant, allowed, count) in self.take_audit() {
             let grant = grant.map_or_else(|| "(other)".to_owned(), |g| g.to_string());
             tracing::info!(

@@ -43,6 +43,11 @@ impl ByteBudget {
     }
 
     /// Whether a stream hit the budget since the last reset; clears the mark.
+    /// Whether a stream was refused for the budget since the last reset, left as it is.
+    pub(crate) fn exhausted(&self) -> bool {
+        self.exhausted.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn take_exhausted(&self) -> bool {
         self.exhausted.swap(false, Ordering::Relaxed)
     }

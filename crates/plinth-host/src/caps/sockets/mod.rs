@@ -158,6 +158,11 @@ impl SocketsCall {
         self.budget.reset();
     }
 
+    /// Whether [`Self::report`] has nothing to write (the usual call).
+    pub(crate) fn quiet(&self) -> bool {
+        self.refusals.is_empty() && !self.budget.exhausted()
+    }
+
     /// Writes the call's refusals to the plugin's log as coded lines: `socket-denied`
     /// with the grant to give where one would help, `quota-exceeded` for a spent budget.
     pub(crate) fn report(&mut self, plugin: &str, log: &mut CallLog<'_>) {
