@@ -11,7 +11,8 @@
 //! Instructions per call = the callgrind total ÷ the call count. `scripts/callgrind-warm`
 //! runs every line. Lines: `plinth_typed`, `plinth_json` (a `PluginInstance`) and
 //! `raw_fuel_epoch`, `raw_default` (a raw `TypedFunc`, fuel and epoch deadline re-armed per
-//! call as in `benches/calls.rs`); `plinth_fresh` and `raw_fresh` (a fresh instance per
+//! call as in `benches/calls.rs`), `raw_sync` (the `raw_fuel_epoch` engine, WASI linked with
+//! its sync bindings, `TypedFunc::call` without async: no fiber, no executor); `plinth_fresh` and `raw_fresh` (a fresh instance per
 //! call, `echo16` only); `plinth_cold` and `raw_cold` (a new Host or Linker, the plugin
 //! loaded from its cached compiled form, one call: what each new process pays, `echo16`
 //! only). Calls: `noop`, `echo16`, `count_vowels`, `log_once`. With
@@ -159,6 +160,63 @@ fn raw_linker(engine: &Engine) -> Linker<RawState> {
     linker
 }
 
+/// [`raw_linker`] with WASI's sync bindings: every host function is sync, so instances take
+/// `TypedFunc::call`.
+fn raw_sync_linker(engine: &Engine) -> Linker<RawState> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("link WASI");
+    let mut log = linker.instance("plinth:host/log@0.1.0").expect("log");
+    log.func_wrap(
+        "log",
+        |_store: StoreContextMut<'_, RawState>, (level, message): (Level, String)| {
+            black_box((level, message));
+            Ok(())
+        },
+    )
+    .expect("define log");
+    log.func_wrap(
+        "enabled",
+        |_store: StoreContextMut<'_, RawState>, (_level,): (Level,)| Ok((true,)),
+    )
+    .expect("define enabled");
+    linker
+}
+
+/// `n` sync calls of `export` on a raw instance of the `raw_fuel_epoch` engine whose
+/// imports are all sync: fuel and the epoch deadline (which traps) re-armed per call, then
+/// `TypedFunc::call` on this thread.
+fn raw_sync<P, R>(raw: &Raw, export: &str, n: u64, params: impl Fn() -> P)
+where
+    P: ComponentNamedList + Lower + Send + Sync + 'static,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    let engine = raw.store.engine().clone();
+    let pre = raw_sync_linker(&engine)
+        .instantiate_pre(&raw.component)
+        .expect("instantiate_pre");
+    let mut store = Store::new(
+        &engine,
+        RawState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        },
+    );
+    store.epoch_deadline_trap();
+    store.set_fuel(Limits::default().fuel_units).expect("fuel");
+    store.set_epoch_deadline(EPOCH_TICKS);
+    let instance = pre.instantiate(&mut store).expect("instantiate");
+    let func: TypedFunc<P, R> = instance
+        .get_typed_func(&mut store, export_index(&raw.component, export))
+        .expect("typed func");
+    measured_calls(n, &mut || {
+        store
+            .set_fuel(Limits::default().fuel_units)
+            .expect("fuel");
+        store.set_epoch_deadline(EPOCH_TICKS);
+        black_box(func.call(&mut store, params()).expect("call"));
+    });
+}
+
 /// The export `name` of the bench guest's interface.
 fn export_index(component: &Component, name: &str) -> ComponentExportIndex {
     let interface = component
@@ -230,7 +288,7 @@ fn plinth_host() -> Host {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: warm_profile plinth_typed|plinth_json|raw_fuel_epoch|raw_default noop|echo16|count_vowels|log_once N";
+    let usage = "usage: warm_profile plinth_typed|plinth_json|plinth_fresh|plinth_cold|raw_fuel_epoch|raw_default|raw_sync|raw_fresh|raw_cold noop|echo16|count_vowels|log_once N";
     let [_, line, call, n] = args.as_slice() else {
         panic!("{usage}");
     };
@@ -371,6 +429,23 @@ fn main() {
             measured_calls(n, &mut || {
                 black_box(rt.block_on(fresh_echo(&raw.pre, index)));
             });
+        }
+        "raw_sync" => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_time()
+                .build()
+                .expect("runtime");
+            let raw = Raw::new(true, &rt);
+            match export {
+                "echo" => raw_sync::<(Vec<u8>,), (Vec<u8>,)>(&raw, export, n, || {
+                    (ECHO_INPUT.to_vec(),)
+                }),
+                "count-vowels" => raw_sync::<(String,), (String,)>(&raw, export, n, || {
+                    (TEXT.to_string(),)
+                }),
+                _ => raw_sync::<(), ()>(&raw, export, n, || ()),
+            }
         }
         "raw_fuel_epoch" | "raw_default" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
