@@ -578,7 +578,10 @@ fn cold_host(c: &mut Criterion) {
         let out = runtime().block_on(async {
             let mut store = raw.store();
             raw.arm(&mut store);
-            let instance = pre.instantiate_async(&mut store).await.expect("instantiate");
+            let instance = pre
+                .instantiate_async(&mut store)
+                .await
+                .expect("instantiate");
             let func = instance
                 .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, echo)
                 .expect("typed func");

@@ -209,9 +209,7 @@ where
         .get_typed_func(&mut store, export_index(&raw.component, export))
         .expect("typed func");
     measured_calls(n, &mut || {
-        store
-            .set_fuel(Limits::default().fuel_units)
-            .expect("fuel");
+        store.set_fuel(Limits::default().fuel_units).expect("fuel");
         store.set_epoch_deadline(EPOCH_TICKS);
         black_box(func.call(&mut store, params()).expect("call"));
     });
@@ -438,12 +436,12 @@ fn main() {
                 .expect("runtime");
             let raw = Raw::new(true, &rt);
             match export {
-                "echo" => raw_sync::<(Vec<u8>,), (Vec<u8>,)>(&raw, export, n, || {
-                    (ECHO_INPUT.to_vec(),)
-                }),
-                "count-vowels" => raw_sync::<(String,), (String,)>(&raw, export, n, || {
-                    (TEXT.to_string(),)
-                }),
+                "echo" => {
+                    raw_sync::<(Vec<u8>,), (Vec<u8>,)>(&raw, export, n, || (ECHO_INPUT.to_vec(),))
+                }
+                "count-vowels" => {
+                    raw_sync::<(String,), (String,)>(&raw, export, n, || (TEXT.to_string(),))
+                }
                 _ => raw_sync::<(), ()>(&raw, export, n, || ()),
             }
         }
