@@ -13,7 +13,11 @@
 //! - `raw_pooling`: the same with Plinth's pooling configuration;
 //! - `raw_pooling_resident`: that plus resident pool slots, which is Plinth's own pool
 //!   configuration (`docs/design/0006-performance-levers.md`, lever 1), in the
-//!   fresh-instance groups only.
+//!   fresh-instance groups and `cold_host`.
+//!
+//! The warm groups also have `raw_sync`: the `raw_fuel_epoch` engine with WASI linked
+//! through its sync bindings, called with `TypedFunc::call` (no fiber, no executor), the
+//! fastest way raw Wasmtime calls a guest under a fuel budget and an epoch deadline.
 //!
 //! The raw side needs a WASI context too (the guest imports WASI, as any `wasm32-wasip2`
 //! guest does) and implements `plinth:host/log` with a plain closure. Async calls run on a
@@ -188,6 +192,31 @@ fn raw_linker(engine: &Engine) -> Linker<RawState> {
     linker
 }
 
+/// [`raw_linker`] with WASI's synchronous bindings: every host function the bench guest
+/// can reach is sync, so its instances take `TypedFunc::call` (no fiber, no executor).
+fn raw_sync_linker(engine: &Engine) -> Linker<RawState> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("link WASI");
+    let mut log = linker
+        .instance("plinth:host/log@0.1.0")
+        .expect("define plinth:host/log");
+    log.func_wrap(
+        "log",
+        |mut store: StoreContextMut<'_, RawState>, (level, message): (Level, String)| {
+            store.data_mut().logged += 1;
+            black_box((level, message));
+            Ok(())
+        },
+    )
+    .expect("define log");
+    log.func_wrap(
+        "enabled",
+        |_store: StoreContextMut<'_, RawState>, (_level,): (Level,)| Ok((true,)),
+    )
+    .expect("define enabled");
+    linker
+}
+
 impl Raw {
     fn new(setup: Setup) -> Self {
         let engine = Engine::new(&raw_config(setup)).expect("raw engine");
@@ -334,6 +363,25 @@ fn warm<P, R>(
             })
         });
     }
+    // `raw_sync`: the same engine as `raw_fuel_epoch` (fuel, epoch deadline that traps),
+    // WASI linked with its sync bindings, the call made with `TypedFunc::call` on the
+    // caller's thread: no fiber and no executor.
+    let raw = raw(Setup::FuelEpoch);
+    let pre = raw_sync_linker(&raw.engine)
+        .instantiate_pre(&raw.component)
+        .expect("instantiate_pre");
+    let mut store = raw.store();
+    raw.arm(&mut store);
+    let live = pre.instantiate(&mut store).expect("instantiate");
+    let func = live
+        .get_typed_func::<P, R>(&mut store, index(raw))
+        .expect("typed func");
+    group.bench_function("raw_sync", |b| {
+        b.iter(|| {
+            raw.arm(&mut store);
+            func.call(&mut store, params.clone()).expect("call")
+        })
+    });
     group.finish();
 }
 
@@ -477,6 +525,82 @@ fn load_cached(c: &mut Criterion) {
     // What the fresh host above costs: a Linker with every interface, a tokio runtime.
     let mut group = c.benchmark_group("host_build");
     group.bench_function("plinth", |b| b.iter_with_large_drop(cached_host));
+    group.finish();
+}
+
+/// What a new process pays for its first call once its Engine exists (as
+/// `benches/examples/warm_profile.rs`'s `plinth_cold` and `raw_cold`):
+///
+/// - `cold_host/plinth`: `Host::builder().cache_dir(..).build()`, `Host::load_with` of the
+///   bench component's file (compiled code in the disk cache, digest in the digest index:
+///   docs/design/0071), one fresh-instance `echo16` call;
+/// - `cold_host/raw`: a new Linker with WASI and `plinth:host/log`, `deserialize_file`,
+///   `instantiate_pre`, a Store with fuel and epoch deadline, instantiate, one call, on an
+///   engine configured as Plinth's (its pool included).
+///
+/// Each side's values are dropped outside the timing (a process that exits does not drop
+/// them either).
+fn cold_host(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("plinth");
+    let file = Path::new(test_programs::BENCH);
+    let cold = || {
+        let host = Host::builder()
+            .cache_dir(&cache)
+            .build()
+            .expect("build a host");
+        let plugin = host.load_with(file, plinth_options()).expect("load");
+        let out = plugin
+            .call::<(Vec<u8>,), (Vec<u8>,)>(ECHO, (ECHO_INPUT.to_vec(),))
+            .expect("call");
+        (host, plugin, out)
+    };
+    // The first load compiles and fills the cache and the digest index; the second is the
+    // one every later process makes.
+    let (_, first, _) = cold();
+    assert_eq!(first.cache_outcome(), CacheOutcome::Compiled);
+    let (_, second, _) = cold();
+    assert_eq!(second.cache_outcome(), CacheOutcome::Disk);
+
+    let raw = raw(Setup::PoolingResident);
+    let raw_file = dir.path().join("raw.cwasm");
+    std::fs::write(&raw_file, raw.component.serialize().expect("serialize")).expect("write");
+    let raw_cold = || {
+        let linker = raw_linker(&raw.engine);
+        let component = deserialize(&raw.engine, &raw_file);
+        let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
+        let interface = component
+            .get_export_index(None, INTERFACE)
+            .expect("the guest exports its interface");
+        let echo = component
+            .get_export_index(Some(&interface), "echo")
+            .expect("echo");
+        let out = runtime().block_on(async {
+            let mut store = raw.store();
+            raw.arm(&mut store);
+            let instance = pre
+                .instantiate_async(&mut store)
+                .await
+                .expect("instantiate");
+            let func = instance
+                .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, echo)
+                .expect("typed func");
+            let out = func
+                .call_async(&mut store, (ECHO_INPUT.to_vec(),))
+                .await
+                .expect("call");
+            (store, out)
+        });
+        (linker, pre, out)
+    };
+
+    let mut group = c.benchmark_group("cold_host");
+    group.bench_function("plinth", |b| {
+        b.iter_batched(|| (), |()| cold(), BatchSize::NumIterations(8))
+    });
+    group.bench_function("raw", |b| {
+        b.iter_batched(|| (), |()| raw_cold(), BatchSize::NumIterations(8))
+    });
     group.finish();
 }
 
@@ -638,7 +762,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = warm_calls, host_call, fresh_instance_call, load_cached, load_cold, throughput,
-        many_plugins
+    targets = warm_calls, host_call, fresh_instance_call, load_cached, cold_host, load_cold,
+        throughput, many_plugins
 }
 criterion_main!(benches);

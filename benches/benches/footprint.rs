@@ -17,7 +17,8 @@
 //! - `raw_pooling` / `raw_ondemand`: raw Wasmtime with the same engine configurations.
 //!
 //! `scripts/bench` runs it after the criterion suite; the table goes into
-//! `docs/performance.md`.
+//! `docs/performance.md`. With `FOOTPRINT_JSON=FILE` the figures are also written to FILE
+//! as JSON (`scripts/bench` reads the scaling lines from there for its targets table).
 
 use std::process::Command;
 
@@ -292,6 +293,7 @@ fn main() {
     if args.iter().any(|a| a == "--list" || a == "--test") {
         return;
     }
+    let mut figures = serde_json::Map::new();
     let mut measured: Vec<(&str, u64)> = Vec::new();
     for line in LINES {
         let name = format!("footprint/{line}");
@@ -299,6 +301,7 @@ fn main() {
             continue;
         }
         let bytes: u64 = child(line).parse().expect("bytes per instance");
+        figures.insert(format!("footprint/{line}"), serde_json::json!(bytes));
         measured.push((line, bytes));
     }
     if !measured.is_empty() {
@@ -324,6 +327,7 @@ fn main() {
     }
 
     if filter.is_some_and(|f| !"footprint/scaling".contains(f.as_str())) {
+        write_json(figures);
         return;
     }
     println!(
@@ -347,5 +351,24 @@ fn main() {
             cpu2 / 1000.0,
             wait2 * 100.0
         );
+        figures.insert(
+            format!("footprint/scaling/{side}"),
+            serde_json::json!({
+                "calls_per_s_1": rate1,
+                "calls_per_s_2": rate2,
+                "cpu_ns_per_call_1": cpu1,
+                "cpu_ns_per_call_2": cpu2,
+                "waiting_2": wait2,
+            }),
+        );
+    }
+    write_json(figures);
+}
+
+/// Writes the figures to `$FOOTPRINT_JSON` when it is set.
+fn write_json(figures: serde_json::Map<String, serde_json::Value>) {
+    if let Some(path) = std::env::var_os("FOOTPRINT_JSON") {
+        let text = serde_json::to_string_pretty(&figures).expect("JSON");
+        std::fs::write(&path, text).expect("write $FOOTPRINT_JSON");
     }
 }

@@ -8,6 +8,12 @@
 //!   timing; `plinth_path` = `Host::load_with` of the component's file, whose digest the
 //!   digest index knows (no read, no hash: docs/design/0071); `raw` = `Component::deserialize_file` + `Linker::instantiate_pre`, a new Linker
 //!   per iteration built outside the timing;
+//! - `languages/<lang>/cold_call`: what a new process pays for its first call once its
+//!   Engine exists: `plinth` = a new `Host`, `Host::load_with` of the component's file
+//!   (digest index, compile cache), `Plugin::call` (a fresh instance and the first call);
+//!   `raw` = a new Linker, `Component::deserialize_file`, `instantiate_pre`, a Store with
+//!   fuel and epoch deadline, `instantiate_async`, `call_async`. Values are dropped outside
+//!   the timing on both sides;
 //! - `languages/<lang>/instantiate`: `plinth` = `Plugin::instantiate` (a live
 //!   `PluginInstance`); `raw` = new Store with a WASI context, fuel and epoch deadline
 //!   armed, `InstancePre::instantiate_async`;
@@ -381,6 +387,53 @@ fn bench_language(c: &mut Criterion, lang: Lang) {
                 let component = deserialize(&engine, &raw_file);
                 let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
                 (linker, pre)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
+    // A new process's first call, once its Engine exists.
+    let mut group = c.benchmark_group(format!("languages/{name}/cold_call"));
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group.bench_function("plinth", |b| {
+        b.iter_batched(
+            || (),
+            |()| {
+                let host = cached_host();
+                let plugin = host.load_with(&wasm_file, options()).expect("load");
+                let answer = plugin
+                    .call::<CallParams, CallResult>(CALL, (TOOL.to_string(), INPUT.to_string()))
+                    .expect("call");
+                (host, plugin, answer)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("raw", |b| {
+        b.iter_batched(
+            || (),
+            |()| {
+                let component = deserialize(&engine, &raw_file);
+                let linker = raw_linker(&engine, &component);
+                let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
+                let index = call_export(&component);
+                let (store, answer) = runtime().block_on(async {
+                    let mut store = raw_store(&engine);
+                    let instance = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .expect("instantiate");
+                    let func = instance
+                        .get_typed_func::<CallParams, CallResult>(&mut store, index)
+                        .expect("typed func");
+                    let answer = func
+                        .call_async(&mut store, (TOOL.to_string(), INPUT.to_string()))
+                        .await
+                        .expect("call");
+                    (store, answer)
+                });
+                (linker, pre, store, answer)
             },
             BatchSize::PerIteration,
         )

@@ -254,7 +254,7 @@ fn plinth_host() -> Host {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: warm_profile plinth_typed|plinth_json|raw_fuel_epoch|raw_default|raw_sync noop|echo16|count_vowels|log_once N";
+    let usage = "usage: warm_profile plinth_typed|plinth_json|plinth_fresh|plinth_cold|raw_fuel_epoch|raw_default|raw_sync|raw_fresh|raw_cold noop|echo16|count_vowels|log_once N";
     let [_, line, call, n] = args.as_slice() else {
         panic!("{usage}");
     };
