@@ -170,33 +170,22 @@ fn raw_config(setup: Setup) -> Config {
 
 /// The raw linker: WASI p2 and `plinth:host/log` as two plain closures.
 fn raw_linker(engine: &Engine) -> Linker<RawState> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("link WASI");
-    let mut log = linker
-        .instance("plinth:host/log@0.1.0")
-        .expect("define plinth:host/log");
-    log.func_wrap(
-        "log",
-        |mut store: StoreContextMut<'_, RawState>, (level, message): (Level, String)| {
-            store.data_mut().logged += 1;
-            black_box((level, message));
-            Ok(())
-        },
-    )
-    .expect("define log");
-    log.func_wrap(
-        "enabled",
-        |_store: StoreContextMut<'_, RawState>, (_level,): (Level,)| Ok((true,)),
-    )
-    .expect("define enabled");
-    linker
+    raw_linker_with(engine, false)
 }
 
 /// [`raw_linker`] with WASI's synchronous bindings: every host function the bench guest
 /// can reach is sync, so its instances take `TypedFunc::call` (no fiber, no executor).
 fn raw_sync_linker(engine: &Engine) -> Linker<RawState> {
+    raw_linker_with(engine, true)
+}
+
+fn raw_linker_with(engine: &Engine, sync: bool) -> Linker<RawState> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("link WASI");
+    if sync {
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("link WASI");
+    } else {
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).expect("link WASI");
+    }
     let mut log = linker
         .instance("plinth:host/log@0.1.0")
         .expect("define plinth:host/log");

@@ -47,6 +47,15 @@ struct Live {
 }
 
 impl Live {
+    fn new(store: Store<StoreState>, instance: Instance) -> Self {
+        Self {
+            store,
+            instance,
+            typed: Vec::new(),
+            funcs: Vec::new(),
+        }
+    }
+
     /// The typed function of export `index`, checked against `(P, R)` once per instance;
     /// `Err(reason)` when the Rust types do not fit the export.
     fn typed<P, R>(&mut self, index: ComponentExportIndex) -> Result<TypedFunc<P, R>, String>
@@ -148,12 +157,7 @@ async fn instantiate(plugin: &Plugin) -> Result<Live, CallError> {
         within_wall_clock(deadline, &span, work).await
     };
     let instance = plugin.settle(&mut store, "instantiate", outcome)?;
-    Ok(Live {
-        store,
-        instance,
-        typed: Vec::new(),
-        funcs: Vec::new(),
-    })
+    Ok(Live::new(store, instance))
 }
 
 /// [`instantiate`] on the sync path (docs/design/0075): start functions run on this
@@ -168,12 +172,7 @@ fn instantiate_sync(plugin: &Plugin) -> Result<Live, CallError> {
         .instantiate(&mut store)
         .map_err(|e| (Stage::Instantiate, e));
     let instance = plugin.settle(&mut store, "instantiate", Ok(outcome))?;
-    Ok(Live {
-        store,
-        instance,
-        typed: Vec::new(),
-        funcs: Vec::new(),
-    })
+    Ok(Live::new(store, instance))
 }
 
 /// The live instance of the sync path, instantiated first when there is none.

@@ -72,20 +72,28 @@ pub(crate) fn provided(name: &str, custom: &HostInterfaces) -> bool {
     provides(name) || custom.provides(name)
 }
 
-/// The component's imports the host does not provide, in the component's order.
-pub(crate) fn unsupported_imports(
-    component: &Component,
-    engine: &Engine,
-    custom: &HostInterfaces,
-) -> Vec<String> {
-    import_support(component, engine, custom)
-        .into_iter()
-        .filter(|(_, provided)| !provided)
-        .map(|(name, _)| name)
-        .collect()
+/// What the host makes of a component's imports, read in one pass over its type: each
+/// import's name is matched once (matching parses its version).
+pub(crate) struct ImportCheck {
+    /// Every import, in the component's order, and whether the host provides it.
+    support: Vec<(String, bool)>,
+    /// The interfaces a Linker for the component must define.
+    pub(crate) set: ImportSet,
 }
 
-/// Every import of the component, in its order, and whether the host provides it.
+impl ImportCheck {
+    /// The component's imports the host does not provide, in the component's order.
+    pub(crate) fn unsupported(&self) -> Vec<String> {
+        self.support
+            .iter()
+            .filter(|(_, provided)| !provided)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+}
+
+/// Every import of the component, in its order, whether the host provides it, and the set
+/// of interfaces it needs.
 ///
 /// Interfaces are matched by name and version track. A type imported at world level
 /// (`use wasi:io/streams@0.2.x.{output-stream};` in a world) is checked the way Wasmtime's
@@ -93,17 +101,23 @@ pub(crate) fn unsupported_imports(
 /// interface the host provides is an `(eq …)` alias the linker needs nothing for, and
 /// other (non-resource) types are resolved inside the component. A resource type of its
 /// own (not an alias) would need a host definition, which Plinth has none of.
-pub(crate) fn import_support(
+pub(crate) fn check_imports(
     component: &Component,
     engine: &Engine,
     custom: &HostInterfaces,
-) -> Vec<(String, bool)> {
+) -> ImportCheck {
     let ty = component.component_type();
+    // The bit of the interface each import names, if the host provides it.
+    let bits: Vec<Option<u64>> = ty
+        .imports(engine)
+        .map(|(name, item)| match item.ty {
+            ComponentItem::Type(_) | ComponentItem::Resource(_) => None,
+            _ => ImportSet::bit(name, custom),
+        })
+        .collect();
     let mut provided_resources: Vec<ResourceType> = Vec::new();
-    for (name, item) in ty.imports(engine) {
-        if let ComponentItem::ComponentInstance(instance) = item.ty
-            && provided(name, custom)
-        {
+    for ((_, item), bit) in ty.imports(engine).zip(&bits) {
+        if let (ComponentItem::ComponentInstance(instance), Some(_)) = (item.ty, bit) {
             provided_resources.extend(instance.exports(engine).filter_map(|(_, export)| {
                 match export.ty {
                     ComponentItem::Resource(resource) => Some(resource),
@@ -112,16 +126,24 @@ pub(crate) fn import_support(
             }));
         }
     }
-    ty.imports(engine)
-        .map(|(name, item)| {
+    let mut set = 0;
+    let support = ty
+        .imports(engine)
+        .zip(&bits)
+        .map(|((name, item), bit)| {
+            set |= bit.unwrap_or(0);
             let ok = match item.ty {
                 ComponentItem::Type(_) => true,
                 ComponentItem::Resource(resource) => provided_resources.contains(&resource),
-                _ => provided(name, custom),
+                _ => bit.is_some(),
             };
             (name.to_string(), ok)
         })
-        .collect()
+        .collect();
+    ImportCheck {
+        support,
+        set: ImportSet(set),
+    }
 }
 
 /// The interfaces a component imports, one bit per interface of [`PROVIDED`] (in its
@@ -134,21 +156,13 @@ impl ImportSet {
     /// The bit for the embedder's interfaces ([`HostInterfaces`]), defined all together.
     const CUSTOM: u64 = 1 << 63;
 
-    /// The interfaces `component` imports; names the host does not provide are left out
-    /// (the import check refuses those).
-    pub(crate) fn of(component: &Component, engine: &Engine, custom: &HostInterfaces) -> Self {
-        let mut bits = 0;
-        for (name, item) in component.component_type().imports(engine) {
-            if !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
-                continue;
-            }
-            if let Some(index) = index_of(name) {
-                bits |= 1 << index;
-            } else if custom.provides(name) {
-                bits |= Self::CUSTOM;
-            }
+    /// The bit of the interface the import `name` matches: one of [`PROVIDED`], or the
+    /// embedder's; `None` when the host provides neither.
+    fn bit(name: &str, custom: &HostInterfaces) -> Option<u64> {
+        match index_of(name) {
+            Some(index) => Some(1 << index),
+            None => custom.provides(name).then_some(Self::CUSTOM),
         }
-        Self(bits)
     }
 
     /// Whether `package/interface` (`wasi:io`, `poll`) is in the set.
@@ -450,13 +464,13 @@ mod tests {
         let custom = HostInterfaces::default();
         let names = provided_names();
         let all = importing(&engine, &names);
-        let imports = ImportSet::of(&all, &engine, &custom);
+        let imports = check_imports(&all, &engine, &custom).set;
         assert_eq!(imports.0.count_ones() as usize, names.len());
         let linker = build(&engine, &custom, imports, Flavour::Async).unwrap();
         linker.instantiate_pre(&all).unwrap();
         for name in &names {
             let one = importing(&engine, std::slice::from_ref(name));
-            let imports = ImportSet::of(&one, &engine, &custom);
+            let imports = check_imports(&one, &engine, &custom).set;
             assert_eq!(imports.0.count_ones(), 1, "{name}");
             let linker = build(&engine, &custom, imports, Flavour::Async).unwrap();
             linker
@@ -477,7 +491,7 @@ mod tests {
         let custom = HostInterfaces::default();
         let set = |names: &[&str]| {
             let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-            ImportSet::of(&importing(&engine, &names), &engine, &custom)
+            check_imports(&importing(&engine, &names), &engine, &custom).set
         };
         let pure = set(&[
             "wasi:cli/environment@0.2.3",

@@ -12,7 +12,7 @@ use crate::caps::gate::GrantGate;
 use crate::error::HostError;
 use crate::exports::{ExportedFunc, Exports};
 use crate::limits::Limits;
-use crate::linker::{Flavour, ImportSet};
+use crate::linker::Flavour;
 use crate::runtime::{HostInner, check_header};
 use crate::state::{PluginContext, StoreState};
 
@@ -183,8 +183,8 @@ impl Plugin {
             digest,
             hashed,
         } = compile(&id)?;
-        let unsupported =
-            crate::linker::unsupported_imports(&component, &host.engine, &host.interfaces);
+        let imports = crate::linker::check_imports(&component, &host.engine, &host.interfaces);
+        let unsupported = imports.unsupported();
         if !unsupported.is_empty() {
             return Err(HostError::UnsupportedHostApi {
                 plugin: id,
@@ -225,10 +225,9 @@ impl Plugin {
             options.dirs,
         )?;
         let exports = Exports::of(&component, &host.engine);
-        let imports = ImportSet::of(&component, &host.engine, &host.interfaces);
         // The sync path (docs/design/0075): imports no call can wait in, and no resource
         // handed over through an export (a host-made stream may be pending).
-        let flavour = if imports.cannot_block(!caps.fs.is_empty())
+        let flavour = if imports.set.cannot_block(!caps.fs.is_empty())
             && !exports.iter().any(ExportedFunc::passes_resources)
         {
             Flavour::Sync
@@ -236,7 +235,7 @@ impl Plugin {
             Flavour::Async
         };
         let pre = host
-            .linker(imports, flavour)?
+            .linker(imports.set, flavour)?
             .instantiate_pre(&component)
             .map_err(|e| HostError::ImportMismatch {
                 plugin: id.clone(),
