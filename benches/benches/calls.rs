@@ -306,7 +306,8 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 // Groups
 // ---------------------------------------------------------------------------------------
 
-/// One warm-call group: Plinth's `PluginInstance` (typed and JSON) and a raw `TypedFunc`
+/// One warm-call group: Plinth's `PluginInstance` (typed, JSON values and JSON text) and a
+/// raw `TypedFunc`
 /// on a live instance, without and with fuel + epoch.
 fn warm<P, R>(
     c: &mut Criterion,
@@ -326,6 +327,10 @@ fn warm<P, R>(
     });
     group.bench_function("plinth_json", |b| {
         b.iter(|| instance.call_json(export, json_args).expect("call"))
+    });
+    let text_args = serde_json::to_string(json_args).expect("JSON arguments");
+    group.bench_function("plinth_json_text", |b| {
+        b.iter(|| instance.call_json_text(export, &text_args).expect("call"))
     });
     for (label, setup) in [
         ("raw_default", Setup::Default),

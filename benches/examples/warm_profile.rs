@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Instructions per call = the callgrind total ÷ the call count. `scripts/callgrind-warm`
-//! runs every line. Lines: `plinth_typed`, `plinth_json` (a `PluginInstance`) and
+//! runs every line. Lines: `plinth_typed`, `plinth_json`, `plinth_json_text` (JSON text in
+//! and out, `PluginInstance::call_json_text`; all three on a `PluginInstance`) and
 //! `raw_fuel_epoch`, `raw_default` (a raw `TypedFunc`, fuel and epoch deadline re-armed per
 //! call as in `benches/calls.rs`), `raw_sync` (the same with fuel and an epoch trap, sync
 //! WASI functions and `TypedFunc::call`: no fiber, no executor); `plinth_fresh` and
@@ -38,6 +39,21 @@ use wasmtime_wasi::WasiCtx;
 
 const INTERFACE: &str = "bench:guest/work";
 const ECHO_INPUT: &[u8; 16] = b"0123456789abcdef";
+
+/// The `echo16` argument: `ECHO_INPUT`, or `ECHO_BYTES` bytes of it repeated when that
+/// variable is set (`ECHO_BYTES=1048576` for the 1 MiB line of docs/performance.md).
+fn echo_input() -> Vec<u8> {
+    static INPUT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    INPUT
+        .get_or_init(|| match std::env::var("ECHO_BYTES") {
+            Ok(n) => {
+                let n: usize = n.parse().expect("ECHO_BYTES is a byte count");
+                ECHO_INPUT.iter().copied().cycle().take(n).collect()
+            }
+            Err(_) => ECHO_INPUT.to_vec(),
+        })
+        .clone()
+}
 const TEXT: &str = "Plinth hosts WebAssembly plugins; each call runs under its limits";
 const EPOCH_TICKS: u64 = 2_501;
 
@@ -214,7 +230,7 @@ async fn fresh_echo(pre: &InstancePre<RawState>, index: ComponentExportIndex) ->
         .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, index)
         .expect("typed func");
     let (echoed,) = func
-        .call_async(&mut store, (ECHO_INPUT.to_vec(),))
+        .call_async(&mut store, (echo_input(),))
         .await
         .expect("call");
     echoed
@@ -254,7 +270,7 @@ fn plinth_host() -> Host {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: warm_profile plinth_typed|plinth_json|plinth_fresh|plinth_cold|raw_fuel_epoch|raw_default|raw_sync|raw_fresh|raw_cold noop|echo16|count_vowels|log_once N";
+    let usage = "usage: warm_profile plinth_typed|plinth_json|plinth_json_text|plinth_fresh|plinth_cold|raw_fuel_epoch|raw_default|raw_sync|raw_fresh|raw_cold noop|echo16|count_vowels|log_once N";
     let [_, line, call, n] = args.as_slice() else {
         panic!("{usage}");
     };
@@ -279,7 +295,7 @@ fn main() {
                 "echo" => measured_calls(n, &mut || {
                     black_box(
                         instance
-                            .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
+                            .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (echo_input(),))
                             .expect("call"),
                     );
                 }),
@@ -298,7 +314,7 @@ fn main() {
         "plinth_json" => {
             let mut instance = plinth_instance();
             let args: Vec<Value> = match export {
-                "echo" => vec![json!(ECHO_INPUT.to_vec())],
+                "echo" => vec![json!(echo_input())],
                 "count-vowels" => vec![json!(TEXT)],
                 _ => vec![],
             };
@@ -306,12 +322,23 @@ fn main() {
                 black_box(instance.call_json(&qualified, &args).expect("call"));
             });
         }
+        "plinth_json_text" => {
+            let mut instance = plinth_instance();
+            let args = match export {
+                "echo" => serde_json::to_string(&[echo_input()]).expect("args"),
+                "count-vowels" => serde_json::to_string(&[TEXT]).expect("args"),
+                _ => "[]".to_string(),
+            };
+            measured_calls(n, &mut || {
+                black_box(instance.call_json_text(&qualified, &args).expect("call"));
+            });
+        }
         "plinth_fresh" => {
             let plugin = plinth_instance().plugin().clone();
             measured_calls(n, &mut || {
                 black_box(
                     plugin
-                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
+                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (echo_input(),))
                         .expect("call"),
                 );
             });
@@ -330,7 +357,7 @@ fn main() {
                     .expect("load");
                 black_box(
                     plugin
-                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
+                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (echo_input(),))
                         .expect("call"),
                 );
             };
@@ -379,7 +406,7 @@ fn main() {
                 next = (next + 1) % plugins.len();
                 black_box(
                     plugins[next]
-                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (ECHO_INPUT.to_vec(),))
+                        .call::<(Vec<u8>,), (Vec<u8>,)>(&qualified, (echo_input(),))
                         .expect("call"),
                 );
             });
@@ -407,7 +434,7 @@ fn main() {
                 "echo" => {
                     let f = raw.func::<(Vec<u8>,), (Vec<u8>,)>(export);
                     measured_calls(n, &mut || {
-                        black_box(raw.call(&rt, f, (ECHO_INPUT.to_vec(),)));
+                        black_box(raw.call(&rt, f, (echo_input(),)));
                     });
                 }
                 "count-vowels" => {

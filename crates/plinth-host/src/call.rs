@@ -15,7 +15,7 @@ use crate::caps::gate::grant_hint;
 use crate::error::{CallError, CallFailure};
 use crate::exports::ExportedFunc;
 use crate::json;
-use crate::json_plan::{FastArgs, FastResult, FastShape};
+use crate::json_plan::{FastArgs, FastResult, FastShape, Form, Json};
 use crate::log::{LogLevel, LogSource};
 use crate::outcome::{Elapsed, Outcome, Stage};
 use crate::plugin::Plugin;
@@ -65,6 +65,8 @@ pub(crate) struct DynamicCall<'a> {
     /// The hostcall fuel that keeps lifting the results within the result budget
     /// ([`crate::result_budget`]).
     lift_fuel: usize,
+    /// The form of JSON the caller gave and wants back.
+    form: Form,
     /// [`crate::Limits::result_bytes`]: the JSON form's budget.
     result_bytes: u64,
 }
@@ -75,6 +77,15 @@ pub(crate) enum CallArgs {
     Vals(Vec<Val>),
     /// For the typed path of the export's plan ([`crate::json_plan`]).
     Fast(&'static dyn FastShape, FastArgs),
+}
+
+/// A dynamic call's arguments: [`Value`]s, or the JSON text of their array.
+#[derive(Clone, Copy)]
+pub(crate) enum JsonArgs<'a> {
+    /// One value per parameter.
+    Values(&'a [Value]),
+    /// A JSON array, one element per parameter.
+    Text(&'a str),
 }
 
 /// What a [`DynamicCall`] returned.
@@ -145,8 +156,8 @@ impl DynamicCall<'_> {
                 Ok(Lifted::Vals(results))
             }
             CallArgs::Fast(shape, args) => {
-                let json =
-                    shape.call_sync(store, func, self.func.index, args, self.result_bytes)?;
+                let result = (self.form, self.result_bytes);
+                let json = shape.call_sync(store, func, self.func.index, args, result)?;
                 Ok(Lifted::Json(json))
             }
         }
@@ -167,10 +178,8 @@ impl DynamicCall<'_> {
                 Ok(Lifted::Vals(results))
             }
             CallArgs::Fast(shape, args) => {
-                let index = self.func.index;
-                let json = shape
-                    .call(store, func, index, args, self.result_bytes)
-                    .await?;
+                let (index, result) = (self.func.index, (self.form, self.result_bytes));
+                let json = shape.call(store, func, index, args, result).await?;
                 Ok(Lifted::Json(json))
             }
         }
@@ -181,17 +190,18 @@ impl DynamicCall<'_> {
         self.func.plan.exit_results.clone().map(Lifted::Vals)
     }
 
-    /// The first result as JSON, within the result budget.
-    pub(crate) fn result(&self, results: Lifted) -> Result<Value, CallFailure> {
+    /// The first result as JSON of the call's form, within the result budget.
+    pub(crate) fn result(&self, results: Lifted) -> Result<Json, CallFailure> {
         let json = match results {
             Lifted::Json(json) => json,
             Lifted::Vals(results) => match results.into_iter().next() {
-                None => return Ok(Value::Null),
+                None => return Ok(Json::of(Value::Null, self.form)),
                 Some(first) => {
                     let mut budget = JsonBudget::new(self.result_bytes);
                     budget
                         .node()
                         .and_then(|()| json::from_val_within(first, &mut budget))
+                        .map(|value| Json::of(value, self.form))
                 }
             },
         };
@@ -267,6 +277,26 @@ impl Plugin {
             .map_err(|candidates| self.error(name, CallFailure::UnknownExport { candidates }))
     }
 
+    /// Converts JSON text arguments (an array, one element per parameter) for a call of
+    /// `func`: straight to the typed path's values when they fit its plan, else through
+    /// [`Value`]s, which say what is wrong with them.
+    fn args_from_text(&self, func: &ExportedFunc, args: &str) -> Result<CallArgs, CallError> {
+        if let Some(shape) = func.plan.fast
+            && let Some(converted) = shape.convert_text(args)
+        {
+            return Ok(CallArgs::Fast(shape, converted));
+        }
+        let values: Vec<Value> = serde_json::from_str(args).map_err(|e| {
+            self.error(
+                &func.qualified,
+                CallFailure::BadArgument {
+                    reason: format!("the arguments are not a JSON array: {e}"),
+                },
+            )
+        })?;
+        self.args_from_json(func, &values)
+    }
+
     /// Converts JSON arguments for a call of `func`, by its plan.
     fn args_from_json(&self, func: &ExportedFunc, args: &[Value]) -> Result<CallArgs, CallError> {
         let name = &*func.qualified;
@@ -310,6 +340,42 @@ impl Plugin {
     /// JSON (`null` for a function without result), in a fresh instance. Runs on the
     /// caller's tokio runtime, which needs its time driver enabled.
     pub async fn call_json_async(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
+        self.json_call_async(export, JsonArgs::Values(args))
+            .await
+            .map(Json::into_value)
+    }
+
+    /// Blocking [`Self::call_json_async`], on the host's own runtime, or on this thread when
+    /// the plugin's imports cannot wait ([`Self::runs_sync`]). From inside a tokio runtime
+    /// it returns a `bad-argument` error instead of blocking.
+    pub fn call_json(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
+        self.json_call(export, JsonArgs::Values(args))
+            .map(Json::into_value)
+    }
+
+    /// [`Self::call_json_async`] with JSON text: `args` is a JSON array with one element
+    /// per parameter (`[]` for none), and the result is JSON text (`null` without one).
+    /// The same arguments are accepted and refused as by [`Self::call_json_async`], with
+    /// the same messages; for the common signatures (`list<u8>`, `string`, `u32`, `bool`
+    /// parameters and results) the text is read and written straight from and to the
+    /// guest's values, without building [`Value`]s (docs/design/0077).
+    pub async fn call_json_text_async(
+        &self,
+        export: &str,
+        args: &str,
+    ) -> Result<String, CallError> {
+        self.json_call_async(export, JsonArgs::Text(args))
+            .await
+            .map(Json::into_text)
+    }
+
+    /// Blocking [`Self::call_json_text_async`], as [`Self::call_json`] blocks.
+    pub fn call_json_text(&self, export: &str, args: &str) -> Result<String, CallError> {
+        self.json_call(export, JsonArgs::Text(args))
+            .map(Json::into_text)
+    }
+
+    async fn json_call_async(&self, export: &str, args: JsonArgs<'_>) -> Result<Json, CallError> {
         let (call, args) = self.prepare_json(export, args)?;
         let results = self
             .with_instance(
@@ -322,10 +388,7 @@ impl Plugin {
             .map_err(|failure| self.error(call.name(), failure))
     }
 
-    /// Blocking [`Self::call_json_async`], on the host's own runtime, or on this thread when
-    /// the plugin's imports cannot wait ([`Self::runs_sync`]). From inside a tokio runtime
-    /// it returns a `bad-argument` error instead of blocking.
-    pub fn call_json(&self, export: &str, args: &[Value]) -> Result<Value, CallError> {
+    fn json_call(&self, export: &str, args: JsonArgs<'_>) -> Result<Json, CallError> {
         if self.runs_sync() {
             let (call, args) = self.prepare_json(export, args)?;
             let results = self.with_instance_sync(
@@ -337,7 +400,7 @@ impl Plugin {
                 .result(results)
                 .map_err(|failure| self.error(call.name(), failure));
         }
-        self.block_on(export, pin!(self.call_json_async(export, args)))
+        self.block_on(export, pin!(self.json_call_async(export, args)))
     }
 
     /// Calls `export` with typed Rust values in a fresh instance: `P` and `R` are tuples
@@ -462,14 +525,18 @@ impl Plugin {
     pub(crate) fn prepare_json(
         &self,
         export: &str,
-        args: &[Value],
+        args: JsonArgs<'_>,
     ) -> Result<(DynamicCall<'_>, CallArgs), CallError> {
         let func = self.export(export)?;
         let result_bytes = self.inner.ctx.limits.result_bytes;
-        let args = self.args_from_json(func, args)?;
+        let (args, form) = match args {
+            JsonArgs::Values(args) => (self.args_from_json(func, args)?, Form::Value),
+            JsonArgs::Text(args) => (self.args_from_text(func, args)?, Form::Text),
+        };
         let call = DynamicCall {
             lift_fuel: result_budget::lift_fuel(func.lift_ratio, result_bytes),
             result_bytes,
+            form,
             func,
         };
         Ok((call, args))

@@ -256,6 +256,7 @@ impl HostBuilder {
             inner: Arc::new(HostInner {
                 caps,
                 digests: crate::digest_index::DigestIndex::new(self.cache_dir.as_deref()),
+                schemas: crate::schemas::CompiledSchemas::new(self.cache_dir.as_deref()),
                 cache: CompileCache::new(cache_key, self.cache_dir),
                 functions,
                 engine,

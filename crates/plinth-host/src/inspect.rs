@@ -190,7 +190,8 @@ pub(crate) fn check(
     }
     let kinds = check_kinds(manifest, &component, &exported, &id)?;
     let tools = if kinds.contains(&Kind::Tool) {
-        crate::kinds::tool_specs(manifest, &id)?
+        // `plinth check` compiles every schema, whatever a cache has seen.
+        crate::kinds::tool_specs(manifest, &id, &crate::schemas::CompiledSchemas::default())?
     } else {
         Vec::new()
     };

@@ -13,9 +13,10 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
 
 use crate::bindings::tool::exports::plinth::plugin::lifecycle::Event;
-use crate::call::within_wall_clock;
+use crate::call::{JsonArgs, within_wall_clock};
 use crate::error::{CallError, CallFailure};
 use crate::incoming::{Answer, IncomingResponse};
+use crate::json_plan::Json;
 use crate::outcome::Stage;
 use crate::plugin::Plugin;
 use crate::state::StoreState;
@@ -349,6 +350,39 @@ impl PluginInstance {
         export: &str,
         args: &[Value],
     ) -> Result<Value, CallError> {
+        self.json_call_async(export, JsonArgs::Values(args))
+            .await
+            .map(Json::into_value)
+    }
+
+    /// Blocking [`Self::call_json_async`].
+    pub fn call_json(&mut self, export: &str, args: &[Value]) -> Result<Value, CallError> {
+        self.json_call(export, JsonArgs::Values(args))
+            .map(Json::into_value)
+    }
+
+    /// [`Plugin::call_json_text_async`] on this instance.
+    pub async fn call_json_text_async(
+        &mut self,
+        export: &str,
+        args: &str,
+    ) -> Result<String, CallError> {
+        self.json_call_async(export, JsonArgs::Text(args))
+            .await
+            .map(Json::into_text)
+    }
+
+    /// Blocking [`Self::call_json_text_async`].
+    pub fn call_json_text(&mut self, export: &str, args: &str) -> Result<String, CallError> {
+        self.json_call(export, JsonArgs::Text(args))
+            .map(Json::into_text)
+    }
+
+    async fn json_call_async(
+        &mut self,
+        export: &str,
+        args: JsonArgs<'_>,
+    ) -> Result<Json, CallError> {
         let Self {
             plugin,
             live,
@@ -357,8 +391,7 @@ impl PluginInstance {
         call_json_on(plugin, live, instantiations, export, args).await
     }
 
-    /// Blocking [`Self::call_json_async`].
-    pub fn call_json(&mut self, export: &str, args: &[Value]) -> Result<Value, CallError> {
+    fn json_call(&mut self, export: &str, args: JsonArgs<'_>) -> Result<Json, CallError> {
         let Self {
             plugin,
             live,
@@ -487,8 +520,8 @@ fn call_json_on_sync(
     live: &mut Option<Live>,
     instantiations: &mut u64,
     export: &str,
-    args: &[Value],
-) -> Result<Value, CallError> {
+    args: JsonArgs<'_>,
+) -> Result<Json, CallError> {
     let (call, args) = plugin.prepare_json(export, args)?;
     let func = ensure_live_sync(plugin, live, instantiations)?.func(call.index());
     let results = run_live_sync(
@@ -511,8 +544,8 @@ async fn call_json_on(
     live: &mut Option<Live>,
     instantiations: &mut u64,
     export: &str,
-    args: &[Value],
-) -> Result<Value, CallError> {
+    args: JsonArgs<'_>,
+) -> Result<Json, CallError> {
     let (call, args) = plugin.prepare_json(export, args)?;
     let func = ensure_live(plugin, live, instantiations)
         .await?

@@ -9,6 +9,13 @@
 //! result converted straight to JSON. Every other signature takes the [`Val`] path of
 //! [`crate::json`]. Both paths accept the same JSON, refuse it with the same messages and
 //! charge the same result budget.
+//!
+//! A call may also take its arguments and give its result as JSON *text*
+//! ([`Form::Text`], docs/design/0077): the typed path then parses the arguments straight
+//! into the Rust values and writes the result straight to text, so no
+//! [`serde_json::Value`] is built or dropped (a `list<u8>` of 16 bytes is otherwise 16
+//! boxed-size nodes each way). Text it cannot take that way goes through the [`Value`]
+//! path, which says what is wrong with it.
 
 use std::any::Any;
 use std::future::Future;
@@ -24,6 +31,7 @@ use wasmtime::component::{
 };
 
 use crate::json::{self, Mismatch, mismatch};
+use crate::json_text::{Scanner, write_bytes, write_string};
 use crate::result_budget::{JsonBudget, OverBudget};
 use crate::state::StoreState;
 
@@ -59,7 +67,52 @@ impl JsonPlan {
 pub(crate) type FastArgs = Box<dyn Any + Send + Sync>;
 
 /// A typed call's first result as JSON (`null` without one), or over the result budget.
-pub(crate) type FastResult = Result<Value, OverBudget>;
+pub(crate) type FastResult = Result<Json, OverBudget>;
+
+/// The form of JSON a dynamic call takes and gives: values, or text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// [`serde_json::Value`]s.
+    Value,
+    /// JSON text.
+    Text,
+}
+
+/// A dynamic call's first result, in the form its caller asked for.
+#[derive(Debug)]
+pub(crate) enum Json {
+    /// As a value.
+    Value(Value),
+    /// As JSON text.
+    Text(String),
+}
+
+impl Json {
+    /// `value` in `form`.
+    pub(crate) fn of(value: Value, form: Form) -> Self {
+        match form {
+            Form::Value => Json::Value(value),
+            Form::Text => Json::Text(value.to_string()),
+        }
+    }
+
+    /// The result as a value.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Json::Value(value) => value,
+            // Text this module wrote is JSON.
+            Json::Text(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    /// The result as JSON text.
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Json::Value(value) => value.to_string(),
+            Json::Text(text) => text,
+        }
+    }
+}
 
 type FastFuture<'a> = Pin<Box<dyn Future<Output = wasmtime::Result<FastResult>> + Send + 'a>>;
 
@@ -105,15 +158,18 @@ pub(crate) trait FastShape: Send + Sync {
     /// Converts JSON arguments (one per parameter, already counted) of types `params`; a
     /// refused argument is its position and why.
     fn convert(&self, args: &[Value], params: &[Type]) -> Result<FastArgs, (usize, Mismatch)>;
+    /// Converts the JSON text of the argument array; `None` when it is not exactly what
+    /// the shape takes (the [`Value`] path then says why).
+    fn convert_text(&self, args: &str) -> Option<FastArgs>;
     /// Calls `func`, the export `index`, with arguments [`Self::convert`] made, and
-    /// turns its result into JSON within `result_bytes`.
+    /// turns its result into JSON of `form` within `result_bytes`.
     fn call<'a>(
         &'static self,
         store: &'a mut Store<StoreState>,
         func: Func,
         index: ComponentExportIndex,
         args: FastArgs,
-        result_bytes: u64,
+        result: (Form, u64),
     ) -> FastFuture<'a>;
     /// [`Self::call`] on the sync path (docs/design/0075).
     fn call_sync(
@@ -122,7 +178,7 @@ pub(crate) trait FastShape: Send + Sync {
         func: Func,
         index: ComponentExportIndex,
         args: FastArgs,
-        result_bytes: u64,
+        result: (Form, u64),
     ) -> wasmtime::Result<FastResult>;
 }
 
@@ -132,6 +188,8 @@ trait Out: ComponentType + Lift + Send + Sync + 'static {
     fn is(ty: &Type) -> bool;
     /// The JSON form, charged to `budget` as [`json::from_val_within`] charges it.
     fn to_json(self, budget: &mut JsonBudget) -> Result<Value, OverBudget>;
+    /// The JSON text of [`Self::to_json`] written to `out`, charged the same.
+    fn write_json(self, budget: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget>;
 }
 
 /// A value the typed path carries as its Rust type, as a parameter or a result.
@@ -139,6 +197,9 @@ trait Leaf: Out + Lower {
     /// The value for `value`; `None` when it does not fit (the [`Val`] path then says why,
     /// in the same words as for any other signature).
     fn from_json(value: &Value) -> Option<Self>;
+    /// The value read from JSON text; `None` for anything but its plainest form
+    /// ([`crate::json_text`]), which [`Self::from_json`] takes with the same value.
+    fn scan(text: &mut Scanner<'_>) -> Option<Self>;
 }
 
 /// `result<string, string>`, as `{"ok": …}` or `{"err": …}`.
@@ -158,6 +219,22 @@ impl Out for Result<String, String> {
         map.insert(key.to_string(), payload);
         Ok(Value::Object(map))
     }
+
+    fn write_json(self, budget: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget> {
+        let (key, payload) = match self {
+            Ok(s) => ("ok", s),
+            Err(s) => ("err", s),
+        };
+        budget.object(1, key.len())?;
+        out.extend_from_slice(if key == "ok" {
+            b"{\"ok\":"
+        } else {
+            b"{\"err\":"
+        });
+        payload.write_json(budget, out)?;
+        out.push(b'}');
+        Ok(())
+    }
 }
 
 impl Out for Vec<u8> {
@@ -170,6 +247,12 @@ impl Out for Vec<u8> {
         Ok(Value::Array(
             self.iter().map(|&b| Value::Number(b.into())).collect(),
         ))
+    }
+
+    fn write_json(self, budget: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget> {
+        budget.array(self.len())?;
+        write_bytes(&self, out);
+        Ok(())
     }
 }
 
@@ -190,6 +273,10 @@ impl Leaf for Vec<u8> {
             _ => None,
         }
     }
+
+    fn scan(text: &mut Scanner<'_>) -> Option<Self> {
+        text.bytes()
+    }
 }
 
 impl Out for String {
@@ -201,11 +288,21 @@ impl Out for String {
         budget.string(self.len())?;
         Ok(Value::String(self))
     }
+
+    fn write_json(self, budget: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget> {
+        budget.string(self.len())?;
+        write_string(&self, out);
+        Ok(())
+    }
 }
 
 impl Leaf for String {
     fn from_json(value: &Value) -> Option<Self> {
         value.as_str().map(str::to_string)
+    }
+
+    fn scan(text: &mut Scanner<'_>) -> Option<Self> {
+        text.string()
     }
 }
 
@@ -217,11 +314,21 @@ impl Out for u32 {
     fn to_json(self, _: &mut JsonBudget) -> Result<Value, OverBudget> {
         Ok(Value::from(self))
     }
+
+    fn write_json(self, _: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget> {
+        out.extend_from_slice(self.to_string().as_bytes());
+        Ok(())
+    }
 }
 
 impl Leaf for u32 {
     fn from_json(value: &Value) -> Option<Self> {
         value.as_u64().and_then(|n| u32::try_from(n).ok())
+    }
+
+    fn scan(text: &mut Scanner<'_>) -> Option<Self> {
+        text.uint(u64::from(u32::MAX))
+            .and_then(|n| u32::try_from(n).ok())
     }
 }
 
@@ -233,11 +340,20 @@ impl Out for bool {
     fn to_json(self, _: &mut JsonBudget) -> Result<Value, OverBudget> {
         Ok(Value::Bool(self))
     }
+
+    fn write_json(self, _: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget> {
+        out.extend_from_slice(if self { b"true" } else { b"false" });
+        Ok(())
+    }
 }
 
 impl Leaf for bool {
     fn from_json(value: &Value) -> Option<Self> {
         value.as_bool()
+    }
+
+    fn scan(text: &mut Scanner<'_>) -> Option<Self> {
+        text.bool()
     }
 }
 
@@ -245,12 +361,30 @@ impl Leaf for bool {
 trait Params: ComponentNamedList + Lower + Send + Sync + Sized + 'static {
     fn matches(params: &[Type]) -> bool;
     fn convert(args: &[Value], params: &[Type]) -> Result<Self, (usize, Mismatch)>;
+    fn from_text(args: &str) -> Option<Self>;
 }
 
 /// The result tuples of [`SHAPES`].
 trait Results: ComponentNamedList + Lift + Send + Sync + Sized + 'static {
     fn matches(results: &[Type]) -> bool;
     fn into_json(self, budget: &mut JsonBudget) -> Result<Value, OverBudget>;
+    fn write_json(self, budget: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget>;
+
+    /// The result in `form`, within a budget of `bytes`.
+    fn into_form(self, form: Form, bytes: u64) -> FastResult {
+        let mut budget = JsonBudget::new(bytes);
+        match form {
+            Form::Value => self.into_json(&mut budget).map(Json::Value),
+            Form::Text => {
+                let mut out = Vec::new();
+                self.write_json(&mut budget, &mut out)?;
+                // Only ASCII and serde_json's strings were written.
+                Ok(Json::Text(String::from_utf8(out).unwrap_or_else(|e| {
+                    String::from_utf8_lossy(e.as_bytes()).into_owned()
+                })))
+            }
+        }
+    }
 }
 
 /// Argument `i` as `T`; when it does not fit, the [`Val`] path's reason.
@@ -274,6 +408,13 @@ impl Params for () {
     fn convert(_: &[Value], _: &[Type]) -> Result<Self, (usize, Mismatch)> {
         Ok(())
     }
+
+    fn from_text(args: &str) -> Option<Self> {
+        let mut text = Scanner::new(args);
+        text.eat(b'[')?;
+        text.eat(b']')?;
+        text.end()
+    }
 }
 
 impl<A: Leaf> Params for (A,) {
@@ -283,6 +424,15 @@ impl<A: Leaf> Params for (A,) {
 
     fn convert(args: &[Value], params: &[Type]) -> Result<Self, (usize, Mismatch)> {
         Ok((arg(args, params, 0)?,))
+    }
+
+    fn from_text(args: &str) -> Option<Self> {
+        let mut text = Scanner::new(args);
+        text.eat(b'[')?;
+        let a = A::scan(&mut text)?;
+        text.eat(b']')?;
+        text.end()?;
+        Some((a,))
     }
 }
 
@@ -294,6 +444,17 @@ impl<A: Leaf, B: Leaf> Params for (A, B) {
     fn convert(args: &[Value], params: &[Type]) -> Result<Self, (usize, Mismatch)> {
         Ok((arg(args, params, 0)?, arg(args, params, 1)?))
     }
+
+    fn from_text(args: &str) -> Option<Self> {
+        let mut text = Scanner::new(args);
+        text.eat(b'[')?;
+        let a = A::scan(&mut text)?;
+        text.eat(b',')?;
+        let b = B::scan(&mut text)?;
+        text.eat(b']')?;
+        text.end()?;
+        Some((a, b))
+    }
 }
 
 impl Results for () {
@@ -303,6 +464,11 @@ impl Results for () {
 
     fn into_json(self, _: &mut JsonBudget) -> Result<Value, OverBudget> {
         Ok(Value::Null)
+    }
+
+    fn write_json(self, _: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget> {
+        out.extend_from_slice(b"null");
+        Ok(())
     }
 }
 
@@ -314,6 +480,11 @@ impl<A: Out> Results for (A,) {
     fn into_json(self, budget: &mut JsonBudget) -> Result<Value, OverBudget> {
         budget.node()?;
         self.0.to_json(budget)
+    }
+
+    fn write_json(self, budget: &mut JsonBudget, out: &mut Vec<u8>) -> Result<(), OverBudget> {
+        budget.node()?;
+        self.0.write_json(budget, out)
     }
 }
 
@@ -333,19 +504,23 @@ impl<P: Params, R: Results> FastShape for Shape<P, R> {
         Ok(Box::new(P::convert(args, params)?))
     }
 
+    fn convert_text(&self, args: &str) -> Option<FastArgs> {
+        P::from_text(args).map(|params| Box::new(params) as FastArgs)
+    }
+
     fn call<'a>(
         &'static self,
         store: &'a mut Store<StoreState>,
         func: Func,
         index: ComponentExportIndex,
         args: FastArgs,
-        result_bytes: u64,
+        (form, bytes): (Form, u64),
     ) -> FastFuture<'a> {
         Box::pin(async move {
             let params = downcast::<P>(args)?;
             let typed = TypedFuncs::get::<P, R>(store, func, index)?;
             let results = typed.call_async(&mut *store, params).await?;
-            Ok(results.into_json(&mut JsonBudget::new(result_bytes)))
+            Ok(results.into_form(form, bytes))
         })
     }
 
@@ -355,12 +530,12 @@ impl<P: Params, R: Results> FastShape for Shape<P, R> {
         func: Func,
         index: ComponentExportIndex,
         args: FastArgs,
-        result_bytes: u64,
+        (form, bytes): (Form, u64),
     ) -> wasmtime::Result<FastResult> {
         let params = downcast::<P>(args)?;
         let typed = TypedFuncs::get::<P, R>(store, func, index)?;
         let results = typed.call(&mut *store, params)?;
-        Ok(results.into_json(&mut JsonBudget::new(result_bytes)))
+        Ok(results.into_form(form, bytes))
     }
 }
 
@@ -417,6 +592,71 @@ mod tests {
         assert_eq!(Vec::<u8>::from_json(&serde_json::json!([-1])), None);
         assert_eq!(Vec::<u8>::from_json(&serde_json::json!([1.5])), None);
         assert_eq!(u32::from_json(&serde_json::json!(4_294_967_296u64)), None);
+    }
+
+    /// `result` written as text is its value form's text, charged the same.
+    fn same_text<R: Results + Clone>(result: R) {
+        let mut by_value = JsonBudget::new(1 << 20);
+        let value = result.clone().into_json(&mut by_value).unwrap();
+        let mut by_text = JsonBudget::new(1 << 20);
+        let mut text = Vec::new();
+        result.write_json(&mut by_text, &mut text).unwrap();
+        assert_eq!(String::from_utf8(text).unwrap(), value.to_string());
+        assert_eq!(format!("{by_text:?}"), format!("{by_value:?}"));
+    }
+
+    #[test]
+    fn text_results_are_the_values_written_and_charged_the_same() {
+        same_text((vec![0u8, 9, 10, 99, 100, 255],));
+        same_text((Vec::<u8>::new(),));
+        same_text((String::from("a \"quote\"\n é \u{1}"),));
+        same_text((7u32,));
+        same_text((u32::MAX,));
+        same_text((true,));
+        same_text((Ok::<String, String>("fine".into()),));
+        same_text((Err::<String, String>("bad".into()),));
+        same_text(());
+        // Over the budget as text exactly where the value form is.
+        let big = (vec![1u8; 1000],);
+        let (mut a, mut b) = (JsonBudget::new(2000), JsonBudget::new(2000));
+        assert!(big.clone().into_json(&mut a).is_err());
+        assert!(big.write_json(&mut b, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn text_arguments_taken_are_taken_the_same_as_values() {
+        let cases = [
+            "[[1, 2, 3]]",
+            "[\"text\"]",
+            " [ [] ] ",
+            "[[256]]",
+            "[[1.0]]",
+            "[[1], [2]]",
+            "[]",
+            "[[1]] x",
+            "{\"a\": 1}",
+        ];
+        for text in cases {
+            let by_value = serde_json::from_str::<Vec<Value>>(text)
+                .ok()
+                .filter(|args| args.len() == 1)
+                .and_then(|args| Vec::<u8>::from_json(&args[0]));
+            if let Some((bytes,)) = <(Vec<u8>,)>::from_text(text) {
+                assert_eq!(Some(bytes), by_value, "{text}");
+            }
+        }
+        assert_eq!(
+            <(Vec<u8>,)>::from_text("[[1, 2, 3]]"),
+            Some((vec![1, 2, 3],))
+        );
+        assert_eq!(
+            <(String, Vec<u8>)>::from_text("[\"k\", \"v\"]"),
+            Some(("k".into(), b"v".to_vec()))
+        );
+        assert_eq!(<()>::from_text(" [ ] "), Some(()));
+        assert_eq!(<()>::from_text("[1]"), None);
+        assert_eq!(<(u32,)>::from_text("[4294967296]"), None);
+        assert_eq!(<(bool,)>::from_text("[true]"), Some((true,)));
     }
 
     #[test]

@@ -244,7 +244,8 @@ impl Plugin {
         if let Some(manifest) = &manifest {
             crate::world::check(manifest, &pre, &exports, &id)?;
         }
-        let kinds = crate::kinds::KindSet::bind(manifest.as_ref(), &exports, &pre, &id)?;
+        let kinds =
+            crate::kinds::KindSet::bind(manifest.as_ref(), &exports, &pre, &id, &host.schemas)?;
         let ctx = Arc::new(PluginContext {
             gate,
             caps,

@@ -28,6 +28,8 @@ pub(crate) struct HostInner {
     pub(crate) cache: CompileCache,
     /// Digests of component files hashed before (docs/design/0071).
     pub(crate) digests: crate::digest_index::DigestIndex,
+    /// Tool schema texts that compiled before (docs/design/0076).
+    pub(crate) schemas: crate::schemas::CompiledSchemas,
     /// The Engine's per-function compile cache, when the host was given one.
     pub(crate) functions: Option<std::sync::Arc<crate::function_cache::FunctionCache>>,
     pub(crate) limits: Limits,

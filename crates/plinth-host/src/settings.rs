@@ -131,6 +131,13 @@ pub(crate) enum SchemaFileError {
 /// Reads `file` (a regular file within the schema cap) and compiles it as a JSON Schema
 /// (draft from `$schema`, else 2020-12); returns the schema and its validator.
 pub(crate) fn load_schema(file: &Path) -> Result<(Value, jsonschema::Validator), SchemaFileError> {
+    let (_, schema) = read_schema(file)?;
+    let validator = compile_schema(&schema).map_err(SchemaFileError::Unusable)?;
+    Ok((schema, validator))
+}
+
+/// Reads `file` (a regular file within the schema cap) as JSON: its text and its value.
+pub(crate) fn read_schema(file: &Path) -> Result<(String, Value), SchemaFileError> {
     use plinth_manifest::plugin_file::{self, PluginFileError, SCHEMA_MAX_BYTES};
     let text = plugin_file::read_to_string(file, SCHEMA_MAX_BYTES).map_err(|e| match e {
         PluginFileError::Missing { .. } | PluginFileError::Io { .. } => {
@@ -140,9 +147,13 @@ pub(crate) fn load_schema(file: &Path) -> Result<(Value, jsonschema::Validator),
     })?;
     let schema: Value = serde_json::from_str(&text)
         .map_err(|e| SchemaFileError::Unusable(format!("not JSON: {e}")))?;
-    let validator = jsonschema::validator_for(&schema)
-        .map_err(|e| SchemaFileError::Unusable(format!("not a JSON Schema: {e}")))?;
-    Ok((schema, validator))
+    Ok((text, schema))
+}
+
+/// Compiles `schema` (draft from `$schema`, else 2020-12), checking it against its draft's
+/// meta-schema first.
+pub(crate) fn compile_schema(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::validator_for(schema).map_err(|e| format!("not a JSON Schema: {e}"))
 }
 
 /// Every way `value` breaks `schema`, in the validator's order.

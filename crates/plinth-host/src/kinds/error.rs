@@ -193,6 +193,17 @@ pub enum KindError {
         /// The rule it breaks.
         reason: String,
     },
+    /// A tool's schema, known to have compiled at an earlier load, no longer compiles at
+    /// its first use (`invalid-manifest`; docs/design/0076). The guest did not run.
+    #[error("{plugin}: tool `{tool}`: its schema does not compile: {reason}")]
+    ToolSchema {
+        /// Plugin id.
+        plugin: String,
+        /// The tool.
+        tool: String,
+        /// Why.
+        reason: String,
+    },
     /// The call itself failed: a trap, a limit, a missing grant.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -225,6 +236,7 @@ impl KindError {
             KindError::NotAccepted { .. } => Code::UnknownFormat,
             KindError::InputTooLarge { .. } | KindError::OutputTooLarge { .. } => Code::TooLarge,
             KindError::InvalidKey { .. } => Code::InvalidInput,
+            KindError::ToolSchema { .. } => Code::InvalidManifest,
             KindError::Call(error) => error.code(),
         }
     }
@@ -246,7 +258,8 @@ impl KindError {
             | KindError::NotAccepted { plugin, .. }
             | KindError::InputTooLarge { plugin, .. }
             | KindError::OutputTooLarge { plugin, .. }
-            | KindError::InvalidKey { plugin, .. } => plugin,
+            | KindError::InvalidKey { plugin, .. }
+            | KindError::ToolSchema { plugin, .. } => plugin,
             KindError::Call(error) => &error.plugin,
         }
     }
@@ -301,6 +314,9 @@ impl ToDiagnostic for KindError {
             }
             KindError::InvalidKey { .. } => {
                 "keys are 1 to 1024 bytes of UTF-8 without control characters or backslashes, with no leading `/` and no empty, `.` or `..` segment".into()
+            }
+            KindError::ToolSchema { .. } => {
+                "`plinth check` the plugin; make the tool's schema files valid JSON Schemas, or clear the compile cache".into()
             }
             KindError::Call(_) => String::new(),
         };

@@ -149,6 +149,7 @@ impl KindSet {
         exports: &Exports,
         pre: &InstancePre<StoreState>,
         id: &str,
+        schemas: &crate::schemas::CompiledSchemas,
     ) -> Result<KindSet, HostError> {
         let selection = select(manifest, &exports.interfaces(), id)?;
         let mut set = KindSet {
@@ -170,7 +171,7 @@ impl KindSet {
                 }
                 Kind::Tool => {
                     tool::typecheck(&checker)?;
-                    let specs = tool::specs(manifest, id)?;
+                    let specs = tool::specs(manifest, id, schemas)?;
                     set.tool = Some((binding, specs));
                 }
                 Kind::Hook => {

@@ -6,7 +6,6 @@
 //! and the guest's own `list-tools` can be cross-checked against the manifest.
 
 use std::pin::pin;
-use std::sync::Arc;
 
 use plinth_manifest::{Kind, Manifest};
 use serde_json::Value;
@@ -16,9 +15,11 @@ use crate::bindings::tool::exports::plinth::plugin::tools as v0;
 use crate::bindings::tool_v0_1::exports::plinth::tool::tool as v1;
 use crate::error::{CallError, HostError};
 use crate::plugin::Plugin;
-use crate::settings::{SchemaFileError, load_schema, summarize, violations};
+use crate::schemas::{CompiledSchemas, LazySchema};
+use crate::settings::{SchemaFileError, read_schema, summarize, violations};
 
-/// A tool as the manifest declares it, its schemas read and compiled at load.
+/// A tool as the manifest declares it, its schemas read at load and compiled at load or
+/// at first use (docs/design/0076).
 #[derive(Clone)]
 pub struct ToolSpec {
     /// The tool's name.
@@ -29,8 +30,8 @@ pub struct ToolSpec {
     pub input_schema: Option<Value>,
     /// The output's JSON Schema, when declared.
     pub output_schema: Option<Value>,
-    input: Option<Arc<jsonschema::Validator>>,
-    output: Option<Arc<jsonschema::Validator>>,
+    input: Option<LazySchema>,
+    output: Option<LazySchema>,
 }
 
 impl std::fmt::Debug for ToolSpec {
@@ -136,8 +137,13 @@ pub(super) fn typecheck(checker: &Checker<'_>) -> Result<(), HostError> {
     }
 }
 
-/// Reads and compiles the schemas of the manifest's tools.
-pub(crate) fn specs(manifest: Option<&Manifest>, id: &str) -> Result<Vec<ToolSpec>, HostError> {
+/// Reads the schemas of the manifest's tools, compiling those whose text `schemas` has not
+/// seen compile.
+pub(crate) fn specs(
+    manifest: Option<&Manifest>,
+    id: &str,
+    schemas: &CompiledSchemas,
+) -> Result<Vec<ToolSpec>, HostError> {
     let Some(manifest) = manifest else {
         return Ok(Vec::new());
     };
@@ -151,16 +157,18 @@ pub(crate) fn specs(manifest: Option<&Manifest>, id: &str) -> Result<Vec<ToolSpe
                     return Ok((None, None));
                 };
                 let file = manifest.dir.join(relative);
-                let (schema, validator) = load_schema(&file).map_err(|e| match e {
-                    SchemaFileError::Unusable(reason) => HostError::ToolSchema {
-                        plugin: id.into(),
-                        tool: decl.name.clone(),
-                        file: file.clone(),
-                        reason,
-                    },
+                let unusable = |reason| HostError::ToolSchema {
+                    plugin: id.into(),
+                    tool: decl.name.clone(),
+                    file: file.clone(),
+                    reason,
+                };
+                let (text, schema) = read_schema(&file).map_err(|e| match e {
+                    SchemaFileError::Unusable(reason) => unusable(reason),
                     SchemaFileError::Refused(refused) => HostError::PluginFile(refused),
                 })?;
-                Ok((Some(schema), Some(Arc::new(validator))))
+                let lazy = schemas.load(&text, schema.clone()).map_err(unusable)?;
+                Ok((Some(schema), Some(lazy)))
             };
             let (input_schema, input) = read(&decl.input_schema)?;
             let (output_schema, output) = read(&decl.output_schema)?;
@@ -238,7 +246,12 @@ impl<'p> Tools<'p> {
             tool: name.into(),
             known: self.specs.iter().map(|s| s.name.clone()).collect(),
         })?;
-        if let Some(validator) = &spec.input {
+        if let Some(schema) = &spec.input {
+            let validator = schema.validator().map_err(|reason| KindError::ToolSchema {
+                plugin: self.plugin.id().into(),
+                tool: name.into(),
+                reason: reason.into(),
+            })?;
             let violations = violations(validator, input);
             if !violations.is_empty() {
                 return Err(KindError::InvalidInput {
@@ -314,7 +327,12 @@ impl<'p> Tools<'p> {
         };
         let output: Value = serde_json::from_str(&text)
             .map_err(|e| invalid(format!("the output is not JSON ({e})")))?;
-        if let Some(validator) = spec.and_then(|s| s.output.as_ref()) {
+        if let Some(schema) = spec.and_then(|s| s.output.as_ref()) {
+            let validator = schema.validator().map_err(|reason| KindError::ToolSchema {
+                plugin: self.plugin.id().into(),
+                tool: name.into(),
+                reason: reason.into(),
+            })?;
             let violations = violations(validator, &output);
             if !violations.is_empty() {
                 return Err(invalid(format!(

@@ -271,3 +271,102 @@ fn typed_path_signatures_behave_like_every_other() {
         json!([1])
     );
 }
+
+/// `call_json_text` takes and gives JSON text: the same answers, refusals and limits as
+/// `call_json`, on the typed path's signatures and on every other (docs/design/0077).
+#[test]
+fn json_text_calls_answer_and_refuse_as_value_calls_do() {
+    let plugin = types();
+    let text =
+        |func: &str, args: &str| plugin.call_json_text(&format!("test:types/echo#{func}"), args);
+    let value = |func: &str, args: &str| {
+        let args: Vec<Value> = serde_json::from_str(args).unwrap();
+        plugin.call_json(&format!("test:types/echo#{func}"), &args)
+    };
+    // Answers: the same JSON, as text.
+    for (func, args) in [
+        ("echo-bytes", "[[0, 9, 10, 99, 100, 255]]"),
+        ("echo-bytes", r#"["héllo"]"#),
+        ("echo-bytes", " [ [ ] ] "),
+        ("echo-string", r#"["quote \" and é \u00e9"]"#),
+        ("echo-u32", "[4294967295]"),
+        ("echo-bool", "[false]"),
+        ("echo-record", r#"[{"x": 1, "y": -2, "label": "p"}]"#),
+        ("echo-list", r#"[["a", "b"]]"#),
+    ] {
+        let answer = text(func, args).unwrap_or_else(|e| panic!("{func}({args}): {e}"));
+        let expected = value(func, args).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&answer).unwrap(),
+            expected,
+            "{func}"
+        );
+        assert_eq!(answer, expected.to_string(), "{func}: the same text");
+    }
+    // Refusals: the same code and words, whichever path would have run.
+    for (func, args) in [
+        ("echo-bytes", "[[256]]"),
+        ("echo-bytes", "[[1, -1]]"),
+        ("echo-bytes", "[[0.5]]"),
+        ("echo-bytes", "[[01]]"),
+        ("echo-bytes", r#"[{"a": 1}]"#),
+        ("echo-bytes", "[[1], [2]]"),
+        ("echo-string", "[null]"),
+        ("echo-u32", "[4294967296]"),
+    ] {
+        let by_text = text(func, args).unwrap_err();
+        assert_eq!(
+            by_text.code(),
+            Code::BadArgument,
+            "{func}({args}): {by_text}"
+        );
+        if let Ok(args) = serde_json::from_str::<Vec<Value>>(args) {
+            let by_value = plugin
+                .call_json(&format!("test:types/echo#{func}"), &args)
+                .unwrap_err();
+            assert_eq!(
+                by_text.to_string(),
+                by_value.to_string(),
+                "{func}({args:?})"
+            );
+        }
+    }
+    // Text that is not a JSON array of arguments.
+    for args in ["[[1]", "[1] x", "{}", "", "\"text\""] {
+        let error = text("echo-bytes", args).unwrap_err();
+        assert_eq!(error.code(), Code::BadArgument, "{args:?}: {error}");
+    }
+
+    // The result budget holds for text as for values, on a live instance too.
+    let limits = plinth_host::Limits::default().with_result_bytes(4096);
+    let small = common::host()
+        .load_bytes(
+            "types-small-text-results",
+            &common::bytes(test_programs::TYPES),
+            LoadOptions::default().with_limits(limits),
+        )
+        .unwrap();
+    let args = |n: usize| serde_json::to_string(&[vec![7u8; n]]).unwrap();
+    assert_eq!(
+        small
+            .call_json_text("test:types/echo#echo-bytes", &args(16))
+            .unwrap(),
+        serde_json::to_string(&vec![7u8; 16]).unwrap()
+    );
+    let error = small
+        .call_json_text("test:types/echo#echo-bytes", &args(256))
+        .unwrap_err();
+    assert_eq!(error.code(), Code::TooLarge, "{error}");
+    let mut live = small.instantiate().unwrap();
+    assert_eq!(
+        live.call_json_text("test:types/echo#echo-bytes", &args(256))
+            .unwrap_err()
+            .code(),
+        Code::TooLarge
+    );
+    assert_eq!(
+        live.call_json_text("test:types/echo#echo-bytes", "[[1]]")
+            .unwrap(),
+        "[1]"
+    );
+}

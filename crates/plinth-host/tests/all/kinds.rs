@@ -59,6 +59,44 @@ point = "before-tool-call"
 [[provides.command]]
 "#;
 
+/// A tool schema compiles at the first load of its text; later hosts sharing the compile
+/// cache leave it to the tool's first use, and it checks input the same (docs/design/0076).
+#[test]
+fn a_tool_schema_seen_before_compiles_at_first_use_and_checks_input_the_same() {
+    let dir = kinds_dir("test.kinds", ALL_KINDS);
+    let cache = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let host = || {
+        Host::builder()
+            .data_dir(data.path())
+            .cache_dir(cache.path())
+            .build()
+            .unwrap()
+    };
+    for round in ["first load", "known schemas"] {
+        let host = host();
+        let plugin = load(&host, dir.path(), &[Grant::Kv]);
+        let tools = plugin.kind::<Tool>().unwrap();
+        let err = tools.call("word_count", &json!({"text": 3})).unwrap_err();
+        assert_eq!(err.code(), Code::InvalidInput, "{round}: {err}");
+        assert_eq!(
+            tools.call("word_count", &json!({"text": "a b"})).unwrap(),
+            json!({"words": 2}),
+            "{round}"
+        );
+    }
+    let entries = std::fs::read_dir(cache.path().join("schemas"))
+        .unwrap()
+        .count();
+    assert_eq!(entries, 2, "one entry per schema text");
+
+    // JSON that is not a JSON Schema is still refused at load, cache or not.
+    std::fs::write(dir.path().join("word_count.json"), r#"{"type": 12}"#).unwrap();
+    let err = host().load(dir.path()).unwrap_err();
+    assert_eq!(err.to_diagnostic().code, Code::InvalidManifest, "{err}");
+    assert!(err.to_string().contains("not a JSON Schema"), "{err}");
+}
+
 /// A host with a key-value store, for `tally`.
 fn host_with_kv() -> (Host, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
