@@ -20,7 +20,8 @@ pub enum HostError {
         /// Wasmtime's explanation.
         reason: String,
     },
-    /// The host's own tokio runtime could not start.
+    /// The host's own tokio runtime could not start. No longer returned: the runtime
+    /// starts at its first use (docs/design/0078).
     #[error("could not start the host runtime: {0}")]
     Runtime(#[source] std::io::Error),
     /// The network settings are unusable (e.g. an unreadable `ca_certificates` file).

@@ -244,14 +244,8 @@ impl HostBuilder {
         // Linkers are built per import set at load; the embedder's interfaces are defined
         // once here so that a mistake in them is the build's error, not a load's.
         crate::linker::check_custom(&engine, &self.interfaces)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("plinth-host")
-            // Time for wall clocks, I/O for outgoing HTTP.
-            .enable_all()
-            .build()
-            .map_err(HostError::Runtime)?;
-        let caps = self.caps.build(runtime.handle().clone())?;
+        let runtime = crate::runtime::HostRuntime::default();
+        let caps = self.caps.build(&runtime)?;
         Ok(Host {
             inner: Arc::new(HostInner {
                 caps,

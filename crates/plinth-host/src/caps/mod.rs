@@ -98,7 +98,7 @@ impl HostCapsConfig {
     /// Opens the host-wide resources; requests run on `runtime`.
     pub(crate) fn build(
         &self,
-        runtime: tokio::runtime::Handle,
+        runtime: &crate::runtime::HostRuntime,
     ) -> Result<HostCaps, crate::HostError> {
         let (kv, redb) = match self.kv_settings.backend {
             kv::KvBackendKind::Redb => match &self.data_dir {
@@ -127,7 +127,7 @@ impl HostCapsConfig {
             }
         };
         let kv = kv.map(|backend| {
-            kv::Kv::new(
+            kv::Kv::on_host(
                 backend,
                 self.kv_limits,
                 runtime.clone(),
@@ -167,7 +167,7 @@ impl HostCapsConfig {
                     self.event_limits,
                     self.event_checks.clone(),
                     &self.event_settings,
-                    &runtime,
+                    runtime,
                 )
                 .map_err(crate::HostError::EventBackend)?,
             ),

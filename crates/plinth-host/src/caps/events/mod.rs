@@ -150,12 +150,13 @@ impl EventBus {
         }
     }
 
-    /// The bus `settings` name; NATS connects in the background on `runtime`.
+    /// The bus `settings` name; NATS connects in the background on `runtime` (which it
+    /// starts; an in-process bus leaves it alone).
     pub(crate) fn start(
         limits: EventLimits,
         checks: EventChecks,
         settings: &EventSettings,
-        runtime: &tokio::runtime::Handle,
+        runtime: &crate::runtime::HostRuntime,
     ) -> Result<Self, String> {
         let mut bus = Self::new(limits, checks);
         if settings.backend == EventBackendKind::Nats {
@@ -176,7 +177,7 @@ impl EventBus {
             bus.nats = Some(nats::NatsLink::start(
                 url,
                 prefix,
-                runtime,
+                runtime.handle(),
                 bus.sender.clone(),
             ));
         }

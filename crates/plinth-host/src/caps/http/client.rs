@@ -32,7 +32,7 @@ pub(crate) struct Network {
     pub(crate) tls: Arc<rustls::ClientConfig>,
     pub(crate) consent: Arc<ConsentStore>,
     /// The host's runtime: requests run here whichever runtime the call runs on.
-    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) runtime: crate::runtime::HostRuntime,
     /// `[network] proxy`: where every exchange connects instead of its destination.
     pub(crate) proxy: Option<Proxy>,
 }
@@ -105,7 +105,7 @@ impl Network {
         settings: NetworkSettings,
         resolver: Arc<dyn Resolve>,
         consent: Arc<ConsentStore>,
-        runtime: tokio::runtime::Handle,
+        runtime: crate::runtime::HostRuntime,
     ) -> Result<Network, String> {
         let tls =
             super::tls::config(&settings.ca_certificates).map_err(|e| format!("TLS setup: {e}"))?;

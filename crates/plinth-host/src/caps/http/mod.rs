@@ -78,7 +78,7 @@ impl http::Host for HttpView<'_> {
         let plugin = self.plugin.clone();
         // On the host's runtime, whichever runtime runs the call; aborted if the call is
         // dropped (its wall clock ran out).
-        let task = AbortOnDrop(net.runtime.clone().spawn(async move {
+        let task = AbortOnDrop(net.runtime.handle().clone().spawn(async move {
             let Admitted { target, slot } = admitted;
             let outcome = net.send(&plugin, target, outgoing, deadline).await;
             drop(slot);
@@ -122,7 +122,7 @@ impl http::Host for HttpView<'_> {
         // Not bounded by the call: the request outlives it.
         let deadline = net.deadline(timeout, None);
         let plugin = self.plugin.clone();
-        net.runtime.clone().spawn(async move {
+        net.runtime.handle().clone().spawn(async move {
             let Admitted { target, slot } = admitted;
             let outcome = net.send(&plugin, target, outgoing, deadline).await;
             drop(slot);
@@ -166,7 +166,7 @@ impl HttpView<'_> {
         let plugin = self.plugin.clone();
         plugin.inbox.push(event::held_event(id, message));
         let net = plugin.http.net.clone();
-        net.runtime.clone().spawn(async move {
+        net.runtime.handle().clone().spawn(async move {
             let state = await_decision(&plugin, &host, decisions).await;
             drop(room);
             let outcome = match state {
@@ -429,7 +429,7 @@ pub(crate) async fn send_for_plugin(
         body: Some(body),
         timeout_ms: None,
     };
-    let task = AbortOnDrop(plugin.http.net.runtime.clone().spawn({
+    let task = AbortOnDrop(plugin.http.net.runtime.handle().clone().spawn({
         let plugin = plugin.clone();
         async move { send_approved(&plugin, request).await }
     }));

@@ -207,8 +207,26 @@ impl KvBackendKind {
 pub struct Kv {
     backend: Arc<dyn KvBackend>,
     limits: KvLimits,
-    runtime: tokio::runtime::Handle,
+    runtime: KvRuntime,
     timeout: Duration,
+}
+
+/// Where a server backend's work runs.
+#[derive(Debug, Clone)]
+enum KvRuntime {
+    /// A runtime the embedder gave.
+    Given(tokio::runtime::Handle),
+    /// The host's own, started when a server backend first needs it.
+    Host(crate::runtime::HostRuntime),
+}
+
+impl KvRuntime {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        match self {
+            KvRuntime::Given(handle) => handle,
+            KvRuntime::Host(runtime) => runtime.handle(),
+        }
+    }
 }
 
 /// Aborts a spawned task when the call waiting for it is dropped (its wall clock ran
@@ -233,7 +251,23 @@ impl Kv {
         Kv {
             backend,
             limits,
-            runtime,
+            runtime: KvRuntime::Given(runtime),
+            timeout,
+        }
+    }
+
+    /// [`Self::new`] on the host's runtime, which only a server backend's first
+    /// operation starts.
+    pub(crate) fn on_host(
+        backend: Arc<dyn KvBackend>,
+        limits: KvLimits,
+        runtime: crate::runtime::HostRuntime,
+        timeout: Duration,
+    ) -> Kv {
+        Kv {
+            backend,
+            limits,
+            runtime: KvRuntime::Host(runtime),
             timeout,
         }
     }
@@ -260,7 +294,7 @@ impl Kv {
         }
         let timeout = self.timeout;
         let server = self.backend.server();
-        let mut task = AbortOnDrop(self.runtime.spawn(async move {
+        let mut task = AbortOnDrop(self.runtime.handle().spawn(async move {
             match tokio::time::timeout(timeout, work).await {
                 Ok(result) => result,
                 Err(_) => Err(KvError::Io(format!(
