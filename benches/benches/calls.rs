@@ -23,7 +23,7 @@
 //! guest does) and implements `plinth:host/log` with a plain closure. Async calls run on a
 //! tokio runtime shaped like Plinth's (multi-thread, one worker, `block_on` on the caller).
 
-use plinth_benches::Level;
+use plinth_benches::{Level, instantiate_and_call};
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -264,15 +264,7 @@ impl Raw {
     {
         let mut store = self.store();
         self.arm(&mut store);
-        let instance = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .expect("instantiate");
-        let func = instance
-            .get_typed_func::<P, R>(&mut store, index)
-            .expect("typed func");
-        func.call_async(&mut store, params).await.expect("call")
+        instantiate_and_call(&mut store, &self.pre, *index, params).await
     }
 }
 
@@ -572,17 +564,8 @@ fn cold_host(c: &mut Criterion) {
         let out = runtime().block_on(async {
             let mut store = raw.store();
             raw.arm(&mut store);
-            let instance = pre
-                .instantiate_async(&mut store)
-                .await
-                .expect("instantiate");
-            let func = instance
-                .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, echo)
-                .expect("typed func");
-            let out = func
-                .call_async(&mut store, (ECHO_INPUT.to_vec(),))
-                .await
-                .expect("call");
+            let out: (Vec<u8>,) =
+                instantiate_and_call(&mut store, &pre, echo, (ECHO_INPUT.to_vec(),)).await;
             (store, out)
         });
         (linker, pre, out)

@@ -22,7 +22,7 @@
 
 use std::process::Command;
 
-use plinth_benches::RawState;
+use plinth_benches::{RawState, instantiate_and_call};
 use plinth_host::{EngineSettings, Host, Limits, LoadOptions, PluginInstance};
 use plinth_manifest::Grant;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
@@ -237,16 +237,9 @@ fn raw_scaling(threads: usize) -> String {
     scaling(threads, &|| {
         let out = rt.block_on(async {
             let mut store = raw_store(&engine);
-            let instance = pre
-                .instantiate_async(&mut store)
-                .await
-                .expect("instantiate");
-            let func = instance
-                .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, echo)
-                .expect("typed func");
-            func.call_async(&mut store, (ECHO_INPUT.to_vec(),))
-                .await
-                .expect("call")
+            let out: (Vec<u8>,) =
+                instantiate_and_call(&mut store, &pre, echo, (ECHO_INPUT.to_vec(),)).await;
+            out
         });
         std::hint::black_box(out);
     })

@@ -45,7 +45,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
-use plinth_benches::{Level, RawState};
+use plinth_benches::{Level, RawState, instantiate_and_call};
 use plinth_build::Language;
 use plinth_host::{CacheOutcome, Host, Limits, LoadOptions, Plugin, PluginInstance};
 use serde_json::json;
@@ -420,17 +420,9 @@ fn bench_language(c: &mut Criterion, lang: Lang) {
                 let index = call_export(&component);
                 let (store, answer) = runtime().block_on(async {
                     let mut store = raw_store(&engine);
-                    let instance = pre
-                        .instantiate_async(&mut store)
-                        .await
-                        .expect("instantiate");
-                    let func = instance
-                        .get_typed_func::<CallParams, CallResult>(&mut store, index)
-                        .expect("typed func");
-                    let answer = func
-                        .call_async(&mut store, (TOOL.to_string(), INPUT.to_string()))
-                        .await
-                        .expect("call");
+                    let params = (TOOL.to_string(), INPUT.to_string());
+                    let answer: CallResult =
+                        instantiate_and_call(&mut store, &pre, index, params).await;
                     (store, answer)
                 });
                 (linker, pre, store, answer)

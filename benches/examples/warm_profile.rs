@@ -23,7 +23,7 @@
 //! Both sides allocate instances on demand: valgrind cannot reserve the address space of
 //! a pooling allocator, and a warm call does not touch the allocator.
 
-use plinth_benches::{Level, RawState};
+use plinth_benches::{Level, RawState, instantiate_and_call};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -222,17 +222,7 @@ async fn fresh_echo(pre: &InstancePre<RawState>, index: ComponentExportIndex) ->
     store.epoch_deadline_trap();
     store.set_fuel(Limits::default().fuel_units).expect("fuel");
     store.set_epoch_deadline(EPOCH_TICKS);
-    let instance = pre
-        .instantiate_async(&mut store)
-        .await
-        .expect("instantiate");
-    let func = instance
-        .get_typed_func::<(Vec<u8>,), (Vec<u8>,)>(&mut store, index)
-        .expect("typed func");
-    let (echoed,) = func
-        .call_async(&mut store, (echo_input(),))
-        .await
-        .expect("call");
+    let (echoed,): (Vec<u8>,) = instantiate_and_call(&mut store, pre, index, (echo_input(),)).await;
     echoed
 }
 

@@ -128,7 +128,7 @@ impl CompileCache {
         let file = self.dir.as_ref().map(|dir| self.file_for(dir, digest));
         let component = Component::new(engine, bytes).map_err(compile_error)?;
         if let (Some(file), Some(dir)) = (file.as_ref(), self.dir.as_ref())
-            && let Err(error) = write_entry(dir, file, &component)
+            && let Err(error) = write_entry(file, &component)
         {
             // The cache is an optimisation: failing to fill it is not a load error.
             tracing::warn!(dir = %dir.display(), %error, "could not write the compile cache");
@@ -201,12 +201,20 @@ pub(crate) fn trust_entry(file: &Path) -> Result<(), Untrusted> {
     }
 }
 
-fn write_entry(dir: &Path, file: &Path, component: &Component) -> std::io::Result<()> {
-    create_private_dir(dir)?;
+fn write_entry(file: &Path, component: &Component) -> std::io::Result<()> {
     let bytes = component
         .serialize()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    plinth_manifest::write_atomic(file, &bytes, plinth_manifest::FileMode::Private)?;
+    write_private(file, &bytes)
+}
+
+/// Writes `bytes` to `file` atomically and readable by its owner only, creating its
+/// folder (0700) first: how every entry of the compile cache's directory is written.
+pub(crate) fn write_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = file.parent() {
+        create_private_dir(dir)?;
+    }
+    plinth_manifest::write_atomic(file, bytes, plinth_manifest::FileMode::Private)?;
     Ok(())
 }
 

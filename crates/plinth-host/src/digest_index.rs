@@ -149,18 +149,7 @@ impl DigestIndex {
             return;
         };
         if let Some(file) = self.entry_file(&key) {
-            let written = file
-                .parent()
-                .map_or(Ok(()), crate::cache::create_private_dir)
-                .map_err(|e| e.to_string())
-                .and_then(|()| {
-                    plinth_manifest::write_atomic(
-                        &file,
-                        before.to_line(&digest).as_bytes(),
-                        plinth_manifest::FileMode::Private,
-                    )
-                    .map_err(|e| e.to_string())
-                });
+            let written = crate::cache::write_private(&file, before.to_line(&digest).as_bytes());
             if let Err(error) = written {
                 tracing::debug!(file = %file.display(), %error, "could not keep a digest");
             }

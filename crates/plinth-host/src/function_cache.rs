@@ -97,14 +97,10 @@ impl FunctionCache {
 
     fn write(&self, key: &[u8], value: &[u8]) -> std::io::Result<()> {
         let file = self.file_for(key);
-        if let Some(folder) = file.parent() {
-            crate::cache::create_private_dir(folder)?;
-        }
         let mut bytes = Vec::with_capacity(DIGEST_LEN + value.len());
         bytes.extend_from_slice(&Sha256::digest(value));
         bytes.extend_from_slice(value);
-        plinth_manifest::write_atomic(&file, &bytes, plinth_manifest::FileMode::Private)?;
-        Ok(())
+        crate::cache::write_private(&file, &bytes)
     }
 }
 

@@ -74,18 +74,7 @@ fn known(entry: &Path) -> bool {
 
 /// Records that the schema of `entry` compiled; failing only costs a compile next time.
 fn remember(entry: &Path) {
-    let written = entry
-        .parent()
-        .map_or(Ok(()), crate::cache::create_private_dir)
-        .and_then(|()| {
-            plinth_manifest::write_atomic(
-                entry,
-                format!("{FORMAT}\n").as_bytes(),
-                plinth_manifest::FileMode::Private,
-            )
-            .map_err(|e| std::io::Error::other(e.to_string()))
-        });
-    if let Err(error) = written {
+    if let Err(error) = crate::cache::write_private(entry, format!("{FORMAT}\n").as_bytes()) {
         tracing::debug!(entry = %entry.display(), %error, "could not record a compiled schema");
     }
 }

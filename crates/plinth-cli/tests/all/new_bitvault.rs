@@ -3,7 +3,7 @@
 //! command its `next:` hint runs. The Python and JavaScript builds need componentize-py and
 //! componentize-js (`scripts/install-lang-tools`); each language's run one at a time.
 
-use crate::common::plinth_project;
+use crate::common::new_kind_project_built;
 use crate::reference_kinds::assert_kit_passes;
 
 /// The kinds with a template, each with its kit.
@@ -23,26 +23,8 @@ fn rust_templates_of_bitvault_kinds_build_and_pass_their_kits() {
         .expect("temp dir");
     let root = root.path();
     for kind in KINDS {
-        let created = plinth_project(root, &["new", kind, "--kind", kind]);
-        assert_eq!(
-            created.code, 0,
-            "{kind}: {}\n{}",
-            created.stdout, created.stderr
-        );
-        assert!(
-            created.stdout.contains(&format!(
-                "next: plinth build {kind} && plinth test --conformance {kind} {kind}"
-            )),
-            "{}",
-            created.stdout
-        );
-        let built = plinth_project(root, &["build", kind]);
-        assert_eq!(
-            built.code, 0,
-            "build {kind}: {}\n{}",
-            built.stdout, built.stderr
-        );
-        assert_kit_passes(&root.join("home"), kind, &root.join(kind), kind);
+        let dir = new_kind_project_built(root, kind, kind, None);
+        assert_kit_passes(&root.join("home"), kind, &dir, kind);
     }
 }
 
@@ -66,25 +48,7 @@ fn templates_build_and_pass_their_kits(lang: &str) {
     let root = root.path();
     for kind in KINDS {
         let name = format!("{kind}-{lang}");
-        let created = plinth_project(root, &["new", &name, "--kind", kind, "--lang", lang]);
-        assert_eq!(
-            created.code, 0,
-            "{name}: {}\n{}",
-            created.stdout, created.stderr
-        );
-        assert!(
-            created.stdout.contains(&format!(
-                "next: plinth build {name} && plinth test --conformance {kind} {name}"
-            )),
-            "{}",
-            created.stdout
-        );
-        let built = plinth_project(root, &["build", &name]);
-        assert_eq!(
-            built.code, 0,
-            "build {name}: {}\n{}",
-            built.stdout, built.stderr
-        );
-        assert_kit_passes(&root.join("home"), kind, &root.join(&name), &name);
+        let dir = new_kind_project_built(root, &name, kind, Some(lang));
+        assert_kit_passes(&root.join("home"), kind, &dir, &name);
     }
 }

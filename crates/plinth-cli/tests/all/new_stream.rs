@@ -2,7 +2,7 @@
 //! and JavaScript: each project builds as written and passes its kind's whole conformance
 //! kit (`bounded-memory` included), the command its `next:` hint runs.
 
-use crate::common::plinth_project;
+use crate::common::{new_kind_project_built, plinth_project};
 use crate::reference_kinds::assert_kit_passes;
 
 /// The streaming kinds, each with a Rust template and a kit.
@@ -16,26 +16,7 @@ fn rust_templates_of_streaming_kinds_build_and_pass_their_kits() {
         .expect("temp dir");
     let root = root.path();
     for kind in KINDS {
-        let created = plinth_project(root, &["new", kind, "--kind", kind]);
-        assert_eq!(
-            created.code, 0,
-            "{kind}: {}\n{}",
-            created.stdout, created.stderr
-        );
-        assert!(
-            created.stdout.contains(&format!(
-                "next: plinth build {kind} && plinth test --conformance {kind} {kind}"
-            )),
-            "{}",
-            created.stdout
-        );
-        let built = plinth_project(root, &["build", kind]);
-        assert_eq!(
-            built.code, 0,
-            "build {kind}: {}\n{}",
-            built.stdout, built.stderr
-        );
-        let dir = root.join(kind);
+        let dir = new_kind_project_built(root, kind, kind, None);
         let path = dir.to_str().unwrap();
         let shown = plinth_project(root, &["--json", "show", path]);
         let provides = &serde_json::from_str::<serde_json::Value>(&shown.stdout)
@@ -61,26 +42,7 @@ fn python_and_javascript_templates_of_streaming_kinds_build_and_pass_their_kits(
     for lang in ["python", "js"] {
         for kind in KINDS {
             let name = format!("{kind}-{lang}");
-            let created = plinth_project(root, &["new", &name, "--kind", kind, "--lang", lang]);
-            assert_eq!(
-                created.code, 0,
-                "{name}: {}\n{}",
-                created.stdout, created.stderr
-            );
-            assert!(
-                created.stdout.contains(&format!(
-                    "next: plinth build {name} && plinth test --conformance {kind} {name}"
-                )),
-                "{}",
-                created.stdout
-            );
-            let built = plinth_project(root, &["build", &name]);
-            assert_eq!(
-                built.code, 0,
-                "build {name}: {}\n{}",
-                built.stdout, built.stderr
-            );
-            let dir = root.join(&name);
+            let dir = new_kind_project_built(root, &name, kind, Some(lang));
             let text = plinth_project(root, &["show", dir.to_str().unwrap()]).stdout;
             // The scripted transform is `header` (a line, then the input forwarded by the
             // host), not the Rust template's `upper`: docs/design/0070.

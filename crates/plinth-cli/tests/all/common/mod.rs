@@ -94,6 +94,33 @@ pub fn projects_target() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("new-projects")
 }
 
+/// `plinth new NAME --kind KIND [--lang LANG]` in `root`, checks the hint it prints (build,
+/// then the kind's conformance kit), builds the project, and returns its folder.
+pub fn new_kind_project_built(root: &Path, name: &str, kind: &str, lang: Option<&str>) -> PathBuf {
+    let mut args = vec!["new", name, "--kind", kind];
+    args.extend(lang.iter().flat_map(|lang| ["--lang", *lang]));
+    let created = plinth_project(root, &args);
+    assert_eq!(
+        created.code, 0,
+        "{name}: {}\n{}",
+        created.stdout, created.stderr
+    );
+    assert!(
+        created.stdout.contains(&format!(
+            "next: plinth build {name} && plinth test --conformance {kind} {name}"
+        )),
+        "{}",
+        created.stdout
+    );
+    let built = plinth_project(root, &["build", name]);
+    assert_eq!(
+        built.code, 0,
+        "build {name}: {}\n{}",
+        built.stdout, built.stderr
+    );
+    root.join(name)
+}
+
 /// Runs `plinth --home ROOT/home ARGS` in `root`, with [`projects_target`] as cargo's target
 /// directory and any `PLINTH_HOME` of the caller ignored.
 pub fn plinth_project(root: &Path, args: &[&str]) -> Run {
