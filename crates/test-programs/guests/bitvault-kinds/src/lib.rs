@@ -63,7 +63,7 @@ fn enter(counter: &str) {
 /// A number that differs between instances (`*-nondeterministic`).
 fn salt() -> u64 {
     use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one("salt") % 1000 + 1
+    RandomState::new().hash_one("salt") % 1_000_000_000 + 1
 }
 
 // ---------------------------------------------------------------------------------------

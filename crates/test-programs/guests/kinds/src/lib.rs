@@ -111,7 +111,7 @@ impl ToolGuest for Kinds {
                 if is("nondeterministic") {
                     // A fresh random seed per instance: the same input answers differently.
                     use std::hash::{BuildHasher, RandomState};
-                    let salt = RandomState::new().hash_one(&text) % 1000;
+                    let salt = RandomState::new().hash_one(&text) % 1_000_000_000;
                     return Ok(json!({"words": words, "salt": salt}).to_string());
                 }
                 Ok(json!({"words": words}).to_string())
@@ -196,7 +196,7 @@ impl HookGuest for Kinds {
             trimmed.insert("text".into(), Value::String(text.trim().into()));
             if is("hook-nondeterministic") {
                 use std::hash::{BuildHasher, RandomState};
-                let salt = RandomState::new().hash_one(text) % 1000;
+                let salt = RandomState::new().hash_one(text) % 1_000_000_000;
                 trimmed.insert("salt".into(), json!(salt));
             }
             return Decision::Modify(Value::Object(trimmed).to_string());
@@ -252,7 +252,7 @@ impl CommandGuest for Kinds {
         }
         if is("command-nondeterministic") {
             use std::hash::{BuildHasher, RandomState};
-            let salt = RandomState::new().hash_one(name) % 1000;
+            let salt = RandomState::new().hash_one(name) % 1_000_000_000;
             return Ok(format!("Hello, {name}! ({salt})"));
         }
         Ok(format!("Hello, {name}!"))

@@ -70,7 +70,7 @@ fn burn_fuel(mutant: &str) {
 /// A number that differs between instances (`*-nondeterministic`).
 fn salt() -> u64 {
     use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one("salt") % 1000
+    RandomState::new().hash_one("salt") % 1_000_000_000
 }
 
 // ---------------------------------------------------------------------------------------
@@ -598,7 +598,7 @@ impl ds::Guest for Thoth {
         }
         if is("source-nondeterministic") {
             use std::hash::{BuildHasher, RandomState};
-            let salt = RandomState::new().hash_one("panel") % 1000;
+            let salt = RandomState::new().hash_one("panel") % 1_000_000_000;
             return Ok(panel(&format!("Ready ({salt}).")));
         }
         Ok(panel("Ready."))
