@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use crate::common::{assert_ok, plinth_project};
+use crate::common::{new_kind_project_built, plinth_project};
 use crate::reference_kinds::assert_kit_passes;
 
 /// The kinds with a template, each with its kit.
@@ -29,30 +29,15 @@ fn temp_root() -> tempfile::TempDir {
         .expect("temp dir")
 }
 
-/// `plinth new NAME --kind KIND ARGS`, then `plinth build NAME`, then the kit; checks the
-/// hint `new` printed is that build and that kit.
-fn new_build_test(root: &Path, name: &str, kind: &str, extra: &[&str]) {
-    let mut new = vec!["new", name, "--kind", kind];
-    new.extend(extra);
-    let created = plinth_project(root, &new);
-    assert_ok(&created, &new.join(" "));
-    let next = created
-        .stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("next: "))
-        .unwrap_or_else(|| panic!("no `next:` hint: {}", created.stdout));
-    assert_eq!(
-        next,
-        format!("plinth build {name} && plinth test --conformance {kind} {name}")
-    );
-    let built = plinth_project(root, &["build", name]);
-    assert_ok(&built, &format!("plinth build {name} ({kind} {extra:?})"));
-    let project = root.join(name);
+/// `plinth new NAME --kind KIND [--lang LANG]` and `plinth build NAME` (checking the hint
+/// `new` printed is that build and that kit), then the kit.
+fn new_build_test(root: &Path, name: &str, kind: &str, lang: Option<&str>) {
+    let project = new_kind_project_built(root, name, kind, lang);
     assert_kit_passes(
         &root.join("home"),
         kind,
         &project,
-        &format!("{kind} {extra:?}"),
+        &format!("{kind} {lang:?}"),
     );
 }
 
@@ -61,7 +46,7 @@ fn rust_templates_of_thoth_kinds_build_and_pass_their_kits() {
     // One target directory for every project, so wit-bindgen is compiled once.
     let root = temp_root();
     for kind in KINDS {
-        new_build_test(root.path(), kind, kind, &[]);
+        new_build_test(root.path(), kind, kind, None);
     }
 }
 
@@ -70,12 +55,7 @@ fn rust_templates_of_thoth_kinds_build_and_pass_their_kits() {
 fn python_templates_of_thoth_kinds_build_and_pass_their_kits() {
     let root = temp_root();
     for kind in KINDS {
-        new_build_test(
-            root.path(),
-            &format!("{kind}-python"),
-            kind,
-            &["--lang", "python"],
-        );
+        new_build_test(root.path(), &format!("{kind}-python"), kind, Some("python"));
     }
 }
 
@@ -83,7 +63,7 @@ fn python_templates_of_thoth_kinds_build_and_pass_their_kits() {
 fn javascript_templates_of_thoth_kinds_build_and_pass_their_kits() {
     let root = temp_root();
     for kind in KINDS {
-        new_build_test(root.path(), &format!("{kind}-js"), kind, &["--lang", "js"]);
+        new_build_test(root.path(), &format!("{kind}-js"), kind, Some("js"));
     }
 }
 

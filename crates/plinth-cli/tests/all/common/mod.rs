@@ -100,24 +100,18 @@ pub fn new_kind_project_built(root: &Path, name: &str, kind: &str, lang: Option<
     let mut args = vec!["new", name, "--kind", kind];
     args.extend(lang.iter().flat_map(|lang| ["--lang", *lang]));
     let created = plinth_project(root, &args);
+    assert_ok(&created, &args.join(" "));
+    let next = created
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("next: "))
+        .unwrap_or_else(|| panic!("no `next:` hint: {}", created.stdout));
     assert_eq!(
-        created.code, 0,
-        "{name}: {}\n{}",
-        created.stdout, created.stderr
-    );
-    assert!(
-        created.stdout.contains(&format!(
-            "next: plinth build {name} && plinth test --conformance {kind} {name}"
-        )),
-        "{}",
-        created.stdout
+        next,
+        format!("plinth build {name} && plinth test --conformance {kind} {name}")
     );
     let built = plinth_project(root, &["build", name]);
-    assert_eq!(
-        built.code, 0,
-        "build {name}: {}\n{}",
-        built.stdout, built.stderr
-    );
+    assert_ok(&built, &format!("plinth build {name} ({kind} {lang:?})"));
     root.join(name)
 }
 

@@ -44,6 +44,13 @@ fn is(name: &str) -> bool {
 const WORD_COUNT_SCHEMA: &str = r#"{"type":"object","properties":{"text":{"type":"string"}},"required":["text"],"additionalProperties":false}"#;
 const TALLY_SCHEMA: &str = r#"{"type":"object","properties":{"key":{"type":"string","minLength":1}},"required":["key"],"additionalProperties":false}"#;
 
+/// A number that differs between instances (`*-nondeterministic`): a fresh random seed per
+/// instance, so the same input answers differently.
+fn salt() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one("salt") % 1_000_000_000
+}
+
 impl ToolGuest for Kinds {
     fn list_tools() -> Vec<ToolInfo> {
         let mut tools = vec![
@@ -109,10 +116,7 @@ impl ToolGuest for Kinds {
                     words += 1;
                 }
                 if is("nondeterministic") {
-                    // A fresh random seed per instance: the same input answers differently.
-                    use std::hash::{BuildHasher, RandomState};
-                    let salt = RandomState::new().hash_one(&text) % 1_000_000_000;
-                    return Ok(json!({"words": words, "salt": salt}).to_string());
+                    return Ok(json!({"words": words, "salt": salt()}).to_string());
                 }
                 Ok(json!({"words": words}).to_string())
             }
@@ -195,9 +199,7 @@ impl HookGuest for Kinds {
             let mut trimmed = object.clone();
             trimmed.insert("text".into(), Value::String(text.trim().into()));
             if is("hook-nondeterministic") {
-                use std::hash::{BuildHasher, RandomState};
-                let salt = RandomState::new().hash_one(text) % 1_000_000_000;
-                trimmed.insert("salt".into(), json!(salt));
+                trimmed.insert("salt".into(), json!(salt()));
             }
             return Decision::Modify(Value::Object(trimmed).to_string());
         }
@@ -251,9 +253,7 @@ impl CommandGuest for Kinds {
             return Ok(format!("Hi, {name}."));
         }
         if is("command-nondeterministic") {
-            use std::hash::{BuildHasher, RandomState};
-            let salt = RandomState::new().hash_one(name) % 1_000_000_000;
-            return Ok(format!("Hello, {name}! ({salt})"));
+            return Ok(format!("Hello, {name}! ({})", salt()));
         }
         Ok(format!("Hello, {name}!"))
     }

@@ -597,9 +597,7 @@ impl ds::Guest for Thoth {
             });
         }
         if is("source-nondeterministic") {
-            use std::hash::{BuildHasher, RandomState};
-            let salt = RandomState::new().hash_one("panel") % 1_000_000_000;
-            return Ok(panel(&format!("Ready ({salt}).")));
+            return Ok(panel(&format!("Ready ({}).", salt())));
         }
         Ok(panel("Ready."))
     }
